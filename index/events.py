@@ -1,0 +1,64 @@
+"""DuckDB over the LanceDB tables: plain views for SQL and one ``events`` view of everything timed.
+
+DuckDB scans each Lance dataset as an Arrow source (no extension to download). Only the live rows of
+committed videos show up (see :mod:`index.store`). Vector and thumbnail columns are left out of the views.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from index import schema as S
+from index.store import Store
+
+logger = logging.getLogger(__name__)
+
+_HIDDEN = {"vector", "label_vector", "image_jpeg"}
+
+EVENTS_SQL = """
+CREATE VIEW events AS
+SELECT video_id, 'speech' AS kind, start_s, end_s, text, NULL::FLOAT[] AS bbox_xyxy FROM segments
+UNION ALL
+SELECT video_id, 'ocr', start_s, end_s, text, bbox_xyxy FROM ocr_spans
+UNION ALL
+SELECT video_id, 'visual', start_s, end_s, labels, NULL FROM keyframes WHERE labels IS NOT NULL
+UNION ALL
+SELECT video_id, 'shot', min(start_s), max(end_s), NULL, NULL FROM keyframes GROUP BY video_id, shot_idx
+"""
+
+_EMPTY = {
+    S.SEGMENTS: S.segments_schema(1),
+    S.OCR_SPANS: S.ocr_spans_schema(1),
+    S.KEYFRAMES: S.keyframes_schema(1),
+    S.VIDEOS: S.videos_schema(),
+}
+
+
+def connect_events(store: Store) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with views ``videos``, ``keyframes``, ``segments``, ``ocr_spans``, ``regions_*``
+    and ``events(video_id, kind, start_s, end_s, text, bbox_xyxy)``."""
+    con = duckdb.connect()
+    names = set(store.table_names())
+    columns: dict[str, list[str]] = {}
+    for name in sorted(names | set(_EMPTY)):
+        if name in names:
+            table = store.db.open_table(name)
+            con.register(f"_raw_{name}", table.to_lance())
+            schema = table.schema
+        else:  # a table not written yet reads as empty, so queries over it still run
+            con.register(f"_raw_{name}", _EMPTY[name].empty_table())
+            schema = _EMPTY[name]
+        columns[name] = [f.name for f in schema if f.name not in _HIDDEN]
+    for name, cols in columns.items():
+        col_sql = ", ".join(f't."{c}"' for c in cols)
+        live = (
+            ""
+            if name == S.VIDEOS
+            else f" WHERE EXISTS (SELECT 1 FROM _raw_{S.VIDEOS} v "
+            "WHERE v.video_id = t.video_id AND v.ingest_id = t.ingest_id)"
+        )
+        con.execute(f'CREATE VIEW "{name}" AS SELECT {col_sql} FROM "_raw_{name}" t{live}')
+    con.execute(EVENTS_SQL)
+    return con

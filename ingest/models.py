@@ -1,0 +1,114 @@
+"""Choose and build the model behind each modality from the ingest config, and say which was chosen."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.embedders import EmbedderError, ImageEmbedder, TextEmbedder, get_embedder, resolve_device
+from index.embedders.siglip2 import DEFAULT_SIGLIP2_MODEL, Siglip2Embedder
+from index.embedders.text import DEFAULT_TEXT_MODEL
+from ingest.asr import BUNDLED_BASE, FasterWhisperTranscriber, Transcriber
+from ingest.ocr import OcrReader, RapidOcrReader
+
+logger = logging.getLogger(__name__)
+
+VISUAL_CHOICES = ("auto", "siglip2", "efficientnet-lite0", "none")
+
+
+@dataclass
+class ModelConfig:
+    visual: str = "auto"  # auto: SigLIP2 when its weights load, else the offline EfficientNet-Lite0
+    siglip2_model: str = DEFAULT_SIGLIP2_MODEL
+    text_model: str = DEFAULT_TEXT_MODEL
+    asr_model: str = BUNDLED_BASE  # "base" = the bundled Whisper base; or a faster-whisper name/folder
+    asr_beam_size: int = 5  # greedy decoding garbled synthetic speech here at no real saving
+    ocr: bool = True
+    asr: bool = True
+    ocr_max_side: int = 960
+    device: str = "auto"
+    # CPU threads for each of the two lanes that run side by side (speech | decode+OCR+vision);
+    # 0 = half the cores each, so the lanes do not oversubscribe the machine.
+    threads_per_lane: int = 0
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "videokb")
+
+    def __post_init__(self) -> None:
+        if self.visual not in VISUAL_CHOICES:
+            raise ValueError(f"visual must be one of {', '.join(VISUAL_CHOICES)}, not {self.visual!r}")
+        if self.asr_beam_size < 1:
+            raise ValueError("asr_beam_size must be >= 1")
+        resolve_device(self.device)  # validates the name
+
+
+@dataclass
+class Models:
+    text: TextEmbedder
+    visual: ImageEmbedder | None
+    ocr: OcrReader | None
+    asr: Transcriber | None
+    why: dict[str, str]  # modality -> how it was chosen, for the user
+
+    def ids(self) -> dict[str, str | None]:
+        return {
+            "visual": f"{self.visual.name}:{self.visual.model_id}" if self.visual else None,
+            "text": f"{self.text.name}:{self.text.model_id}",
+            "ocr": f"{self.ocr.name}:{self.ocr.model_id}" if self.ocr else None,
+            "asr": f"{self.asr.name}:{self.asr.model_id}" if self.asr else None,
+        }
+
+
+def _try_siglip2(cfg: ModelConfig, device: str) -> tuple[ImageEmbedder | None, str]:
+    # The hub cache or a local path first; a download only where the hub may be reached.
+    attempts = [True] if os.environ.get("HF_HUB_OFFLINE") == "1" else [True, False]
+    reason = ""
+    for local_only in attempts:
+        emb = Siglip2Embedder(cfg.siglip2_model, device=device, local_files_only=local_only)
+        try:
+            emb.load()
+            return emb, f"SigLIP2 {cfg.siglip2_model}"
+        except EmbedderError as e:
+            reason = str(e).splitlines()[0]
+    return None, reason
+
+
+def lane_threads(cfg: ModelConfig) -> int:
+    return cfg.threads_per_lane or max(1, (os.cpu_count() or 2) // 2)
+
+
+def build_models(cfg: ModelConfig) -> Models:
+    device = resolve_device(cfg.device)
+    threads = lane_threads(cfg)
+    why: dict[str, str] = {}
+    text = get_embedder("sentence-transformers", cfg.text_model, device)
+    why["text"] = cfg.text_model
+    visual: ImageEmbedder | None = None
+    if cfg.visual in ("auto", "siglip2"):
+        visual, reason = _try_siglip2(cfg, device)
+        if visual is None and cfg.visual == "siglip2":
+            raise EmbedderError(f"--visual siglip2 was asked for but {reason}")
+        if visual is None:
+            why["visual"] = f"EfficientNet-Lite0 labels + features (offline; SigLIP2 unavailable: {reason})"
+        else:
+            why["visual"] = reason
+    if visual is None and cfg.visual in ("auto", "efficientnet-lite0"):
+        visual = get_embedder("efficientnet-lite0", "efficientnet-lite0", device)
+        why.setdefault("visual", "EfficientNet-Lite0 labels + features")
+    if cfg.visual == "none":
+        why["visual"] = "off"
+    ocr = RapidOcrReader(max_side=cfg.ocr_max_side, threads=threads) if cfg.ocr else None
+    why["ocr"] = "PP-OCR via rapidocr" if ocr else "off"
+    asr = None
+    if cfg.asr:
+        asr = FasterWhisperTranscriber(
+            cfg.asr_model,
+            cache_dir=cfg.cache_dir / "models",
+            device="cuda" if device.startswith("cuda") else "cpu",
+            beam_size=cfg.asr_beam_size,
+            threads=threads,
+        )
+        why["asr"] = f"faster-whisper {'Whisper base (bundled)' if cfg.asr_model == BUNDLED_BASE else cfg.asr_model}"
+    else:
+        why["asr"] = "off"
+    return Models(text=text, visual=visual, ocr=ocr, asr=asr, why=why)

@@ -1,0 +1,130 @@
+"""On-screen text with PaddleOCR's PP-OCR models (ONNX, via rapidocr), merged across keyframes into spans."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    bbox_xyxy: Box  # normalised to the image
+    score: float
+
+
+@dataclass
+class OcrSpan:
+    text: str
+    start_s: float
+    end_s: float
+    bbox_xyxy: Box
+    score: float
+    n_keyframes: int
+
+
+class OcrReader(ABC):
+    name: str
+    model_id: str
+
+    @abstractmethod
+    def read(self, image: Image.Image) -> list[OcrLine]:
+        """The text lines in one image, top to bottom."""
+
+
+@functools.lru_cache(maxsize=2)
+def _engine(threads: int):
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as e:
+        raise RuntimeError("OCR needs rapidocr and onnxruntime: pip install rapidocr==3.10.0 onnxruntime") from e
+    return RapidOCR(
+        params={
+            "Global.log_level": "error",
+            # Slides and captions are upright; the angle classifier costs time for nothing here.
+            "Global.use_cls": False,
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
+
+
+class RapidOcrReader(OcrReader):
+    name = "rapidocr"
+    model_id = "PP-OCRv4 (rapidocr 3.10 ONNX)"
+
+    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1) -> None:
+        self.max_side = max_side
+        self.min_score = min_score
+        self.threads = threads
+
+    def read(self, image: Image.Image) -> list[OcrLine]:
+        w, h = image.size
+        scale = min(1.0, self.max_side / max(w, h))
+        if scale < 1.0:
+            image = image.resize((round(w * scale), round(h * scale)), Image.BILINEAR)
+        arr = np.asarray(image.convert("RGB"))[:, :, ::-1]  # rapidocr takes OpenCV's BGR
+        res = _engine(self.threads)(arr)
+        if res.txts is None:
+            return []
+        sw, sh = image.size
+        lines = []
+        for text, score, quad in zip(res.txts, res.scores, res.boxes):
+            text = text.strip()
+            if not text or score < self.min_score:
+                continue
+            xs, ys = quad[:, 0], quad[:, 1]
+            box = (float(xs.min() / sw), float(ys.min() / sh), float(xs.max() / sw), float(ys.max() / sh))
+            lines.append(OcrLine(text=text, bbox_xyxy=box, score=float(score)))
+        lines.sort(key=lambda ln: (round(ln.bbox_xyxy[1], 2), ln.bbox_xyxy[0]))
+        return lines
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.casefold()).strip()
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
+
+
+class SpanMerger:
+    """Merge the same text seen on consecutive keyframes into one span with a start and an end."""
+
+    def __init__(self) -> None:
+        self._open: list[tuple[str, OcrSpan]] = []
+        self.closed: list[OcrSpan] = []
+
+    def add(self, start_s: float, end_s: float, lines: list[OcrLine]) -> None:
+        still_open: list[tuple[str, OcrSpan]] = []
+        unmatched = list(self._open)
+        for line in lines:
+            key = _norm(line.text)
+            match = next((i for i, (k, _) in enumerate(unmatched) if _same(k, key)), None)
+            if match is not None:
+                k, span = unmatched.pop(match)
+                span.end_s = end_s
+                span.n_keyframes += 1
+                if line.score > span.score:  # keep the clearest reading
+                    span.text, span.score, span.bbox_xyxy = line.text, line.score, line.bbox_xyxy
+                still_open.append((k, span))
+            else:
+                still_open.append((key, OcrSpan(line.text, start_s, end_s, line.bbox_xyxy, line.score, 1)))
+        self.closed.extend(span for _, span in unmatched)
+        self._open = still_open
+
+    def finish(self) -> list[OcrSpan]:
+        self.closed.extend(span for _, span in self._open)
+        self._open = []
+        return sorted(self.closed, key=lambda s: (s.start_s, s.bbox_xyxy[1]))

@@ -1,0 +1,286 @@
+"""The ``videokb`` command: ingest a video library, then search it by speech, on-screen text and picture."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from videokb.config import ConfigError, default_db, model_config
+
+logger = logging.getLogger(__name__)
+
+
+def _quiet_third_party() -> None:
+    # Weight-loading bars and hub chatter would bury our own progress on stderr.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("faster_whisper", "sentence_transformers", "httpx", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _store(db: Path):
+    from index.store import Store
+
+    return Store(db)
+
+
+def _mmss(t: float) -> str:
+    t = max(0, int(round(t)))
+    return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}" if t >= 3600 else f"{t // 60:02d}:{t % 60:02d}"
+
+
+db_option = click.option(
+    "--db", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Index folder (default: $VIDEOKB_DB, else $VIDEOKB_HOME/index, else the user data dir).",
+)
+device_option = click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where models run (default auto)."
+)
+
+
+@click.group()
+@click.version_option(package_name="videokb")
+@click.option("-v", "--verbose", count=True, help="-v: info logs, -vv: debug logs (stderr).")
+def cli(verbose: int) -> None:
+    """videokb: a local knowledge base over your video library.
+
+    \b
+    videokb ingest ~/Videos            # index every video under a folder
+    videokb search "quarterly revenue"  # find the moments
+    videokb search --image cat.jpg      # find frames that look like a picture
+    videokb videos                      # what is indexed
+    videokb sql "SELECT kind, count(*) FROM events GROUP BY kind"
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    _quiet_third_party()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+@device_option
+@click.option("--visual", type=click.Choice(["auto", "siglip2", "efficientnet-lite0", "none"]), default=None,
+              help="Visual model: auto = SigLIP2 if its weights load, else the offline EfficientNet-Lite0.")
+@click.option("--siglip2-model", default=None, help="SigLIP2 NaFlex hub id or local folder.")
+@click.option("--asr-model", default=None, help="faster-whisper model: 'base' (bundled), a name, or a folder.")
+@click.option("--no-ocr", is_flag=True, help="Skip on-screen text.")
+@click.option("--no-asr", is_flag=True, help="Skip speech.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, as_json, no_progress):
+    """Index the videos under PATHS (folders are searched recursively).
+
+    Each video is identified by a hash of its content: running again on the same folder adds nothing,
+    and a changed file replaces only its own rows. Files that cannot be read are reported with the
+    reason and skipped; the rest go on.
+
+    \b
+    videokb ingest ~/Videos
+    videokb ingest talk.mp4 lecture.mkv --db ./kb
+    videokb ingest ~/Videos --visual efficientnet-lite0 --no-ocr
+    """
+    from ingest import IngestConfig
+    from ingest import ingest as run_ingest
+
+    try:
+        models = model_config(
+            device=device, visual=visual, siglip2_model=siglip2_model, asr_model=asr_model,
+            ocr=False if no_ocr else None, asr=False if no_asr else None,
+        )
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+    store = _store(db or default_db())
+
+    def announce(why: dict[str, str]) -> None:
+        click.echo(f"index: {store.uri}", err=True)
+        for modality in ("visual", "ocr", "asr", "text"):
+            click.echo(f"{modality:>6}: {why.get(modality, 'off')}", err=True)
+
+    from index.embedders import EmbedderError
+    from index.store import IndexMismatchError
+
+    try:
+        report = run_ingest(list(paths), store, IngestConfig(models=models), progress=not no_progress,
+                            on_models=announce)
+    except (EmbedderError, IndexMismatchError) as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        for o in report.outcomes:
+            click.echo(json.dumps({"path": str(o.path), "status": o.status, "reason": o.reason,
+                                   "video_id": o.video_id, "duration_s": o.duration_s,
+                                   "seconds": round(o.seconds, 3), "counts": o.counts}))
+    else:
+        counts = {s: len(report.by_status(s)) for s in ("ingested", "skipped", "failed", "ignored")}
+        click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+        for o in report.outcomes:
+            if o.status == "ingested":
+                speed = f"{o.duration_s / o.seconds:.1f}x real time" if o.seconds else ""
+                click.echo(f"  ingested  {o.path}  ({_mmss(o.duration_s or 0)}, {speed})")
+            elif o.status == "skipped":
+                click.echo(f"  skipped   {o.path}  ({o.reason})")
+        for o in report.by_status("failed") + report.by_status("ignored"):
+            click.echo(f"  {o.status:<8}  {o.path}: {o.reason}")
+    if report.by_status("failed"):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--image", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Search by an example picture instead of text.")
+@db_option
+@device_option
+@click.option("-k", "--k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Moments to show.")
+@click.option("--modality", default="speech,ocr,visual", show_default=True,
+              help="Comma-separated modalities to search: speech, ocr, visual.")
+@click.option("--video", "videos", multiple=True, help="Only this video (id, id prefix or part of its path); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per moment on stdout, best first.")
+def search(query, image, db, device, k, modality, videos, as_json):
+    """Find the moments that match QUERY (or --image), best first.
+
+    \b
+    videokb search "when does the bakery open"
+    videokb search "rocket" --modality visual -k 3
+    videokb search --image ~/Pictures/cat.jpg --json
+    videokb search "price" --video bakery
+    """
+    from retrieval import SearchError, SearchOptions, resolve_videos
+    from retrieval import search as run_search
+
+    if (query is None) == (image is None):
+        raise click.UsageError("give a QUERY or --image PATH (one of them)")
+    store = _store(db or default_db())
+    try:
+        options = SearchOptions(k=k, modalities=tuple(m.strip() for m in modality.split(",") if m.strip()),
+                                device=device or "auto")
+        if videos:
+            options.video_ids = resolve_videos(store, list(videos))
+        picture = None
+        if image is not None:
+            picture = _open_image(image)
+        moments = run_search(store, query, picture, options)
+    except SearchError as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        for m in moments:
+            click.echo(json.dumps({
+                "video_id": m.video_id, "video_path": m.video_path, "start_s": round(m.start_s, 3),
+                "end_s": round(m.end_s, 3), "score": round(m.score, 6), "modalities": m.modalities,
+                "snippet": m.snippet(),
+                "hits": [{"source": h.source, "start_s": round(h.start_s, 3), "end_s": round(h.end_s, 3),
+                          "score": round(h.raw_score, 4), "text": h.text, **h.extra} for h in m.hits[:5]],
+            }))
+        return
+    if not moments:
+        click.echo("no matching moments")
+        return
+    for i, m in enumerate(moments, 1):
+        name = Path(m.video_path).name or m.video_id[:12]
+        click.echo(f"{i:>2}. {name}  {_mmss(m.start_s)}-{_mmss(m.end_s)}  score {m.score:.4f}  "
+                   f"{','.join(m.modalities)}")
+        click.echo(f"    {m.snippet()}")
+
+
+def _open_image(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(path)
+        img.load()
+        return img
+    except (UnidentifiedImageError, OSError) as e:
+        raise click.ClickException(f"{path}: not a readable image ({e})") from e
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per video.")
+def videos(db, as_json):
+    """List the indexed videos with their duration, language and the models that indexed them.
+
+    \b
+    videokb videos
+    videokb videos --json | jq .video_path
+    """
+    rows = _store(db or default_db()).videos().to_pylist()
+    rows.sort(key=lambda r: r["video_path"])
+    if as_json:
+        for r in rows:
+            r["models"] = json.loads(r["models"]) if r["models"] else {}
+            r["ingested_at"] = r["ingested_at"].isoformat() if r["ingested_at"] else None
+            click.echo(json.dumps(r))
+        return
+    if not rows:
+        click.echo("no videos indexed yet: run `videokb ingest PATH`")
+        return
+    for r in rows:
+        models = json.loads(r["models"] or "{}")
+        click.echo(f"{r['video_id'][:12]}  {_mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
+                   f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  {r['video_path']}")
+
+
+@cli.command()
+@click.argument("query")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
+def sql(query, db, as_json):
+    """Run SQL (DuckDB) over the index.
+
+    Views: videos, keyframes, segments, ocr_spans, regions_<model>, and
+    events(video_id, kind, start_s, end_s, text, bbox_xyxy) with kind in speech, ocr, visual, shot.
+
+    \b
+    videokb sql "SELECT kind, count(*) FROM events GROUP BY kind"
+    videokb sql "SELECT start_s, text FROM segments WHERE text ILIKE '%price%'" --json
+    """
+    import duckdb
+
+    from index.events import connect_events
+
+    con = connect_events(_store(db or default_db()))
+    try:
+        rel = con.sql(query)
+    except duckdb.Error as e:
+        raise click.ClickException(f"SQL error: {e}") from e
+    if rel is None:
+        return
+    if as_json:
+        cols = rel.columns
+        for row in rel.fetchall():
+            click.echo(json.dumps(dict(zip(cols, row)), default=str))
+    else:
+        click.echo(rel.fetchdf().to_string(index=False) if _has_pandas() else str(rel))
+
+
+def _has_pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def sample(folder):
+    """Make a small demo library: 5 short videos with narration, slides and photos (needs ffmpeg, espeak-ng).
+
+    \b
+    videokb sample ./demo && videokb ingest ./demo && videokb search "sourdough price"
+    """
+    from videokb.sample import SampleError, make_corpus, write_manifest
+
+    try:
+        vids = make_corpus(folder)
+    except SampleError as e:
+        raise click.ClickException(str(e)) from e
+    write_manifest(vids, folder / "manifest.json")
+    for v in vids:
+        click.echo(f"{v.path}  ({_mmss(v.duration_s)}, {len(v.scenes)} scenes)")

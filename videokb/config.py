@@ -1,0 +1,86 @@
+"""Where videokb keeps its data, and the settings each run uses.
+
+Precedence: command-line flags > environment (``VIDEOKB_*``) > ``$VIDEOKB_HOME/config.toml`` > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+import platformdirs
+
+from ingest.models import ModelConfig
+
+ENV_PREFIX = "VIDEOKB_"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names where it came from."""
+
+
+def home_dir() -> Path:
+    """``$VIDEOKB_HOME``, else the user's data dir (e.g. ~/.local/share/videokb)."""
+    env = os.environ.get("VIDEOKB_HOME")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("videokb"))
+
+
+def default_db() -> Path:
+    return Path(os.environ["VIDEOKB_DB"]).expanduser() if os.environ.get("VIDEOKB_DB") else home_dir() / "index"
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("VIDEOKB_CACHE")
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("videokb"))
+
+
+def _file_settings() -> dict:
+    path = home_dir() / "config.toml"
+    if not path.exists():
+        return {}
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f).get("models", {})
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from e
+
+
+def model_config(**flags) -> ModelConfig:
+    """ModelConfig from flags (None = not given), env ``VIDEOKB_<FIELD>``, config.toml ``[models]``."""
+    names = {f.name: f for f in fields(ModelConfig)}
+    values: dict = {"cache_dir": cache_dir()}
+    file = _file_settings()
+    unknown = set(file) - set(names)
+    if unknown:
+        raise ConfigError(f"{home_dir() / 'config.toml'}: unknown [models] keys {sorted(unknown)}; "
+                          f"valid: {sorted(names)}")
+    for name, f in names.items():
+        env = os.environ.get(ENV_PREFIX + name.upper())
+        if flags.get(name) is not None:
+            values[name] = flags[name]
+        elif env is not None:
+            values[name] = _parse(env, f.type, f"${ENV_PREFIX}{name.upper()}")
+        elif name in file:
+            values[name] = file[name]
+    try:
+        return ModelConfig(**values)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(str(e)) from e
+
+
+def _parse(text: str, type_name: str, where: str):
+    t = str(type_name)
+    try:
+        if t == "bool":
+            if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("1", "true", "yes")
+        if t == "int":
+            return int(text)
+        if t == "Path":
+            return Path(text).expanduser()
+    except ValueError:
+        raise ConfigError(f"{where}={text!r} is not a valid {t}") from None
+    return text
