@@ -9,6 +9,7 @@ fails half-way leaves the previous version searchable.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import lancedb
@@ -35,7 +36,9 @@ class Store:
         self.uri = str(uri)
         if "://" not in self.uri:
             Path(self.uri).mkdir(parents=True, exist_ok=True)
-        self.db = lancedb.connect(self.uri)
+        # Every handle checks for newer versions before reading: writers and readers in one process (or
+        # another one) see each other's commits, not the snapshot a handle was opened on.
+        self.db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
 
     # -- tables -------------------------------------------------------------------------------------
     def table_names(self) -> list[str]:

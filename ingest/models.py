@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 from index.embedders import EmbedderError, ImageEmbedder, TextEmbedder, get_embedder, resolve_device
 from index.embedders.siglip2 import DEFAULT_SIGLIP2_MODEL, Siglip2Embedder
@@ -59,17 +62,45 @@ class Models:
         }
 
 
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the model hub answers a TCP connect; huggingface_hub itself retries for ~25 s before
+    giving up on an offline machine, which would stall every ``auto`` run there."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    result: list[bool] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((host, 443), timeout=timeout_s).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    # getaddrinfo has no timeout of its own: run the whole check in a thread we stop waiting for.
+    t = threading.Thread(target=connect, daemon=True)
+    t.start()
+    t.join(timeout_s)
+    return bool(result and result[0])
+
+
 def _try_siglip2(cfg: ModelConfig, device: str) -> tuple[ImageEmbedder | None, str]:
-    # The hub cache or a local path first; a download only where the hub may be reached.
-    attempts = [True] if os.environ.get("HF_HUB_OFFLINE") == "1" else [True, False]
+    # A local folder or the hub cache first; a download only where the hub can be reached.
     reason = ""
+    attempts = [True]
+    if not Path(cfg.siglip2_model).is_dir():
+        if hub_reachable():
+            attempts.append(False)
+        else:
+            reason = "not in the hub cache, and the hub is not reachable"
     for local_only in attempts:
         emb = Siglip2Embedder(cfg.siglip2_model, device=device, local_files_only=local_only)
         try:
             emb.load()
             return emb, f"SigLIP2 {cfg.siglip2_model}"
         except EmbedderError as e:
-            reason = str(e).splitlines()[0]
+            if not local_only or not reason:
+                reason = str(e).splitlines()[0]
     return None, reason
 
 

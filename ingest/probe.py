@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import av.logging
 
 from ingest.errors import BadVideoError
 
@@ -30,7 +33,7 @@ def probe(path: Path) -> VideoInfo:
     if path.stat().st_size == 0:
         raise BadVideoError(path, "empty file (0 bytes)")
     try:
-        with av.open(str(path)) as container:
+        with ffmpeg_messages() as messages, av.open(str(path)) as container:
             vs = container.streams.video[0] if container.streams.video else None
             has_audio = bool(container.streams.audio)
             duration = _duration_s(container, vs)
@@ -44,7 +47,7 @@ def probe(path: Path) -> VideoInfo:
                 fps=float(vs.average_rate) if vs is not None and vs.average_rate else None,
             )
     except av.error.FFmpegError as e:
-        raise BadVideoError(path, f"not a readable video ({_ffmpeg_reason(e)})") from e
+        raise BadVideoError(path, f"not a readable video ({_ffmpeg_reason(e, messages)})") from e
     if not info.has_video and not info.has_audio:
         raise BadVideoError(path, "no video or audio stream")
     if info.duration_s <= 0:
@@ -60,7 +63,22 @@ def _duration_s(container, vs) -> float:
     return 0.0
 
 
-def _ffmpeg_reason(e: Exception) -> str:
-    # FFmpegError's str() repeats the path; keep the part that says what is wrong.
-    msg = getattr(e, "strerror", None) or str(e)
-    return msg.split(":")[0].strip() if ":" in msg and str(e).count("'") >= 2 else msg
+@contextlib.contextmanager
+def ffmpeg_messages() -> Iterator[list]:
+    """Collect FFmpeg's own error messages in this thread (e.g. "moov atom not found"): PyAV's exception
+    only says "Invalid data found", and FFmpeg logs nothing unless a level is set."""
+    previous, skip = av.logging.get_level(), av.logging.get_skip_repeated()
+    av.logging.set_level(av.logging.ERROR)
+    av.logging.set_skip_repeated(False)  # the same fault in the next bad file must be named too
+    try:
+        with av.logging.Capture() as logs:
+            yield logs
+    finally:
+        av.logging.set_level(previous)
+        av.logging.set_skip_repeated(skip)
+
+
+def _ffmpeg_reason(e: av.error.FFmpegError, messages: list) -> str:
+    details = [m[2].strip() for m in messages if m[2].strip()]
+    reason = e.strerror or str(e)
+    return f"{reason}: {'; '.join(dict.fromkeys(details))}" if details else reason

