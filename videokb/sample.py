@@ -191,7 +191,10 @@ def render_slide(text: str, size: tuple[int, int]) -> Image.Image:
 def render_photo(name: str, size: tuple[int, int]) -> Image.Image:
     """A scikit-image sample photo scaled to fit the frame, letterboxed in black."""
     # Imported here: scikit-image is slow to import and only needed to render.
-    import skimage.data
+    try:
+        import skimage.data
+    except ImportError as e:
+        raise SampleError("the sample photos come from scikit-image: pip install 'videokb[sample]'") from e
 
     array = np.asarray(getattr(skimage.data, name)())
     if array.dtype == bool:  # e.g. "horse" is a binary mask

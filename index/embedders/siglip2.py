@@ -59,33 +59,33 @@ class Siglip2Embedder(ImageEmbedder):
         model, processor, _ = self.load()
         vision = model.vision_model
         inputs = processor(images=[im.convert("RGB") for im in images], return_tensors="pt")
+        grids = inputs["spatial_shapes"].tolist()  # read on the host: no device sync per image later
         inputs = {k: v.to(model.device) for k, v in inputs.items()}
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
-        out: list[ImageEncoding] = []
+        regions = [region_list(boxes) for boxes in extra_boxes]
         with torch.inference_mode():
             res = vision(**inputs)
             hidden = res.last_hidden_state  # (B, N, D), post-layernorm patch tokens
-            n_tokens = hidden.shape[1]
-            for i, boxes in enumerate(extra_boxes):
-                gh, gw = (int(v) for v in inputs["spatial_shapes"][i])
-                regions = region_list(boxes)
-                masks = np.zeros((len(regions), n_tokens), bool)
-                for r, (_, box) in enumerate(regions):
-                    masks[r, : gh * gw] = cell_mask(box, gh, gw).reshape(-1)  # tokens are row-major
-                m = torch.from_numpy(masks).to(model.device)
-                tokens = hidden[i : i + 1].expand(len(regions), -1, -1)
-                region_vecs = vision.head(tokens, m.long())  # MAP pooling over each region's tokens
-                vecs = torch.cat([res.pooler_output[i : i + 1], region_vecs]).float()
-                vecs = torch.nn.functional.normalize(vecs, dim=-1).cpu().numpy()
-                out.append(
-                    ImageEncoding(
-                        frame_vector=vecs[0],
-                        region_vectors=vecs[1:],
-                        region_boxes=[b for _, b in regions],
-                        region_kinds=[k for k, _ in regions],
-                    )
-                )
-        return out
+            n_regions = max(len(r) for r in regions)
+            # One key mask per region over its image's tokens (row-major patches, padding excluded);
+            # padded rows for images with fewer regions attend to token 0 and are dropped below.
+            masks = np.zeros((len(images), n_regions, hidden.shape[1]), bool)
+            masks[:, :, 0] = True
+            for i, ((gh, gw), regs) in enumerate(zip(grids, regions)):
+                for j, (_, box) in enumerate(regs):
+                    masks[i, j, : gh * gw] = cell_mask(box, gh, gw).reshape(-1)
+            pooled = pool_regions(vision.head, hidden, torch.from_numpy(masks).to(hidden.device))
+            vecs = torch.cat([res.pooler_output[:, None], pooled], dim=1).float()
+            vecs = torch.nn.functional.normalize(vecs, dim=-1).cpu().numpy()
+        return [
+            ImageEncoding(
+                frame_vector=vecs[i, 0],
+                region_vectors=vecs[i, 1 : 1 + len(regs)],
+                region_boxes=[b for _, b in regs],
+                region_kinds=[k for k, _ in regs],
+            )
+            for i, regs in enumerate(regions)
+        ]
 
     def embed_query_texts(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -99,3 +99,27 @@ class Siglip2Embedder(ImageEmbedder):
         with torch.inference_mode():
             emb = model.get_text_features(input_ids=tok["input_ids"]).pooler_output
         return torch.nn.functional.normalize(emb.float(), dim=-1).cpu().numpy()
+
+
+def pool_regions(head, hidden, masks):
+    """The model's attention-pooling head (MAP) run once per region, over only that region's tokens.
+
+    The head is one learned probe query attending over the tokens; R regions of an image are R copies of
+    that query, each with its own key mask, so keys and values are projected once per image and every
+    region of the batch pools in one attention call. ``hidden`` (B, N, D), ``masks`` (B, R, N) bool
+    (True = the token is in the region) -> (B, R, D), the same space as the model's pooled output.
+    """
+    import torch.nn.functional as F
+
+    attn = head.attention  # torch.nn.MultiheadAttention (batch_first), packed in-projection
+    b, n, d = hidden.shape
+    h = attn.num_heads
+    wq, wk, wv = attn.in_proj_weight.chunk(3)
+    bq, bk, bv = attn.in_proj_bias.chunk(3)
+    q = F.linear(head.probe, wq, bq).view(1, 1, h, d // h).transpose(1, 2)  # (1, h, 1, dh)
+    k = F.linear(hidden, wk, bk).view(b, n, h, d // h).transpose(1, 2)  # (b, h, n, dh)
+    v = F.linear(hidden, wv, bv).view(b, n, h, d // h).transpose(1, 2)
+    r = masks.shape[1]
+    out = F.scaled_dot_product_attention(q.expand(b, h, r, d // h), k, v, attn_mask=masks[:, None])
+    out = attn.out_proj(out.transpose(1, 2).reshape(b, r, d))
+    return out + head.mlp(head.layernorm(out))
