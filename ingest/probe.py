@@ -25,6 +25,7 @@ class VideoInfo:
     width: int | None
     height: int | None
     fps: float | None
+    video_duration_s: float | None = None  # the video stream's own length, when the container says it
 
 
 def probe(path: Path) -> VideoInfo:
@@ -45,6 +46,7 @@ def probe(path: Path) -> VideoInfo:
                 width=vs.codec_context.width if vs else None,
                 height=vs.codec_context.height if vs else None,
                 fps=float(vs.average_rate) if vs is not None and vs.average_rate else None,
+                video_duration_s=float(vs.duration * vs.time_base) if vs is not None and vs.duration else None,
             )
     except av.error.FFmpegError as e:
         raise BadVideoError(path, f"not a readable video ({_ffmpeg_reason(e, messages)})") from e

@@ -128,6 +128,29 @@ def test_cuda_bf16_matches_cpu_fp32(tiny_siglip2):
         assert (nearest == np.arange(len(c.region_vectors))).all()
 
 
+def test_cuda_pool_regions_matches_the_models_head(tiny_siglip2):
+    """``pool_regions`` (every region of a batch in one attention call) gives what the model's own pooling head
+    gives run per image with each region's mask, on the GPU's attention kernels and in bf16."""
+    from index.embedders.siglip2 import Siglip2Embedder, pool_regions
+
+    head = Siglip2Embedder(tiny_siglip2, device="cuda", local_files_only=True).load()[0].vision_model.head
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(3, 64, 32, generator=gen).to("cuda", head.probe.dtype)
+    masks = torch.rand(3, 5, 64, generator=gen) < 0.3
+    masks[:, :, 0] = True  # as encode_batch: every row has a token
+    with torch.inference_mode():
+        got = pool_regions(head, hidden, masks.cuda()).float().cpu().numpy()
+        want = torch.stack([head(hidden[i : i + 1].expand(5, -1, -1), masks[i].long().cuda()) for i in range(3)])
+    want = want.float().cpu().numpy()
+    assert got.shape == want.shape == (3, 5, 32)
+    cos = _cos(got, want)
+    print(f"\npool_regions vs the head per image (bf16): cosine min {cos.min():.6f}")
+    assert cos.min() > MIN_COSINE
+    # Each region is nearest its own reference, not another region's or image's.
+    flat_got, flat_want = got.reshape(15, 32), want.reshape(15, 32)
+    assert (np.argmax(_cos(flat_got[:, None], flat_want[None]), axis=1) == np.arange(15)).all()
+
+
 def test_cuda_text_matches_cpu(tiny_siglip2):
     from index.embedders.siglip2 import Siglip2Embedder
 

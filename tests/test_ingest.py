@@ -1,6 +1,7 @@
 """The pipeline on real media with real (bundled or tiny) models; speech is off here (see the slow tests)."""
 
 import shutil
+import subprocess
 
 import pytest
 
@@ -111,3 +112,17 @@ def test_reingest_with_another_visual_model_moves_the_video_to_its_space(video_d
     # The same keyframes, each with its frame and 13 grid regions, now in the SigLIP2 space.
     assert after[siglip_table] == counts["regions_efficientnet_lite0"] == 14 * counts[S.KEYFRAMES]
     assert after[S.VIDEOS] == 2 and after[S.KEYFRAMES] == counts[S.KEYFRAMES]
+
+
+def test_a_cut_off_video_fails_and_leaves_no_rows(corpus, shared_cache, tmp_path):
+    # moov atom first (faststart), then cut in half: it opens, and its frames stop half-way.
+    fast = tmp_path / "fast.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(corpus[0].path), "-c", "copy",
+                    "-movflags", "+faststart", str(fast)], check=True)
+    cut = tmp_path / "cut.mp4"
+    data = fast.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    store = Store(tmp_path / "db")
+    (o,) = ingest([cut], store, config(shared_cache, ocr=False), progress=False).outcomes
+    assert o.status == "failed" and o.reason.startswith("truncated or corrupt: video ends at")
+    assert all(store.db.open_table(n).count_rows() == 0 for n in store.table_names())
