@@ -62,8 +62,8 @@ def iter_keyframes(
     path: Path, options: KeyframeOptions | None = None, stats: DecodeStats | None = None
 ) -> Iterator[Keyframe]:
     """Yield keyframes in time order; raises BadVideoError if the stream cannot be decoded."""
-    from scenedetect import ContentDetector, FrameTimecode
-    from scenedetect.detector import FlashFilter
+    from scenedetect import ContentDetector
+    from scenedetect.scene_detector import FlashFilter
 
     opts = options or KeyframeOptions()
     stats = stats if stats is not None else DecodeStats()
@@ -97,7 +97,7 @@ def iter_keyframes(
                 next_analysis = t + step
                 h = max(2, round(opts.analysis_width * frame.height / max(frame.width, 1) / 2) * 2)
                 small = frame.to_ndarray(format="bgr24", width=opts.analysis_width, height=h)
-                cut = bool(detector.process_frame(FrameTimecode(n_analysed, fps=opts.analysis_fps), small))
+                cut = bool(detector.process_frame(n_analysed, small))
                 n_analysed += 1
                 grey = small.mean(axis=2)
                 change = float(np.abs(grey - last_grey).mean()) if last_grey is not None else 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import logging
 import time
 import uuid
@@ -192,9 +193,8 @@ def _process(
     ocr_frames: list[tuple[float, float, list[OcrLine]]] = []
     try:
         if info.has_video:
-            bar = tqdm(
-                total=round(info.duration_s, 1), unit="s", desc=path.name[:30], leave=False, disable=not progress
-            )
+            bar = tqdm(total=math.ceil(info.duration_s), unit="s", desc=path.name[:30], leave=False,
+                       disable=not progress)
             with bar:
                 visual_counts = _visual_lane(
                     path, info, keys, store, models, config, stats, ocr_frames, timings, bar
@@ -314,7 +314,7 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
     t_lane = time.perf_counter()
     busy = ("ocr", "visual", "write")
     for kf in iter_keyframes(path, config.keyframes, stats):
-        bar.update(round(kf.t_s - bar.n, 1))
+        bar.update(int(kf.t_s) - bar.n)
         pending.append(kf)
         if len(pending) > config.batch_size:  # the next keyframe's time closes the batch's last span
             batch, pending = pending[: config.batch_size], pending[config.batch_size :]
@@ -323,7 +323,7 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
         flush(pending, [k.t_s for k in pending[1:]] + [max(info.duration_s, pending[-1].t_s)])
     # What the lane spent outside OCR, encoding and writing: decoding and keyframe selection.
     timings["decode"] = time.perf_counter() - t_lane - sum(timings.get(k, 0.0) for k in busy)
-    bar.update(max(0.0, round(info.duration_s - bar.n, 1)))
+    bar.update(bar.total - bar.n)
     return {"keyframes": n_keyframes, "regions": n_regions, "frames_analysed": stats.frames_analysed,
             "shots": stats.shots}
 

@@ -1,0 +1,126 @@
+"""Moments -> evidence windows -> the numbered text an answerer reads.
+
+Each moment widens to a window with its neighbouring transcript and on-screen text; overlapping windows
+of one video merge; windows are added best first until a token budget is spent. Transcript and OCR text
+are data: lines that read like instructions to an assistant are withheld from the model (and said so).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.events import connect_events
+from index.store import Store
+from retrieval import Moment
+
+logger = logging.getLogger(__name__)
+
+# Text that addresses the model rather than describing the video: prompt injection in a slide or narration.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|question|above|previous|everything)"
+    r"|\b(you are|act as|pretend|system prompt|new instructions?|assistant)\b"
+    r"|\b(answer|reply|respond|say|output)\b.{0,30}\b(every|all|any|each) (question|query)",
+    re.I,
+)
+WITHHELD = "(withheld: reads like an instruction to the assistant)"
+
+
+def mmss(t: float) -> str:
+    t = max(0, int(t))
+    return f"{t // 60:02d}:{t % 60:02d}"
+
+
+@dataclass
+class Line:
+    t_s: float
+    kind: str  # "speech" | "screen" | "visual"
+    text: str
+
+
+@dataclass
+class Window:
+    video_id: str
+    video_path: str
+    start_s: float
+    end_s: float
+    score: float
+    number: int = 0
+    lines: list[Line] = field(default_factory=list)
+    keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
+
+    def text(self) -> str:
+        head = f"[{self.number}] {Path(self.video_path).name} {mmss(self.start_s)}-{mmss(self.end_s)}"
+        return "\n".join([head] + [f"{ln.kind} {mmss(ln.t_s)}: {ln.text}" for ln in self.lines])
+
+    def evidence_text(self) -> str:
+        """What the window says, without its header: what a citation is checked against."""
+        return " ".join(ln.text for ln in self.lines if ln.text != WITHHELD)
+
+
+def _estimate_tokens(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+def merge_windows(moments: list[Moment], durations: dict[str, float], pad_s: float,
+                  time_ranges: dict[str, tuple[float, float]] | None = None) -> list[Window]:
+    """Widen each moment by ``pad_s``, keep those inside ``time_ranges`` (per video), merge overlaps."""
+    windows: list[Window] = []
+    for m in moments:
+        lo, hi = max(0.0, m.start_s - pad_s), min(durations.get(m.video_id, m.end_s + pad_s), m.end_s + pad_s)
+        if time_ranges is not None:
+            if m.video_id not in time_ranges:
+                continue
+            r0, r1 = time_ranges[m.video_id]
+            if m.end_s <= r0 or m.start_s >= r1:
+                continue
+            lo, hi = max(lo, r0), min(hi, r1)
+        for w in windows:
+            if w.video_id == m.video_id and lo < w.end_s and hi > w.start_s:
+                w.start_s, w.end_s = min(w.start_s, lo), max(w.end_s, hi)
+                w.score += m.score
+                break
+        else:
+            windows.append(Window(m.video_id, m.video_path, lo, hi, m.score))
+    return windows
+
+
+def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max_windows: int,
+                 keyframes_per_window: int = 0) -> list[Window]:
+    """Read each window's transcript, on-screen text and labels; keep windows best first within the budget."""
+    con = connect_events(store)
+    kept: list[Window] = []
+    used = 0
+    for w in windows:
+        if len(kept) >= max_windows:
+            break
+        rows = con.execute(
+            "SELECT start_s, kind, text FROM events WHERE video_id = ? AND kind IN ('speech', 'ocr', 'visual') "
+            "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
+            [w.video_id, w.start_s, w.end_s],
+        ).fetchall()
+        seen: set[str] = set()
+        lines = []
+        for start, kind, text in rows:
+            key = f"{kind}:{text.casefold()}"
+            if key in seen:
+                continue
+            seen.add(key)
+            text = WITHHELD if _INSTRUCTION.search(text) else text
+            lines.append(Line(max(start, w.start_s), {"ocr": "screen"}.get(kind, kind), text))
+        w.lines = lines
+        cost = _estimate_tokens(w.text())
+        if kept and used + cost > budget_tokens:
+            continue
+        if keyframes_per_window:
+            w.keyframes = [tuple(r) for r in con.execute(
+                "SELECT t_s, k.image_jpeg FROM _raw_keyframes k JOIN videos v USING (video_id, ingest_id) "
+                "WHERE video_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s LIMIT ?",
+                [w.video_id, w.start_s, w.end_s, keyframes_per_window]).fetchall()]
+        used += cost
+        kept.append(w)
+    for i, w in enumerate(kept, 1):
+        w.number = i
+    return kept
