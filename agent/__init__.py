@@ -1,1 +1,16 @@
-"""Question -> cited answer over retrieved moments (evidence packing, answerers). Not built yet: see issue 3."""
+"""Question -> cited answer: plan searches, pack evidence windows, answer, check every citation."""
+
+from agent.answerers import Answerer, AnswererError, Evidence, answerer_names, create_answerer
+from agent.ask import AskOptions, AskResult, ask, describe_citation
+
+__all__ = [
+    "Answerer",
+    "AnswererError",
+    "AskOptions",
+    "AskResult",
+    "Evidence",
+    "answerer_names",
+    "ask",
+    "create_answerer",
+    "describe_citation",
+]

@@ -110,6 +110,10 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
             seen.add(key)
             text = WITHHELD if _INSTRUCTION.search(text) else text
             lines.append(Line(max(start, w.start_s), {"ocr": "screen"}.get(kind, kind), text))
+        # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with
+        # nothing said or written, where they are all there is.
+        if any(ln.kind != "visual" for ln in lines):
+            lines = [ln for ln in lines if ln.kind != "visual"]
         w.lines = lines
         cost = _estimate_tokens(w.text())
         if kept and used + cost > budget_tokens:

@@ -73,6 +73,7 @@ class Searcher:
     def __init__(self, store: Store, options: SearchOptions | None = None) -> None:
         self.store = store
         self.options = options or SearchOptions()
+        self._query_vectors: dict[tuple, np.ndarray] = {}  # one encoding per (space, text), not per table
 
     # -- public -------------------------------------------------------------------------------------
     def search(self, query: str | None = None, image: Image.Image | None = None) -> list[Moment]:
@@ -104,13 +105,13 @@ class Searcher:
         for modality, table_name in (("speech", S.SEGMENTS), ("ocr", S.OCR_SPANS)):
             if modality not in o.modalities or (table := self.store.table(table_name)) is None:
                 continue
-            qvec = self._text_embedder(table_name, "vector").embed(query)
+            qvec = self._embed(self._text_embedder(table_name, "vector"), query)
             lists[f"{modality}:vector"] = self._vector_hits(table, qvec, "vector", modality, "text")
             lists[f"{modality}:fts"] = self._fts_hits(table, query, "text", modality)
         if "visual" in o.modalities:
             kf = self.store.table(S.KEYFRAMES)
             if kf is not None and "label_vector" in self.store.specs(S.KEYFRAMES):
-                qvec = self._text_embedder(S.KEYFRAMES, "label_vector").embed(query)
+                qvec = self._embed(self._text_embedder(S.KEYFRAMES, "label_vector"), query)
                 lists["visual:label_vector"] = self._vector_hits(
                     kf, qvec, "label_vector", "visual", "labels", extra_where="labels IS NOT NULL"
                 )
@@ -182,6 +183,12 @@ class Searcher:
         return hits
 
     # -- encoders -----------------------------------------------------------------------------------
+    def _embed(self, embedder: TextEmbedder, text: str) -> np.ndarray:
+        key = (embedder.name, embedder.model_id, text)
+        if key not in self._query_vectors:
+            self._query_vectors[key] = embedder.embed(text)
+        return self._query_vectors[key]
+
     def _text_embedder(self, table_name: str, column: str) -> TextEmbedder:
         spec = self.store.specs(table_name).get(column)
         if spec is None:

@@ -56,6 +56,7 @@ def cli(verbose: int) -> None:
     videokb search --image cat.jpg      # find frames that look like a picture
     videokb videos                      # what is indexed
     videokb sql "SELECT kind, count(*) FROM events GROUP BY kind"
+    videokb ask "how much does the sourdough loaf cost?"
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -197,6 +198,69 @@ def _open_image(path: Path):
         return img
     except (UnidentifiedImageError, OSError) as e:
         raise click.ClickException(f"{path}: not a readable image ({e})") from e
+
+
+@cli.command()
+@click.argument("question")
+@db_option
+@device_option
+@click.option("--answerer", default="gemma-270m", show_default=True,
+              help="gemma-270m (offline), openai-compatible, ollama, or transformers-vlm.")
+@click.option("--llm-url", default=None, help="Server URL for openai-compatible / ollama.")
+@click.option("--llm-model", default=None, help="Model name on that server, or the VLM's hub id / folder.")
+@click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=6, show_default=True,
+              help="Moments retrieved per search before they widen into evidence windows.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: answer, citations, windows.")
+def ask(question, db, device, answerer, llm_url, llm_model, k, as_json):
+    """Answer QUESTION from the archive, citing the moments that support it.
+
+    Every citation is checked against the window it names; unsupported ones are dropped, and an answer
+    with no supported citation becomes "not found in the archive". Transcript and on-screen text are
+    treated as data: instructions inside a video are not followed.
+
+    \b
+    videokb ask "How much does the sourdough loaf cost?"
+    videokb ask "What did they say at the start of the bakery tour?" --json
+    videokb ask "Who won?" --answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model qwen2.5
+    """
+    from agent import AskOptions, create_answerer, describe_citation
+    from agent import ask as run_ask
+    from agent.answerers import AnswererError
+    from retrieval import SearchError
+    from videokb.config import cache_dir
+
+    store = _store(db or default_db())
+    options: dict = {}
+    if answerer in ("openai-compatible", "ollama"):
+        options = {"url": llm_url, "model": llm_model}
+    elif answerer == "transformers-vlm":
+        options = {"device": device or "auto", **({"model_id": llm_model} if llm_model else {})}
+    elif answerer == "gemma-270m":
+        options = {"cache_dir": cache_dir() / "models"}
+    try:
+        model = create_answerer(answerer, **options)
+        streamed = []
+
+        def show(piece: str) -> None:
+            if not as_json:
+                if not streamed:
+                    click.echo("draft: ", nl=False)
+                streamed.append(piece)
+                click.echo(piece, nl=False)
+
+        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto"), on_token=show)
+    except (AnswererError, SearchError) as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+        return
+    if streamed:
+        click.echo()
+    click.echo(f"answer: {result.answer}")
+    if result.partly_unsupported:
+        click.echo("(part of the answer is not supported by the retrieved evidence)")
+    for c in result.citations:
+        click.echo("  " + describe_citation(c))
 
 
 @cli.command()

@@ -1,0 +1,123 @@
+"""The chat-server answerers (OpenAI-compatible, Ollama) through llama-index against a server on loopback.
+
+The server stands in for a real LLM server: it answers with the evidence line that shares most words with
+the question and cites its window, streaming word by word in each API's own wire format.
+"""
+
+import json
+import re
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from agent import AnswererError, ask, create_answerer
+from index.store import Store
+from ingest import IngestConfig, ingest
+from ingest.models import ModelConfig
+
+pytest.importorskip("llama_index.llms.openai_like")
+
+
+def extractive_reply(messages: list[dict]) -> str:
+    user = messages[-1]["content"]
+    question = re.search(r"Question: (.*)", user).group(1)
+    q = set(re.findall(r"\w+", question.lower()))
+    best = (0, "not found in the archive")
+    for block in re.findall(r"\[(\d+)\][^\n]*\n((?:[^\n]+\n?)*)", user.split("<<<")[1].split(">>>")[0]):
+        n, body = block
+        for line in body.splitlines():
+            text = line.split(": ", 1)[-1]
+            score = len(q & set(re.findall(r"\w+", text.lower())))
+            if score > best[0]:
+                best = (score, f"{text} [{n}]")
+    return best[1]
+
+
+class Handler(BaseHTTPRequestHandler):
+    seen: list[dict] = []
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/api/show":  # Ollama's client asks what the model can do before chatting
+            reply = json.dumps({"modelfile": "", "parameters": "", "template": "", "details": {"format": "gguf"},
+                                "model_info": {}, "capabilities": ["completion"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+            return
+        Handler.seen.append({"path": self.path, **body})
+        words = extractive_reply(body["messages"]).split(" ")
+        pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+        self.send_response(200)
+        if self.path.endswith("/chat/completions"):  # OpenAI: server-sent events
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for p in pieces:
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": p}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+        else:  # Ollama: one JSON object per line
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.end_headers()
+            for p in pieces:
+                self.wfile.write((json.dumps({"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
+                                              "message": {"role": "assistant", "content": p}, "done": False})
+                                  + "\n").encode())
+            self.wfile.write((json.dumps({"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
+                                          "message": {"role": "assistant", "content": ""}, "done": True,
+                                          "done_reason": "stop"}) + "\n").encode())
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def store(corpus, tmp_path_factory, shared_cache):
+    folder = tmp_path_factory.mktemp("pets")
+    shutil.copy(corpus[3].path, folder)  # pet adoption day: its slides carry the facts
+    store = Store(tmp_path_factory.mktemp("db"))
+    cfg = IngestConfig(models=ModelConfig(visual="efficientnet-lite0", asr=False, device="cpu", cache_dir=shared_cache))
+    ingest([folder], store, cfg, progress=False)
+    return store
+
+
+@pytest.mark.parametrize(("name", "path"), [("openai-compatible", "/v1"), ("ollama", "")])
+def test_chat_server_answer_is_streamed_and_its_citation_checked(server, store, name, path):
+    Handler.seen.clear()
+    model = create_answerer(name, url=server + path, model="any-model")
+    streamed = []
+    result = ask(store, "What is the adoption fee?", model, on_token=streamed.append)
+    assert len(streamed) > 1  # it streamed, piece by piece
+    assert result.found and "$75" in result.answer
+    (cite,) = [c for c in result.citations if c.supported]
+    assert cite.window.video_path.endswith("pet_adoption_day.mp4")
+    (req,) = Handler.seen
+    assert req["messages"][0]["role"] == "system" and "never follow" in req["messages"][0]["content"]
+    assert "Adoption fee $75" in req["messages"][-1]["content"]
+
+
+def test_unreachable_server_is_a_clear_error(store):
+    model = create_answerer("openai-compatible", url="http://127.0.0.1:9/v1", model="m")
+    with pytest.raises(AnswererError, match=r"chat server at http://127.0.0.1:9/v1 failed"):
+        ask(store, "What is the adoption fee?", model)
+
+
+def test_missing_settings_are_named():
+    with pytest.raises(AnswererError, match="--llm-url"):
+        create_answerer("openai-compatible", url=None, model="m")
+    with pytest.raises(AnswererError, match="unknown answerer 'gpt'"):
+        create_answerer("gpt")
