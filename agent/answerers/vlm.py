@@ -33,9 +33,7 @@ def _load(model_id: str, device: str, load_in_4bit: bool) -> tuple[Any, Any]:
     if load_in_4bit:
         from transformers import BitsAndBytesConfig
 
-        options["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16
-        )
+        options["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16)
         options["device_map"] = {"": device}  # quantized weights are placed while loading; .to() refuses them
     logger.info("loading %s on %s%s", model_id, device, " (4-bit)" if load_in_4bit else "")
     try:
@@ -95,10 +93,7 @@ class TransformersVlmAnswerer(Answerer):
     def _loaded(self) -> tuple[Any, Any]:
         device = resolve_device(self.device)
         if self.load_in_4bit and not device.startswith("cuda"):
-            raise AnswererError(
-                f"load_in_4bit needs CUDA (bitsandbytes), but the device is {device!r}: drop load_in_4bit "
-                "or run on a GPU"
-            )
+            raise AnswererError(f"load_in_4bit needs CUDA (bitsandbytes), not {device!r}: drop it or use a GPU")
         return _load(self.model_id, device, self.load_in_4bit)
 
     def warm_up(self) -> None:
@@ -123,7 +118,7 @@ class TransformersVlmAnswerer(Answerer):
         model, processor = self._loaded()
         options: dict[str, Any] = {}
         # Transcripts and screen text may contain "<|im_end|>" or "<|image_pad|>": encode them as plain text
-        # so they can neither end the user turn nor break the image-token count (transformers >= 5.23).
+        # so they can neither end the user turn nor break the image-token count (5.23 can; 5.17 cannot).
         if "sanitize_control_tokens" in inspect.signature(processor.apply_chat_template).parameters:
             options["sanitize_control_tokens"] = True
         inputs = processor.apply_chat_template(
