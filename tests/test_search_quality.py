@@ -1,16 +1,13 @@
 """The whole sample corpus through the default offline models (Whisper base, PP-OCR, MiniLM,
 EfficientNet-Lite0): search must find the right moment for what was said and what was shown."""
 
-import shutil
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from corpus_queries import OCR_QUERIES, SPEECH_QUERIES
-from index.store import Store
-from ingest import IngestConfig, ingest
-from ingest.models import ModelConfig
+from ingest import ingest
 from retrieval import search
 from videokb.sample import render_photo
 
@@ -19,19 +16,6 @@ pytestmark = pytest.mark.slow
 
 def nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
-
-
-@pytest.fixture(scope="module")
-def library(corpus, tmp_path_factory, shared_cache):
-    folder = tmp_path_factory.mktemp("library")
-    for v in corpus:
-        shutil.copy(v.path, folder / v.path.name)
-    (folder / "README.txt").write_text("not a video")
-    store = Store(tmp_path_factory.mktemp("db"))
-    cfg = IngestConfig(models=ModelConfig(device="cpu", cache_dir=shared_cache))
-    report = ingest([folder], store, cfg, progress=False)
-    assert len(report.by_status("ingested")) == 5, report.outcomes
-    return folder, store, cfg, report
 
 
 def rank_of_truth(store, query, video, lo, hi, k=5):
@@ -90,7 +74,7 @@ def test_ingesting_the_same_folder_again_changes_nothing(library):
     folder, store, cfg, first = library
     counts = {n: store.db.open_table(n).count_rows() for n in store.table_names()}
     again = ingest([folder], store, cfg, progress=False)
-    assert [o.status for o in again.outcomes if o.path.suffix == ".mp4"] == ["skipped"] * 5
+    assert [o.status for o in again.outcomes if o.path.suffix == ".mp4"] == ["skipped"] * 6
     assert {n: store.db.open_table(n).count_rows() for n in store.table_names()} == counts
     (ignored,) = again.by_status("ignored")
     assert ignored.path.name == "README.txt" and ignored.reason == "not a video file extension (.txt)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from pathlib import Path
 
@@ -33,13 +34,60 @@ def resolve_model_path(model_id: str) -> str:
     return model_id
 
 
+class MeanPoolingEncoder:
+    """A sentence-transformers folder of the common shape Transformer -> mean Pooling [-> Normalize], run with
+    transformers alone: the same vectors, without importing sentence-transformers (about 4 s of imports here,
+    scikit-learn among them), which is most of a fresh `videokb search` or `ask` process's wait."""
+
+    def __init__(self, folder: Path, max_seq_length: int, device: str) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.model = AutoModel.from_pretrained(str(folder), dtype=torch.float32).to(device).eval()
+        self.max_seq_length = max_seq_length
+
+    @classmethod
+    def fits(cls, folder: Path) -> int | None:
+        """max_seq_length when the folder is of that shape, else None."""
+        try:
+            modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text())]
+            pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
+            max_len = json.loads((folder / "sentence_bert_config.json").read_text()).get("max_seq_length", 256)
+        except (OSError, ValueError, KeyError):
+            return None
+        modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+        if modules[:2] != ["Transformer", "Pooling"] or modes != {"pooling_mode_mean_tokens"}:
+            return None
+        if modules[2:] not in ([], ["Normalize"]):
+            return None
+        return int(max_len)
+
+    def get_embedding_dimension(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    def encode(self, texts: list[str], **_) -> np.ndarray:
+        import torch
+
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length,
+                               return_tensors="pt").to(self.model.device)
+        with torch.inference_mode():
+            tokens = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            vecs = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vecs = torch.nn.functional.normalize(vecs, dim=-1)  # embedders return unit vectors
+        return vecs.cpu().numpy()
+
+
 @functools.lru_cache(maxsize=4)
 def _load(model_id: str, device: str):
+    path = resolve_model_path(model_id)
+    if Path(path).is_dir() and (max_len := MeanPoolingEncoder.fits(Path(path))):
+        return MeanPoolingEncoder(Path(path), max_len, device)
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:  # pragma: no cover - a core dependency
         raise EmbedderError("sentence-transformers is not installed: pip install sentence-transformers") from e
-    path = resolve_model_path(model_id)
     try:
         return SentenceTransformer(path, device=device)
     except OSError as e:
