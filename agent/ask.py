@@ -2,13 +2,11 @@
 
 plan (searches + filters) -> retrieve moments -> widen to evidence windows within a token budget ->
 the answerer writes an answer citing windows as [n] -> every citation is checked against its window.
-The answering model loads in a thread while retrieval runs.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +26,9 @@ logger = logging.getLogger(__name__)
 @dataclass
 class AskOptions:
     k: int = 6  # moments taken per search
-    pad_s: float = 3.0  # each moment widens by this on both sides
-    budget_tokens: int = 600  # evidence the model reads, across windows
-    max_windows: int = 5
+    pad_s: float = 1.0  # each moment widens by this on both sides
+    budget_tokens: int | None = None  # evidence the model reads, across windows (None: the answerer's own)
+    max_windows: int | None = None
     keyframes_per_window: int = 2  # for answerers that see images
     edge_s: float = 30.0  # "at the start/end": at least this much of the video, or a quarter of it
     device: str = "auto"
@@ -87,7 +85,8 @@ def _time_ranges(plan: Plan, searcher: Searcher, durations: dict[str, float], ed
     return out
 
 
-def retrieve(store: Store, plan: Plan, options: AskOptions) -> list[Window]:
+def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6,
+             budget_tokens: int = 1200) -> list[Window]:
     videos = store.videos().to_pylist()
     durations = {v["video_id"]: v["duration_s"] or 0.0 for v in videos}
     searcher = Searcher(store, SearchOptions(k=options.k, video_ids=plan.video_ids, device=options.device))
@@ -97,7 +96,8 @@ def retrieve(store: Store, plan: Plan, options: AskOptions) -> list[Window]:
     moments.sort(key=lambda m: -m.score)
     ranges = _time_ranges(plan, searcher, durations, options.edge_s, plan.video_ids or list(durations))
     windows = merge_windows(moments, durations, options.pad_s, ranges)
-    return fill_windows(store, windows, budget_tokens=options.budget_tokens, max_windows=options.max_windows,
+    return fill_windows(store, windows, budget_tokens=options.budget_tokens or budget_tokens,
+                        max_windows=options.max_windows or max_windows,
                         keyframes_per_window=options.keyframes_per_window)
 
 
@@ -118,14 +118,17 @@ def ask(store: Store, question: str, answerer: Answerer, options: AskOptions | N
         on_token: Callable[[str], None] | None = None) -> AskResult:
     """Answer ``question`` from the archive in ``store``; ``on_token`` receives the draft as it streams."""
     options = options or AskOptions()
-    loader = threading.Thread(target=answerer.warm_up, name="answerer-load", daemon=True)
-    loader.start()
     videos = store.videos().to_pylist()
     plan = make_plan(question, [(v["video_id"], v["video_path"]) for v in videos])
-    windows = retrieve(store, plan, options) if videos else []
-    loader.join()
+    windows = retrieve(store, plan, options, answerer.max_windows, answerer.budget_tokens) if videos else []
+    # Loaded here, not in a thread beside retrieval: transformers' lazy imports are not safe to race (two
+    # threads importing it at once fail with "cannot import name ..."), and loading is GIL-bound anyway.
     if not windows:
         return AskResult(question, NOT_FOUND, False, False, "", [], [], plan)
+    if answerer.best_window_last:
+        windows = windows[::-1]
+        for i, w in enumerate(windows, 1):
+            w.number = i
     images = []
     if answerer.sees_images:
         import io

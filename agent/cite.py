@@ -94,23 +94,44 @@ class Verifier:
             clean_sentences.append(claim)
             if fold(claim).strip(" .") == NOT_FOUND:
                 continue
-            candidates = [(n, False) for n in dict.fromkeys(marks)]
             if not marks:  # no marker: look for the window that supports it, and say it was attributed
-                candidates = [(w.number, True) for w in windows]
-            for n, attributed in candidates:
+                citations.extend(self._attribute(question, claim, windows, relevant))
+                continue
+            for n in dict.fromkeys(marks):
                 w = by_number.get(n)
                 if w is None:
                     citations.append(Citation(n, None, claim, False, f"no window [{n}] was given"))
                     continue
                 if n not in relevant:
                     relevant[n] = self._relevant(question, w)
-                if not relevant[n]:
-                    ok, why = False, f"window {n} does not bear on the question"
-                else:
-                    ok, why = self.supports(claim, w)
-                if attributed and not ok:
-                    continue
-                citations.append(Citation(n, w, claim, ok, why, attributed))
-                if attributed:
-                    break
+                ok, why = self._verdict(question, claim, w, relevant)
+                citations.append(Citation(n, w, claim, ok, why))
         return " ".join(clean_sentences).strip(), citations
+
+    def _verdict(self, question: str, claim: str, w: Window, relevant: dict[int, bool]) -> tuple[bool, str]:
+        if w.number not in relevant:
+            relevant[w.number] = self._relevant(question, w)
+        if not relevant[w.number]:
+            return False, f"window {w.number} does not bear on the question"
+        return self.supports(claim, w)
+
+    def _attribute(self, question: str, claim: str, windows: list[Window],
+                   relevant: dict[int, bool]) -> list[Citation]:
+        """The first window (best first) that supports an unmarked claim. A short span answer that no window
+        supports whole is cut back to its longest supported beginning ("March 12, 2014" -> "March 12" when
+        the window says March 12 and no year): the part the model copied, without what it made up."""
+        words = claim.split()
+        short_span = len(words) <= 8 and not _SENTENCE.search(claim)
+        cuts = range(len(words), 0, -1) if short_span else [len(words)]
+        order = sorted(windows, key=lambda w: -w.score)
+        for cut in cuts:
+            part = " ".join(words[:cut]).rstrip(" ,;:")
+            if not content_words(part):
+                continue
+            for w in order:
+                ok, why = self._verdict(question, part, w, relevant)
+                if ok:
+                    if cut < len(words):
+                        why += f"; dropped the unsupported rest {' '.join(words[cut:])!r}"
+                    return [Citation(w.number, w, part, True, why, attributed=True)]
+        return []

@@ -2,7 +2,8 @@
 
 Each moment widens to a window with its neighbouring transcript and on-screen text; overlapping windows
 of one video merge; windows are added best first until a token budget is spent. Transcript and OCR text
-are data: lines that read like instructions to an assistant are withheld from the model (and said so).
+are data: lines that read like instructions to an assistant are withheld from the model (the window's
+header says how many), and can support no citation.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ _INSTRUCTION = re.compile(
     r"|\b(answer|reply|respond|say|output)\b.{0,30}\b(every|all|any|each) (question|query)",
     re.I,
 )
-WITHHELD = "(withheld: reads like an instruction to the assistant)"
+# OCR of digits alone ("0900" read off a photo of coins) means nothing without context.
+_BARE_NUMBER = re.compile(r"^[\s.,:;-]*\d{1,4}[\s.,:;-]*$")
 
 
 def mmss(t: float) -> str:
@@ -50,14 +52,17 @@ class Window:
     number: int = 0
     lines: list[Line] = field(default_factory=list)
     keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
+    withheld: int = 0  # lines left out because they address the assistant (prompt injection)
 
     def text(self) -> str:
         head = f"[{self.number}] {Path(self.video_path).name} {mmss(self.start_s)}-{mmss(self.end_s)}"
+        if self.withheld:
+            head += f" ({self.withheld} line{'s' * (self.withheld > 1)} withheld: addressed to the assistant)"
         return "\n".join([head] + [f"{ln.kind} {mmss(ln.t_s)}: {ln.text}" for ln in self.lines])
 
     def evidence_text(self) -> str:
         """What the window says, without its header: what a citation is checked against."""
-        return " ".join(ln.text for ln in self.lines if ln.text != WITHHELD)
+        return " ".join(ln.text for ln in self.lines)
 
 
 def _estimate_tokens(text: str) -> int:
@@ -105,10 +110,12 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
         lines = []
         for start, kind, text in rows:
             key = f"{kind}:{text.casefold()}"
-            if key in seen:
+            if key in seen or (kind == "ocr" and _BARE_NUMBER.match(text)):
                 continue
             seen.add(key)
-            text = WITHHELD if _INSTRUCTION.search(text) else text
+            if _INSTRUCTION.search(text):
+                w.withheld += 1
+                continue
             lines.append(Line(max(start, w.start_s), {"ocr": "screen"}.get(kind, kind), text))
         # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
         merged: list[Line] = []

@@ -29,6 +29,9 @@ class KeyframeOptions:
     analysis_width: int = 128
     shot_threshold: float = 27.0  # ContentDetector's HSV threshold (its default)
     change_threshold: float = 14.0  # mean abs grey-level change vs the last keyframe, 0..255
+    # ...or this share of pixels changed by more than 24 grey levels: a new slide on the same background
+    # changes few pixels a lot, which a mean over the whole frame dilutes below the threshold above.
+    changed_share: float = 0.02
     min_gap_s: float = 1.0  # no change-keyframe sooner than this after the last keyframe
     max_gap_s: float = 10.0  # a keyframe at least this often, even on a static picture
 
@@ -100,14 +103,17 @@ def iter_keyframes(
                 cut = bool(detector.process_frame(n_analysed, small))
                 n_analysed += 1
                 grey = small.mean(axis=2)
-                change = float(np.abs(grey - last_grey).mean()) if last_grey is not None else 0.0
+                diff = np.abs(grey - last_grey) if last_grey is not None else None
+                change = float(diff.mean()) if diff is not None else 0.0
+                changed = float((diff > 24).mean()) if diff is not None else 0.0
                 reason = None
                 if last_grey is None:
                     reason = "shot"
                 elif cut:
                     shot += 1
                     reason = "shot"
-                elif change >= opts.change_threshold and t - last_key_t >= opts.min_gap_s:
+                elif (change >= opts.change_threshold or changed >= opts.changed_share) and \
+                        t - last_key_t >= opts.min_gap_s:
                     reason = "change"
                 elif t - last_key_t >= opts.max_gap_s:
                     reason = "gap"

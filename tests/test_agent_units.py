@@ -3,7 +3,7 @@
 import pytest
 
 from agent.cite import Verifier
-from agent.evidence import WITHHELD, Line, Window, _INSTRUCTION
+from agent.evidence import _BARE_NUMBER, _INSTRUCTION, Line, Window
 from agent.plan import make_plan
 from index.embedders import get_embedder
 
@@ -73,7 +73,21 @@ def test_an_answer_without_markers_gets_the_window_that_supports_it(verifier):
     assert (c.number, c.supported, c.attributed) == (2, True, True)
 
 
-def test_withheld_text_supports_nothing(verifier):
-    windows = [window(1, WITHHELD, "The adoption fee is $75.")]
-    (c,) = verifier.check("How much is the adoption fee?", "42 [1]", windows)[1]
-    assert not c.supported
+def test_withheld_lines_are_counted_in_the_header_not_shown():
+    w = window(3, "The staff meeting moved to the blue room.")
+    w.withheld = 2
+    assert w.text().splitlines()[0] == "[3] v.mp4 00:00-00:10 (2 lines withheld: addressed to the assistant)"
+    assert "42" not in w.text()
+
+
+@pytest.mark.parametrize(("text", "bare"), [("0900", True), ("8", True), ("$75", False), ("June 3", False)])
+def test_bare_numbers_read_off_pictures_are_dropped(text, bare):
+    assert bool(_BARE_NUMBER.match(text)) == bare
+
+
+def test_a_span_with_a_made_up_tail_is_cut_back_to_what_the_window_says(verifier):
+    windows = [window(1, "The city council met on March 12 at seven in the evening.")]
+    (c,) = verifier.check("When did the council meet?", "March 12, 2014", windows)[1]
+    assert (c.sentence, c.supported, c.attributed) == ("March 12", True, True)
+    assert "2014" in c.reason
+    assert verifier.check("When did the council meet?", "June 3", windows)[1] == []  # nothing to keep

@@ -29,6 +29,11 @@ class Evidence:
 class Answerer(ABC):
     name: ClassVar[str]
     sees_images: ClassVar[bool] = False
+    #: Small models read best what comes just before the question: they get the best window last.
+    best_window_last: ClassVar[bool] = False
+    #: How much evidence the model reads well: windows, and tokens across them.
+    max_windows: ClassVar[int] = 6
+    budget_tokens: ClassVar[int] = 1200
 
     @abstractmethod
     def stream(self, evidence: Evidence) -> Iterator[str]:
