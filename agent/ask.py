@@ -13,7 +13,7 @@ from pathlib import Path
 
 from agent.answerers import Answerer, Evidence
 from agent.cite import NOT_FOUND, Citation, Verifier
-from agent.evidence import Window, fill_windows, merge_windows
+from agent.evidence import Window, fill_windows, merge_windows, mmss
 from agent.plan import Plan, fold, make_plan
 from index import schema as S
 from index.embedders import embedder_from_spec
@@ -86,7 +86,7 @@ def _time_ranges(plan: Plan, searcher: Searcher, durations: dict[str, float], ed
 
 
 def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6,
-             budget_tokens: int = 1200) -> list[Window]:
+             budget_tokens: int = 1200, with_keyframes: bool = False) -> list[Window]:
     videos = store.videos().to_pylist()
     durations = {v["video_id"]: v["duration_s"] or 0.0 for v in videos}
     searcher = Searcher(store, SearchOptions(k=options.k, video_ids=plan.video_ids, device=options.device))
@@ -98,7 +98,7 @@ def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6
     windows = merge_windows(moments, durations, options.pad_s, ranges)
     return fill_windows(store, windows, budget_tokens=options.budget_tokens or budget_tokens,
                         max_windows=options.max_windows or max_windows,
-                        keyframes_per_window=options.keyframes_per_window)
+                        keyframes_per_window=options.keyframes_per_window if with_keyframes else 0)
 
 
 def _final_answer(draft: str, citations: list[Citation]) -> tuple[str, bool, bool]:
@@ -120,7 +120,8 @@ def ask(store: Store, question: str, answerer: Answerer, options: AskOptions | N
     options = options or AskOptions()
     videos = store.videos().to_pylist()
     plan = make_plan(question, [(v["video_id"], v["video_path"]) for v in videos])
-    windows = retrieve(store, plan, options, answerer.max_windows, answerer.budget_tokens) if videos else []
+    windows = (retrieve(store, plan, options, answerer.max_windows, answerer.budget_tokens, answerer.sees_images)
+               if videos else [])
     # Loaded here, not in a thread beside retrieval: transformers' lazy imports are not safe to race (two
     # threads importing it at once fail with "cannot import name ..."), and loading is GIL-bound anyway.
     if not windows:
@@ -152,8 +153,7 @@ def ask(store: Store, question: str, answerer: Answerer, options: AskOptions | N
 
 def describe_citation(c: Citation) -> str:
     w = c.window
-    where = f"{Path(w.video_path).name} {int(w.start_s) // 60:02d}:{int(w.start_s) % 60:02d}-" \
-            f"{int(w.end_s) // 60:02d}:{int(w.end_s) % 60:02d}" if w else "(no such window)"
+    where = f"{Path(w.video_path).name} {mmss(w.start_s)}-{mmss(w.end_s)}" if w else "(no such window)"
     return f"[{c.number}] {where}  {'supported' if c.supported else 'NOT supported: ' + c.reason}" + \
         ("  (attributed)" if c.attributed else "")
 
