@@ -1,5 +1,19 @@
 """Video files -> index rows: discovery, probing, keyframes, OCR, speech, and the pipeline that runs them."""
 
-from ingest.pipeline import FileOutcome, IngestConfig, IngestReport, ingest
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 __all__ = ["FileOutcome", "IngestConfig", "IngestReport", "ingest"]
+
+if TYPE_CHECKING:
+    from ingest.pipeline import FileOutcome, IngestConfig, IngestReport, ingest
+
+
+def __getattr__(name: str):
+    # Lazy: `import ingest.models` (the CLI's config) must not pull decoding, LanceDB and the models in.
+    if name in __all__:
+        from ingest import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'ingest' has no attribute {name!r}")

@@ -9,10 +9,12 @@ import os
 import tomllib
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from ingest.models import ModelConfig
+if TYPE_CHECKING:
+    from ingest.models import ModelConfig
 
 ENV_PREFIX = "VIDEOKB_"
 
@@ -49,6 +51,8 @@ def _file_settings() -> dict:
 
 def model_config(**flags) -> ModelConfig:
     """ModelConfig from flags (None = not given), env ``VIDEOKB_<FIELD>``, config.toml ``[models]``."""
+    from ingest.models import ModelConfig
+
     names = {f.name: f for f in fields(ModelConfig)}
     values: dict = {"cache_dir": cache_dir()}
     file = _file_settings()
