@@ -55,7 +55,13 @@ class Store:
         specs = specs or {}
         table = self.table(name)
         if table is None:
-            return self.db.create_table(name, schema=S.with_embedders(schema, specs))
+            try:
+                return self.db.create_table(name, schema=S.with_embedders(schema, specs))
+            except ValueError:
+                # Another writer (a worker process, a Ray actor) created it first: check theirs instead.
+                table = self.table(name)
+                if table is None:
+                    raise
         have = S.embedder_specs(table.schema)
         for col, spec in specs.items():
             if col in have and have[col] != spec:
@@ -91,6 +97,13 @@ class Store:
         rows = table.search().where(where).limit(1).to_list()
         return rows[0] if rows else None
 
+    def videos_at(self, video_path: str) -> list[dict]:
+        """Every ``videos`` row that names ``video_path`` (two only while a changed file's new version commits)."""
+        table = self.table(S.VIDEOS)
+        if table is None:
+            return []
+        return table.search().where(f"video_path = {_quote(str(video_path))}").to_list()
+
     def commit_video(self, row: dict) -> None:
         """Make a video's attempt ``row["ingest_id"]`` live, then drop the rows of its earlier attempts."""
         table = self.ensure_table(S.VIDEOS, S.videos_schema())
@@ -100,17 +113,39 @@ class Store:
             .when_not_matched_insert_all()
             .execute(pa.Table.from_pylist([row], schema=table.schema))
         )
-        stale = f"video_id = {_quote(row['video_id'])} AND ingest_id != {_quote(row['ingest_id'])}"
+        self.drop_stale(row["video_id"], row["ingest_id"])
+
+    def drop_stale(self, video_id: str, live_ingest_id: str) -> None:
+        """Delete a video's rows written by any attempt other than its live one."""
+        stale = f"video_id = {_quote(video_id)} AND ingest_id != {_quote(live_ingest_id)}"
         for name in self.table_names():
             if name != S.VIDEOS:
                 self.db.open_table(name).delete(stale)
 
-    def discard_attempt(self, video_id: str, ingest_id: str) -> None:
-        """Delete the rows an unfinished attempt wrote (they were never visible)."""
+    def discard_attempt(self, video_id: str, ingest_id: str, tables: list[str] | None = None) -> None:
+        """Delete the rows an unfinished attempt wrote (they were never visible), in ``tables`` or all."""
         where = f"video_id = {_quote(video_id)} AND ingest_id = {_quote(ingest_id)}"
         for name in self.table_names():
-            if name != S.VIDEOS:
+            if name != S.VIDEOS and (tables is None or name in tables):
                 self.db.open_table(name).delete(where)
+
+    def sweep(self, keep: dict[str, str]) -> int:
+        """Delete rows of attempts that are neither live nor in ``keep`` (ingest_id -> video_id): what a
+        killed run left behind. Returns the number of attempts removed."""
+        live = self.live_attempts()
+        wanted = {(v, i) for v, i in live.items()} | {(v, i) for i, v in keep.items()}
+        removed: set[tuple[str, str]] = set()
+        for name in self.table_names():
+            if name == S.VIDEOS:
+                continue
+            table = self.db.open_table(name)
+            pairs = table.to_lance().to_table(columns=["video_id", "ingest_id"]).group_by(
+                ["video_id", "ingest_id"]).aggregate([])
+            orphans = {p for p in zip(pairs["video_id"].to_pylist(), pairs["ingest_id"].to_pylist())} - wanted
+            if orphans:
+                table.delete("ingest_id IN (" + ", ".join(_quote(i) for _, i in orphans) + ")")
+                removed |= orphans
+        return len(removed)
 
     def live_attempts(self) -> dict[str, str]:
         """video_id -> the ingest_id whose rows are live."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "ingest"]
+__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "RunOptions", "ingest"]
 
 if TYPE_CHECKING:
-    from ingest.pipeline import FileOutcome, IngestConfig, IngestReport, ingest
+    from ingest.pipeline import FileOutcome, IngestConfig, IngestReport, RunOptions, ingest
 
 
 def __getattr__(name: str):

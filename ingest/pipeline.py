@@ -1,72 +1,69 @@
-"""Ingest a folder: each video into keyframes, regions, OCR spans and transcript segments in the index.
+"""Ingest a library: find the videos, decide what each needs, run the work, commit each video when it is done.
 
-Per video, speech runs in a second thread while the visual lane decodes, picks keyframes, reads their
-text and encodes them in batches; rows are written as they are made under a fresh ``ingest_id`` and the
-video goes live only when its ``videos`` row is committed (see :mod:`index.store`). A bad file is
-reported with its reason and skipped; nothing already indexed is touched by it.
+The driver (this module) is the only writer that deletes or commits; workers (``ingest.engines``) append a
+video's rows under a fresh ``ingest_id`` and the video goes live only when its ``videos`` row is committed
+here (see :mod:`index.store`). Every decision is journaled (``ingest.journal``) so a run killed at any
+moment resumes where it stopped: finished videos stay, an interrupted one continues from its last finished
+stage, and rows a killed attempt left half-written are swept. A bad file is reported with its reason and
+skipped; nothing already indexed is touched by it.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from index import schema as S
-from index.embedders import ImageEncoding
 from index.store import Store
-from ingest.asr import Transcript
 from ingest.discover import content_hash, find_videos
+from ingest.engines import (
+    ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, threads_per_lane, worker_config,
+)
 from ingest.errors import BadVideoError
-from ingest.keyframes import DecodeStats, Keyframe, KeyframeOptions, iter_keyframes
-from ingest.models import ModelConfig, Models, build_models, lane_threads
-from ingest.ocr import OcrLine, SpanMerger
-from ingest.probe import VideoInfo, probe
+from ingest.journal import MAX_ATTEMPTS, Attempt, Journal, journal_path
+from ingest.models import Models, build_models, lane_threads
+from ingest.probe import probe
+from ingest.worker import (
+    FileOutcome, IngestConfig, VideoTask, limit_torch_threads, prepare_tables, visual_tables,
+)
 
 logger = logging.getLogger(__name__)
 
-LABEL_MIN_SCORE_REGION = 0.2
-MAX_LABELS = 8
+__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "RunOptions", "ingest"]
 
 
 @dataclass
-class IngestConfig:
-    models: ModelConfig = field(default_factory=ModelConfig)
-    keyframes: KeyframeOptions = field(default_factory=KeyframeOptions)
-    batch_size: int = 8
-    thumb_max_side: int = 384
+class RunOptions:
+    """How a run is carried out (not what it produces: the index is the same whatever these say)."""
+
+    workers: int = 1
+    engine: str = "local"  # local | ray
+    address: str | None = None  # Ray cluster address (ray://host:10001, or "auto")
+    cpus_per_worker: float = 2.0  # Ray only
+    gpus_per_worker: float = 0.0  # Ray only
+    prune: bool = False  # remove indexed videos under the given folders whose files are gone
+    journal: Path | None = None  # default: beside the index (ingest.journal.journal_path)
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1:
-            raise ValueError("batch_size must be >= 1")
-
-
-@dataclass
-class FileOutcome:
-    path: Path
-    status: str  # "ingested" | "skipped" | "failed" | "ignored"
-    reason: str = ""
-    video_id: str | None = None
-    duration_s: float | None = None
-    seconds: float = 0.0
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.workers < 0 or (self.workers == 0 and self.engine != "ray"):
+            raise ValueError("workers must be >= 1 (0 = one per worker's CPUs, with --engine ray)")
 
 
 @dataclass
 class IngestReport:
     models: dict[str, str]
     outcomes: list[FileOutcome]
+    swept: int = 0  # attempts a killed run had left half-written, removed at the start
 
     def by_status(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -77,297 +74,214 @@ def ingest(
     store: Store,
     config: IngestConfig | None = None,
     *,
+    run: RunOptions | None = None,
     progress: bool = True,
     on_models: Callable[[dict[str, str]], None] | None = None,
+    on_outcome: Callable[[FileOutcome], None] | None = None,
 ) -> IngestReport:
     """Ingest every video under ``paths`` into ``store``; return what happened to each file."""
     config = config or IngestConfig()
-    found = find_videos([Path(p) for p in paths])
-    models = build_models(config.models)
-    _limit_torch_threads(lane_threads(config.models))
-    if on_models:
-        on_models(models.why)
-    outcomes = [FileOutcome(p, "ignored", reason) for p, reason in found.ignored]
-    changed = False
-    for path in tqdm(found.videos, desc="videos", unit="video", disable=not progress or len(found.videos) < 2):
-        outcome = _ingest_one(path, store, models, config, progress)
-        changed |= outcome.status == "ingested"
-        outcomes.append(outcome)
-        logger.info("%s: %s %s", path, outcome.status, outcome.reason)
-    if changed:
-        store.refresh_fts()
-    return IngestReport(models=models.why, outcomes=outcomes)
+    run = run or RunOptions()
+    roots = [Path(p).absolute() for p in paths]
+    found = find_videos(roots)
+    journal = Journal(run.journal or journal_path(store.uri))
+    run_id, crashed = journal.start_run([str(r) for r in roots], run.engine, run.workers)
+    outcomes: list[FileOutcome] = []
 
+    def record(o: FileOutcome) -> None:
+        outcomes.append(o)
+        logger.info("%s: %s %s", o.path, o.status, o.reason)
+        if on_outcome:
+            on_outcome(o)
 
-def _ingest_one(path: Path, store: Store, models: Models, config: IngestConfig, progress: bool) -> FileOutcome:
-    t0 = time.perf_counter()
-    model_ids = json.dumps(models.ids(), sort_keys=True)
     try:
-        st = path.stat()
-        by_path = store.find_video(video_path=str(path))
-        if by_path and (by_path["file_size"], by_path["file_mtime_ns"]) == (st.st_size, st.st_mtime_ns):
-            if by_path["models"] == model_ids:
-                return FileOutcome(path, "skipped", "unchanged", by_path["video_id"], by_path["duration_s"])
-        video_id = content_hash(path)
-        same = store.find_video(video_id=video_id)
-        if same and same["models"] == model_ids:
-            # Same bytes as an indexed video (touched, moved or copied): no new rows.
-            if same["video_path"] != str(path) and not Path(same["video_path"]).exists():
-                store.update_video_path(video_id, str(path), st.st_size, st.st_mtime_ns)
-                return FileOutcome(path, "skipped", f"moved from {same['video_path']}", video_id)
-            if same["video_path"] != str(path):
-                return FileOutcome(path, "skipped", f"same content as {same['video_path']}", video_id)
-            store.update_video_path(video_id, str(path), st.st_size, st.st_mtime_ns)
-            return FileOutcome(path, "skipped", "unchanged", video_id, same["duration_s"])
-        info = probe(path)
-    except BadVideoError as e:
-        return FileOutcome(path, "failed", e.reason, seconds=time.perf_counter() - t0)
-    except OSError as e:
-        return FileOutcome(path, "failed", f"cannot read: {e.strerror or e}", seconds=time.perf_counter() - t0)
+        swept = store.sweep(journal.unfinished_attempts()) if crashed else 0
+        if swept:
+            logger.warning("removed the half-written rows of %d attempt(s) an interrupted run left", swept)
+        # The driver chooses the models once (``auto`` may try a download); other workers load what it chose.
+        models = build_models(config.models)
+        if run.engine == "local" and run.workers == 1:
+            limit_torch_threads(lane_threads(config.models))
+        if on_models:
+            on_models(models.why)
+        model_ids = json.dumps(models.ids(), sort_keys=True)
+        for p, reason in found.ignored:
+            journal.mark(str(p), "ignored", reason, run_id)
+            record(FileOutcome(p, "ignored", reason))
 
-    ingest_id = uuid.uuid4().hex
-    try:
-        outcome = _process(path, info, video_id, ingest_id, store, models, config, progress)
-    except BadVideoError as e:
-        store.discard_attempt(video_id, ingest_id)
-        return FileOutcome(path, "failed", e.reason, video_id, info.duration_s, time.perf_counter() - t0)
-    except Exception:
-        # Not this file's fault (a bug, a full disk): undo its rows, then stop the run loudly.
-        store.discard_attempt(video_id, ingest_id)
+        tasks = _plan(found.videos, store, journal, run_id, model_ids, record)
+        if progress and len(found.videos) > 1:
+            tasks = tqdm(tasks, total=len(found.videos), desc="videos", unit="video")
+        changed = False
+        engine = _engine(run, store, models, config, journal, progress)
+        try:
+            for task, result in engine.run(_prepared(tasks, store, models)):
+                if isinstance(result, BaseException):
+                    # Not this file's fault: its attempt stays in the journal, to resume on the next run.
+                    raise WorkerError(f"{task.path}: ingest stopped: {result}") from result
+                changed |= _finish(task, result, store, journal, model_ids)
+                record(result)
+        finally:
+            engine.close()
+        if run.prune:
+            for o in _prune(roots, store, journal, run_id):
+                changed = True
+                record(o)
+        if changed:
+            store.refresh_fts()
+    except BaseException as e:
+        journal.finish_run(run_id, "failed", f"{type(e).__name__}: {e}")
+        journal.close()
         raise
+    journal.finish_run(run_id)
+    journal.close()
+    return IngestReport(models=models.why, outcomes=outcomes, swept=swept)
+
+
+def _engine(run: RunOptions, store: Store, models: Models, config: IngestConfig, journal: Journal, progress: bool):
+    if run.engine == "ray":
+        return RayEngine(store.uri, worker_config(config, models, threads_per_lane(1)), run.workers, run.address,
+                         run.cpus_per_worker, run.gpus_per_worker)
+    if run.workers == 1:
+        return InProcessEngine(store, models, config, journal, progress)
+    return ProcessPoolEngine(store.uri, worker_config(config, models, threads_per_lane(run.workers)), journal,
+                             run.workers)
+
+
+def _prepared(tasks: Iterator[VideoTask], store: Store, models: Models) -> Iterator[VideoTask]:
+    # Tables exist before any worker writes, so parallel writers never race to create one.
+    first = True
+    for task in tasks:
+        if first:
+            prepare_tables(store, models)
+            first = False
+        yield task
+
+
+def _plan(videos: list[Path], store: Store, journal: Journal, run_id: str, model_ids: str,
+          record: Callable[[FileOutcome], None]) -> Iterator[VideoTask]:
+    """Decide, file by file, whether it is unchanged, moved, bad, new, or an attempt to resume."""
+    for path in videos:
+        p = str(path)
+        t0 = time.perf_counter()
+        try:
+            task_or_outcome = _plan_one(path, store, journal, run_id, model_ids)
+        except BadVideoError as e:
+            task_or_outcome = FileOutcome(path, "failed", e.reason, seconds=time.perf_counter() - t0)
+        except OSError as e:
+            reason = "file vanished before it could be read" if not path.exists() else \
+                f"cannot read: {e.strerror or e}"
+            task_or_outcome = FileOutcome(path, "failed", reason, seconds=time.perf_counter() - t0)
+        if isinstance(task_or_outcome, VideoTask):
+            yield task_or_outcome
+            continue
+        o = task_or_outcome
+        if (attempt := journal.unfinished(p)) is not None:
+            _close_attempt(store, attempt)
+        journal.finish(p, "done" if o.status == "skipped" else o.status, o.reason, run_id=run_id,
+                       video_id=o.video_id, duration_s=o.duration_s)
+        record(o)
+
+
+def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids: str) -> VideoTask | FileOutcome:
+    p = str(path)
+    st = path.stat()
+    at_path = store.videos_at(p)
+    for row in at_path:
+        if (row["file_size"], row["file_mtime_ns"]) == (st.st_size, st.st_mtime_ns) and row["models"] == model_ids \
+                and len(at_path) == 1:
+            return FileOutcome(path, "skipped", "unchanged", row["video_id"], row["duration_s"])
+    video_id = content_hash(path)
+    same = store.find_video(video_id=video_id)
+    if same and same["models"] == model_ids:
+        # Same bytes as an indexed video (touched, moved or copied): no new rows.
+        if same["video_path"] != p and Path(same["video_path"]).exists():
+            return FileOutcome(path, "skipped", f"same content as {same['video_path']}", video_id)
+        moved_from = same["video_path"]
+        store.update_video_path(video_id, p, st.st_size, st.st_mtime_ns)
+        _drop_other_versions(store, p, video_id)
+        reason = "unchanged" if moved_from == p else f"moved from {moved_from}"
+        return FileOutcome(path, "skipped", reason, video_id, same["duration_s"])
+
+    info = probe(path)
+    attempt = journal.unfinished(p)
+    if attempt is not None and (attempt.video_id, attempt.models) == (video_id, model_ids) \
+            and attempt.attempts < MAX_ATTEMPTS:
+        # A killed run's attempt at these same bytes: keep the stages it finished, redo the rest.
+        redo = [S.OCR_SPANS, S.SEGMENTS]
+        if "visual" not in attempt.stages:
+            redo += visual_tables(store)
+        store.discard_attempt(video_id, attempt.ingest_id, tables=redo)
+        journal.resume(p, run_id)
+        logger.info("%s: resuming (stages done: %s)", p, ", ".join(sorted(attempt.stages)) or "none")
+        return VideoTask(path, info, video_id, attempt.ingest_id, done=attempt.stages)
+    if attempt is not None:
+        _close_attempt(store, attempt)
+        if attempt.attempts >= MAX_ATTEMPTS and attempt.video_id == video_id:
+            raise BadVideoError(path, f"stopped the ingest {attempt.attempts} times (see the logs); not retried")
+    ingest_id = uuid.uuid4().hex
+    journal.begin(p, run_id, video_id=video_id, ingest_id=ingest_id, models=model_ids, file_size=st.st_size,
+                  file_mtime_ns=st.st_mtime_ns, duration_s=info.duration_s)
+    return VideoTask(path, info, video_id, ingest_id)
+
+
+def _close_attempt(store: Store, attempt: Attempt) -> None:
+    """Drop an unfinished attempt's rows, unless it was committed just before a kill (then keep it, and drop
+    the rows of the attempts it replaced)."""
+    live = store.find_video(video_id=attempt.video_id)
+    if live is not None and live["ingest_id"] == attempt.ingest_id:
+        store.drop_stale(attempt.video_id, attempt.ingest_id)
+    else:
+        store.discard_attempt(attempt.video_id, attempt.ingest_id)
+
+
+def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, model_ids: str) -> bool:
+    """Commit an ingested video (or discard a failed attempt) and close its journal entry."""
+    p = str(task.path)
+    if o.status != "ingested":
+        store.discard_attempt(task.video_id, task.ingest_id)
+        journal.finish(p, o.status, o.reason, video_id=task.video_id)
+        return False
+    info = task.info
+    st = task.path.stat() if task.path.exists() else None
     row = {
-        "video_id": video_id,
-        "ingest_id": ingest_id,
-        "video_path": str(path),
-        "file_size": st.st_size,
-        "file_mtime_ns": st.st_mtime_ns,
+        "video_id": task.video_id,
+        "ingest_id": task.ingest_id,
+        "video_path": p,
+        "file_size": st.st_size if st else None,
+        "file_mtime_ns": st.st_mtime_ns if st else None,
         "duration_s": info.duration_s,
         "width": info.width,
         "height": info.height,
         "fps": info.fps,
         "has_video": info.has_video,
         "has_audio": info.has_audio,
-        "language": outcome.counts.pop("_language", None),
-        "language_prob": outcome.counts.pop("_language_prob", None),
-        "n_keyframes": outcome.counts.get("keyframes", 0),
-        "n_frames_decoded": outcome.counts.get("frames_decoded", 0),
+        "language": o.language,
+        "language_prob": o.language_prob,
+        "n_keyframes": o.counts.get("keyframes", 0),
+        "n_frames_decoded": o.counts.get("frames_decoded", 0),
         "models": model_ids,
         "ingested_at": datetime.now(timezone.utc),
     }
     store.commit_video(row)
-    if by_path and by_path["video_id"] != video_id:
-        store.delete_video(by_path["video_id"])  # the file changed: its old version goes
-    outcome.seconds = time.perf_counter() - t0
-    return outcome
+    _drop_other_versions(store, p, task.video_id)  # the file changed: its old version goes
+    journal.finish(p, "done", "", video_id=task.video_id, duration_s=info.duration_s)
+    return True
 
 
-def _process(
-    path: Path,
-    info: VideoInfo,
-    video_id: str,
-    ingest_id: str,
-    store: Store,
-    models: Models,
-    config: IngestConfig,
-    progress: bool,
-) -> FileOutcome:
-    timings: dict[str, float] = {}
-    text_spec = {"vector": models.text.spec()}
-    keys = {"video_id": video_id, "ingest_id": ingest_id}
-
-    asr_future: Future | None = None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
-    if models.asr and info.has_audio:
-
-        def run_asr() -> Transcript:
-            t = time.perf_counter()
-            try:
-                return models.asr.transcribe(path)
-            finally:
-                timings["asr"] = time.perf_counter() - t
-
-        asr_future = pool.submit(run_asr)
-
-    stats = DecodeStats()
-    visual_counts: dict[str, int] = {}
-    ocr_frames: list[tuple[float, float, list[OcrLine]]] = []
-    try:
-        if info.has_video:
-            bar = tqdm(total=math.ceil(info.duration_s), unit="s", desc=path.name[:30], leave=False,
-                       disable=not progress)
-            with bar:
-                visual_counts = _visual_lane(
-                    path, info, keys, store, models, config, stats, ocr_frames, timings, bar
-                )
-        transcript = asr_future.result() if asr_future else None
-    finally:
-        pool.shutdown(wait=True)
-
-    if info.has_video and stats.frames_decoded == 0:
-        raise BadVideoError(path, "no video frame could be decoded")
-    # A stream that stops well before its stated length was cut off: indexing half of it would hide that.
-    expected = info.video_duration_s or info.duration_s
-    if info.has_video and stats.last_t_s < expected * 0.9 - 1.0:
-        raise BadVideoError(path, f"truncated or corrupt: video ends at {stats.last_t_s:.1f}s of {expected:.1f}s")
-
-    t = time.perf_counter()
-    merger = SpanMerger()
-    for start, end, lines in ocr_frames:
-        merger.add(start, end, lines)
-    spans = merger.finish()
-    segments = transcript.segments if transcript else []
-    vecs = models.text.embed_texts([s.text for s in spans] + [s.text for s in segments])
-    ocr_rows = [
-        {**keys, "span_idx": i, "start_s": s.start_s, "end_s": s.end_s, "text": s.text,
-         "bbox_xyxy": list(s.bbox_xyxy), "score": s.score, "n_keyframes": s.n_keyframes, "vector": vecs[i]}
-        for i, s in enumerate(spans)
-    ]
-    seg_rows = [
-        {**keys, "segment_idx": i, "start_s": s.start_s, "end_s": s.end_s, "text": s.text,
-         "language": transcript.language,
-         "words": [{"word": w.word, "start_s": w.start_s, "end_s": w.end_s, "prob": w.prob} for w in s.words],
-         "avg_logprob": s.avg_logprob, "no_speech_prob": s.no_speech_prob, "vector": vecs[len(spans) + i]}
-        for i, s in enumerate(segments)
-    ]
-    dim = models.text.dim
-    store.add(store.ensure_table(S.OCR_SPANS, S.ocr_spans_schema(dim), text_spec), ocr_rows)
-    store.add(store.ensure_table(S.SEGMENTS, S.segments_schema(dim), text_spec), seg_rows)
-    timings["text"] = timings.get("text", 0.0) + time.perf_counter() - t
-
-    counts = {
-        **visual_counts,
-        "frames_decoded": stats.frames_decoded,
-        "ocr_spans": len(ocr_rows),
-        "segments": len(seg_rows),
-    }
-    if transcript and transcript.language:
-        counts["_language"] = transcript.language
-        counts["_language_prob"] = transcript.language_prob
-    return FileOutcome(path, "ingested", "", video_id, info.duration_s, stage_seconds=timings, counts=counts)
+def _drop_other_versions(store: Store, path: str, video_id: str) -> None:
+    for row in store.videos_at(path):
+        if row["video_id"] != video_id:
+            store.delete_video(row["video_id"])
 
 
-def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, timings, bar) -> dict[str, int]:
-    """Decode, pick keyframes, OCR and encode them in batches, writing keyframe and region rows."""
-    dim = models.text.dim
-    kf_table = store.ensure_table(
-        S.KEYFRAMES, S.keyframes_schema(dim), {"label_vector": models.text.spec()}
-    )
-    reg_table = None
-    if models.visual is not None:
-        space = models.visual.spec()
-        reg_table = store.ensure_table(
-            S.regions_table_name(_space_name(space)), S.regions_schema(space.dim),
-            {"vector": space},
-        )
-    pending: list[Keyframe] = []
-    n_keyframes = n_regions = 0
-    prev_lines: list[OcrLine] = []
-
-    def flush(batch: list[Keyframe], ends: list[float]) -> None:
-        nonlocal n_keyframes, n_regions, prev_lines
-        t = time.perf_counter()
-        lines_per: list[list[OcrLine]] = []
-        for kf in batch:
-            if models.ocr is None:
-                lines_per.append([])
-            elif kf.reason == "gap" and kf.change < 2.0:
-                lines_per.append(prev_lines)  # the same picture as the last keyframe: same text
-            else:
-                lines_per.append(models.ocr.read(kf.image))
-            prev_lines = lines_per[-1]
-        timings["ocr"] = timings.get("ocr", 0.0) + time.perf_counter() - t
-        for kf, end, lines in zip(batch, ends, lines_per):
-            ocr_frames.append((kf.t_s, end, lines))
-        t = time.perf_counter()
-        encs: list[ImageEncoding | None] = [None] * len(batch)
-        if models.visual is not None:
-            encs = models.visual.encode_batch(
-                [kf.image for kf in batch], [[ln.bbox_xyxy for ln in lines] for lines in lines_per]
-            )
-        timings["visual"] = timings.get("visual", 0.0) + time.perf_counter() - t
-        t = time.perf_counter()
-        label_texts = [_labels(enc) if enc is not None else None for enc in encs]
-        to_embed = [lt for lt in label_texts if lt]
-        label_vecs = iter(models.text.embed_texts([_label_words(lt) for lt in to_embed]))
-        kf_rows, reg_rows = [], []
-        for kf, end, enc, lt in zip(batch, ends, encs, label_texts):
-            span = {"frame_idx": kf.frame_idx, "t_s": kf.t_s, "start_s": kf.t_s, "end_s": end}
-            kf_rows.append(
-                {**keys, **span, "shot_idx": kf.shot_idx, "reason": kf.reason, "labels": lt or None,
-                 "label_vector": next(label_vecs) if lt else None, "image_jpeg": _thumb(kf, config.thumb_max_side)}
-            )
-            if enc is None:
-                continue
-            reg_rows.append({**keys, **span, "region_idx": 0, "kind": "frame", "bbox_xyxy": [0.0, 0.0, 1.0, 1.0],
-                             "labels": _fmt(enc.frame_labels), "vector": enc.frame_vector})
-            for r, (box, kind, vec) in enumerate(zip(enc.region_boxes, enc.region_kinds, enc.region_vectors)):
-                labels = _fmt(enc.region_labels[r]) if enc.region_labels else None
-                reg_rows.append({**keys, **span, "region_idx": r + 1, "kind": kind, "bbox_xyxy": list(box),
-                                 "labels": labels, "vector": vec})
-        store.add(kf_table, kf_rows)
-        if reg_table is not None:
-            store.add(reg_table, reg_rows)
-        timings["write"] = timings.get("write", 0.0) + time.perf_counter() - t
-        n_keyframes += len(kf_rows)
-        n_regions += len(reg_rows)
-
-    t_lane = time.perf_counter()
-    busy = ("ocr", "visual", "write")
-    for kf in iter_keyframes(path, config.keyframes, stats):
-        bar.update(int(kf.t_s) - bar.n)
-        pending.append(kf)
-        if len(pending) > config.batch_size:  # the next keyframe's time closes the batch's last span
-            batch, pending = pending[: config.batch_size], pending[config.batch_size :]
-            flush(batch, [k.t_s for k in batch[1:]] + [pending[0].t_s])
-    if pending:
-        flush(pending, [k.t_s for k in pending[1:]] + [max(info.duration_s, pending[-1].t_s)])
-    # What the lane spent outside OCR, encoding and writing: decoding and keyframe selection.
-    timings["decode"] = time.perf_counter() - t_lane - sum(timings.get(k, 0.0) for k in busy)
-    bar.update(bar.total - bar.n)
-    return {"keyframes": n_keyframes, "regions": n_regions, "frames_analysed": stats.frames_analysed,
-            "shots": stats.shots}
-
-
-def _limit_torch_threads(n: int) -> None:
-    import torch
-
-    # The speech lane runs beside this one; torch's default of one thread per core would oversubscribe.
-    if torch.get_num_threads() > n:
-        torch.set_num_threads(n)
-
-
-def _space_name(spec: S.EmbedderSpec) -> str:
-    model = Path(spec.model_id).name
-    return spec.name if model == spec.name else f"{spec.name}_{model}"
-
-
-def _labels(enc: ImageEncoding) -> str:
-    """A keyframe's visual labels: the frame's, plus confident region labels, best first, with scores."""
-    if enc.frame_labels is None:
-        return ""
-    best: dict[str, float] = {}
-    for label, score in enc.frame_labels:
-        best[label] = max(best.get(label, 0.0), score)
-    for labels in enc.region_labels or []:
-        for label, score in labels:
-            if score >= LABEL_MIN_SCORE_REGION:
-                best[label] = max(best.get(label, 0.0), score)
-    top = sorted(best.items(), key=lambda kv: -kv[1])[:MAX_LABELS]
-    return _fmt(top) or ""
-
-
-def _fmt(labels: list[tuple[str, float]] | None) -> str | None:
-    return "; ".join(f"{name} ({score:.2f})" for name, score in labels) if labels else None
-
-
-def _label_words(text: str) -> str:
-    # "tabby, tabby cat (0.41); tiger cat (0.20)" -> "tabby, tabby cat; tiger cat" for the text embedder
-    return "; ".join(part.rsplit(" (", 1)[0] for part in text.split("; "))
-
-
-def _thumb(kf: Keyframe, max_side: int) -> bytes:
-    im = kf.image.copy()
-    im.thumbnail((max_side, max_side))
-    buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=80)
-    return buf.getvalue()
+def _prune(roots: list[Path], store: Store, journal: Journal, run_id: str) -> list[FileOutcome]:
+    """Remove indexed videos under ``roots`` whose files no longer exist."""
+    out = []
+    for row in store.videos().to_pylist():
+        path = Path(row["video_path"])
+        if any(path == r or r in path.parents for r in roots) and not path.exists():
+            store.delete_video(row["video_id"])
+            journal.finish(str(path), "removed", "file no longer exists", run_id=run_id, video_id=row["video_id"])
+            out.append(FileOutcome(path, "removed", "file no longer exists", row["video_id"], row["duration_s"]))
+    return out

@@ -1,0 +1,192 @@
+"""Where the per-video work runs: in this process, in a pool of worker processes, or on a Ray cluster.
+
+Every engine runs the same :func:`ingest.worker.process_video` on :class:`~ingest.worker.VideoTask`s and
+yields ``(task, outcome)`` as videos finish, in any order; the driver (``ingest.pipeline``) commits them. At
+most ``2 x workers`` tasks are in flight, so memory stays bounded however many videos the library holds, and
+each worker loads its models once. Workers only append rows; deletes and commits stay with the driver.
+
+- ``local``, 1 worker: this process; speech in a thread beside the visual lane (half the cores each).
+- ``local``, N workers: N spawned processes, each with ``cores / N`` threads split over its two lanes.
+- ``ray``: N Ray actors (``ray.init(address)``), each holding the models and writing to the index URI, which
+  must then be reachable from every node (a shared path or object storage such as ``s3://``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import traceback
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+
+from index.store import Store
+from ingest.errors import BadVideoError
+from ingest.journal import Journal
+from ingest.models import Models, build_models
+from ingest.worker import FileOutcome, IngestConfig, VideoTask, limit_torch_threads, process_video
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+
+Result = tuple[VideoTask, FileOutcome | BaseException]
+
+
+class WorkerError(RuntimeError):
+    """A worker crashed on a video for a reason that is not the file's (a bug, a full disk, out of memory)."""
+
+
+def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig, journal: Journal | None,
+             progress: bool = False) -> FileOutcome:
+    """One attempt; a bad file becomes a ``failed`` outcome, anything else propagates."""
+    checkpoint = None
+    if journal is not None:
+        def checkpoint(stage: str, payload: dict) -> None:
+            journal.stage_done(str(task.path), task.ingest_id, stage, payload)
+    try:
+        return process_video(task, store, models, config, checkpoint=checkpoint, progress=progress)
+    except BadVideoError as e:
+        return FileOutcome(task.path, "failed", e.reason, task.video_id, task.info.duration_s)
+
+
+def worker_config(config: IngestConfig, models: Models, threads_per_lane: int) -> IngestConfig:
+    """The driver's config with the models it chose pinned (``auto`` must not choose again per worker)."""
+    visual = models.visual.name if models.visual is not None else "none"
+    pinned = dataclasses.replace(config.models, visual=visual, threads_per_lane=threads_per_lane)
+    return dataclasses.replace(config, models=pinned)
+
+
+class InProcessEngine:
+    def __init__(self, store: Store, models: Models, config: IngestConfig, journal: Journal | None,
+                 progress: bool) -> None:
+        self.store, self.models, self.config, self.journal, self.progress = store, models, config, journal, progress
+
+    def run(self, tasks: Iterable[VideoTask]) -> Iterator[Result]:
+        for task in tasks:
+            try:
+                yield task, run_task(task, self.store, self.models, self.config, self.journal, self.progress)
+            except Exception as e:  # noqa: BLE001 - handed to the driver, which stops the run with it
+                yield task, e
+
+    def close(self) -> None:
+        pass
+
+
+# -- a pool of local worker processes ---------------------------------------------------------------------
+_STATE: dict = {}
+
+
+def _init_worker(uri: str, config: IngestConfig, journal_path: str | None) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    limit_torch_threads(config.models.threads_per_lane)
+    _STATE["store"] = Store(uri)
+    _STATE["models"] = build_models(config.models)
+    _STATE["config"] = config
+    _STATE["journal"] = Journal(journal_path) if journal_path else None
+
+
+def _run_in_worker(task: VideoTask) -> FileOutcome:
+    try:
+        return run_task(task, _STATE["store"], _STATE["models"], _STATE["config"], _STATE["journal"])
+    except Exception as e:
+        # Exceptions cross the process boundary by pickling; keep the worker's traceback in the message.
+        raise WorkerError(f"{task.path}: {type(e).__name__}: {e}\n{traceback.format_exc()}") from None
+
+
+class ProcessPoolEngine:
+    def __init__(self, uri: str, config: IngestConfig, journal: Journal | None, workers: int) -> None:
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker,
+            initargs=(uri, config, str(journal.path) if journal else None),
+        )
+
+    def run(self, tasks: Iterable[VideoTask]) -> Iterator[Result]:
+        pending: dict[Future, VideoTask] = {}
+        it = iter(tasks)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * self.workers:
+                task = next(it, None)
+                if task is None:
+                    exhausted = True
+                    break
+                pending[self.pool.submit(_run_in_worker, task)] = task
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    yield task, fut.result()
+                except Exception as e:  # noqa: BLE001 - the driver stops the run with it
+                    yield task, e
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- Ray --------------------------------------------------------------------------------------------------
+class RayEngine:
+    """Ray actors, each loading the models once; tasks go to whichever actor is free."""
+
+    def __init__(self, uri: str, config: IngestConfig, workers: int, address: str | None,
+                 cpus_per_worker: float, gpus_per_worker: float) -> None:
+        try:
+            import ray
+            from ray.util import ActorPool
+        except ImportError as e:
+            raise RuntimeError("--engine ray needs Ray: pip install 'videokb[cluster]'") from e
+        if "://" not in uri:
+            uri = str(Path(uri).absolute())  # actors may start in another working directory
+        if not ray.is_initialized():
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
+                     include_dashboard=False, configure_logging=False)
+        if workers <= 0:
+            workers = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_worker))
+        self.workers = workers
+        actor = ray.remote(num_cpus=cpus_per_worker, num_gpus=gpus_per_worker)(_RayWorker)
+        self.actors = [actor.remote(uri, config) for _ in range(workers)]
+        self.pool = ActorPool(self.actors)
+        self._ray = ray
+
+    def run(self, tasks: Iterable[VideoTask]) -> Iterator[Result]:
+        it = iter(tasks)
+        in_flight = 0
+        while True:
+            while in_flight < 2 * self.workers and (task := next(it, None)) is not None:
+                self.pool.submit(lambda a, t: a.run.remote(t), task)
+                in_flight += 1
+            if in_flight == 0:
+                return
+            task, result = self.pool.get_next_unordered()
+            in_flight -= 1
+            yield task, (WorkerError(result) if isinstance(result, str) else result)
+
+    def close(self) -> None:
+        for a in self.actors:
+            self._ray.kill(a)
+
+
+class _RayWorker:
+    def __init__(self, uri: str, config: IngestConfig) -> None:
+        _init_worker(uri, config, None)
+
+    def run(self, task: VideoTask) -> tuple[VideoTask, FileOutcome | str]:
+        try:
+            return task, _run_in_worker(task)
+        except WorkerError as e:
+            return task, str(e)
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def threads_per_lane(workers: int) -> int:
+    """Two lanes per worker (speech | visual): cores / (2 x workers), at least one thread each."""
+    return max(1, cpu_count() // (2 * max(1, workers)))
+

@@ -1,0 +1,215 @@
+"""The ingest journal: which files a run found, which stages of each are done, which failed and why.
+
+A SQLite file (WAL, ``synchronous=FULL``) beside the index, so a run killed at any moment (``kill -9``,
+power loss) resumes where it stopped: a file whose attempt was running keeps its ``ingest_id`` and the
+stages it finished (their results, e.g. the transcript, are kept here), and the next run redoes only
+the rest. Rows an attempt wrote are invisible to search until the pipeline commits the video (see
+:mod:`index.store`), so the journal is about not losing work, never about what search sees.
+
+Several processes may write it at once (``--workers``); ``videokb status`` reads it while a run goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+JOURNAL_NAME = "_videokb_jobs.sqlite"
+MAX_ATTEMPTS = 3  # a file whose attempt crashed the run this many times is failed, not retried forever
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,           -- running | finished | failed (a crash leaves 'running' behind)
+    pid INTEGER,
+    roots TEXT NOT NULL,            -- JSON list
+    engine TEXT NOT NULL,
+    workers INTEGER NOT NULL,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    state TEXT NOT NULL,            -- pending | running | done | skipped | failed | ignored | removed
+    reason TEXT NOT NULL DEFAULT '',
+    run_id TEXT,
+    video_id TEXT,
+    ingest_id TEXT,
+    models TEXT,
+    file_size INTEGER,
+    file_mtime_ns INTEGER,
+    duration_s REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stages (
+    path TEXT NOT NULL,
+    ingest_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    payload TEXT NOT NULL,          -- JSON: what the stage produced that later stages need
+    done_at REAL NOT NULL,
+    PRIMARY KEY (path, ingest_id, stage)
+);
+"""
+
+ACTIVE = ("pending", "running")
+
+
+def journal_path(uri: str) -> Path:
+    """Where the journal of the index at ``uri`` lives: inside a local index, else in the user state dir."""
+    if "://" not in uri:
+        return Path(uri) / JOURNAL_NAME
+    digest = hashlib.sha1(uri.encode()).hexdigest()[:16]
+    return Path(platformdirs.user_state_dir("videokb")) / "journals" / f"{digest}.sqlite"
+
+
+@dataclass
+class Attempt:
+    """An unfinished attempt at one file, as a killed run left it."""
+
+    path: str
+    video_id: str
+    ingest_id: str
+    models: str
+    file_size: int
+    file_mtime_ns: int
+    attempts: int
+    stages: dict[str, dict] = field(default_factory=dict)
+
+
+class Journal:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # autocommit (isolation_level=None); every write below is one statement or an explicit transaction.
+        self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=FULL")
+        self._con.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._con.execute(sql, args)
+
+    # -- runs ---------------------------------------------------------------------------------------
+    def start_run(self, roots: list[str], engine: str, workers: int) -> tuple[str, list[dict]]:
+        """Record a new run; return its id and the earlier runs that never finished (they crashed)."""
+        crashed = self.query("SELECT * FROM runs WHERE status = 'running'")
+        if crashed:
+            self._exec("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        run_id = uuid.uuid4().hex[:12]
+        self._exec(
+            "INSERT INTO runs (run_id, started_at, status, pid, roots, engine, workers) VALUES (?,?,?,?,?,?,?)",
+            (run_id, time.time(), "running", os.getpid(), json.dumps(roots), engine, workers),
+        )
+        return run_id, crashed
+
+    def finish_run(self, run_id: str, status: str = "finished", error: str | None = None) -> None:
+        self._exec("UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
+                   (status, time.time(), error, run_id))
+
+    # -- files --------------------------------------------------------------------------------------
+    def mark(self, path: str, state: str, reason: str = "", run_id: str | None = None, **cols) -> None:
+        """Set a file's state (and any of its other columns), creating its row if new."""
+        names = ["state", "reason", "run_id", "updated_at", *cols]
+        values = [state, reason, run_id, time.time(), *cols.values()]
+        sets = ", ".join(f"{n} = COALESCE(excluded.{n}, {n})" if n == "run_id" else f"{n} = excluded.{n}"
+                         for n in names)
+        self._exec(
+            f"INSERT INTO files (path, {', '.join(names)}) VALUES (?, {', '.join('?' * len(names))}) "
+            f"ON CONFLICT(path) DO UPDATE SET {sets}",
+            (path, *values),
+        )
+
+    def begin(self, path: str, run_id: str, *, video_id: str, ingest_id: str, models: str, file_size: int,
+              file_mtime_ns: int, duration_s: float | None) -> None:
+        """A new attempt at ``path``: forget the stages of any earlier one."""
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.execute("DELETE FROM stages WHERE path = ?", (path,))
+                self._con.execute(
+                    "INSERT INTO files (path, state, reason, run_id, video_id, ingest_id, models, file_size, "
+                    "file_mtime_ns, duration_s, attempts, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,1,?) "
+                    "ON CONFLICT(path) DO UPDATE SET state = excluded.state, reason = '', run_id = excluded.run_id, "
+                    "video_id = excluded.video_id, ingest_id = excluded.ingest_id, models = excluded.models, "
+                    "file_size = excluded.file_size, file_mtime_ns = excluded.file_mtime_ns, "
+                    "duration_s = excluded.duration_s, attempts = 1, updated_at = excluded.updated_at",
+                    (path, "running", "", run_id, video_id, ingest_id, models, file_size, file_mtime_ns,
+                     duration_s, time.time()),
+                )
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+
+    def resume(self, path: str, run_id: str) -> None:
+        """Pick up the unfinished attempt at ``path`` again (one more try)."""
+        self._exec("UPDATE files SET state = 'running', run_id = ?, attempts = attempts + 1, updated_at = ? "
+                   "WHERE path = ?", (run_id, time.time(), path))
+
+    def unfinished(self, path: str) -> Attempt | None:
+        """The attempt a killed run left at ``path``, with the stages it finished."""
+        rows = self.query("SELECT * FROM files WHERE path = ? AND state = 'running'", (path,))
+        if not rows:
+            return None
+        r = rows[0]
+        stages = {
+            s["stage"]: json.loads(s["payload"])
+            for s in self.query("SELECT stage, payload FROM stages WHERE path = ? AND ingest_id = ?",
+                                (path, r["ingest_id"]))
+        }
+        return Attempt(r["path"], r["video_id"], r["ingest_id"], r["models"], r["file_size"], r["file_mtime_ns"],
+                       r["attempts"], stages)
+
+    def unfinished_attempts(self) -> dict[str, str]:
+        """ingest_id -> video_id of every attempt still marked running (their rows must not be swept)."""
+        rows = self.query("SELECT ingest_id, video_id FROM files WHERE state = 'running'")
+        return {r["ingest_id"]: r["video_id"] for r in rows}
+
+    def stage_done(self, path: str, ingest_id: str, stage: str, payload: dict) -> None:
+        self._exec("INSERT OR REPLACE INTO stages (path, ingest_id, stage, payload, done_at) VALUES (?,?,?,?,?)",
+                   (path, ingest_id, stage, json.dumps(payload), time.time()))
+
+    def finish(self, path: str, state: str, reason: str = "", **cols) -> None:
+        """End a file's attempt (done, failed, ...); its stage results are no longer needed."""
+        with self._lock:
+            self._con.execute("DELETE FROM stages WHERE path = ?", (path,))
+        self.mark(path, state, reason, **cols)
+
+    # -- reading --------------------------------------------------------------------------------------
+    def query(self, sql: str, args: tuple = ()) -> list[dict]:
+        with self._lock:
+            cur = self._con.execute(sql, args)
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def summary(self) -> dict:
+        """What ``videokb status`` shows: the last run, files by state, failures with reasons, what remains."""
+        runs = self.query("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1")
+        by_state = {r["state"]: r["n"] for r in self.query("SELECT state, count(*) AS n FROM files GROUP BY state")}
+        failed = self.query("SELECT path, reason, updated_at FROM files WHERE state = 'failed' ORDER BY path")
+        remaining = self.query(
+            "SELECT path, state, attempts FROM files WHERE state IN ('pending', 'running') ORDER BY path"
+        )
+        stages = {
+            r["path"]: r["stages"]
+            for r in self.query("SELECT path, group_concat(stage) AS stages FROM stages GROUP BY path")
+        }
+        for r in remaining:
+            r["stages_done"] = sorted((stages.get(r["path"]) or "").split(",")) if stages.get(r["path"]) else []
+        return {"last_run": runs[0] if runs else None, "files": by_state, "failed": failed, "remaining": remaining}
