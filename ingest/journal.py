@@ -135,6 +135,23 @@ class Journal:
             (path, *values),
         )
 
+    def found(self, paths: list[str], run_id: str) -> None:
+        """Files this run will look at: new ones are 'pending' until planned, so status can say what remains."""
+        now = time.time()
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.executemany(
+                    "INSERT INTO files (path, state, run_id, updated_at) VALUES (?, 'pending', ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET state = 'pending', run_id = excluded.run_id "
+                    "WHERE files.state IN ('removed', 'ignored')",
+                    [(p, run_id, now) for p in paths],
+                )
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+
     def begin(self, path: str, run_id: str, *, video_id: str, ingest_id: str, models: str, file_size: int,
               file_mtime_ns: int, duration_s: float | None) -> None:
         """A new attempt at ``path``: forget the stages of any earlier one."""

@@ -37,7 +37,7 @@ from ingest.worker import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "RunOptions", "ingest"]
+__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "RunOptions", "ingest", "prune"]
 
 
 @dataclass
@@ -105,6 +105,7 @@ def ingest(
         if on_models:
             on_models(models.why)
         model_ids = json.dumps(models.ids(), sort_keys=True)
+        journal.found([str(p) for p in found.videos], run_id)
         for p, reason in found.ignored:
             journal.mark(str(p), "ignored", reason, run_id)
             record(FileOutcome(p, "ignored", reason))
@@ -124,7 +125,7 @@ def ingest(
         finally:
             engine.close()
         if run.prune:
-            for o in _prune(roots, store, journal, run_id):
+            for o in prune(roots, store, journal, run_id):
                 changed = True
                 record(o)
         if changed:
@@ -275,8 +276,9 @@ def _drop_other_versions(store: Store, path: str, video_id: str) -> None:
             store.delete_video(row["video_id"])
 
 
-def _prune(roots: list[Path], store: Store, journal: Journal, run_id: str) -> list[FileOutcome]:
-    """Remove indexed videos under ``roots`` whose files no longer exist."""
+def prune(roots: list[Path], store: Store, journal: Journal, run_id: str | None = None) -> list[FileOutcome]:
+    """Remove indexed videos at or under ``roots`` whose files no longer exist."""
+    roots = [Path(r).absolute() for r in roots]
     out = []
     for row in store.videos().to_pylist():
         path = Path(row["video_path"])

@@ -169,7 +169,8 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
         "ocr_spans": len(ocr_rows),
         "segments": len(seg_rows),
     }
-    return FileOutcome(path, "ingested", "", task.video_id, info.duration_s, stage_seconds=timings, counts=counts,
+    resumed = f"resumed after {', '.join(sorted(task.done))}" if task.done else ""
+    return FileOutcome(path, "ingested", resumed, task.video_id, info.duration_s, stage_seconds=timings, counts=counts,
                        language=transcript.language if transcript else None,
                        language_prob=transcript.language_prob if transcript else None)
 

@@ -73,21 +73,35 @@ def cli(verbose: int) -> None:
 @click.option("--asr-model", default=None, help="faster-whisper model: 'base' (bundled), a name, or a folder.")
 @click.option("--no-ocr", is_flag=True, help="Skip on-screen text.")
 @click.option("--no-asr", is_flag=True, help="Skip speech.")
+@click.option("--workers", type=click.IntRange(0), default=1, show_default=True,
+              help="Videos processed at once (local: worker processes sharing the cores; ray: actors, 0 = fill "
+                   "the cluster).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run the work here, or on a Ray cluster (pip install 'videokb[cluster]').")
+@click.option("--address", default=None, help="Ray cluster address (ray://head:10001, or auto); default: start "
+                                                "a local Ray instance.")
+@click.option("--cpus-per-worker", type=float, default=2.0, show_default=True, help="Ray: CPUs each actor takes.")
+@click.option("--gpus-per-worker", type=float, default=0.0, show_default=True, help="Ray: GPUs each actor takes.")
+@click.option("--prune", is_flag=True, help="Also remove indexed videos under PATHS whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, as_json, no_progress):
+def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, workers, engine, address,
+           cpus_per_worker, gpus_per_worker, prune, as_json, no_progress):
     """Index the videos under PATHS (folders are searched recursively).
 
     Each video is identified by a hash of its content: running again on the same folder adds nothing,
     and a changed file replaces only its own rows. Files that cannot be read are reported with the
-    reason and skipped; the rest go on.
+    reason and skipped; the rest go on. A run that is stopped (Ctrl-C, kill -9, power loss) resumes
+    where it stopped when started again; `videokb status` shows how far it got.
 
     \b
     videokb ingest ~/Videos
     videokb ingest talk.mp4 lecture.mkv --db ./kb
     videokb ingest ~/Videos --visual efficientnet-lite0 --no-ocr
+    videokb ingest ~/Videos --workers 4 --prune
+    videokb ingest /mnt/videos --engine ray --address ray://head:10001 --db s3://bucket/kb
     """
-    from ingest import IngestConfig
+    from ingest import IngestConfig, RunOptions
     from ingest import ingest as run_ingest
 
     try:
@@ -95,7 +109,9 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
             device=device, visual=visual, siglip2_model=siglip2_model, asr_model=asr_model,
             ocr=False if no_ocr else None, asr=False if no_asr else None,
         )
-    except ConfigError as e:
+        run = RunOptions(workers=workers, engine=engine, address=address, cpus_per_worker=cpus_per_worker,
+                         gpus_per_worker=gpus_per_worker, prune=prune)
+    except (ConfigError, ValueError) as e:
         raise click.UsageError(str(e)) from e
     store = _store(db or default_db())
 
@@ -108,28 +124,147 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     from index.store import IndexMismatchError
 
     try:
-        report = run_ingest(list(paths), store, IngestConfig(models=models), progress=not no_progress,
+        report = run_ingest(list(paths), store, IngestConfig(models=models), run=run, progress=not no_progress,
                             on_models=announce)
     except (EmbedderError, IndexMismatchError) as e:
         raise click.ClickException(str(e)) from e
+    _print_report(report, as_json)
+    if report.by_status("failed"):
+        sys.exit(1)
+
+
+def _print_report(report, as_json: bool) -> None:
     if as_json:
         for o in report.outcomes:
             click.echo(json.dumps({"path": str(o.path), "status": o.status, "reason": o.reason,
                                    "video_id": o.video_id, "duration_s": o.duration_s,
                                    "seconds": round(o.seconds, 3), "counts": o.counts}))
     else:
-        counts = {s: len(report.by_status(s)) for s in ("ingested", "skipped", "failed", "ignored")}
+        if report.swept:
+            click.echo(f"removed the half-written rows of {report.swept} interrupted attempt(s)", err=True)
+        statuses = ("ingested", "skipped", "failed", "ignored") + (("removed",) if report.by_status("removed") else ())
+        counts = {s: len(report.by_status(s)) for s in statuses}
         click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
         for o in report.outcomes:
             if o.status == "ingested":
                 speed = f"{o.duration_s / o.seconds:.1f}x real time" if o.seconds else ""
-                click.echo(f"  ingested  {o.path}  ({_mmss(o.duration_s or 0)}, {speed})")
+                click.echo(f"  ingested  {o.path}  ({_mmss(o.duration_s or 0)}, {o.reason or speed})")
             elif o.status == "skipped":
                 click.echo(f"  skipped   {o.path}  ({o.reason})")
-        for o in report.by_status("failed") + report.by_status("ignored"):
+        for o in report.by_status("failed") + report.by_status("ignored") + report.by_status("removed"):
             click.echo(f"  {o.status:<8}  {o.path}: {o.reason}")
-    if report.by_status("failed"):
-        sys.exit(1)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@db_option
+@device_option
+@click.option("--visual", type=click.Choice(["auto", "siglip2", "efficientnet-lite0", "none"]), default=None,
+              help="Visual model (as for ingest).")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Videos processed at once.")
+@click.option("--prune", is_flag=True, help="Remove videos from the index when their files are deleted.")
+def watch(folder, db, device, visual, workers, prune):
+    """Ingest FOLDER, then keep watching it: new and changed videos are ingested as they appear
+    (once their copy has finished), deleted ones removed with --prune. Ctrl-C stops it safely.
+
+    \b
+    videokb watch ~/Videos --prune
+    """
+    from ingest import IngestConfig, RunOptions
+    from ingest.watch import watch_folder
+
+    try:
+        models = model_config(device=device, visual=visual)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+    store = _store(db or default_db())
+
+    def show(report) -> None:
+        for o in report.outcomes:
+            if o.status != "skipped":
+                click.echo(f"{o.status:<8}  {o.path}" + (f": {o.reason}" if o.reason else ""), err=False)
+
+    try:
+        watch_folder(folder, store, IngestConfig(models=models), RunOptions(workers=workers, prune=prune),
+                     on_report=show, on_ready=lambda: click.echo(f"watching {folder.absolute()} (Ctrl-C stops)",
+                                                                 err=True))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@click.option("--all", "show_all", is_flag=True, help="List every failed and remaining file, not the first 20.")
+def status(db, as_json, show_all):
+    """How the ingest stands: the last run, files done, failed (with reasons) and still to do.
+
+    \b
+    videokb status
+    videokb status --json | jq '.failed[].reason'
+    """
+    from ingest.journal import Journal, journal_path
+
+    store = _store(db or default_db())
+    path = journal_path(store.uri)
+    videos = store.videos()
+    hours = sum(d or 0 for d in videos.column("duration_s").to_pylist()) / 3600 if videos.num_rows else 0.0
+    summary = {"index": store.uri, "videos": videos.num_rows, "hours": round(hours, 3), "last_run": None,
+               "files": {}, "failed": [], "remaining": []}
+    if path.exists():
+        journal = Journal(path)
+        try:
+            summary.update(journal.summary())
+        finally:
+            journal.close()
+    run = summary["last_run"]
+    if run and run["status"] == "running" and not _pid_alive(run["pid"]):
+        run["status"] = "interrupted"  # killed: it never got to say so; the next ingest resumes it
+    if as_json:
+        click.echo(json.dumps(summary, default=str))
+        return
+    click.echo(f"index: {store.uri}: {summary['videos']} videos, {_mmss(hours * 3600)} of video")
+    if run is None:
+        click.echo("no ingest has run on this index yet")
+        return
+    import datetime as dt
+
+    started = dt.datetime.fromtimestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M:%S")
+    line = f"last run: {started}, {run['status']}"
+    if run["status"] == "running":
+        line += f" (pid {run['pid']})"
+    if run["status"] == "interrupted":
+        line += ": run `videokb ingest` on the same folders to resume"
+    if run.get("error"):
+        line += f": {run['error'].splitlines()[0]}"
+    click.echo(line)
+    files = summary["files"]
+    click.echo("files: " + ", ".join(f"{n} {state}" for state, n in sorted(files.items())))
+    limit = None if show_all else 20
+    for title, rows, fmt in (
+        ("failed", summary["failed"], lambda r: f"{r['path']}: {r['reason']}"),
+        ("remaining", summary["remaining"],
+         lambda r: f"{r['path']} ({r['state']}" + (f", done: {', '.join(r['stages_done'])}" if r["stages_done"] else "")
+         + ")"),
+    ):
+        if rows:
+            click.echo(f"{title}:")
+            for r in rows[:limit]:
+                click.echo("  " + fmt(r))
+            if limit is not None and len(rows) > limit:
+                click.echo(f"  ... {len(rows) - limit} more (--all)")
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @cli.command()

@@ -1,0 +1,92 @@
+"""Watch a folder and keep the index in step: new and changed videos are ingested, deleted ones pruned.
+
+File events come from ``watchfiles`` (inotify on Linux, FSEvents on macOS, polling elsewhere). A file still
+being copied in is left until its size and mtime stop changing, so a half-copied video is not indexed as a
+truncated one; the ingest itself is the ordinary journaled one, so stopping the watcher at any moment is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from index.store import Store
+from ingest.discover import VIDEO_EXTENSIONS
+from ingest.journal import Journal, journal_path
+from ingest.pipeline import IngestConfig, IngestReport, RunOptions, ingest, prune
+
+logger = logging.getLogger(__name__)
+
+
+def _stable(path: Path, settle_s: float, stop: threading.Event) -> bool:
+    """Wait until ``path`` stops growing; False if it vanished or we were stopped."""
+    last = None
+    while not stop.is_set():
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        now = (st.st_size, st.st_mtime_ns)
+        if now == last:
+            return True
+        last = now
+        stop.wait(settle_s)
+    return False
+
+
+def watch_folder(
+    root: Path,
+    store: Store,
+    config: IngestConfig | None = None,
+    run: RunOptions | None = None,
+    *,
+    on_report: Callable[[IngestReport], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
+    settle_s: float = 1.0,
+) -> None:
+    """Ingest ``root``, then follow its changes until ``stop`` is set (or Ctrl-C)."""
+    from watchfiles import Change, watch
+
+    root = Path(root).absolute()
+    run = run or RunOptions()
+    stop = stop or threading.Event()
+    report = ingest([root], store, config, run=run, progress=False)
+    if on_report:
+        on_report(report)
+    if on_ready:
+        on_ready()
+    for changes in watch(root, stop_event=stop, debounce=1000, step=200, rust_timeout=1000, yield_on_timeout=False):
+        added: set[Path] = set()
+        removed: set[Path] = set()
+        for change, name in changes:
+            p = Path(name)
+            if p.suffix.lower() not in VIDEO_EXTENSIONS or p.name.startswith("."):
+                continue
+            if change == Change.deleted:
+                removed.add(p)
+                added.discard(p)
+            else:
+                added.add(p)
+                removed.discard(p)
+        ready = sorted(p for p in added if _stable(p, settle_s, stop))
+        if stop.is_set():
+            break
+        if ready:
+            report = ingest(ready, store, config, run=RunOptions(**{**run.__dict__, "prune": False}), progress=False)
+            if on_report:
+                on_report(report)
+        if removed and run.prune:
+            journal = Journal(run.journal or journal_path(store.uri))
+            try:
+                gone = prune(sorted(removed), store, journal)
+            finally:
+                journal.close()
+            if gone:
+                store.refresh_fts()
+                if on_report:
+                    on_report(IngestReport(models={}, outcomes=gone))
+        logger.info("watch: %d changed, %d removed (%s)", len(ready), len(removed), time.strftime("%H:%M:%S"))
