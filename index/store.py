@@ -169,11 +169,21 @@ class Store:
                 self.db.open_table(name).delete(where)
 
     # -- indexes ------------------------------------------------------------------------------------
+    def fts_column(self, name: str) -> str | None:
+        """The column of table ``name`` that has a full-text index, if any does."""
+        return _FTS_COLUMNS.get(name)
+
     def refresh_fts(self) -> None:
-        """(Re)build the full-text indexes over the text columns."""
-        from lancedb.index import FTS
+        """Create the missing full-text indexes; existing ones are kept, not rebuilt.
+
+        Rows added since an index was built are still found (Lance scans the rows no index covers);
+        :func:`index.maintenance.maintain` folds them in once there are enough of them.
+        """
+        from index.maintenance import create_fts_index
 
         for name, column in _FTS_COLUMNS.items():
             table = self.table(name)
-            if table is not None and table.count_rows() > 0:
-                table.create_index(column, config=FTS(with_position=True), replace=True)
+            if table is None or table.count_rows() == 0:
+                continue
+            if not any(ix.columns == [column] for ix in table.list_indices()):
+                create_fts_index(table, column)
