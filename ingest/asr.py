@@ -21,7 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ingest.errors import BadVideoError
+from ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,13 @@ class Transcriber(ABC):
 def iter_audio_chunks(path: Path, chunk_s: float) -> Iterator[tuple[float, np.ndarray]]:
     """(offset_s, mono 16 kHz float32 samples) chunks of the file's first audio stream."""
     chunk_len = int(chunk_s * SAMPLE_RATE)
+    decoded = 0  # samples so far, to say where a damaged stream stops
+    total_s = 0.0
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
                 return
+            total_s = (container.duration or 0) / av.time_base
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             buf: list[np.ndarray] = []
@@ -84,6 +87,7 @@ def iter_audio_chunks(path: Path, chunk_s: float) -> Iterator[tuple[float, np.nd
                 a = frame.to_ndarray().reshape(-1)
                 buf.append(a)
                 have += a.size
+                decoded += a.size
                 while have >= chunk_len:
                     joined = np.concatenate(buf)
                     yield offset / SAMPLE_RATE, joined[:chunk_len]
@@ -91,8 +95,14 @@ def iter_audio_chunks(path: Path, chunk_s: float) -> Iterator[tuple[float, np.nd
                     buf, have = [joined[chunk_len:]], joined.size - chunk_len
             if have:
                 yield offset / SAMPLE_RATE, np.concatenate(buf)
+    except FileNotFoundError as e:  # listed and probed, then deleted or moved
+        raise BadVideoError(path, VANISHED) from e
     except av.error.FFmpegError as e:
-        raise BadVideoError(path, f"audio decoding failed: {e}") from e
+        why = e.strerror or str(e)
+        if decoded:  # it opened and played for a while: the rest of the file is cut off or damaged
+            raise BadVideoError(path, f"truncated or corrupt: audio stops decoding at "
+                                      f"{decoded / SAMPLE_RATE:.1f}s of {total_s:.1f}s ({why})") from e
+        raise BadVideoError(path, f"audio decoding failed: {why}") from e
 
 
 def bundled_whisper_base_dir(cache_dir: Path) -> Path:

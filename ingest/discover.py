@@ -14,6 +14,7 @@ VIDEO_EXTENSIONS = frozenset(
     ".mp4 .m4v .mkv .mov .webm .avi .mpg .mpeg .ts .m2ts .mts .wmv .flv .3gp .ogv .mxf .vob".split()
 )
 _HASH_CHUNK = 1 << 20
+LINKED_FOLDER = "symlinked folder, not followed (it could loop); name it on its own to ingest it"
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,32 @@ def find_videos(paths: list[Path]) -> Discovered:
     videos: list[Path] = []
     ignored: list[tuple[Path, str]] = []
     seen: set[Path] = set()
+    seen_ignored: set[Path] = set()
 
     def add(p: Path) -> None:
-        key = p.resolve()
+        key = _key(p)
         if key not in seen:
             seen.add(key)
             videos.append(p.absolute())
+
+    def ignore(p: Path, reason: str) -> None:
+        key = _key(p)
+        if key not in seen_ignored:
+            seen_ignored.add(key)
+            ignored.append((p.absolute(), reason))
 
     for root in paths:
         root = Path(root)
         if root.is_file():
             add(root)
         elif root.is_dir():
-            # followlinks=False: a symlinked folder could loop; symlinked files are still taken.
+            # followlinks=False: a symlinked folder could loop (say, to its own parent), so it is reported
+            # and not walked; symlinked files are still taken.
             for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for d in dirnames:
+                    if os.path.islink(os.path.join(dirpath, d)):
+                        ignore(Path(dirpath, d), LINKED_FOLDER)
                 for name in sorted(filenames):
                     p = Path(dirpath) / name
                     if name.startswith("."):
@@ -55,12 +67,29 @@ def find_videos(paths: list[Path]) -> Discovered:
                     if p.suffix.lower() in VIDEO_EXTENSIONS:
                         add(p)
                     else:
-                        ignored.append((p.absolute(), f"not a video file extension ({p.suffix or 'none'})"))
-        elif root.exists():
-            ignored.append((root.absolute(), "not a regular file or folder"))
+                        ignore(p, f"not a video file extension ({p.suffix or 'none'})")
         else:
-            ignored.append((root.absolute(), "no such file or folder"))
+            ignore(root, _unreadable(root))
     return Discovered(videos=videos, ignored=ignored)
+
+
+def _key(p: Path) -> Path:
+    """The one name of what ``p`` points at, so a file reached twice (links, overlapping roots) counts once."""
+    try:
+        return p.resolve(strict=True)
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+        # A broken or looping link: the link itself is the thing to report (reading it says why it fails).
+        return p.parent.resolve() / p.name
+
+
+def _unreadable(path: Path) -> str:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as e:  # a symlink loop, no permission, ...
+        return f"cannot read: {e.strerror or e}"
+    return "not a regular file or folder"
 
 
 def content_hash(path: Path) -> str:

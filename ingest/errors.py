@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# The file was listed, then deleted or moved before ingest was done with it.
+VANISHED = "file vanished during ingest (deleted or moved)"
+
 
 class BadVideoError(Exception):
     """This file cannot be ingested (not a video, truncated, no streams, ...); other files go on."""

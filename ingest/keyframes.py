@@ -18,7 +18,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from ingest.errors import BadVideoError
+from ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,17 @@ class DecodeStats:
     extra: dict = field(default_factory=dict)
 
 
+_TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, -180: Image.Transpose.ROTATE_180,
+          -90: Image.Transpose.ROTATE_270, 270: Image.Transpose.ROTATE_270}
+
+
+def upright(image: Image.Image, rotation_deg: float | None) -> Image.Image:
+    """``image`` turned as a player shows it: by the display matrix's rotation (degrees counter-clockwise,
+    what PyAV's ``VideoFrame.rotation`` reads). Phones store portrait video as landscape pixels plus this."""
+    turn = _TURNS.get(round((rotation_deg or 0) / 90) * 90)
+    return image.transpose(turn) if turn is not None else image
+
+
 def iter_keyframes(
     path: Path, options: KeyframeOptions | None = None, stats: DecodeStats | None = None
 ) -> Iterator[Keyframe]:
@@ -76,6 +87,8 @@ def iter_keyframes(
     )
     try:
         container = av.open(str(path))
+    except FileNotFoundError as e:  # listed and probed, then deleted or moved
+        raise BadVideoError(path, VANISHED) from e
     except av.error.FFmpegError as e:
         raise BadVideoError(path, f"cannot open: {e}") from e
     with container:
@@ -121,9 +134,13 @@ def iter_keyframes(
                     continue
                 last_key_t = t
                 last_grey = grey
-                yield Keyframe(idx, t, shot, reason, change, frame.to_image())
+                yield Keyframe(idx, t, shot, reason, change, upright(frame.to_image(), frame.rotation))
         except av.error.FFmpegError as e:
-            raise BadVideoError(path, f"decoding failed at {stats.last_t_s:.1f}s: {e}") from e
+            why = e.strerror or str(e)
+            if stats.frames_decoded:  # it played for a while: the rest of the file is cut off or damaged
+                raise BadVideoError(path, f"truncated or corrupt: video stops decoding at "
+                                          f"{stats.last_t_s:.1f}s ({why})") from e
+            raise BadVideoError(path, f"video decoding failed: {why}") from e
         finally:
             stats.frames_analysed = n_analysed
             stats.shots = shot + 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import av.logging
 
-from ingest.errors import BadVideoError
+from ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 
@@ -26,28 +26,45 @@ class VideoInfo:
     height: int | None
     fps: float | None
     video_duration_s: float | None = None  # the video stream's own length, when the container says it
+    # Degrees counter-clockwise a player turns the stored picture (phones film portrait as rotated
+    # landscape); width and height above are already as shown, after this turn.
+    rotation_deg: int = 0
 
 
 def probe(path: Path) -> VideoInfo:
-    if not path.exists():
-        raise BadVideoError(path, "file vanished before it could be read")
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as e:
+        raise BadVideoError(path, VANISHED) from e
+    except OSError as e:
+        raise BadVideoError(path, f"cannot read: {e.strerror or e}") from e
+    if size == 0:
         raise BadVideoError(path, "empty file (0 bytes)")
     try:
         with ffmpeg_messages() as messages, av.open(str(path)) as container:
+            fmt = container.format.name
+            if fmt == "image2" or fmt.endswith("_pipe"):
+                raise BadVideoError(path, f"a still image ({fmt.removesuffix('_pipe')}), not a video")
             vs = container.streams.video[0] if container.streams.video else None
             has_audio = bool(container.streams.audio)
             duration = _duration_s(container, vs)
+            width, height = (vs.codec_context.width, vs.codec_context.height) if vs else (None, None)
+            rotation = _rotation_deg(container, vs) if vs else 0
+            if rotation % 180:
+                width, height = height, width
             info = VideoInfo(
                 path=path,
                 duration_s=duration,
                 has_video=vs is not None,
                 has_audio=has_audio,
-                width=vs.codec_context.width if vs else None,
-                height=vs.codec_context.height if vs else None,
+                width=width,
+                height=height,
                 fps=float(vs.average_rate) if vs is not None and vs.average_rate else None,
                 video_duration_s=float(vs.duration * vs.time_base) if vs is not None and vs.duration else None,
+                rotation_deg=rotation,
             )
+    except FileNotFoundError as e:  # av's is an FFmpegError too: the file went between stat and open
+        raise BadVideoError(path, VANISHED) from e
     except av.error.FFmpegError as e:
         raise BadVideoError(path, f"not a readable video ({_ffmpeg_reason(e, messages)})") from e
     if not info.has_video and not info.has_audio:
@@ -55,6 +72,18 @@ def probe(path: Path) -> VideoInfo:
     if info.duration_s <= 0:
         raise BadVideoError(path, "duration is zero or unknown")
     return info
+
+
+def _rotation_deg(container, vs) -> int:
+    """The display rotation of the first frame, a multiple of 90 in [-180, 180]. PyAV exposes the
+    display matrix only on decoded frames; a stream whose first frame will not decode is left for the
+    decoder to report."""
+    try:
+        for frame in container.decode(vs):
+            return round((frame.rotation or 0) / 90) * 90
+    except av.error.FFmpegError:
+        pass
+    return 0
 
 
 def _duration_s(container, vs) -> float:
