@@ -22,12 +22,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from index import schema as S
+from index.maintenance import maintain
 from index.store import Store
 from ingest.discover import content_hash, find_videos
 from ingest.engines import (
     ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, threads_per_lane, worker_config,
 )
-from ingest.errors import BadVideoError
+from ingest.errors import VANISHED, BadVideoError
 from ingest.journal import MAX_ATTEMPTS, Attempt, Journal, journal_path
 from ingest.models import Models, build_models, lane_threads
 from ingest.probe import probe
@@ -129,7 +130,8 @@ def ingest(
                 changed = True
                 record(o)
         if changed:
-            store.refresh_fts()
+            for action in maintain(store):
+                logger.info("index: %s", action)
     except BaseException as e:
         journal.finish_run(run_id, "failed", f"{type(e).__name__}: {e}")
         journal.close()
@@ -169,9 +171,10 @@ def _plan(videos: list[Path], store: Store, journal: Journal, run_id: str, model
             task_or_outcome = _plan_one(path, store, journal, run_id, model_ids)
         except BadVideoError as e:
             task_or_outcome = FileOutcome(path, "failed", e.reason, seconds=time.perf_counter() - t0)
+        except FileNotFoundError:  # listed, then deleted or moved before it was read
+            task_or_outcome = FileOutcome(path, "failed", VANISHED, seconds=time.perf_counter() - t0)
         except OSError as e:
-            reason = "file vanished before it could be read" if not path.exists() else \
-                f"cannot read: {e.strerror or e}"
+            reason = f"cannot read: {e.strerror or e}"
             task_or_outcome = FileOutcome(path, "failed", reason, seconds=time.perf_counter() - t0)
         if isinstance(task_or_outcome, VideoTask):
             yield task_or_outcome
@@ -215,7 +218,7 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
         store.discard_attempt(video_id, attempt.ingest_id, tables=redo)
         journal.resume(p, run_id)
         logger.info("%s: resuming (stages done: %s)", p, ", ".join(sorted(attempt.stages)) or "none")
-        return VideoTask(path, info, video_id, attempt.ingest_id, done=attempt.stages)
+        return VideoTask(path, info, video_id, attempt.ingest_id, st.st_size, st.st_mtime_ns, done=attempt.stages)
     if attempt is not None:
         _close_attempt(store, attempt)
         if attempt.attempts >= MAX_ATTEMPTS and attempt.video_id == video_id:
@@ -223,7 +226,7 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
     ingest_id = uuid.uuid4().hex
     journal.begin(p, run_id, video_id=video_id, ingest_id=ingest_id, models=model_ids, file_size=st.st_size,
                   file_mtime_ns=st.st_mtime_ns, duration_s=info.duration_s)
-    return VideoTask(path, info, video_id, ingest_id)
+    return VideoTask(path, info, video_id, ingest_id, st.st_size, st.st_mtime_ns)
 
 
 def _close_attempt(store: Store, attempt: Attempt) -> None:
@@ -244,13 +247,24 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
         journal.finish(p, o.status, o.reason, video_id=task.video_id)
         return False
     info = task.info
-    st = task.path.stat() if task.path.exists() else None
+    # Linux keeps an open file readable after it is deleted: check it is still there, unchanged, before it
+    # goes live, or the index would point at a file that is gone (or at other bytes than were read).
+    try:
+        st = task.path.stat()
+    except FileNotFoundError:
+        st = None
+    if st is None or (st.st_size, st.st_mtime_ns) != (task.file_size, task.file_mtime_ns):
+        reason = VANISHED if st is None else "file changed during ingest; run again to index its new content"
+        store.discard_attempt(task.video_id, task.ingest_id)
+        journal.finish(p, "failed", reason, video_id=task.video_id)
+        o.status, o.reason = "failed", reason
+        return False
     row = {
         "video_id": task.video_id,
         "ingest_id": task.ingest_id,
         "video_path": p,
-        "file_size": st.st_size if st else None,
-        "file_mtime_ns": st.st_mtime_ns if st else None,
+        "file_size": st.st_size,
+        "file_mtime_ns": st.st_mtime_ns,
         "duration_s": info.duration_s,
         "width": info.width,
         "height": info.height,

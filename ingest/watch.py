@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from index.maintenance import maintain
 from index.store import Store
 from ingest.discover import VIDEO_EXTENSIONS
 from ingest.journal import Journal, journal_path
@@ -86,7 +87,7 @@ def watch_folder(
             finally:
                 journal.close()
             if gone:
-                store.refresh_fts()
+                maintain(store)
                 if on_report:
                     on_report(IngestReport(models={}, outcomes=gone))
         logger.info("watch: %d changed, %d removed (%s)", len(ready), len(removed), time.strftime("%H:%M:%S"))

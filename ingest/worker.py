@@ -72,6 +72,8 @@ class VideoTask:
     info: VideoInfo
     video_id: str
     ingest_id: str
+    file_size: int  # as planned: a file that changes or vanishes before its commit is not committed
+    file_mtime_ns: int
     done: dict[str, dict] = field(default_factory=dict)  # stage -> its checkpoint payload
 
 

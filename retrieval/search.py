@@ -15,6 +15,7 @@ import numpy as np
 
 from index import schema as S
 from index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
+from index.maintenance import vector_query
 from index.store import Store
 from retrieval.moments import Hit, Moment, group_moments, rrf
 
@@ -135,7 +136,7 @@ class Searcher:
     # -- searches -----------------------------------------------------------------------------------
     def _vector_hits(self, table, qvec: np.ndarray, column: str, modality: str, text_col: str,
                      extra_where: str | None = None) -> list[Hit]:
-        q = table.search(qvec, vector_column_name=column).distance_type("cosine")
+        q = vector_query(table, qvec, column)
         where = " AND ".join(w for w in (_where(self.options.video_ids), extra_where) if w)
         if where:
             q = q.where(where, prefilter=True)
@@ -163,7 +164,7 @@ class Searcher:
     def _region_hits(self, table_name: str, qvec: np.ndarray) -> list[Hit]:
         """Best region per keyframe, so one frame's many regions do not fill the list."""
         table = self.store.table(table_name)
-        q = table.search(qvec, vector_column_name="vector").distance_type("cosine")
+        q = vector_query(table, qvec, "vector")
         if (where := _where(self.options.video_ids)) is not None:
             q = q.where(where, prefilter=True)
         cols = ["video_id", "ingest_id", "frame_idx", "t_s", "start_s", "end_s", "kind", "bbox_xyxy", "labels",

@@ -208,3 +208,55 @@ def test_searching_while_ingesting_never_errors_nor_sees_half_a_video(folder, re
     assert not errors, errors[:3]
     assert n_searches >= 5 and seen
     assert snapshot(store) == reference
+
+
+def test_ray_engine_on_a_local_ray_instance_gives_the_same_index(folder, reference, shared_cache, tmp_path):
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        store = Store(tmp_path / "db")
+        run = RunOptions(engine="ray", workers=2, cpus_per_worker=1)
+        report = ingest([folder], store, default_config(shared_cache), run=run, progress=False)
+        assert len(report.by_status("ingested")) == 3, report.outcomes
+        assert snapshot(store) == reference
+        again = ingest([folder], store, default_config(shared_cache), run=run, progress=False)
+        assert len(again.by_status("skipped")) == 3
+    finally:
+        ray.shutdown()
+
+
+def test_watch_ingests_new_files_and_prunes_deleted_ones(corpus, shared_cache, tmp_path):
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    db = tmp_path / "db"
+    env = {**_env(shared_cache, tmp_path / "home"), "VIDEOKB_ASR": "false"}
+    proc = subprocess.Popen(_cli("watch", str(watched), "--db", str(db), "--prune"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if line.startswith("watching "):
+                break
+        else:
+            pytest.fail(f"watch exited early: {proc.wait()}")
+        clip = watched / "new clip.mp4"
+        shutil.copy(corpus[0].path, clip)
+        assert _wait_for(lambda: Store(db).videos().num_rows == 1), "the new file was not ingested"
+        assert Store(db).videos().to_pylist()[0]["video_path"] == str(clip)
+        clip.unlink()
+        assert _wait_for(lambda: Store(db).videos().num_rows == 0), "the deleted file was not pruned"
+        assert snapshot(Store(db)) == {name: [] for name in Store(db).table_names()}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"ingested  {clip}" in out and f"removed   {clip}" in out
+
+
+def _wait_for(condition, timeout_s: float = 180) -> bool:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False

@@ -208,10 +208,6 @@ class DeletingStore(Store):
             self.victim.unlink()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs ingest/pipeline.py to re-stat the file after _process and before commit_video: a file deleted "
-    "while it is decoded (Linux keeps an open file readable) is committed with a path that no longer exists; "
-    "it should fail with errors.VANISHED and discard its attempt (see the rel branch report)"))
 def test_a_file_deleted_while_it_is_ingested_fails_and_leaves_nothing(corpus, shared_cache, tmp_path):
     folder, _ = corpus
     clip = tmp_path / "videos" / "going.mp4"

@@ -255,6 +255,41 @@ def status(db, as_json, show_all):
                 click.echo(f"  ... {len(rows) - limit} more (--all)")
 
 
+@cli.command()
+@db_option
+@click.option("--keep-hours", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Keep table versions younger than this; 0 keeps only the latest (stop other videokb processes "
+                   "first).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per table.")
+def optimize(db, keep_hours, as_json):
+    """Compact the index: merge small files, bring the vector and full-text indexes up to date, drop old versions.
+
+    Ingest keeps the indexes current as it goes; run this after many ingests or re-ingests to reclaim disk
+    space and keep searches fast. Searches return the same results before and after.
+
+    \b
+    videokb optimize
+    videokb optimize --keep-hours 0 --json
+    """
+    from datetime import timedelta
+
+    from index.maintenance import optimize as optimize_index
+
+    reports = optimize_index(_store(db or default_db()), cleanup_older_than=timedelta(hours=keep_hours))
+    if as_json:
+        for r in reports:
+            click.echo(json.dumps(r.to_json()))
+        return
+    if not reports:
+        click.echo("the index is empty: nothing to optimize")
+        return
+    for r in reports:
+        size = "" if r.bytes_before is None else f", {r.bytes_before / 1e6:.1f} -> {r.bytes_after / 1e6:.1f} MB"
+        indexes = ", ".join(f"{i.column} {i.index_type}" for i in r.indexes) or "no indexes"
+        click.echo(f"{r.table}: {r.rows_after} rows, {r.fragments_before} -> {r.fragments_after} fragments, "
+                   f"{r.versions_removed} old versions removed{size} ({indexes})")
+
+
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
