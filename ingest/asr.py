@@ -180,6 +180,15 @@ class FasterWhisperTranscriber(Transcriber):
         return _load(self.model_path(), self.device, ct, self.threads)
 
     def transcribe(self, path: Path) -> Transcript:
+        # faster-whisper computes log-mel features with numpy; OpenBLAS splits that matmul over as many threads
+        # as it was given (OMP_NUM_THREADS, which Ray sets per actor), and the sums round differently enough to
+        # change beam-search transcripts. One BLAS thread: the same words in every engine and on every machine.
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._transcribe(path)
+
+    def _transcribe(self, path: Path) -> Transcript:
         model = self.model()
         language: str | None = None
         language_prob: float | None = None
