@@ -12,11 +12,14 @@ from __future__ import annotations
 import io
 import logging
 import math
+import queue
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm.auto import tqdm
 
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 LABEL_MIN_SCORE_REGION = 0.2
 MAX_LABELS = 8
+
+T = TypeVar("T")
 
 Checkpoint = Callable[[str, dict], None]  # (stage, payload) -> None, called once the stage's rows are committed
 
@@ -262,7 +267,9 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
 
     t_lane = time.perf_counter()
     busy = ("ocr", "visual", "write")
-    for kf in iter_keyframes(path, config.keyframes, stats):
+    # Decoding runs ahead in its own thread (PyAV releases the GIL), at most two batches ahead of OCR and
+    # encoding: the lane's stages overlap and memory stays bounded however long the video.
+    for kf in prefetch(iter_keyframes(path, config.keyframes, stats), 2 * config.batch_size):
         bar.update(int(kf.t_s) - bar.n)
         pending.append(kf)
         if len(pending) > config.batch_size:  # the next keyframe's time closes the batch's last span
@@ -270,11 +277,56 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
             flush(batch, [k.t_s for k in batch[1:]] + [pending[0].t_s])
     if pending:
         flush(pending, [k.t_s for k in pending[1:]] + [max(info.duration_s, pending[-1].t_s)])
-    # What the lane spent outside OCR, encoding and writing: decoding and keyframe selection.
+    # What the lane spent outside OCR, encoding and writing: waiting on decoding and keyframe selection.
     timings["decode"] = time.perf_counter() - t_lane - sum(timings.get(k, 0.0) for k in busy)
     bar.update(bar.total - bar.n)
     return {"keyframes": n_keyframes, "regions": n_regions, "frames_analysed": stats.frames_analysed,
             "shots": stats.shots}
+
+
+def prefetch(items: Iterator[T], maxsize: int) -> Iterator[T]:
+    """Yield from ``items``, produced in a thread at most ``maxsize`` ahead (a bounded queue); an error
+    there is raised here, and stopping early stops the producer and closes ``items``."""
+    q: queue.Queue = queue.Queue(maxsize)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for x in items:
+                if not put((None, x)):
+                    break
+            else:
+                put((None, end))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            put((e, None))
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+
+    t = threading.Thread(target=produce, name="decode", daemon=True)
+    t.start()
+    try:
+        while True:
+            err, x = q.get()
+            if err is not None:
+                raise err
+            if x is end:
+                return
+            yield x
+    finally:
+        stop.set()
+        t.join()
 
 
 def prepare_tables(store: Store, models: Models) -> None:
