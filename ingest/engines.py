@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import os
 import traceback
+import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -52,11 +53,16 @@ def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig
         return FileOutcome(task.path, "failed", e.reason, task.video_id, task.info.duration_s)
 
 
-def worker_config(config: IngestConfig, models: Models, threads_per_lane: int) -> IngestConfig:
-    """The driver's config with the models it chose pinned (``auto`` must not choose again per worker)."""
+def worker_config(config: IngestConfig, models: Models, workers: int) -> IngestConfig:
+    """The driver's config with the models it chose pinned (``auto`` must not choose again per worker), and
+    threads shared out: each worker's two lanes run side by side only if the cores allow two threads each
+    per worker; else one after the other, on ``cores / workers`` threads."""
     visual = models.visual.name if models.visual is not None else "none"
-    pinned = dataclasses.replace(config.models, visual=visual, threads_per_lane=threads_per_lane)
-    return dataclasses.replace(config, models=pinned)
+    cores = cpu_count()
+    parallel = cores >= 2 * workers
+    threads = max(1, cores // (2 * workers if parallel else workers))
+    pinned = dataclasses.replace(config.models, visual=visual, threads_per_lane=threads)
+    return dataclasses.replace(config, models=pinned, parallel_lanes=parallel)
 
 
 class InProcessEngine:
@@ -143,8 +149,11 @@ class RayEngine:
         if "://" not in uri:
             uri = str(Path(uri).absolute())  # actors may start in another working directory
         if not ray.is_initialized():
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
-                     include_dashboard=False, configure_logging=False)
+            with warnings.catch_warnings():
+                # Ray starts its daemons with fork+exec; lancedb warns about forks in general.
+                warnings.filterwarnings("ignore", message="lancedb fork support", category=RuntimeWarning)
+                ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
+                         include_dashboard=False, configure_logging=False)
         if workers <= 0:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_worker))
         self.workers = workers
@@ -186,7 +195,4 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def threads_per_lane(workers: int) -> int:
-    """Two lanes per worker (speech | visual): cores / (2 x workers), at least one thread each."""
-    return max(1, cpu_count() // (2 * max(1, workers)))
 

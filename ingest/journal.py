@@ -24,7 +24,7 @@ from pathlib import Path
 import platformdirs
 
 JOURNAL_NAME = "_videokb_jobs.sqlite"
-MAX_ATTEMPTS = 3  # a file whose attempt crashed the run this many times is failed, not retried forever
+MAX_CRASHES = 3  # a file whose attempt stopped the run with an error this many times is failed, not retried
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -49,7 +49,9 @@ CREATE TABLE IF NOT EXISTS files (
     file_size INTEGER,
     file_mtime_ns INTEGER,
     duration_s REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,   -- runs that worked on the current attempt (kills included)
+    crashes INTEGER NOT NULL DEFAULT 0,    -- of those, runs it stopped with an error (a bug, out of memory)
+    error TEXT,
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stages (
@@ -73,6 +75,10 @@ def journal_path(uri: str) -> Path:
     return Path(platformdirs.user_state_dir("videokb")) / "journals" / f"{digest}.sqlite"
 
 
+class JournalBusyError(RuntimeError):
+    """Another ingest holds this index."""
+
+
 @dataclass
 class Attempt:
     """An unfinished attempt at one file, as a killed run left it."""
@@ -84,6 +90,8 @@ class Attempt:
     file_size: int
     file_mtime_ns: int
     attempts: int
+    crashes: int
+    error: str | None = None
     stages: dict[str, dict] = field(default_factory=dict)
 
 
@@ -92,6 +100,7 @@ class Journal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._lock_file = None
         # autocommit (isolation_level=None); every write below is one statement or an explicit transaction.
         self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
@@ -100,14 +109,34 @@ class Journal:
 
     def close(self) -> None:
         self._con.close()
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock
+            self._lock_file = None
 
     def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._con.execute(sql, args)
 
     # -- runs ---------------------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Take the index's ingest lock: one ingest at a time per index (searches and status never wait).
+        The kernel drops it when the process dies, ``kill -9`` included."""
+        import fcntl
+
+        self._lock_file = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            self._lock_file = None
+            running = self.query("SELECT pid FROM runs WHERE status = 'running' ORDER BY started_at DESC LIMIT 1")
+            pid = f" (pid {running[0]['pid']})" if running else ""
+            raise JournalBusyError(f"another videokb ingest{pid} is running on this index; wait for it or stop "
+                                   f"it ({self.path})") from None
+
     def start_run(self, roots: list[str], engine: str, workers: int) -> tuple[str, list[dict]]:
-        """Record a new run; return its id and the earlier runs that never finished (they crashed)."""
+        """Record a new run (the caller holds :meth:`lock`); return its id and the earlier runs that never
+        finished (they crashed)."""
         crashed = self.query("SELECT * FROM runs WHERE status = 'running'")
         if crashed:
             self._exec("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
@@ -165,7 +194,8 @@ class Journal:
                     "ON CONFLICT(path) DO UPDATE SET state = excluded.state, reason = '', run_id = excluded.run_id, "
                     "video_id = excluded.video_id, ingest_id = excluded.ingest_id, models = excluded.models, "
                     "file_size = excluded.file_size, file_mtime_ns = excluded.file_mtime_ns, "
-                    "duration_s = excluded.duration_s, attempts = 1, updated_at = excluded.updated_at",
+                    "duration_s = excluded.duration_s, attempts = 1, crashes = 0, error = NULL, "
+                    "updated_at = excluded.updated_at",
                     (path, "running", "", run_id, video_id, ingest_id, models, file_size, file_mtime_ns,
                      duration_s, time.time()),
                 )
@@ -179,6 +209,11 @@ class Journal:
         self._exec("UPDATE files SET state = 'running', run_id = ?, attempts = attempts + 1, updated_at = ? "
                    "WHERE path = ?", (run_id, time.time(), path))
 
+    def crashed(self, path: str, error: str) -> None:
+        """The run stopped with an error while working on ``path`` (not the file's fault, as far as we know)."""
+        self._exec("UPDATE files SET crashes = crashes + 1, error = ?, updated_at = ? WHERE path = ?",
+                   (error, time.time(), path))
+
     def unfinished(self, path: str) -> Attempt | None:
         """The attempt a killed run left at ``path``, with the stages it finished."""
         rows = self.query("SELECT * FROM files WHERE path = ? AND state = 'running'", (path,))
@@ -191,7 +226,7 @@ class Journal:
                                 (path, r["ingest_id"]))
         }
         return Attempt(r["path"], r["video_id"], r["ingest_id"], r["models"], r["file_size"], r["file_mtime_ns"],
-                       r["attempts"], stages)
+                       r["attempts"], r["crashes"], r["error"], stages)
 
     def unfinished_attempts(self) -> dict[str, str]:
         """ingest_id -> video_id of every attempt still marked running (their rows must not be swept)."""

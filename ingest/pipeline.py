@@ -26,10 +26,10 @@ from index.maintenance import maintain
 from index.store import Store
 from ingest.discover import content_hash, find_videos
 from ingest.engines import (
-    ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, threads_per_lane, worker_config,
+    ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, worker_config,
 )
 from ingest.errors import VANISHED, BadVideoError
-from ingest.journal import MAX_ATTEMPTS, Attempt, Journal, journal_path
+from ingest.journal import MAX_CRASHES, Attempt, Journal, journal_path
 from ingest.models import Models, build_models, lane_threads
 from ingest.probe import probe
 from ingest.worker import (
@@ -86,6 +86,11 @@ def ingest(
     roots = [Path(p).absolute() for p in paths]
     found = find_videos(roots)
     journal = Journal(run.journal or journal_path(store.uri))
+    try:
+        journal.lock()
+    except BaseException:
+        journal.close()
+        raise
     run_id, crashed = journal.start_run([str(r) for r in roots], run.engine, run.workers)
     outcomes: list[FileOutcome] = []
 
@@ -120,6 +125,7 @@ def ingest(
             for task, result in engine.run(_prepared(tasks, store, models)):
                 if isinstance(result, BaseException):
                     # Not this file's fault: its attempt stays in the journal, to resume on the next run.
+                    journal.crashed(str(task.path), f"{type(result).__name__}: {result}")
                     raise WorkerError(f"{task.path}: ingest stopped: {result}") from result
                 changed |= _finish(task, result, store, journal, model_ids)
                 record(result)
@@ -143,11 +149,15 @@ def ingest(
 
 def _engine(run: RunOptions, store: Store, models: Models, config: IngestConfig, journal: Journal, progress: bool):
     if run.engine == "ray":
-        return RayEngine(store.uri, worker_config(config, models, threads_per_lane(1)), run.workers, run.address,
+        # An actor's lanes share the CPUs it reserves.
+        ray_config = worker_config(config, models, 1)
+        ray_config.models.threads_per_lane = max(1, int(run.cpus_per_worker // 2))
+        ray_config.parallel_lanes = run.cpus_per_worker >= 2
+        return RayEngine(store.uri, ray_config, run.workers, run.address,
                          run.cpus_per_worker, run.gpus_per_worker)
     if run.workers == 1:
         return InProcessEngine(store, models, config, journal, progress)
-    return ProcessPoolEngine(store.uri, worker_config(config, models, threads_per_lane(run.workers)), journal,
+    return ProcessPoolEngine(store.uri, worker_config(config, models, run.workers), journal,
                              run.workers)
 
 
@@ -210,7 +220,7 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
     info = probe(path)
     attempt = journal.unfinished(p)
     if attempt is not None and (attempt.video_id, attempt.models) == (video_id, model_ids) \
-            and attempt.attempts < MAX_ATTEMPTS:
+            and attempt.crashes < MAX_CRASHES:
         # A killed run's attempt at these same bytes: keep the stages it finished, redo the rest.
         redo = [S.OCR_SPANS, S.SEGMENTS]
         if "visual" not in attempt.stages:
@@ -221,8 +231,9 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
         return VideoTask(path, info, video_id, attempt.ingest_id, st.st_size, st.st_mtime_ns, done=attempt.stages)
     if attempt is not None:
         _close_attempt(store, attempt)
-        if attempt.attempts >= MAX_ATTEMPTS and attempt.video_id == video_id:
-            raise BadVideoError(path, f"stopped the ingest {attempt.attempts} times (see the logs); not retried")
+        if attempt.crashes >= MAX_CRASHES and attempt.video_id == video_id:
+            raise BadVideoError(path, f"stopped the ingest with an error {attempt.crashes} times; not retried "
+                                      f"(last: {(attempt.error or '').splitlines()[0] if attempt.error else '?'})")
     ingest_id = uuid.uuid4().hex
     journal.begin(p, run_id, video_id=video_id, ingest_id=ingest_id, models=model_ids, file_size=st.st_size,
                   file_mtime_ns=st.st_mtime_ns, duration_s=info.duration_s)

@@ -83,6 +83,7 @@ def watch_folder(
         if removed and run.prune:
             journal = Journal(run.journal or journal_path(store.uri))
             try:
+                journal.lock()
                 gone = prune(sorted(removed), store, journal)
             finally:
                 journal.close()

@@ -49,6 +49,8 @@ class IngestConfig:
     keyframes: KeyframeOptions = field(default_factory=KeyframeOptions)
     batch_size: int = 8
     thumb_max_side: int = 384
+    # Speech in a thread beside the visual lane; off when several workers already fill the cores.
+    parallel_lanes: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -103,6 +105,7 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
     keys = {"video_id": task.video_id, "ingest_id": task.ingest_id}
 
     asr_future: Future | None = None
+    asr_later: Callable[[], Transcript] | None = None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
     if "asr" not in task.done and models.asr and info.has_audio:
 
@@ -115,7 +118,10 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
             checkpoint("asr", asdict(transcript))
             return transcript
 
-        asr_future = pool.submit(run_asr)
+        if config.parallel_lanes:
+            asr_future = pool.submit(run_asr)
+        else:
+            asr_later = run_asr  # after the visual lane: the other workers already take the other cores
 
     try:
         if "visual" in task.done:
@@ -138,6 +144,8 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
             checkpoint("visual", visual)
         if asr_future is not None:
             transcript = asr_future.result()
+        elif asr_later is not None:
+            transcript = asr_later()
         elif "asr" in task.done:
             transcript = _transcript(task.done["asr"])
         else:

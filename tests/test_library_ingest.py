@@ -115,7 +115,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_index(fold
         # Whatever moment it died, search sees only whole videos.
         snapshot(Store(db))
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert final.returncode == 0, final.stderr
+    assert final.returncode == 0, final.stdout + final.stderr
     assert kills, "no kill landed before the ingest finished"
     assert any(k["remaining"] for k in kills), "every kill landed between videos"
     assert snapshot(Store(db)) == reference

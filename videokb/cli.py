@@ -122,11 +122,12 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
 
     from index.embedders import EmbedderError
     from index.store import IndexMismatchError
+    from ingest.journal import JournalBusyError
 
     try:
         report = run_ingest(list(paths), store, IngestConfig(models=models), run=run, progress=not no_progress,
                             on_models=announce)
-    except (EmbedderError, IndexMismatchError) as e:
+    except (EmbedderError, IndexMismatchError, JournalBusyError) as e:
         raise click.ClickException(str(e)) from e
     _print_report(report, as_json)
     if report.by_status("failed"):
