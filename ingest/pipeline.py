@@ -93,9 +93,12 @@ def ingest(
         raise
     run_id, crashed = journal.start_run([str(r) for r in roots], run.engine, run.workers)
     outcomes: list[FileOutcome] = []
+    bar = tqdm(total=len(found.videos), desc="videos", unit="video", disable=not progress or len(found.videos) < 2)
 
     def record(o: FileOutcome) -> None:
         outcomes.append(o)
+        if o.status != "ignored":
+            bar.update()
         logger.info("%s: %s %s", o.path, o.status, o.reason)
         if on_outcome:
             on_outcome(o)
@@ -117,8 +120,6 @@ def ingest(
             record(FileOutcome(p, "ignored", reason))
 
         tasks = _plan(found.videos, store, journal, run_id, model_ids, record)
-        if progress and len(found.videos) > 1:
-            tasks = tqdm(tasks, total=len(found.videos), desc="videos", unit="video")
         changed = False
         engine = _engine(run, store, models, config, journal, progress)
         try:
@@ -140,10 +141,12 @@ def ingest(
                 logger.info("index: %s", action)
     except BaseException as e:
         journal.finish_run(run_id, "failed", f"{type(e).__name__}: {e}")
-        journal.close()
         raise
-    journal.finish_run(run_id)
-    journal.close()
+    else:
+        journal.finish_run(run_id)
+    finally:
+        bar.close()
+        journal.close()
     return IngestReport(models=models.why, outcomes=outcomes, swept=swept)
 
 

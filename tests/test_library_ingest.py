@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -233,23 +234,31 @@ def test_watch_ingests_new_files_and_prunes_deleted_ones(corpus, shared_cache, t
     env = {**_env(shared_cache, tmp_path / "home"), "VIDEOKB_ASR": "false"}
     proc = subprocess.Popen(_cli("watch", str(watched), "--db", str(db), "--prune"), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    err_lines: list[str] = []
+    ready = threading.Event()
+
+    def drain() -> None:  # read stderr as it comes (a full pipe would block the watcher)
         for line in proc.stderr:
+            err_lines.append(line)
             if line.startswith("watching "):
-                break
-        else:
-            pytest.fail(f"watch exited early: {proc.wait()}")
-        clip = watched / "new clip.mp4"
+                ready.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    clip = watched / "new clip.mp4"
+    try:
+        assert _wait_for(lambda: ready.is_set() or proc.poll() is not None) and ready.is_set(), "".join(err_lines)
         shutil.copy(corpus[0].path, clip)
-        assert _wait_for(lambda: Store(db).videos().num_rows == 1), "the new file was not ingested"
+        assert _wait_for(lambda: Store(db).videos().num_rows == 1), "not ingested:\n" + "".join(err_lines)
         assert Store(db).videos().to_pylist()[0]["video_path"] == str(clip)
         clip.unlink()
-        assert _wait_for(lambda: Store(db).videos().num_rows == 0), "the deleted file was not pruned"
+        assert _wait_for(lambda: Store(db).videos().num_rows == 0), "not pruned:\n" + "".join(err_lines)
         assert snapshot(Store(db)) == {name: [] for name in Store(db).table_names()}
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+        out, _ = proc.communicate(timeout=60)
+        reader.join(10)
+    assert proc.returncode == 0, "".join(err_lines)
     assert f"ingested  {clip}" in out and f"removed   {clip}" in out
 
 
