@@ -99,3 +99,23 @@ def test_bad_image_and_bad_files(runner, db, bad_files):
     assert lines[0] == "0 ingested, 0 skipped, 2 failed, 0 ignored"
     assert any("broken.mp4: not a readable video" in x and "moov atom not found" in x for x in lines)
     assert any("notes.txt: not a readable video" in x for x in lines)
+
+
+def test_optimize_compacts_and_search_answers_the_same(runner, db):
+    query = ["search", "riverside playground", "--db", str(db), "--json", "-k", "5"]
+    before = runner.invoke(cli, query)
+    res = runner.invoke(cli, ["optimize", "--db", str(db), "--keep-hours", "0", "--json"])
+    assert res.exit_code == 0, res.output
+    tables = {r["table"]: r for r in map(json.loads, res.stdout.splitlines())}
+    assert {"videos", "keyframes", "ocr_spans"} <= set(tables)
+    assert all(r["fragments_after"] <= r["fragments_before"] for r in tables.values())
+    assert all(r["rows_after"] == r["rows_before"] for r in tables.values())
+    assert runner.invoke(cli, query).stdout == before.stdout
+
+
+def test_status_of_an_index_after_ingest(runner, db):
+    res = runner.invoke(cli, ["status", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith(f"index: {db}: 2 videos, ")
+    assert ", finished" in lines[1] and lines[2] == "files: 2 done"
