@@ -7,6 +7,7 @@ the answerer writes an answer citing windows as [n] -> every citation is checked
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,16 +115,30 @@ def _final_answer(draft: str, citations: list[Citation]) -> tuple[str, bool, boo
     return " ".join(parts), True, partly
 
 
+def _warm_up(answerer: Answerer) -> None:
+    try:
+        answerer.warm_up()
+    except Exception as e:  # noqa: BLE001 - re-raised by stream() in the caller's thread
+        logger.debug("loading %s in the background failed: %s", answerer.name, e)
+
+
 def ask(store: Store, question: str, answerer: Answerer, options: AskOptions | None = None,
         on_token: Callable[[str], None] | None = None) -> AskResult:
     """Answer ``question`` from the archive in ``store``; ``on_token`` receives the draft as it streams."""
     options = options or AskOptions()
-    videos = store.videos().to_pylist()
-    plan = make_plan(question, [(v["video_id"], v["video_path"]) for v in videos])
-    windows = (retrieve(store, plan, options, answerer.max_windows, answerer.budget_tokens, answerer.sees_images)
-               if videos else [])
-    # Loaded here, not in a thread beside retrieval: transformers' lazy imports are not safe to race (two
-    # threads importing it at once fail with "cannot import name ..."), and loading is GIL-bound anyway.
+    loading = None
+    if answerer.loads_in_background:
+        # Its failure is not lost: stream() loads again in this thread and raises there.
+        loading = threading.Thread(target=_warm_up, args=(answerer,), name="answerer-warm-up", daemon=True)
+        loading.start()
+    try:
+        videos = store.videos().to_pylist()
+        plan = make_plan(question, [(v["video_id"], v["video_path"]) for v in videos])
+        windows = (retrieve(store, plan, options, answerer.max_windows, answerer.budget_tokens,
+                            answerer.sees_images) if videos else [])
+    finally:
+        if loading is not None:
+            loading.join()  # never leave it loading native code while the interpreter shuts down
     if not windows:
         return AskResult(question, NOT_FOUND, False, False, "", [], [], plan)
     if answerer.best_window_last:

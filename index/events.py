@@ -44,9 +44,9 @@ def connect_events(store: Store) -> duckdb.DuckDBPyConnection:
     columns: dict[str, list[str]] = {}
     for name in sorted(names | set(_EMPTY)):
         if name in names:
-            table = store.db.open_table(name)
-            con.register(f"_raw_{name}", table.to_lance())
-            schema = table.schema
+            ds = store.dataset(name)
+            con.register(f"_raw_{name}", ds)
+            schema = ds.schema
         else:  # a table not written yet reads as empty, so queries over it still run
             con.register(f"_raw_{name}", _EMPTY[name].empty_table())
             schema = _EMPTY[name]

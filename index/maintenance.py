@@ -164,6 +164,12 @@ def vector_query(table: Table, vector, column: str) -> LanceVectorQueryBuilder:
     )
 
 
+def nearest(column: str, vector, k: int) -> dict:
+    """The same search as :func:`vector_query`, as pylance's ``nearest`` argument (``dataset.to_table``)."""
+    return {"column": column, "q": np.asarray(vector, dtype=np.float32), "k": k, "metric": "cosine",
+            "minimum_nprobes": NPROBES, "refine_factor": REFINE_FACTOR}  # no maximum: as many as it takes
+
+
 # -- maintain -------------------------------------------------------------------------------------------
 def maintain(store: Store, policy: MaintenancePolicy | None = None) -> list[MaintenanceAction]:
     """Create the indexes tables have grown into and fold new rows into existing ones; run after ingest."""

@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-import lancedb
 import pyarrow as pa
 
 from index import schema as S
@@ -36,16 +35,41 @@ class Store:
         self.uri = str(uri)
         if "://" not in self.uri:
             Path(self.uri).mkdir(parents=True, exist_ok=True)
-        # Every handle checks for newer versions before reading: writers and readers in one process (or
-        # another one) see each other's commits, not the snapshot a handle was opened on.
-        self.db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
+        self._db = None
+
+    @property
+    def db(self):
+        """The LanceDB connection, made on first use: reads go through :meth:`dataset` and need no lancedb
+        (its import takes ~2 s, most of it its REST namespace client, a fresh `videokb ask`'s biggest wait)."""
+        if self._db is None:
+            import lancedb
+
+            # Every handle checks for newer versions before reading: writers and readers in one process (or
+            # another one) see each other's commits, not the snapshot a handle was opened on.
+            self._db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
+        return self._db
 
     # -- tables -------------------------------------------------------------------------------------
+    def _local(self) -> bool:
+        return "://" not in self.uri
+
     def table_names(self) -> list[str]:
+        if self._local():  # LanceDB keeps a local table as the dataset folder <name>.lance
+            return sorted(p.name[: -len(".lance")] for p in Path(self.uri).glob("*.lance") if p.is_dir())
         return list(self.db.list_tables().tables)
 
     def table(self, name: str):
         return self.db.open_table(name) if name in self.table_names() else None
+
+    def dataset(self, name: str):
+        """Table ``name`` as a Lance dataset at its latest version, for reading; None if there is none."""
+        if name not in self.table_names():
+            return None
+        if self._local():
+            import lance
+
+            return lance.dataset(str(Path(self.uri) / f"{name}.lance"))
+        return self.db.open_table(name).to_lance()
 
     def regions_tables(self) -> list[str]:
         return sorted(n for n in self.table_names() if n.startswith(S.REGIONS_PREFIX))
@@ -73,8 +97,8 @@ class Store:
         return table
 
     def specs(self, name: str) -> dict[str, EmbedderSpec]:
-        table = self.table(name)
-        return S.embedder_specs(table.schema) if table is not None else {}
+        ds = self.dataset(name)
+        return S.embedder_specs(ds.schema) if ds is not None else {}
 
     def add(self, table, rows: list[dict] | pa.Table) -> None:
         if isinstance(rows, list):
@@ -86,8 +110,8 @@ class Store:
 
     # -- videos -------------------------------------------------------------------------------------
     def videos(self) -> pa.Table:
-        table = self.table(S.VIDEOS)
-        return table.to_arrow() if table is not None else S.videos_schema().empty_table()
+        ds = self.dataset(S.VIDEOS)
+        return ds.to_table() if ds is not None else S.videos_schema().empty_table()
 
     def find_video(self, *, video_id: str | None = None, video_path: str | None = None) -> dict | None:
         table = self.table(S.VIDEOS)

@@ -15,7 +15,7 @@ import numpy as np
 
 from index import schema as S
 from index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
-from index.maintenance import vector_query
+from index.maintenance import nearest
 from index.store import Store
 from retrieval.moments import Hit, Moment, group_moments, rrf
 
@@ -104,13 +104,13 @@ class Searcher:
         o = self.options
         lists: dict[str, list[Hit]] = {}
         for modality, table_name in (("speech", S.SEGMENTS), ("ocr", S.OCR_SPANS)):
-            if modality not in o.modalities or (table := self.store.table(table_name)) is None:
+            if modality not in o.modalities or (table := self._dataset(table_name)) is None:
                 continue
             qvec = self._embed(self._text_embedder(table_name, "vector"), query)
             lists[f"{modality}:vector"] = self._vector_hits(table, qvec, "vector", modality, "text")
             lists[f"{modality}:fts"] = self._fts_hits(table, query, "text", modality)
         if "visual" in o.modalities:
-            kf = self.store.table(S.KEYFRAMES)
+            kf = self._dataset(S.KEYFRAMES)
             if kf is not None and "label_vector" in self.store.specs(S.KEYFRAMES):
                 qvec = self._embed(self._text_embedder(S.KEYFRAMES, "label_vector"), query)
                 lists["visual:label_vector"] = self._vector_hits(
@@ -134,44 +134,51 @@ class Searcher:
                 for name in names}
 
     # -- searches -----------------------------------------------------------------------------------
+    def _dataset(self, table_name: str):
+        """The table as a Lance dataset at its latest version: searched with pylance's own vector and full-text
+        search (the same rows and scores as LanceDB's query builder, which wraps them)."""
+        return self.store.dataset(table_name)
+
     def _vector_hits(self, table, qvec: np.ndarray, column: str, modality: str, text_col: str,
                      extra_where: str | None = None) -> list[Hit]:
-        q = vector_query(table, qvec, column)
-        where = " AND ".join(w for w in (_where(self.options.video_ids), extra_where) if w)
-        if where:
-            q = q.where(where, prefilter=True)
-        rows = q.select(["video_id", "ingest_id", "start_s", "end_s", text_col, "_distance"]).limit(self.options.per_list * 2)
+        where = " AND ".join(w for w in (_where(self.options.video_ids), extra_where) if w) or None
+        rows = table.to_table(
+            nearest=nearest(column, qvec, self.options.per_list * 2),
+            filter=where, prefilter=True,
+            columns=["video_id", "ingest_id", "start_s", "end_s", text_col, "_distance"],
+        ).to_pylist()
         return [
             Hit(r["video_id"], r["start_s"], r["end_s"], modality, f"{modality}:{column}", r[text_col],
                 1.0 - float(r["_distance"]), extra={"ingest_id": r["ingest_id"]})
-            for r in rows.to_list()
+            for r in rows
         ]
 
     def _fts_hits(self, table, query: str, column: str, modality: str) -> list[Hit]:
         text = _fts_query(query)
         if not text:
             return []
-        q = table.search(text, query_type="fts", fts_columns=column)
-        if (where := _where(self.options.video_ids)) is not None:
-            q = q.where(where, prefilter=True)
-        rows = q.select(["video_id", "ingest_id", "start_s", "end_s", column, "_score"]).limit(self.options.per_list * 2)
+        rows = table.to_table(
+            full_text_query={"query": text, "columns": [column]}, filter=_where(self.options.video_ids),
+            prefilter=True, columns=["video_id", "ingest_id", "start_s", "end_s", column, "_score"],
+            limit=self.options.per_list * 2,
+        ).to_pylist()
         return [
             Hit(r["video_id"], r["start_s"], r["end_s"], modality, f"{modality}:fts", r[column],
                 float(r["_score"]), extra={"ingest_id": r["ingest_id"]})
-            for r in rows.to_list()
+            for r in rows
         ]
 
     def _region_hits(self, table_name: str, qvec: np.ndarray) -> list[Hit]:
         """Best region per keyframe, so one frame's many regions do not fill the list."""
-        table = self.store.table(table_name)
-        q = vector_query(table, qvec, "vector")
-        if (where := _where(self.options.video_ids)) is not None:
-            q = q.where(where, prefilter=True)
         cols = ["video_id", "ingest_id", "frame_idx", "t_s", "start_s", "end_s", "kind", "bbox_xyxy", "labels",
                 "_distance"]
+        rows = self._dataset(table_name).to_table(
+            nearest=nearest("vector", qvec, self.options.per_list * 8),
+            filter=_where(self.options.video_ids), prefilter=True, columns=cols,
+        ).to_pylist()
         seen: set[tuple[str, str, int]] = set()
         hits: list[Hit] = []
-        for r in q.select(cols).limit(self.options.per_list * 8).to_list():
+        for r in rows:
             key = (r["video_id"], r["ingest_id"], r["frame_idx"])
             if key in seen:
                 continue

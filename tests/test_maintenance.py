@@ -10,6 +10,7 @@ import pytest
 from index import maintenance
 from index import schema as S
 from index.maintenance import MaintenancePolicy, maintain, num_sub_vectors, optimize, vector_query
+from index.maintenance import nearest as nearest_params
 from index.store import Store
 
 DIM = 32
@@ -54,10 +55,17 @@ def add_video(store: Store, video_id: str, n_regions: int, seed: int, word: str 
 
 
 def nearest(table, vector, k: int = 10, where: str | None = None) -> list[tuple]:
+    """As search runs it: pylance with :func:`index.maintenance.nearest`; and LanceDB's builder with
+    :func:`vector_query` must agree with it."""
+    cols = ["video_id", "ingest_id", "frame_idx", "region_idx", "_distance"]
+    rows = table.to_lance().to_table(nearest=nearest_params("vector", vector, k), filter=where, prefilter=True,
+                                     columns=cols).to_pylist()
     q = vector_query(table, vector, "vector")
     if where:
         q = q.where(where, prefilter=True)
-    rows = q.select(["video_id", "ingest_id", "frame_idx", "region_idx", "_distance"]).limit(k).to_list()
+    built = q.select(cols).limit(k).to_list()
+    key = [(r["video_id"], r["frame_idx"], r["region_idx"]) for r in rows]
+    assert key == [(r["video_id"], r["frame_idx"], r["region_idx"]) for r in built]
     return [(r["video_id"], r["ingest_id"], r["frame_idx"], r["region_idx"], round(r["_distance"], 5)) for r in rows]
 
 

@@ -29,6 +29,9 @@ class Evidence:
 class Answerer(ABC):
     name: ClassVar[str]
     sees_images: ClassVar[bool] = False
+    #: ``warm_up`` is safe to run in a thread while retrieval runs (its loading releases the GIL, and imports
+    #: nothing that retrieval imports at the same time: transformers' lazy imports fail when raced).
+    loads_in_background: ClassVar[bool] = False
     #: Small models read best what comes just before the question: they get the best window last.
     best_window_last: ClassVar[bool] = False
     #: How much evidence the model reads well: windows, and tokens across them.

