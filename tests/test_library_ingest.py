@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from index import schema as S
@@ -38,13 +39,16 @@ REGION_KEY = ("video_id", "frame_idx", "region_idx")
 CONTENT = {S.KEYFRAMES: "labels", S.SEGMENTS: "text", S.OCR_SPANS: "text", S.VIDEOS: "video_path"}
 
 
-def snapshot(store: Store) -> dict[str, list[tuple]]:
+def snapshot(store: Store, strict: bool = True) -> dict[str, list[tuple]]:
     """Every table as a sorted list of (key..., content) tuples, after checking it has no duplicate keys
-    and no row outside a live attempt."""
+    and (``strict``) no row outside a live attempt; else only the live rows, as search sees them."""
     live = {(v, i) for v, i in store.live_attempts().items()}
     out = {}
     for name in store.table_names():
         t = store.db.open_table(name).to_arrow()
+        if not strict:
+            mask = [p in live for p in zip(t.column("video_id").to_pylist(), t.column("ingest_id").to_pylist())]
+            t = t.filter(pa.array(mask, type=pa.bool_()))
         key = KEYS.get(name, REGION_KEY)
         cols = [t.column(c).to_pylist() for c in key]
         content = t.column(CONTENT.get(name, "kind")).to_pylist()
@@ -93,16 +97,17 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_index(fold
     rng = random.Random(os.environ.get("VIDEOKB_TEST_SEED", time.time_ns()))
     kills: list[dict] = []
     cmd = _cli("ingest", str(folder), "--db", str(db), "--no-progress", "--json")
-    # Each kill comes at a random moment (0-3 s) after the run reaches a later phase: a video started, a stage
-    # of one checkpointed, one video committed, two committed. After a restart a phase may already be
-    # reached, and the kill then lands during start-up or the sweep of the last kill's leftovers.
-    phases = [
-        "SELECT count(*) FROM files WHERE state IN ('running', 'done')",
-        "SELECT (SELECT count(*) FROM stages) + (SELECT count(*) FROM files WHERE state = 'done')",
-        "SELECT count(*) FROM files WHERE state = 'done'",
-        "SELECT count(*) >= 2 FROM files WHERE state = 'done'",
+    # Each kill comes at a random moment after the run reaches a later phase: a video started, a stage of one
+    # checkpointed, one video committed, two committed. After a restart a phase may already be reached, and
+    # the kill then lands during start-up or the sweep of the last kill's leftovers.
+    phases = [  # (condition, longest random delay after it)
+        ("SELECT count(*) FROM files WHERE state IN ('running', 'done')", 3.0),
+        # Right after a stage checkpoint, before the video commits: the next run must resume from it.
+        ("SELECT count(*) FROM stages", 0.05),
+        ("SELECT count(*) FROM files WHERE state = 'done'", 3.0),
+        ("SELECT count(*) >= 2 FROM files WHERE state = 'done'", 3.0),
     ]
-    for phase in phases:
+    for phase, delay in phases:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 300
         while time.time() < deadline and proc.poll() is None:
@@ -112,8 +117,8 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_index(fold
                 j.close()
                 if reached:
                     break
-            time.sleep(0.1)
-        time.sleep(rng.uniform(0.0, 3.0))
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, delay))
         if proc.poll() is not None:
             break  # it finished before the kill came
         os.kill(proc.pid, signal.SIGKILL)
@@ -123,12 +128,19 @@ def test_sigkill_at_random_points_then_resume_gives_the_uninterrupted_index(fold
         j.close()
         print(f"kill {len(kills)}: files {kills[-1]['files']}, interrupted: "
               f"{[(Path(r['path']).name, r['stages_done']) for r in kills[-1]['remaining'] if r['state'] == 'running']}")
-        # Whatever moment it died, search sees only whole videos.
-        snapshot(Store(db))
+        # Whatever moment it died, search sees only whole videos (rows of the attempt it was on are not live).
+        seen = snapshot(Store(db), strict=False)
+        for row in Store(db).videos().to_pylist():
+            assert sum(r[0] == row["video_id"] for r in seen[S.KEYFRAMES]) == row["n_keyframes"]
+            assert row["video_id"] in {r[0] for r in reference[S.VIDEOS]}
+            for name, rows in seen.items():
+                mine = [r for r in rows if r[0] == row["video_id"]]
+                assert mine == [r for r in reference[name] if r[0] == row["video_id"]], name
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stdout + final.stderr
     assert kills, "no kill landed before the ingest finished"
     assert any(k["remaining"] for k in kills), "every kill landed between videos"
+    assert any(r["stages_done"] for k in kills for r in k["remaining"]), "no kill landed after a stage checkpoint"
     assert snapshot(Store(db)) == reference
     # The journal says everything is done, and a further run adds nothing.
     j = Journal(journal_path(str(db)))
