@@ -53,6 +53,7 @@ def test_factual_questions_are_answered_and_cited(library, gemma):
             assert any(Path(w.video_path).stem == video and correct(w.evidence_text(), accepted) for w in cited), \
                 result.to_json()
         right.append(ok)
+    print(f"ask: {sum(right)}/{len(right)} right", [f[0] for f, ok in zip(FACTS, right) if not ok])
     assert sum(right) / len(right) >= 0.8, list(zip([f[0] for f in FACTS], right))
 
 
