@@ -277,10 +277,12 @@ def test_watch_ingests_new_files_and_prunes_deleted_ones(corpus, shared_cache, t
         assert _wait_for(lambda: Store(db).videos().num_rows == 0), "not pruned:\n" + "".join(err_lines)
         assert snapshot(Store(db)) == {name: [] for name in Store(db).table_names()}
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        proc.send_signal(signal.SIGTERM)  # not SIGINT: a shell starting CI in the background ignores it
+        proc.wait(timeout=60)
+        out = proc.stdout.read()
         reader.join(10)
     assert proc.returncode == 0, "".join(err_lines)
+    assert "stopped\n" in err_lines
     assert f"ingested  {clip}" in out and f"removed   {clip}" in out
 
 

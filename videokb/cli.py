@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def _print_report(report, as_json: bool) -> None:
 @click.option("--prune", is_flag=True, help="Remove videos from the index when their files are deleted.")
 def watch(folder, db, device, visual, workers, prune):
     """Ingest FOLDER, then keep watching it: new and changed videos are ingested as they appear
-    (once their copy has finished), deleted ones removed with --prune. Ctrl-C stops it safely.
+    (once their copy has finished), deleted ones removed with --prune. Ctrl-C or SIGTERM stops it safely.
 
     \b
     videokb watch ~/Videos --prune
@@ -185,6 +186,12 @@ def watch(folder, db, device, visual, workers, prune):
             if o.status != "skipped":
                 click.echo(f"{o.status:<8}  {o.path}" + (f": {o.reason}" if o.reason else ""), err=False)
 
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: between files, or mid-file with the
+    # journal keeping what was done.
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         watch_folder(folder, store, IngestConfig(models=models), RunOptions(workers=workers, prune=prune),
                      on_report=show, on_ready=lambda: click.echo(f"watching {folder.absolute()} (Ctrl-C stops)",
