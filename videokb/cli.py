@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
 import click
 
+from videokb.cli_common import db_option, device_option, mmss, open_store
+from videokb.cli_library import optimize, status, watch
 from videokb.config import ConfigError, default_db, model_config
 
 logger = logging.getLogger(__name__)
@@ -23,26 +24,6 @@ def _quiet_third_party() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     for name in ("faster_whisper", "sentence_transformers", "httpx", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _store(db: Path):
-    from index.store import Store
-
-    return Store(db)
-
-
-def _mmss(t: float) -> str:
-    t = max(0, int(round(t)))
-    return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}" if t >= 3600 else f"{t // 60:02d}:{t % 60:02d}"
-
-
-db_option = click.option(
-    "--db", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Index folder (default: $VIDEOKB_DB, else $VIDEOKB_HOME/index, else the user data dir).",
-)
-device_option = click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where models run (default auto)."
-)
 
 
 @click.group()
@@ -114,7 +95,7 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
                          gpus_per_worker=gpus_per_worker, prune=prune)
     except (ConfigError, ValueError) as e:
         raise click.UsageError(str(e)) from e
-    store = _store(db or default_db())
+    store = open_store(db or default_db())
 
     def announce(why: dict[str, str]) -> None:
         click.echo(f"index: {store.uri}", err=True)
@@ -150,164 +131,11 @@ def _print_report(report, as_json: bool) -> None:
         for o in report.outcomes:
             if o.status == "ingested":
                 speed = f"{o.duration_s / o.seconds:.1f}x real time" if o.seconds else ""
-                click.echo(f"  ingested  {o.path}  ({_mmss(o.duration_s or 0)}, {o.reason or speed})")
+                click.echo(f"  ingested  {o.path}  ({mmss(o.duration_s or 0)}, {o.reason or speed})")
             elif o.status == "skipped":
                 click.echo(f"  skipped   {o.path}  ({o.reason})")
         for o in report.by_status("failed") + report.by_status("ignored") + report.by_status("removed"):
             click.echo(f"  {o.status:<8}  {o.path}: {o.reason}")
-
-
-@cli.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@db_option
-@device_option
-@click.option("--visual", type=click.Choice(["auto", "siglip2", "efficientnet-lite0", "none"]), default=None,
-              help="Visual model (as for ingest).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Videos processed at once.")
-@click.option("--prune", is_flag=True, help="Remove videos from the index when their files are deleted.")
-def watch(folder, db, device, visual, workers, prune):
-    """Ingest FOLDER, then keep watching it: new and changed videos are ingested as they appear
-    (once their copy has finished), deleted ones removed with --prune. Ctrl-C or SIGTERM stops it safely.
-
-    \b
-    videokb watch ~/Videos --prune
-    """
-    from ingest import IngestConfig, RunOptions
-    from ingest.watch import watch_folder
-
-    try:
-        models = model_config(device=device, visual=visual)
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from e
-    store = _store(db or default_db())
-
-    def show(report) -> None:
-        for o in report.outcomes:
-            if o.status != "skipped":
-                click.echo(f"{o.status:<8}  {o.path}" + (f": {o.reason}" if o.reason else ""), err=False)
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: between files, or mid-file with the
-    # journal keeping what was done.
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        watch_folder(folder, store, IngestConfig(models=models), RunOptions(workers=workers, prune=prune),
-                     on_report=show, on_ready=lambda: click.echo(f"watching {folder.absolute()} (Ctrl-C stops)",
-                                                                 err=True))
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-
-
-@cli.command()
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-@click.option("--all", "show_all", is_flag=True, help="List every failed and remaining file, not the first 20.")
-def status(db, as_json, show_all):
-    """How the ingest stands: the last run, files done, failed (with reasons) and still to do.
-
-    \b
-    videokb status
-    videokb status --json | jq '.failed[].reason'
-    """
-    from ingest.journal import Journal, journal_path
-
-    store = _store(db or default_db())
-    path = journal_path(store.uri)
-    videos = store.videos()
-    hours = sum(d or 0 for d in videos.column("duration_s").to_pylist()) / 3600 if videos.num_rows else 0.0
-    summary = {"index": store.uri, "videos": videos.num_rows, "hours": round(hours, 3), "last_run": None,
-               "files": {}, "failed": [], "remaining": []}
-    if path.exists():
-        journal = Journal(path)
-        try:
-            summary.update(journal.summary())
-        finally:
-            journal.close()
-    run = summary["last_run"]
-    if run and run["status"] == "running" and not _pid_alive(run["pid"]):
-        run["status"] = "interrupted"  # killed: it never got to say so; the next ingest resumes it
-    if as_json:
-        click.echo(json.dumps(summary, default=str))
-        return
-    click.echo(f"index: {store.uri}: {summary['videos']} videos, {_mmss(hours * 3600)} of video")
-    if run is None:
-        click.echo("no ingest has run on this index yet")
-        return
-    import datetime as dt
-
-    started = dt.datetime.fromtimestamp(run["started_at"]).strftime("%Y-%m-%d %H:%M:%S")
-    line = f"last run: {started}, {run['status']}"
-    if run["status"] == "running":
-        line += f" (pid {run['pid']})"
-    if run["status"] == "interrupted":
-        line += ": run `videokb ingest` on the same folders to resume"
-    if run.get("error"):
-        line += f": {run['error'].splitlines()[0]}"
-    click.echo(line)
-    files = summary["files"]
-    click.echo("files: " + ", ".join(f"{n} {state}" for state, n in sorted(files.items())))
-    limit = None if show_all else 20
-    for title, rows, fmt in (
-        ("failed", summary["failed"], lambda r: f"{r['path']}: {r['reason']}"),
-        ("remaining", summary["remaining"],
-         lambda r: f"{r['path']} ({r['state']}" + (f", done: {', '.join(r['stages_done'])}" if r["stages_done"] else "")
-         + ")"),
-    ):
-        if rows:
-            click.echo(f"{title}:")
-            for r in rows[:limit]:
-                click.echo("  " + fmt(r))
-            if limit is not None and len(rows) > limit:
-                click.echo(f"  ... {len(rows) - limit} more (--all)")
-
-
-@cli.command()
-@db_option
-@click.option("--keep-hours", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Keep table versions younger than this; 0 keeps only the latest (stop other videokb processes "
-                   "first).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per table.")
-def optimize(db, keep_hours, as_json):
-    """Compact the index: merge small files, bring the vector and full-text indexes up to date, drop old versions.
-
-    Ingest keeps the indexes current as it goes; run this after many ingests or re-ingests to reclaim disk
-    space and keep searches fast. Searches return the same results before and after.
-
-    \b
-    videokb optimize
-    videokb optimize --keep-hours 0 --json
-    """
-    from datetime import timedelta
-
-    from index.maintenance import optimize as optimize_index
-
-    reports = optimize_index(_store(db or default_db()), cleanup_older_than=timedelta(hours=keep_hours))
-    if as_json:
-        for r in reports:
-            click.echo(json.dumps(r.to_json()))
-        return
-    if not reports:
-        click.echo("the index is empty: nothing to optimize")
-        return
-    for r in reports:
-        size = "" if r.bytes_before is None else f", {r.bytes_before / 1e6:.1f} -> {r.bytes_after / 1e6:.1f} MB"
-        indexes = ", ".join(f"{i.column} {i.index_type}" for i in r.indexes) or "no indexes"
-        click.echo(f"{r.table}: {r.rows_after} rows, {r.fragments_before} -> {r.fragments_after} fragments, "
-                   f"{r.versions_removed} old versions removed{size} ({indexes})")
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @cli.command()
@@ -335,7 +163,7 @@ def search(query, image, db, device, k, modality, videos, as_json):
 
     if (query is None) == (image is None):
         raise click.UsageError("give a QUERY or --image PATH (one of them)")
-    store = _store(db or default_db())
+    store = open_store(db or default_db())
     try:
         options = SearchOptions(k=k, modalities=tuple(m.strip() for m in modality.split(",") if m.strip()),
                                 device=device or "auto")
@@ -362,7 +190,7 @@ def search(query, image, db, device, k, modality, videos, as_json):
         return
     for i, m in enumerate(moments, 1):
         name = Path(m.video_path).name or m.video_id[:12]
-        click.echo(f"{i:>2}. {name}  {_mmss(m.start_s)}-{_mmss(m.end_s)}  score {m.score:.4f}  "
+        click.echo(f"{i:>2}. {name}  {mmss(m.start_s)}-{mmss(m.end_s)}  score {m.score:.4f}  "
                    f"{','.join(m.modalities)}")
         click.echo(f"    {m.snippet()}")
 
@@ -407,7 +235,7 @@ def ask(question, db, device, answerer, llm_url, llm_model, k, as_json):
     from retrieval import SearchError
     from videokb.config import cache_dir
 
-    store = _store(db or default_db())
+    store = open_store(db or default_db())
     options: dict = {}
     if answerer in ("openai-compatible", "ollama"):
         options = {"url": llm_url, "model": llm_model}
@@ -451,7 +279,7 @@ def videos(db, as_json):
     videokb videos
     videokb videos --json | jq .video_path
     """
-    rows = _store(db or default_db()).videos().to_pylist()
+    rows = open_store(db or default_db()).videos().to_pylist()
     rows.sort(key=lambda r: r["video_path"])
     if as_json:
         for r in rows:
@@ -464,7 +292,7 @@ def videos(db, as_json):
         return
     for r in rows:
         models = json.loads(r["models"] or "{}")
-        click.echo(f"{r['video_id'][:12]}  {_mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
+        click.echo(f"{r['video_id'][:12]}  {mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
                    f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  {r['video_path']}")
 
 
@@ -486,7 +314,7 @@ def sql(query, db, as_json):
 
     from index.events import connect_events
 
-    con = connect_events(_store(db or default_db()))
+    con = connect_events(open_store(db or default_db()))
     try:
         rel = con.sql(query)
     except duckdb.Error as e:
@@ -525,4 +353,8 @@ def sample(folder):
         raise click.ClickException(str(e)) from e
     write_manifest(vids, folder / "manifest.json")
     for v in vids:
-        click.echo(f"{v.path}  ({_mmss(v.duration_s)}, {len(v.scenes)} scenes)")
+        click.echo(f"{v.path}  ({mmss(v.duration_s)}, {len(v.scenes)} scenes)")
+
+
+for _command in (watch, status, optimize):
+    cli.add_command(_command)
