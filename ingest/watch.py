@@ -55,12 +55,20 @@ def watch_folder(
     root = Path(root).absolute()
     run = run or RunOptions()
     stop = stop or threading.Event()
-    report = ingest([root], store, config, run=run, progress=False)
-    if on_report:
-        on_report(report)
-    if on_ready:
-        on_ready()
-    for changes in watch(root, stop_event=stop, debounce=1000, step=200, rust_timeout=1000, yield_on_timeout=False):
+    started = False
+    # The watcher starts before the first ingest (its first yield comes once it is set up), so files that
+    # arrive while the folder is being ingested are not missed.
+    for changes in watch(root, stop_event=stop, debounce=1000, step=200, rust_timeout=1000, yield_on_timeout=True):
+        if not started:
+            started = True
+            report = ingest([root], store, config, run=run, progress=False)
+            if on_report:
+                on_report(report)
+            if on_ready:
+                on_ready()
+            continue  # whatever changed so far, that ingest saw
+        if not changes:
+            continue
         added: set[Path] = set()
         removed: set[Path] = set()
         for change, name in changes:
