@@ -6,7 +6,8 @@ most ``2 x workers`` tasks are in flight, so memory stays bounded however many v
 each worker loads its models once. Workers only append rows; deletes and commits stay with the driver.
 
 - ``local``, 1 worker: this process; speech in a thread beside the visual lane (half the cores each).
-- ``local``, N workers: N spawned processes, each with ``cores / N`` threads split over its two lanes.
+- ``local``, N workers: N spawned processes sharing the cores: each worker's two lanes side by side when
+  there are at least 2N cores, else one after the other (see :func:`worker_config`).
 - ``ray``: N Ray actors (``ray.init(address)``), each holding the models and writing to the index URI, which
   must then be reachable from every node (a shared path or object storage such as ``s3://``).
 """
@@ -53,12 +54,12 @@ def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig
         return FileOutcome(task.path, "failed", e.reason, task.video_id, task.info.duration_s)
 
 
-def worker_config(config: IngestConfig, models: Models, workers: int) -> IngestConfig:
+def worker_config(config: IngestConfig, models: Models, workers: int, cores: int | None = None) -> IngestConfig:
     """The driver's config with the models it chose pinned (``auto`` must not choose again per worker), and
-    threads shared out: each worker's two lanes run side by side only if the cores allow two threads each
-    per worker; else one after the other, on ``cores / workers`` threads."""
+    ``cores`` (default: this machine's) shared out: each worker's two lanes run side by side only if that
+    leaves a thread for each; else one after the other, on ``cores / workers`` threads."""
     visual = models.visual.name if models.visual is not None else "none"
-    cores = cpu_count()
+    cores = cores or cpu_count()
     parallel = cores >= 2 * workers
     threads = max(1, cores // (2 * workers if parallel else workers))
     pinned = dataclasses.replace(config.models, visual=visual, threads_per_lane=threads)

@@ -153,9 +153,7 @@ def ingest(
 def _engine(run: RunOptions, store: Store, models: Models, config: IngestConfig, journal: Journal, progress: bool):
     if run.engine == "ray":
         # An actor's lanes share the CPUs it reserves.
-        ray_config = worker_config(config, models, 1)
-        ray_config.models.threads_per_lane = max(1, int(run.cpus_per_worker // 2))
-        ray_config.parallel_lanes = run.cpus_per_worker >= 2
+        ray_config = worker_config(config, models, 1, cores=max(1, int(run.cpus_per_worker)))
         return RayEngine(store.uri, ray_config, run.workers, run.address,
                          run.cpus_per_worker, run.gpus_per_worker)
     if run.workers == 1:
