@@ -1,7 +1,7 @@
 """Question -> cited answer: plan searches, pack evidence windows, answer, check every citation."""
 
-from agent.answerers import Answerer, AnswererError, Evidence, answerer_names, create_answerer
-from agent.ask import AskOptions, AskResult, ask, describe_citation
+from videokb.agent.answerers import Answerer, AnswererError, Evidence, answerer_names, create_answerer
+from videokb.agent.ask import AskOptions, AskResult, ask, describe_citation
 
 __all__ = [
     "Answerer",

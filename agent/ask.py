@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.answerers import Answerer, Evidence
-from agent.cite import NOT_FOUND, Citation, Verifier
-from agent.evidence import Window, fill_windows, merge_windows, mmss
-from agent.plan import Plan, fold, make_plan
-from index import schema as S
-from index.embedders import embedder_from_spec
-from index.store import Store
-from retrieval import Moment, SearchOptions, Searcher
+from videokb.agent.answerers import Answerer, Evidence
+from videokb.agent.cite import NOT_FOUND, Citation, Verifier
+from videokb.agent.evidence import Window, fill_windows, merge_windows, mmss
+from videokb.agent.plan import Plan, fold, make_plan
+from videokb.index import schema as S
+from videokb.index.embedders import embedder_from_spec
+from videokb.index.store import Store
+from videokb.retrieval import Moment, SearchOptions, Searcher
 
 logger = logging.getLogger(__name__)
 

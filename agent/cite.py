@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.evidence import Window
-from agent.plan import content_words, fold
-from index.embedders import TextEmbedder
+from videokb.agent.evidence import Window
+from videokb.agent.plan import content_words, fold
+from videokb.index.embedders import TextEmbedder
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")

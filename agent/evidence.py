@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.events import connect_events
-from index.store import Store
-from retrieval import Moment
+from videokb.index.events import connect_events
+from videokb.index.store import Store
+from videokb.retrieval import Moment
 
 logger = logging.getLogger(__name__)
 

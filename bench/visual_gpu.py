@@ -26,15 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
-if __name__ == "__main__":
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo root, not bench/
 
 import numpy as np
 import torch
 from PIL import Image
 
-from index.embedders import siglip2
-from index.embedders.siglip2 import Siglip2Embedder
+from videokb.index.embedders import siglip2
+from videokb.index.embedders.siglip2 import Siglip2Embedder
 
 EXTRA_BOXES = [(0.05, 0.80, 0.60, 0.92), (0.70, 0.05, 0.95, 0.15)]  # e.g. a subtitle line and a corner logo
 STAGES = ("prep", "vit", "masks", "pool", "rest")
@@ -170,7 +168,7 @@ def main(argv=None) -> None:
     ap.add_argument("--tokenizer", default=None, help="tokenizer folder (vocabulary only)")
     args = ap.parse_args(argv)
 
-    from index.embedders.base import resolve_device
+    from videokb.index.embedders.base import resolve_device
 
     device = resolve_device(args.device)
     cuda = device.startswith("cuda")

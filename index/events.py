@@ -10,8 +10,8 @@ import logging
 
 import duckdb
 
-from index import schema as S
-from index.store import Store
+from videokb.index import schema as S
+from videokb.index.store import Store
 
 logger = logging.getLogger(__name__)
 

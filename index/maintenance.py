@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from index import schema as S
+from videokb.index import schema as S
 
 if TYPE_CHECKING:
     from lancedb.query import LanceVectorQueryBuilder
     from lancedb.table import Table
 
-    from index.store import Store
+    from videokb.index.store import Store
 
 __all__ = [
     "DEFAULT_KEEP_VERSIONS",

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from index import schema as S
-from index.schema import EmbedderSpec
+from videokb.index import schema as S
+from videokb.index.schema import EmbedderSpec
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ class Store:
         Rows added since an index was built are still found (Lance scans the rows no index covers);
         :func:`index.maintenance.maintain` folds them in once there are enough of them.
         """
-        from index.maintenance import create_fts_index
+        from videokb.index.maintenance import create_fts_index
 
         for name, column in _FTS_COLUMNS.items():
             table = self.table(name)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 __all__ = ["FileOutcome", "IngestConfig", "IngestReport", "RunOptions", "ingest"]
 
 if TYPE_CHECKING:
-    from ingest.pipeline import FileOutcome, IngestConfig, IngestReport, RunOptions, ingest
+    from videokb.ingest.pipeline import FileOutcome, IngestConfig, IngestReport, RunOptions, ingest
 
 
 def __getattr__(name: str):
-    # Lazy: `import ingest.models` (the CLI's config) must not pull decoding, LanceDB and the models in.
+    # Lazy: `import videokb.ingest.models` (the CLI's config) must not pull decoding, LanceDB and the models in.
     if name in __all__:
-        from ingest import pipeline
+        from videokb.ingest import pipeline
 
         return getattr(pipeline, name)
-    raise AttributeError(f"module 'ingest' has no attribute {name!r}")
+    raise AttributeError(f"module 'videokb.ingest' has no attribute {name!r}")

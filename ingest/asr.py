@@ -21,7 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 

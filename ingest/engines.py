@@ -24,11 +24,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import get_context
 from pathlib import Path
 
-from index.store import Store
-from ingest.errors import BadVideoError
-from ingest.journal import Journal
-from ingest.models import Models, build_models
-from ingest.worker import FileOutcome, IngestConfig, VideoTask, limit_torch_threads, process_video
+from videokb.index.store import Store
+from videokb.ingest.errors import BadVideoError
+from videokb.ingest.journal import Journal
+from videokb.ingest.models import Models, build_models
+from videokb.ingest.worker import FileOutcome, IngestConfig, VideoTask, limit_torch_threads, process_video
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from index.embedders import EmbedderError, ImageEmbedder, TextEmbedder, get_embedder, resolve_device
-from index.embedders.siglip2 import DEFAULT_SIGLIP2_MODEL, Siglip2Embedder
-from index.embedders.text import DEFAULT_TEXT_MODEL
-from ingest.asr import BUNDLED_BASE, FasterWhisperTranscriber, Transcriber
-from ingest.ocr import OcrReader, RapidOcrReader
+from videokb.index.embedders import EmbedderError, ImageEmbedder, TextEmbedder, get_embedder, resolve_device
+from videokb.index.embedders.siglip2 import DEFAULT_SIGLIP2_MODEL, Siglip2Embedder
+from videokb.index.embedders.text import DEFAULT_TEXT_MODEL
+from videokb.ingest.asr import BUNDLED_BASE, FasterWhisperTranscriber, Transcriber
+from videokb.ingest.ocr import OcrReader, RapidOcrReader
 
 logger = logging.getLogger(__name__)
 

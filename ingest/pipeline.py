@@ -21,18 +21,18 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from index import schema as S
-from index.maintenance import maintain
-from index.store import Store
-from ingest.discover import content_hash, find_videos
-from ingest.engines import (
+from videokb.index import schema as S
+from videokb.index.maintenance import maintain
+from videokb.index.store import Store
+from videokb.ingest.discover import content_hash, find_videos
+from videokb.ingest.engines import (
     ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, worker_config,
 )
-from ingest.errors import VANISHED, BadVideoError
-from ingest.journal import MAX_CRASHES, Attempt, Journal, journal_path
-from ingest.models import Models, build_models, lane_threads
-from ingest.probe import probe
-from ingest.worker import (
+from videokb.ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.journal import MAX_CRASHES, Attempt, Journal, journal_path
+from videokb.ingest.models import Models, build_models, lane_threads
+from videokb.ingest.probe import probe
+from videokb.ingest.worker import (
     FileOutcome, IngestConfig, VideoTask, limit_torch_threads, prepare_tables, visual_tables,
 )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import av.logging
 
-from ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 

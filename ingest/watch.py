@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from index.maintenance import maintain
-from index.store import Store
-from ingest.discover import VIDEO_EXTENSIONS
-from ingest.journal import Journal, journal_path
-from ingest.pipeline import IngestConfig, IngestReport, RunOptions, ingest, prune
+from videokb.index.maintenance import maintain
+from videokb.index.store import Store
+from videokb.ingest.discover import VIDEO_EXTENSIONS
+from videokb.ingest.journal import Journal, journal_path
+from videokb.ingest.pipeline import IngestConfig, IngestReport, RunOptions, ingest, prune
 
 logger = logging.getLogger(__name__)
 

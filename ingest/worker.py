@@ -23,15 +23,15 @@ from typing import TypeVar
 
 from tqdm.auto import tqdm
 
-from index import schema as S
-from index.embedders import ImageEncoding
-from index.store import Store
-from ingest.asr import Transcript, TranscriptSegment, Word
-from ingest.errors import BadVideoError
-from ingest.keyframes import DecodeStats, Keyframe, KeyframeOptions, iter_keyframes
-from ingest.models import ModelConfig, Models
-from ingest.ocr import OcrLine, SpanMerger
-from ingest.probe import VideoInfo
+from videokb.index import schema as S
+from videokb.index.embedders import ImageEncoding
+from videokb.index.store import Store
+from videokb.ingest.asr import Transcript, TranscriptSegment, Word
+from videokb.ingest.errors import BadVideoError
+from videokb.ingest.keyframes import DecodeStats, Keyframe, KeyframeOptions, iter_keyframes
+from videokb.ingest.models import ModelConfig, Models
+from videokb.ingest.ocr import OcrLine, SpanMerger
+from videokb.ingest.probe import VideoInfo
 
 logger = logging.getLogger(__name__)
 

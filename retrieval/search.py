@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index import schema as S
-from index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
-from index.maintenance import nearest
-from index.store import Store
-from retrieval.moments import Hit, Moment, group_moments, rrf
+from videokb.index import schema as S
+from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
+from videokb.index.maintenance import nearest
+from videokb.index.store import Store
+from videokb.retrieval.moments import Hit, Moment, group_moments, rrf
 
 if TYPE_CHECKING:
     from PIL import Image

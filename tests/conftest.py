@@ -81,9 +81,9 @@ def tiny_siglip2(tmp_path_factory) -> Path:
 def library(corpus, tmp_path_factory, shared_cache):
     """The corpus plus a video whose slide and narration try to give orders, and a text file, ingested
     once with the default offline models: (folder, store, config, report)."""
-    from index.store import Store
-    from ingest import IngestConfig, ingest
-    from ingest.models import ModelConfig
+    from videokb.index.store import Store
+    from videokb.ingest import IngestConfig, ingest
+    from videokb.ingest.models import ModelConfig
 
     folder = tmp_path_factory.mktemp("library")
     for v in corpus:

@@ -2,10 +2,10 @@
 
 import pytest
 
-from agent.cite import Verifier
-from agent.evidence import _BARE_NUMBER, _INSTRUCTION, Line, Window
-from agent.plan import make_plan
-from index.embedders import get_embedder
+from videokb.agent.cite import Verifier
+from videokb.agent.evidence import _BARE_NUMBER, _INSTRUCTION, Line, Window
+from videokb.agent.plan import make_plan
+from videokb.index.embedders import get_embedder
 
 VIDEOS = [("v1", "/lib/bakery_tour.mp4"), ("v2", "/lib/café tasting.mp4"), ("v3", "/lib/city_council_meeting.mp4")]
 

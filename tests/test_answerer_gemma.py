@@ -3,9 +3,9 @@ state, and text from a video that cannot become control tokens."""
 
 import pytest
 
-from agent.answerers import AnswererError, Evidence, create_answerer
-from agent.answerers import gemma as G
-from agent.answerers.gguf_cache import CACHED_NAME, prefix_state_path
+from videokb.agent.answerers import AnswererError, Evidence, create_answerer
+from videokb.agent.answerers import gemma as G
+from videokb.agent.answerers.gguf_cache import CACHED_NAME, prefix_state_path
 
 BAKERY = ("[1] bakery_tour.mp4 00:10-00:20\n"
           "speech 00:11: Our sourdough loaf costs $4.50 and we open daily at 6 AM.\n"

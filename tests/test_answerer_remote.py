@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from agent import AnswererError, ask, create_answerer
-from index.store import Store
-from ingest import IngestConfig, ingest
-from ingest.models import ModelConfig
+from videokb.agent import AnswererError, ask, create_answerer
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, ingest
+from videokb.ingest.models import ModelConfig
 
 pytest.importorskip("llama_index.llms.openai_like")
 

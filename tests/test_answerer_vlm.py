@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.answerers import AnswererError, Evidence, create_answerer, vlm
-from agent.answerers.prompts import CHAT_SYSTEM
-from agent.answerers.vlm import TransformersVlmAnswerer
+from videokb.agent.answerers import AnswererError, Evidence, create_answerer, vlm
+from videokb.agent.answerers.prompts import CHAT_SYSTEM
+from videokb.agent.answerers.vlm import TransformersVlmAnswerer
 
 skimage_data = pytest.importorskip("skimage.data")
 

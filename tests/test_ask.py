@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import AskOptions, ask, create_answerer
-from agent.ask import retrieve
-from agent.cite import NOT_FOUND
-from agent.plan import make_plan
+from videokb.agent import AskOptions, ask, create_answerer
+from videokb.agent.ask import retrieve
+from videokb.agent.cite import NOT_FOUND
+from videokb.agent.plan import make_plan
 
 pytestmark = pytest.mark.slow
 

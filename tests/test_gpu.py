@@ -80,14 +80,14 @@ EXTRA_BOX = (0.1, 0.6, 0.5, 0.75)
 
 
 def _encode(model_dir: str, device: str):
-    from index.embedders.siglip2 import Siglip2Embedder
+    from videokb.index.embedders.siglip2 import Siglip2Embedder
 
     emb = Siglip2Embedder(model_dir, device=device, local_files_only=True)
     return emb, emb.encode_batch(_images(), [[EXTRA_BOX], [], [EXTRA_BOX]])
 
 
 def test_cuda_loads_bf16_and_encodes(tiny_siglip2):
-    from index.embedders.regions import region_list
+    from videokb.index.embedders.regions import region_list
 
     emb, encs = _encode(tiny_siglip2, "cuda")
     model = emb.load()[0]
@@ -131,7 +131,7 @@ def test_cuda_bf16_matches_cpu_fp32(tiny_siglip2):
 def test_cuda_pool_regions_matches_the_models_head(tiny_siglip2):
     """``pool_regions`` (every region of a batch in one attention call) gives what the model's own pooling head
     gives run per image with each region's mask, on the GPU's attention kernels and in bf16."""
-    from index.embedders.siglip2 import Siglip2Embedder, pool_regions
+    from videokb.index.embedders.siglip2 import Siglip2Embedder, pool_regions
 
     head = Siglip2Embedder(tiny_siglip2, device="cuda", local_files_only=True).load()[0].vision_model.head
     gen = torch.Generator().manual_seed(0)
@@ -152,7 +152,7 @@ def test_cuda_pool_regions_matches_the_models_head(tiny_siglip2):
 
 
 def test_cuda_text_matches_cpu(tiny_siglip2):
-    from index.embedders.siglip2 import Siglip2Embedder
+    from videokb.index.embedders.siglip2 import Siglip2Embedder
 
     texts = ["a red car in the corner", "An astronaut", "the cat sleeps on a mat", "rocket launch at night"]
     gpu = Siglip2Embedder(tiny_siglip2, device="cuda", local_files_only=True).embed_query_texts(texts)

@@ -5,12 +5,12 @@ import subprocess
 
 import pytest
 
-from index import schema as S
-from index.store import Store
-from ingest import IngestConfig, ingest
-from ingest.keyframes import iter_keyframes
-from ingest.models import ModelConfig
-from retrieval import SearchOptions, search
+from videokb.index import schema as S
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, ingest
+from videokb.ingest.keyframes import iter_keyframes
+from videokb.ingest.models import ModelConfig
+from videokb.retrieval import SearchOptions, search
 
 
 def config(shared_cache, **models) -> IngestConfig:

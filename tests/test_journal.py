@@ -2,9 +2,9 @@
 
 import pytest
 
-from index.store import Store
-from ingest import ingest
-from ingest.journal import Journal, JournalBusyError, journal_path
+from videokb.index.store import Store
+from videokb.ingest import ingest
+from videokb.ingest.journal import Journal, JournalBusyError, journal_path
 
 
 def test_an_unfinished_attempt_keeps_its_stages_until_it_ends(tmp_path):

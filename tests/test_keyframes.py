@@ -1,8 +1,8 @@
 import pytest
 
-from ingest.errors import BadVideoError
-from ingest.keyframes import DecodeStats, KeyframeOptions, iter_keyframes
-from ingest.probe import probe
+from videokb.ingest.errors import BadVideoError
+from videokb.ingest.keyframes import DecodeStats, KeyframeOptions, iter_keyframes
+from videokb.ingest.probe import probe
 
 
 def test_keyframes_land_on_scene_cuts_with_exact_times(corpus):

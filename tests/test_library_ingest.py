@@ -20,13 +20,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from index import schema as S
-from index.events import connect_events
-from index.store import Store
-from ingest import IngestConfig, RunOptions, ingest
-from ingest.journal import Journal, journal_path
-from ingest.models import ModelConfig
-from retrieval import SearchError, SearchOptions, search
+from videokb.index import schema as S
+from videokb.index.events import connect_events
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, RunOptions, ingest
+from videokb.ingest.journal import Journal, journal_path
+from videokb.ingest.models import ModelConfig
+from videokb.retrieval import SearchError, SearchOptions, search
 
 # Natural keys of each table: two rows with the same key are a duplicate.
 KEYS = {

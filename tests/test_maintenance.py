@@ -7,11 +7,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from index import maintenance
-from index import schema as S
-from index.maintenance import MaintenancePolicy, maintain, num_sub_vectors, optimize, vector_query
-from index.maintenance import nearest as nearest_params
-from index.store import Store
+from videokb.index import maintenance
+from videokb.index import schema as S
+from videokb.index.maintenance import MaintenancePolicy, maintain, num_sub_vectors, optimize, vector_query
+from videokb.index.maintenance import nearest as nearest_params
+from videokb.index.store import Store
 
 DIM = 32
 TEXT = S.EmbedderSpec("sentence-transformers", "m", 8)

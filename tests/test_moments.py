@@ -1,4 +1,4 @@
-from retrieval.moments import Hit, group_moments, rrf
+from videokb.retrieval.moments import Hit, group_moments, rrf
 
 
 def hit(video, start, end, source, text="t", modality=None):

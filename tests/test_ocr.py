@@ -1,4 +1,4 @@
-from ingest.ocr import OcrLine, RapidOcrReader, SpanMerger
+from videokb.ingest.ocr import OcrLine, RapidOcrReader, SpanMerger
 from videokb.sample import render_slide
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from index.embedders.regions import cell_mask, grid_boxes, region_list
+from videokb.index.embedders.regions import cell_mask, grid_boxes, region_list
 
 
 def test_grid_is_2x2_then_3x3_covering_the_frame():

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from index import schema as S
-from index.events import connect_events
-from index.store import Store
-from ingest import IngestConfig, ingest
-from ingest.discover import LINKED_FOLDER, content_hash, find_videos
-from ingest.errors import VANISHED
-from ingest.models import ModelConfig
-from retrieval import SearchOptions, search
+from videokb.index import schema as S
+from videokb.index.events import connect_events
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, ingest
+from videokb.ingest.discover import LINKED_FOLDER, content_hash, find_videos
+from videokb.ingest.errors import VANISHED
+from videokb.ingest.models import ModelConfig
+from videokb.retrieval import SearchOptions, search
 from videokb.sample import render_slide
 from videokb.sample_reliability import (
     PORTRAIT_SIZE,

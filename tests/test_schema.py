@@ -1,6 +1,6 @@
 import pyarrow as pa
 
-from index import schema as S
+from videokb.index import schema as S
 
 
 def test_embedder_specs_round_trip_through_schema_metadata():

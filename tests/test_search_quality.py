@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from corpus_queries import OCR_QUERIES, SPEECH_QUERIES
-from ingest import ingest
-from retrieval import search
+from videokb.ingest import ingest
+from videokb.retrieval import search
 from videokb.sample import render_photo
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def test_right_video_and_moment_at_rank_1(library, corpus, kind, queries):
 def test_transcripts_have_language_words_and_times(library, corpus):
     _, store, _, _ = library
     assert {r["language"] for r in store.videos().to_pylist()} == {"en"}
-    from index.events import connect_events
+    from videokb.index.events import connect_events
 
     con = connect_events(store)
     rows = con.sql("SELECT s.start_s, s.end_s, s.text FROM segments s JOIN videos v USING (video_id) "

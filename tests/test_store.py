@@ -1,9 +1,9 @@
 import pyarrow as pa
 import pytest
 
-from index import schema as S
-from index.events import connect_events
-from index.store import IndexMismatchError, Store
+from videokb.index import schema as S
+from videokb.index.events import connect_events
+from videokb.index.store import IndexMismatchError, Store
 
 SPEC = S.EmbedderSpec("sentence-transformers", "m", 2)
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from ingest.worker import prefetch
+from videokb.ingest.worker import prefetch
 
 
 def test_prefetch_yields_everything_in_order():

@@ -83,8 +83,8 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     videokb ingest ~/Videos --workers 4 --prune
     videokb ingest /mnt/videos --engine ray --address ray://head:10001 --db s3://bucket/kb
     """
-    from ingest import IngestConfig, RunOptions
-    from ingest import ingest as run_ingest
+    from videokb.ingest import IngestConfig, RunOptions
+    from videokb.ingest import ingest as run_ingest
 
     try:
         models = model_config(
@@ -102,9 +102,9 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
         for modality in ("visual", "ocr", "asr", "text"):
             click.echo(f"{modality:>6}: {why.get(modality, 'off')}", err=True)
 
-    from index.embedders import EmbedderError
-    from index.store import IndexMismatchError
-    from ingest.journal import JournalBusyError
+    from videokb.index.embedders import EmbedderError
+    from videokb.index.store import IndexMismatchError
+    from videokb.ingest.journal import JournalBusyError
 
     try:
         report = run_ingest(list(paths), store, IngestConfig(models=models), run=run, progress=not no_progress,
@@ -158,8 +158,8 @@ def search(query, image, db, device, k, modality, videos, as_json):
     videokb search --image ~/Pictures/cat.jpg --json
     videokb search "price" --video bakery
     """
-    from retrieval import SearchError, SearchOptions, resolve_videos
-    from retrieval import search as run_search
+    from videokb.retrieval import SearchError, SearchOptions, resolve_videos
+    from videokb.retrieval import search as run_search
 
     if (query is None) == (image is None):
         raise click.UsageError("give a QUERY or --image PATH (one of them)")
@@ -229,10 +229,10 @@ def ask(question, db, device, answerer, llm_url, llm_model, k, as_json):
     videokb ask "What did they say at the start of the bakery tour?" --json
     videokb ask "Who won?" --answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model qwen2.5
     """
-    from agent import AskOptions, create_answerer, describe_citation
-    from agent import ask as run_ask
-    from agent.answerers import AnswererError
-    from retrieval import SearchError
+    from videokb.agent import AskOptions, create_answerer, describe_citation
+    from videokb.agent import ask as run_ask
+    from videokb.agent.answerers import AnswererError
+    from videokb.retrieval import SearchError
     from videokb.config import cache_dir
 
     store = open_store(db or default_db())
@@ -312,7 +312,7 @@ def sql(query, db, as_json):
     """
     import duckdb
 
-    from index.events import connect_events
+    from videokb.index.events import connect_events
 
     con = connect_events(open_store(db or default_db()))
     try:

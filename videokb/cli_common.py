@@ -8,7 +8,7 @@ import click
 
 
 def open_store(db: Path):
-    from index.store import Store
+    from videokb.index.store import Store
 
     return Store(db)
 

@@ -28,8 +28,8 @@ def watch(folder, db, device, visual, workers, prune):
     \b
     videokb watch ~/Videos --prune
     """
-    from ingest import IngestConfig, RunOptions
-    from ingest.watch import watch_folder
+    from videokb.ingest import IngestConfig, RunOptions
+    from videokb.ingest.watch import watch_folder
 
     try:
         models = model_config(device=device, visual=visual)
@@ -67,7 +67,7 @@ def status(db, as_json, show_all):
     videokb status
     videokb status --json | jq '.failed[].reason'
     """
-    from ingest.journal import Journal, journal_path
+    from videokb.ingest.journal import Journal, journal_path
 
     store = open_store(db or default_db())
     path = journal_path(store.uri)
@@ -137,7 +137,7 @@ def optimize(db, keep_hours, as_json):
     """
     from datetime import timedelta
 
-    from index.maintenance import optimize as optimize_index
+    from videokb.index.maintenance import optimize as optimize_index
 
     reports = optimize_index(open_store(db or default_db()), cleanup_older_than=timedelta(hours=keep_hours))
     if as_json:

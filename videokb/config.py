@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 if TYPE_CHECKING:
-    from ingest.models import ModelConfig
+    from videokb.ingest.models import ModelConfig
 
 ENV_PREFIX = "VIDEOKB_"
 
@@ -51,7 +51,7 @@ def _file_settings() -> dict:
 
 def model_config(**flags) -> ModelConfig:
     """ModelConfig from flags (None = not given), env ``VIDEOKB_<FIELD>``, config.toml ``[models]``."""
-    from ingest.models import ModelConfig
+    from videokb.ingest.models import ModelConfig
 
     names = {f.name: f for f in fields(ModelConfig)}
     values: dict = {"cache_dir": cache_dir()}

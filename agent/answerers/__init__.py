@@ -1,5 +1,5 @@
 """Answering models behind one interface: the offline Gemma default, chat servers, and a VLM."""
 
-from agent.answerers.base import Answerer, AnswererError, Evidence, answerer_names, create_answerer, register
+from videokb.agent.answerers.base import Answerer, AnswererError, Evidence, answerer_names, create_answerer, register
 
 __all__ = ["Answerer", "AnswererError", "Evidence", "answerer_names", "create_answerer", "register"]

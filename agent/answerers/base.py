@@ -50,10 +50,10 @@ class Answerer(ABC):
 
 
 _BACKENDS: dict[str, str] = {
-    "gemma-270m": "agent.answerers.gemma:GemmaAnswerer",
-    "openai-compatible": "agent.answerers.remote:OpenAICompatibleAnswerer",
-    "ollama": "agent.answerers.remote:OllamaAnswerer",
-    "transformers-vlm": "agent.answerers.vlm:TransformersVlmAnswerer",
+    "gemma-270m": "videokb.agent.answerers.gemma:GemmaAnswerer",
+    "openai-compatible": "videokb.agent.answerers.remote:OpenAICompatibleAnswerer",
+    "ollama": "videokb.agent.answerers.remote:OllamaAnswerer",
+    "transformers-vlm": "videokb.agent.answerers.vlm:TransformersVlmAnswerer",
 }
 
 

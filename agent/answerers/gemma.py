@@ -61,9 +61,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from agent.answerers.base import Answerer, AnswererError, Evidence
-from agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
-from agent.cite import NOT_FOUND
+from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
+from videokb.agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
+from videokb.agent.cite import NOT_FOUND
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.answerers.base import Evidence
+from videokb.agent.answerers.base import Evidence
 
 CHAT_SYSTEM = (
     "You answer questions about a video archive using ONLY the numbered evidence windows you are given. "

@@ -7,8 +7,8 @@ import logging
 import os
 from collections.abc import Iterator
 
-from agent.answerers.base import Answerer, AnswererError, Evidence
-from agent.answerers.prompts import CHAT_SYSTEM, chat_user_message
+from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
+from videokb.agent.answerers.prompts import CHAT_SYSTEM, chat_user_message
 
 logger = logging.getLogger(__name__)
 

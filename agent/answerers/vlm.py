@@ -15,9 +15,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from agent.answerers.base import Answerer, AnswererError, Evidence
-from agent.answerers.prompts import CHAT_SYSTEM, chat_user_message
-from index.embedders import resolve_device
+from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
+from videokb.agent.answerers.prompts import CHAT_SYSTEM, chat_user_message
+from videokb.index.embedders import resolve_device
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The vector spaces of the index: which embedder made which column."""
 
-from index.embedders.base import (
+from videokb.index.embedders.base import (
     Box,
     Embedder,
     EmbedderError,

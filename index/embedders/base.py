@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from index.schema import EmbedderSpec
+from videokb.index.schema import EmbedderSpec
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -108,9 +108,9 @@ class ImageEmbedder(Embedder):
 
 # name -> "module:Class"; imported only when chosen.
 _BACKENDS: dict[str, str] = {
-    "sentence-transformers": "index.embedders.text:SentenceTransformerEmbedder",
-    "siglip2": "index.embedders.siglip2:Siglip2Embedder",
-    "efficientnet-lite0": "index.embedders.efficientnet:EfficientNetLiteEmbedder",
+    "sentence-transformers": "videokb.index.embedders.text:SentenceTransformerEmbedder",
+    "siglip2": "videokb.index.embedders.siglip2:Siglip2Embedder",
+    "efficientnet-lite0": "videokb.index.embedders.efficientnet:EfficientNetLiteEmbedder",
 }
 
 

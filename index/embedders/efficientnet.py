@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders.base import Box, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
-from index.embedders.regions import cell_mask, region_list
+from videokb.index.embedders.base import Box, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
+from videokb.index.embedders.regions import cell_mask, region_list
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ MIN_LABEL_SCORE = 0.05
 @functools.lru_cache(maxsize=1)
 def imagenet_classes() -> list[str]:
     # Names from timm's imagenet_synset_to_lemma.txt (Apache-2.0), in the standard class order.
-    text = resources.files("index.embedders").joinpath("imagenet_classes.txt").read_text(encoding="utf-8")
+    text = resources.files("videokb.index.embedders").joinpath("imagenet_classes.txt").read_text(encoding="utf-8")
     names = text.splitlines()
     assert len(names) == 1000, len(names)
     return names

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embedders.base import Box
+from videokb.index.embedders.base import Box
 
 GRID_LEVELS = (2, 3)
 

@@ -12,8 +12,8 @@ import logging
 
 import numpy as np
 
-from index.embedders.base import Box, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
-from index.embedders.regions import cell_mask, region_list
+from videokb.index.embedders.base import Box, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
+from videokb.index.embedders.regions import cell_mask, region_list
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders.base import EmbedderError, TextEmbedder, resolve_device
+from videokb.index.embedders.base import EmbedderError, TextEmbedder, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class MeanPoolingEncoder:
 def _load(model_id: str, device: str, cache_dir: Path | None):
     path = resolve_model_path(model_id)
     if Path(path).is_dir() and (max_len := MeanPoolingEncoder.fits(Path(path))):
-        from index.embedders import text_onnx
+        from videokb.index.embedders import text_onnx
 
         providers = text_onnx.onnx_providers(device)
         if providers is not None:

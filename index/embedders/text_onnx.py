@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders.base import EmbedderError
+from videokb.index.embedders.base import EmbedderError
 
 logger = logging.getLogger(__name__)
 
