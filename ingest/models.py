@@ -10,15 +10,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from videokb.index.backends import BackendError, backend_names, get_backend
+from videokb.index.cache import cache_dir as default_cache_dir
 from videokb.index.embedders import EmbedderError, ImageEmbedder, TextEmbedder, get_embedder, resolve_device
-from videokb.index.embedders.siglip2 import DEFAULT_SIGLIP2_MODEL, Siglip2Embedder
+from videokb.index.embedders.siglip2 import DEFAULT_SIGLIP2_MODEL
 from videokb.index.embedders.text import DEFAULT_TEXT_MODEL
-from videokb.ingest.asr import BUNDLED_BASE, FasterWhisperTranscriber, Transcriber
-from videokb.ingest.ocr import OcrReader, RapidOcrReader
+from videokb.ingest.asr import BUNDLED_BASE, DEFAULT_BEAM_SIZE, Transcriber
+from videokb.ingest.ocr import OcrReader
 
 logger = logging.getLogger(__name__)
 
-VISUAL_CHOICES = ("auto", "siglip2", "efficientnet-lite0", "none")
+
+def visual_choices() -> list[str]:
+    """``--visual``: auto (SigLIP2 when its weights load, else EfficientNet-Lite0), every image embedder, none."""
+    return ["auto", *backend_names("image-embedder"), "none"]
 
 
 @dataclass
@@ -27,7 +32,11 @@ class ModelConfig:
     siglip2_model: str = DEFAULT_SIGLIP2_MODEL
     text_model: str = DEFAULT_TEXT_MODEL
     asr_model: str = BUNDLED_BASE  # "base" = the bundled Whisper base; or a faster-whisper name/folder
-    asr_beam_size: int = 5  # greedy decoding garbled synthetic speech here at no real saving
+    asr_beam_size: int = DEFAULT_BEAM_SIZE
+    # Which registered backend does each job (``videokb backends`` lists them).
+    text_backend: str = "sentence-transformers"
+    asr_backend: str = "faster-whisper"
+    ocr_backend: str = "rapidocr"
     ocr: bool = True
     asr: bool = True
     ocr_max_side: int = 960
@@ -35,11 +44,15 @@ class ModelConfig:
     # CPU threads for each of the two lanes that run side by side (speech | decode+OCR+vision);
     # 0 = half the cores each, so the lanes do not oversubscribe the machine.
     threads_per_lane: int = 0
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "videokb")
+    cache_dir: Path = field(default_factory=default_cache_dir)
 
     def __post_init__(self) -> None:
-        if self.visual not in VISUAL_CHOICES:
-            raise ValueError(f"visual must be one of {', '.join(VISUAL_CHOICES)}, not {self.visual!r}")
+        if self.visual not in visual_choices():
+            raise ValueError(f"visual must be one of {', '.join(visual_choices())}, not {self.visual!r}")
+        for kind, name in (("text-embedder", self.text_backend), ("transcriber", self.asr_backend),
+                           ("ocr-reader", self.ocr_backend)):
+            if name not in backend_names(kind):
+                raise ValueError(f"no {kind} named {name!r}; registered: {', '.join(backend_names(kind))}")
         if self.asr_beam_size < 1:
             raise ValueError("asr_beam_size must be >= 1")
         resolve_device(self.device)  # validates the name
@@ -94,7 +107,8 @@ def _try_siglip2(cfg: ModelConfig, device: str) -> tuple[ImageEmbedder | None, s
         else:
             reason = "not in the hub cache, and the hub is not reachable"
     for local_only in attempts:
-        emb = Siglip2Embedder(cfg.siglip2_model, device=device, local_files_only=local_only)
+        emb = get_backend("image-embedder", "siglip2").create(model_id=cfg.siglip2_model, device=device,
+                                                              local_files_only=local_only)
         try:
             emb.load()
             return emb, f"SigLIP2 {cfg.siglip2_model}"
@@ -112,8 +126,9 @@ def build_models(cfg: ModelConfig) -> Models:
     device = resolve_device(cfg.device)
     threads = lane_threads(cfg)
     why: dict[str, str] = {}
-    text = get_embedder("sentence-transformers", cfg.text_model, device)
-    why["text"] = cfg.text_model
+    text_model = cfg.text_model if cfg.text_backend == "sentence-transformers" else None
+    text = get_embedder(cfg.text_backend, text_model, device)
+    why["text"] = f"{cfg.text_backend} {text.model_id}"
     visual: ImageEmbedder | None = None
     if cfg.visual in ("auto", "siglip2"):
         visual, reason = _try_siglip2(cfg, device)
@@ -123,23 +138,38 @@ def build_models(cfg: ModelConfig) -> Models:
             why["visual"] = f"EfficientNet-Lite0 labels + features (offline; SigLIP2 unavailable: {reason})"
         else:
             why["visual"] = reason
-    if visual is None and cfg.visual in ("auto", "efficientnet-lite0"):
+    if visual is None and cfg.visual == "auto":
         visual = get_embedder("efficientnet-lite0", "efficientnet-lite0", device)
         why.setdefault("visual", "EfficientNet-Lite0 labels + features")
+    elif cfg.visual not in ("auto", "siglip2", "none"):
+        visual = get_embedder(cfg.visual, None, device)
+        why["visual"] = get_backend("image-embedder", cfg.visual).summary or cfg.visual
     if cfg.visual == "none":
         why["visual"] = "off"
-    ocr = RapidOcrReader(max_side=cfg.ocr_max_side, threads=threads) if cfg.ocr else None
-    why["ocr"] = "PP-OCR via rapidocr" if ocr else "off"
+    # Shared settings; each backend takes those its config declares.
+    given = {"threads": threads, "device": device, "cache_dir": cfg.cache_dir / "models"}
+    ocr = None
+    if cfg.ocr:
+        ocr = _create("ocr-reader", cfg.ocr_backend, {**given, "max_side": cfg.ocr_max_side})
+        why["ocr"] = get_backend("ocr-reader", cfg.ocr_backend).summary or cfg.ocr_backend
+    else:
+        why["ocr"] = "off"
     asr = None
     if cfg.asr:
-        asr = FasterWhisperTranscriber(
-            cfg.asr_model,
-            cache_dir=cfg.cache_dir / "models",
-            device="cuda" if device.startswith("cuda") else "cpu",
-            beam_size=cfg.asr_beam_size,
-            threads=threads,
-        )
-        why["asr"] = f"faster-whisper {'Whisper base (bundled)' if cfg.asr_model == BUNDLED_BASE else cfg.asr_model}"
+        asr = _create("transcriber", cfg.asr_backend, {
+            **given, "model_id": cfg.asr_model, "beam_size": cfg.asr_beam_size,
+            "device": "cuda" if device.startswith("cuda") else "cpu",
+        })
+        bundled = cfg.asr_backend == "faster-whisper" and cfg.asr_model == BUNDLED_BASE
+        why["asr"] = f"{cfg.asr_backend} {'Whisper base (bundled)' if bundled else cfg.asr_model}"
     else:
         why["asr"] = "off"
     return Models(text=text, visual=visual, ocr=ocr, asr=asr, why=why)
+
+
+def _create(kind: str, name: str, given: dict):
+    backend = get_backend(kind, name)
+    try:
+        return backend.create(**backend.options_from(given))
+    except BackendError as e:
+        raise EmbedderError(str(e)) from e

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from videokb.index.backends import BackendConfig
+
 logger = logging.getLogger(__name__)
 
 Box = tuple[float, float, float, float]
@@ -60,8 +62,21 @@ def _engine(threads: int):
     )
 
 
+@dataclass
+class RapidOcrConfig(BackendConfig):
+    max_side: int = 960  # larger frames are scaled down to this many pixels on their long side first
+    min_score: float = 0.6
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_side < 32 or not 0 <= self.min_score <= 1 or self.threads < 1:
+            raise ValueError(f"need max_side >= 32, 0 <= min_score <= 1, threads >= 1; got {self.max_side}, "
+                             f"{self.min_score}, {self.threads}")
+
+
 class RapidOcrReader(OcrReader):
     name = "rapidocr"
+    config_class = RapidOcrConfig
     model_id = "PP-OCRv4 (rapidocr 3.10 ONNX)"
 
     def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1) -> None:

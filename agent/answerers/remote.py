@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.prompts import CHAT_SYSTEM, chat_user_message
+from videokb.index.backends import BackendConfig
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +31,26 @@ def _stream(llm, evidence: Evidence, where: str) -> Iterator[str]:
         raise AnswererError(f"the chat server at {where} failed: {type(e).__name__}: {e}") from e
 
 
+@dataclass
+class ChatServerConfig(BackendConfig):
+    """A chat server: its URL and model name (``--llm-url``, ``--llm-model``); the key only from the env."""
+
+    url: str | None = field(default=None, metadata={"option": "llm_url"})
+    model: str | None = field(default=None, metadata={"option": "llm_model"})
+    max_tokens: int = 256
+    timeout_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1 or self.timeout_s <= 0:
+            raise ValueError(f"max_tokens must be >= 1 and timeout_s > 0, not {self.max_tokens}, {self.timeout_s}")
+
+
 class OpenAICompatibleAnswerer(Answerer):
     """``--answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model NAME``; the API key
     comes from ``$VIDEOKB_LLM_API_KEY`` (or ``$OPENAI_API_KEY``), never from a flag."""
 
     name = "openai-compatible"
+    config_class = ChatServerConfig
 
     def __init__(self, url: str | None = None, model: str | None = None, max_tokens: int = 256,
                  timeout_s: float = 120.0) -> None:
@@ -59,6 +76,7 @@ class OllamaAnswerer(Answerer):
     """``--answerer ollama --llm-model llama3.2 [--llm-url http://localhost:11434]``."""
 
     name = "ollama"
+    config_class = ChatServerConfig
 
     def __init__(self, url: str | None = None, model: str | None = None, max_tokens: int = 256,
                  timeout_s: float = 120.0) -> None:

@@ -13,10 +13,12 @@ import inspect
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.prompts import CHAT_SYSTEM, chat_user_message
+from videokb.index.backends import BackendConfig
 from videokb.index.embedders import resolve_device
 
 logger = logging.getLogger(__name__)
@@ -68,8 +70,24 @@ def _stop_on(event: threading.Event) -> Any:
     return StoppingCriteriaList([_Stop()])
 
 
+@dataclass
+class TransformersVlmConfig(BackendConfig):
+    model_id: str = field(default=DEFAULT_VLM_MODEL, metadata={"option": "llm_model"})  # hub id or folder
+    device: str = "auto"
+    max_new_tokens: int = 128
+    load_in_4bit: bool = False  # CUDA only (bitsandbytes)
+    max_image_side: int = 448
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, not {self.max_new_tokens}")
+        if self.max_image_side < 28:  # one 2x2 block of 14-pixel patches
+            raise ValueError(f"max_image_side must be at least 28 pixels, not {self.max_image_side}")
+
+
 class TransformersVlmAnswerer(Answerer):
     name = "transformers-vlm"
+    config_class = TransformersVlmConfig
     sees_images = True
 
     def __init__(
@@ -80,10 +98,7 @@ class TransformersVlmAnswerer(Answerer):
         load_in_4bit: bool = False,
         max_image_side: int = 448,
     ) -> None:
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be at least 1, not {max_new_tokens}")
-        if max_image_side < 28:  # one 2x2 block of 14-pixel patches
-            raise ValueError(f"max_image_side must be at least 28 pixels, not {max_image_side}")
+        TransformersVlmConfig(model_id, device, max_new_tokens, load_in_4bit, max_image_side)  # validates
         self.model_id = model_id
         self.device = device
         self.max_new_tokens = max_new_tokens

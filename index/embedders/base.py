@@ -1,7 +1,8 @@
 """The embedder interfaces and their registry: which model turns text or images into which vector space.
 
-Backends register under a short name and are built from config; a backend's module is imported only
-when it is chosen, and its weights load on first use. ``get_embedder`` caches one instance per
+Backends are entries of the one registry (:mod:`videokb.index.backends`, kinds ``text-embedder`` and
+``image-embedder``), built from their config; a backend's module is imported only when it is chosen, and
+its weights load on first use. ``get_embedder`` caches one instance per
 (name, model id, device) in the process, so ingest and search share loaded weights.
 """
 
@@ -11,11 +12,13 @@ import functools
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from videokb.index.backends import Backend, BackendConfig, BackendError, get_backend, register_backend
+from videokb.index.backends import backend_names as registry_names
 from videokb.index.schema import EmbedderSpec
 
 if TYPE_CHECKING:
@@ -30,10 +33,14 @@ class EmbedderError(RuntimeError):
     """A model could not be loaded or used; the message names the model and what to do."""
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` picks CUDA when torch sees a GPU, else the CPU."""
+def check_device(device: str) -> None:
     if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
         raise ValueError(f"device must be auto, cpu or cuda[:N], not {device!r}")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` picks CUDA when torch sees a GPU, else the CPU."""
+    check_device(device)
     if device != "auto":
         return device
     import torch
@@ -86,7 +93,6 @@ class ImageEncoding:
     # Classifier backends: (label, score) lists for the frame and each region; None for image-text models.
     frame_labels: list[tuple[str, float]] | None = None
     region_labels: list[list[tuple[str, float]]] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class ImageEmbedder(Embedder):
@@ -106,37 +112,59 @@ class ImageEmbedder(Embedder):
         return self.encode_batch([image], [[]])[0].frame_vector
 
 
-# name -> "module:Class"; imported only when chosen.
-_BACKENDS: dict[str, str] = {
-    "sentence-transformers": "videokb.index.embedders.text:SentenceTransformerEmbedder",
-    "siglip2": "videokb.index.embedders.siglip2:Siglip2Embedder",
-    "efficientnet-lite0": "videokb.index.embedders.efficientnet:EfficientNetLiteEmbedder",
-}
+@dataclass
+class EmbedderConfig(BackendConfig):
+    """What every embedder is built from; a backend's subclass gives ``model_id`` its default."""
+
+    model_id: str = ""
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not self.model_id:
+            raise ValueError("model_id must name a model (hub id or folder)")
+        check_device(self.device)
+
+
+_KINDS = ("text-embedder", "image-embedder")
 
 
 def register(name: str, target: str) -> None:
-    """Register a backend as ``"module:Class"`` (how tests and plugins add their own)."""
-    _BACKENDS[name] = target
+    """Register an embedder as ``"module:Class"`` in this process (tests do; plugins use the
+    ``videokb.backends`` entry points). The class is imported now, to learn whether it embeds text or images."""
+    module, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    kind = "image-embedder" if issubclass(cls, ImageEmbedder) else "text-embedder"
+    register_backend(kind, name, target)
 
 
 def backend_names() -> list[str]:
-    return sorted(_BACKENDS)
+    return sorted(name for kind in _KINDS for name in registry_names(kind))
+
+
+def _backend(name: str) -> Backend:
+    for kind in _KINDS:
+        try:
+            return get_backend(kind, name)
+        except BackendError:
+            continue
+    raise EmbedderError(f"unknown embedder {name!r}; choose one of {', '.join(backend_names())}")
 
 
 def embedder_class(name: str) -> type[Embedder]:
     try:
-        target = _BACKENDS[name]
-    except KeyError:
-        raise EmbedderError(f"unknown embedder {name!r}; choose one of {', '.join(backend_names())}") from None
-    module, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module), cls)
+        return _backend(name).load()
+    except BackendError as e:
+        raise EmbedderError(str(e)) from e
 
 
 @functools.lru_cache(maxsize=16)
 def get_embedder(name: str, model_id: str | None = None, device: str = "auto") -> Embedder:
     """The process-wide instance of a backend (weights load on its first use)."""
-    cls = embedder_class(name)
-    return cls(model_id, device=device) if model_id else cls(device=device)
+    options = {"device": device, **({"model_id": model_id} if model_id else {})}
+    try:
+        return _backend(name).create(**options)
+    except BackendError as e:
+        raise EmbedderError(str(e)) from e
 
 
 def embedder_from_spec(spec: EmbedderSpec, device: str = "auto") -> Embedder:

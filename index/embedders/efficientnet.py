@@ -11,12 +11,13 @@ import contextlib
 import functools
 import io
 import logging
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from videokb.index.embedders.base import Box, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
+from videokb.index.embedders.base import Box, EmbedderConfig, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
 from videokb.index.embedders.regions import cell_mask, region_list
 
 logger = logging.getLogger(__name__)
@@ -61,8 +62,14 @@ def _load(model_id: str, device: str):
     return model.eval().to(device)
 
 
+@dataclass
+class EfficientNetLiteConfig(EmbedderConfig):
+    model_id: str = "efficientnet-lite0"  # the bundled weights, or a .pth file
+
+
 class EfficientNetLiteEmbedder(ImageEmbedder):
     name = "efficientnet-lite0"
+    config_class = EfficientNetLiteConfig
     has_text_tower = False
 
     def __init__(self, model_id: str = "efficientnet-lite0", device: str = "auto") -> None:

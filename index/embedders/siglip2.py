@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
-from videokb.index.embedders.base import Box, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
+from videokb.index.embedders.base import Box, EmbedderConfig, EmbedderError, ImageEmbedder, ImageEncoding, resolve_device
 from videokb.index.embedders.regions import cell_mask, region_list
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,15 @@ def _load(model_id: str, device: str, local_files_only: bool):
     return model.eval().to(device), processor, tokenizer
 
 
+@dataclass
+class Siglip2Config(EmbedderConfig):
+    model_id: str = DEFAULT_SIGLIP2_MODEL
+    local_files_only: bool = False  # only a local folder or the hub cache, never a download
+
+
 class Siglip2Embedder(ImageEmbedder):
     name = "siglip2"
+    config_class = Siglip2Config
     has_text_tower = True
 
     def __init__(self, model_id: str = DEFAULT_SIGLIP2_MODEL, device: str = "auto", local_files_only: bool = False):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from videokb.index.embedders.base import EmbedderError, TextEmbedder, resolve_device
+from videokb.index.cache import models_cache_dir
+from videokb.index.embedders.base import EmbedderConfig, EmbedderError, TextEmbedder, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ def _load(model_id: str, device: str, cache_dir: Path | None):
 
         providers = text_onnx.onnx_providers(device)
         if providers is not None:
-            folder = text_onnx.ensure_export(Path(path), cache_dir or text_onnx.default_cache_dir(), max_len)
+            folder = text_onnx.ensure_export(Path(path), cache_dir or models_cache_dir(), max_len)
             return text_onnx.OnnxMeanPoolingEncoder(folder, providers=providers)
         return MeanPoolingEncoder(Path(path), max_len, resolve_device(device))
     try:
@@ -106,10 +108,17 @@ def _load(model_id: str, device: str, cache_dir: Path | None):
         raise EmbedderError(f"cannot load text model {model_id!r} (from {path}): {e}") from e
 
 
+@dataclass
+class SentenceTransformerConfig(EmbedderConfig):
+    model_id: str = DEFAULT_TEXT_MODEL
+    cache_dir: Path | str | None = None  # where the ONNX export goes (default: index.cache.models_cache_dir())
+
+
 class SentenceTransformerEmbedder(TextEmbedder):
     """``cache_dir``: where the ONNX export goes (default ``$VIDEOKB_CACHE/models`` or the user cache dir)."""
 
     name = "sentence-transformers"
+    config_class = SentenceTransformerConfig
 
     def __init__(self, model_id: str = DEFAULT_TEXT_MODEL, device: str = "auto",
                  cache_dir: Path | str | None = None) -> None:

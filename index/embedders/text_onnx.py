@@ -12,16 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from videokb.index.cache import publish_atomically
 from videokb.index.embedders.base import EmbedderError
 
 logger = logging.getLogger(__name__)
@@ -31,15 +30,6 @@ EXPORT_VERSION = "v1"
 _META = "videokb-onnx.json"  # written last, before the folder is renamed into place: its presence means complete
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _CHECK_TEXTS = ["The adoption fee is $75.", "a striped tabby cat on a sofa", "Where did the winning beans come from?"]
-
-
-def default_cache_dir() -> Path:
-    """``$VIDEOKB_CACHE/models``, else the user's cache dir: the rule of ``videokb.config.cache_dir`` (``index``
-    cannot import ``videokb``)."""
-    env = os.environ.get("VIDEOKB_CACHE")
-    import platformdirs
-
-    return (Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("videokb"))) / "models"
 
 
 def export_dir(folder: Path, cache_dir: Path) -> Path:
@@ -54,21 +44,9 @@ def export_dir(folder: Path, cache_dir: Path) -> Path:
 
 def ensure_export(folder: Path, cache_dir: Path, max_seq_length: int) -> Path:
     """The folder of the ONNX export of ``folder`` under ``cache_dir``; made on first use, atomically."""
-    target = export_dir(folder, cache_dir)
-    if (target / _META).exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-    try:
-        _export(folder, tmp, max_seq_length)
-        # Two processes may export at once; the first rename wins and the loser's copy is discarded.
-        os.replace(tmp, target)
-    except OSError:
-        if not (target / _META).exists():
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    # Two processes may export at once; the first rename wins and the loser's copy is discarded.
+    return publish_atomically(export_dir(folder, cache_dir), lambda tmp: _export(folder, tmp, max_seq_length),
+                              lambda target: (target / _META).exists())
 
 
 def _export(folder: Path, out: Path, max_seq_length: int) -> None:
