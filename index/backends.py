@@ -100,6 +100,21 @@ class Backend:
             return cls(**options)
         return cls(**self.make_config(**options).kwargs())
 
+    def parse_options(self, pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
+        """``KEY=VALUE`` strings (``videokb ask -o max_tokens=64``), typed by the config's field types."""
+        cfg = self.config_class()
+        types = {f.name: str(f.type) for f in dataclasses.fields(cfg)} if cfg else {}
+        out: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, text = pair.partition("=")
+            if not sep:
+                raise BackendError(f"option {pair!r} is not KEY=VALUE")
+            if cfg is not None and key not in types:
+                raise BackendError(f"{self.kind} {self.name!r} has no option {key}; "
+                                   f"its options: {', '.join(types) or 'none'}")
+            out[key] = _typed(text, types.get(key, "str"), key)
+        return out
+
     def options_from(self, given: dict[str, Any]) -> dict[str, Any]:
         """The values among ``given`` (shared settings: ``device``, ``cache_dir``, ``llm_url``...) that this
         backend's config declares, by field name or by the field's ``option`` metadata; ``None`` = not given."""
@@ -112,6 +127,24 @@ class Backend:
             if given.get(key) is not None:
                 out[f.name] = given[key]
         return out
+
+
+def _typed(text: str, type_name: str, key: str) -> Any:
+    base = type_name.replace(" | None", "").strip()
+    if text == "" and "None" in type_name:
+        return None
+    try:
+        if base == "bool":
+            if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("1", "true", "yes")
+        if base == "int":
+            return int(text)
+        if base == "float":
+            return float(text)
+    except ValueError:
+        raise BackendError(f"option {key}={text!r} is not a valid {base}") from None
+    return text  # str, and paths (Path fields accept strings; the backend makes them paths)
 
 
 def _builtin(kind: str, name: str, target: str, summary: str) -> Backend:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from videokb.cli_common import db_option, device_option, mmss, open_store
+from videokb.cli_backends import backends_command
+from videokb.cli_common import VideokbGroup, backend_option, db_option, device_option, mmss, open_store, visual_option
 from videokb.cli_library import optimize, status, watch
 from videokb.config import ConfigError, default_db, model_config
 
@@ -26,7 +27,7 @@ def _quiet_third_party() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-@click.group()
+@click.group(cls=VideokbGroup)
 @click.version_option(package_name="videokb")
 @click.option("-v", "--verbose", count=True, help="-v: info logs, -vv: debug logs (stderr).")
 def cli(verbose: int) -> None:
@@ -39,6 +40,7 @@ def cli(verbose: int) -> None:
     videokb videos                      # what is indexed
     videokb sql "SELECT kind, count(*) FROM events GROUP BY kind"
     videokb ask "how much does the sourdough loaf cost?"
+    videokb backends                    # the models each job can use
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -49,8 +51,7 @@ def cli(verbose: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 @device_option
-@click.option("--visual", type=click.Choice(["auto", "siglip2", "efficientnet-lite0", "none"]), default=None,
-              help="Visual model: auto = SigLIP2 if its weights load, else the offline EfficientNet-Lite0.")
+@visual_option()
 @click.option("--siglip2-model", default=None, help="SigLIP2 NaFlex hub id or local folder.")
 @click.option("--asr-model", default=None, help="faster-whisper model: 'base' (bundled), a name, or a folder.")
 @click.option("--no-ocr", is_flag=True, help="Skip on-screen text.")
@@ -210,14 +211,17 @@ def _open_image(path: Path):
 @click.argument("question")
 @db_option
 @device_option
-@click.option("--answerer", default="gemma-270m", show_default=True,
-              help="gemma-270m (offline), openai-compatible, ollama, or transformers-vlm.")
-@click.option("--llm-url", default=None, help="Server URL for openai-compatible / ollama.")
-@click.option("--llm-model", default=None, help="Model name on that server, or the VLM's hub id / folder.")
+@backend_option("--answerer", kind="answerer", default="gemma-270m", show_default=True,
+                lead="Answering model (`videokb backends --kind answerer --options` lists their options).")
+@click.option("--llm-url", default=None, help="Server URL, for answerers whose config takes one.")
+@click.option("--llm-model", default=None, help="Model name on that server, or a hub id / folder, for answerers "
+                                                "whose config takes one.")
+@click.option("-o", "--option", "answerer_options", multiple=True, metavar="KEY=VALUE",
+              help="A field of the answerer's config, e.g. -o max_new_tokens=64; repeatable.")
 @click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=6, show_default=True,
               help="Moments retrieved per search before they widen into evidence windows.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: answer, citations, windows.")
-def ask(question, db, device, answerer, llm_url, llm_model, k, as_json):
+def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k, as_json):
     """Answer QUESTION from the archive, citing the moments that support it.
 
     Every citation is checked against the window it names; unsupported ones are dropped, and an answer
@@ -228,21 +232,22 @@ def ask(question, db, device, answerer, llm_url, llm_model, k, as_json):
     videokb ask "How much does the sourdough loaf cost?"
     videokb ask "What did they say at the start of the bakery tour?" --json
     videokb ask "Who won?" --answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model qwen2.5
+    videokb ask "Who won?" --answerer gemma-270m -o max_new_tokens=24
     """
     from videokb.agent import AskOptions, create_answerer, describe_citation
     from videokb.agent import ask as run_ask
     from videokb.agent.answerers import AnswererError
+    from videokb.index.backends import get_backend
     from videokb.retrieval import SearchError
-    from videokb.config import cache_dir
 
+    backend = get_backend("answerer", answerer)
+    # Shared flags fill the fields the answerer's config declares (by name or its "option" metadata); -o wins.
+    shared = {"llm_url": llm_url, "llm_model": llm_model, "device": device}
+    unused = [k for k in ("llm_url", "llm_model") if shared[k] is not None and k not in _option_keys(backend)]
+    if unused:
+        raise click.UsageError(f"--answerer {answerer} takes no {', '.join('--' + k.replace('_', '-') for k in unused)}")
+    options = {**backend.options_from(shared), **backend.parse_options(answerer_options)}
     store = open_store(db or default_db())
-    options: dict = {}
-    if answerer in ("openai-compatible", "ollama"):
-        options = {"url": llm_url, "model": llm_model}
-    elif answerer == "transformers-vlm":
-        options = {"device": device or "auto", **({"model_id": llm_model} if llm_model else {})}
-    elif answerer == "gemma-270m":
-        options = {"cache_dir": cache_dir() / "models"}
     try:
         model = create_answerer(answerer, **options)
         streamed = []
@@ -356,5 +361,15 @@ def sample(folder):
         click.echo(f"{v.path}  ({mmss(v.duration_s)}, {len(v.scenes)} scenes)")
 
 
-for _command in (watch, status, optimize):
+def _option_keys(backend) -> list[str]:
+    """The shared-flag keys a backend's config answers to (its field names and their "option" metadata)."""
+    import dataclasses
+
+    cfg = backend.config_class()
+    if cfg is None:
+        return backend.option_names()
+    return [f.metadata.get("option", f.name) for f in dataclasses.fields(cfg)]
+
+
+for _command in (watch, status, optimize, backends_command):
     cli.add_command(_command)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from videokb.cli_common import db_option, device_option, mmss, open_store
+from videokb.cli_common import db_option, device_option, mmss, open_store, visual_option
 from videokb.config import ConfigError, default_db, model_config
 
 
@@ -17,8 +17,7 @@ from videokb.config import ConfigError, default_db, model_config
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @db_option
 @device_option
-@click.option("--visual", type=click.Choice(["auto", "siglip2", "efficientnet-lite0", "none"]), default=None,
-              help="Visual model (as for ingest).")
+@visual_option(lead="Visual model (as for ingest):")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Videos processed at once.")
 @click.option("--prune", is_flag=True, help="Remove videos from the index when their files are deleted.")
 def watch(folder, db, device, visual, workers, prune):

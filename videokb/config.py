@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from videokb.index.cache import cache_dir  # noqa: F401  (the one rule; re-exported for the shell)
+
 if TYPE_CHECKING:
     from videokb.ingest.models import ModelConfig
 
@@ -33,11 +35,6 @@ def default_db() -> Path:
     return Path(os.environ["VIDEOKB_DB"]).expanduser() if os.environ.get("VIDEOKB_DB") else home_dir() / "index"
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("VIDEOKB_CACHE")
-    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("videokb"))
-
-
 def _file_settings() -> dict:
     path = home_dir() / "config.toml"
     if not path.exists():
@@ -54,7 +51,7 @@ def model_config(**flags) -> ModelConfig:
     from videokb.ingest.models import ModelConfig
 
     names = {f.name: f for f in fields(ModelConfig)}
-    values: dict = {"cache_dir": cache_dir()}
+    values: dict = {}
     file = _file_settings()
     unknown = set(file) - set(names)
     if unknown:
