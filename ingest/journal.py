@@ -64,8 +64,6 @@ CREATE TABLE IF NOT EXISTS stages (
 );
 """
 
-ACTIVE = ("pending", "running")
-
 
 def journal_path(uri: str) -> Path:
     """Where the journal of the index at ``uri`` lives: inside a local index, else in the user state dir."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -58,7 +58,6 @@ class DecodeStats:
     frames_analysed: int = 0
     last_t_s: float = 0.0
     shots: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 _TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, -180: Image.Transpose.ROTATE_180,

