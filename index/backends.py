@@ -103,7 +103,9 @@ class Backend:
     def parse_options(self, pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
         """``KEY=VALUE`` strings (``videokb ask -o max_tokens=64``), typed by the config's field types."""
         cfg = self.config_class()
-        types = {f.name: str(f.type) for f in dataclasses.fields(cfg)} if cfg else {}
+        # Field types are strings under ``from __future__ import annotations``, else the types themselves.
+        types = {f.name: f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+                 for f in dataclasses.fields(cfg)} if cfg else {}
         out: dict[str, Any] = {}
         for pair in pairs:
             key, sep, text = pair.partition("=")
