@@ -22,6 +22,7 @@ import inspect
 import logging
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,10 @@ class Backend:
             if cfg is not None and key not in types:
                 raise BackendError(f"{self.kind} {self.name!r} has no option {key}; "
                                    f"its options: {', '.join(types) or 'none'}")
-            out[key] = _typed(text, types.get(key, "str"), key)
+            try:
+                out[key] = parse_value(text, types.get(key, "str"), f"option {key}")
+            except ValueError as e:
+                raise BackendError(str(e)) from None
         return out
 
     def options_from(self, given: dict[str, Any]) -> dict[str, Any]:
@@ -131,8 +135,10 @@ class Backend:
         return out
 
 
-def _typed(text: str, type_name: str, key: str) -> Any:
-    base = type_name.replace(" | None", "").strip()
+def parse_value(text: str, type_name: str, where: str) -> Any:
+    """A setting given as text (a flag, ``-o KEY=VALUE``, an environment variable) as its field's type
+    (``"int"``, ``"bool"``, ``"Path | None"``...); ValueError names ``where``."""
+    base = type_name.replace(" | None", "").replace("None | ", "").strip()
     if text == "" and "None" in type_name:
         return None
     try:
@@ -145,8 +151,10 @@ def _typed(text: str, type_name: str, key: str) -> Any:
         if base == "float":
             return float(text)
     except ValueError:
-        raise BackendError(f"option {key}={text!r} is not a valid {base}") from None
-    return text  # str, and paths (Path fields accept strings; the backend makes them paths)
+        raise ValueError(f"{where}={text!r} is not a valid {base}") from None
+    if base == "Path":
+        return Path(text).expanduser()
+    return text
 
 
 def _builtin(kind: str, name: str, target: str, summary: str) -> Backend:

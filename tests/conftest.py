@@ -95,3 +95,18 @@ def library(corpus, tmp_path_factory, shared_cache):
     report = ingest([folder], store, cfg, progress=False)
     assert len(report.by_status("ingested")) == 6, report.outcomes
     return folder, store, cfg, report
+
+
+@pytest.fixture(scope="session")
+def pets_store(corpus, tmp_path_factory, shared_cache):
+    """The pet adoption day video (its slides carry the facts) ingested with OCR and the offline visual model."""
+    from videokb.index.store import Store
+    from videokb.ingest import IngestConfig, ingest
+    from videokb.ingest.models import ModelConfig
+
+    folder = tmp_path_factory.mktemp("pets")
+    shutil.copy(corpus[3].path, folder)
+    store = Store(tmp_path_factory.mktemp("db"))
+    cfg = IngestConfig(models=ModelConfig(visual="efficientnet-lite0", asr=False, device="cpu", cache_dir=shared_cache))
+    ingest([folder], store, cfg, progress=False)
+    return store

@@ -6,16 +6,12 @@ the question and cites its window, streaming word by word in each API's own wire
 
 import json
 import re
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from videokb.agent import AnswererError, ask, create_answerer
-from videokb.index.store import Store
-from videokb.ingest import IngestConfig, ingest
-from videokb.ingest.models import ModelConfig
 
 pytest.importorskip("llama_index.llms.openai_like")
 
@@ -85,14 +81,9 @@ def server():
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def store(corpus, tmp_path_factory, shared_cache):
-    folder = tmp_path_factory.mktemp("pets")
-    shutil.copy(corpus[3].path, folder)  # pet adoption day: its slides carry the facts
-    store = Store(tmp_path_factory.mktemp("db"))
-    cfg = IngestConfig(models=ModelConfig(visual="efficientnet-lite0", asr=False, device="cpu", cache_dir=shared_cache))
-    ingest([folder], store, cfg, progress=False)
-    return store
+@pytest.fixture
+def store(pets_store):
+    return pets_store
 
 
 @pytest.mark.parametrize(("name", "path"), [("openai-compatible", "/v1"), ("ollama", "")])

@@ -18,9 +18,6 @@ from videokb.agent.answerers import answerer_names
 from videokb.cli import cli
 from videokb.index import backends as B
 from videokb.index.embedders import EmbedderError, get_embedder, register
-from videokb.index.store import Store
-from videokb.ingest import IngestConfig, ingest
-from videokb.ingest.models import ModelConfig
 
 PLUGIN = Path(__file__).parent / "data" / "plugin_echo"
 
@@ -101,14 +98,9 @@ def _videokb(site: Path, marker: Path, *args: str) -> subprocess.CompletedProces
                           timeout=600)
 
 
-@pytest.fixture(scope="module")
-def store(corpus, tmp_path_factory, shared_cache):
-    folder = tmp_path_factory.mktemp("pets")
-    shutil.copy(corpus[3].path, folder)  # pet adoption day: its slides carry the facts
-    store = Store(tmp_path_factory.mktemp("db"))
-    cfg = IngestConfig(models=ModelConfig(visual="efficientnet-lite0", asr=False, device="cpu", cache_dir=shared_cache))
-    ingest([folder], store, cfg, progress=False)
-    return store
+@pytest.fixture
+def store(pets_store):
+    return pets_store
 
 
 def test_plugin_is_listed_with_its_distribution_and_imported_only_when_chosen(plugin_site, tmp_path):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from videokb.index.backends import parse_value
 from videokb.index.cache import cache_dir  # noqa: F401  (the one rule; re-exported for the shell)
 
 if TYPE_CHECKING:
@@ -72,16 +73,7 @@ def model_config(**flags) -> ModelConfig:
 
 
 def _parse(text: str, type_name: str, where: str):
-    t = str(type_name)
     try:
-        if t == "bool":
-            if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                raise ValueError(text)
-            return text.lower() in ("1", "true", "yes")
-        if t == "int":
-            return int(text)
-        if t == "Path":
-            return Path(text).expanduser()
-    except ValueError:
-        raise ConfigError(f"{where}={text!r} is not a valid {t}") from None
-    return text
+        return parse_value(text, str(type_name), where)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
