@@ -3,6 +3,7 @@ an unrelated package named ``agent``, ``videokb.index`` and ``videokb.ingest`` i
 
 from __future__ import annotations
 
+import shutil
 import site
 import subprocess
 import sys
@@ -18,8 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy, so setuptools' build/ and egg-info folders do not land in the checkout.
+    src = tmp_path_factory.mktemp("src") / "videokb"
+    shutil.copytree(REPO, src, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "notebooks"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(out), str(REPO)], check=True, timeout=600)
+                    "--wheel-dir", str(out), str(src)], check=True, timeout=600)
     (whl,) = out.glob("videokb-*.whl")
     return whl
 
