@@ -130,3 +130,14 @@ def test_plugin_answers_through_ask(plugin_site, store, tmp_path):
     res = _videokb(plugin_site, marker, "ask", "What is the adoption fee?", "--db", store.uri, "--answerer", "echo",
                    "-o", "min_overlap=0")
     assert res.returncode == 1 and "min_overlap must be at least 1, not 0" in res.stderr
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"VIDEOKB_ASR_BACKEND": "nope"}, "no transcriber named 'nope'; registered: faster-whisper"),
+    ({"VIDEOKB_ASR_BEAM_SIZE": "wide"}, "$VIDEOKB_ASR_BEAM_SIZE='wide' is not a valid int"),
+])
+def test_backend_choice_from_the_environment_is_checked(tmp_path, monkeypatch, env, message):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    res = CliRunner().invoke(cli, ["ingest", str(tmp_path), "--db", str(tmp_path / "db")])
+    assert res.exit_code == 2 and message in res.output
