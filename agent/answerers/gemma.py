@@ -28,7 +28,7 @@ from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
 from videokb.agent.cite import NOT_FOUND
 from videokb.index.backends import BackendConfig
-from videokb.index.cache import models_cache_dir
+from videokb.index.cache import models_cache_dir, publish_atomically
 
 logger = logging.getLogger(__name__)
 
