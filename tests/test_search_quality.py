@@ -48,7 +48,9 @@ def test_transcripts_have_language_words_and_times(library, corpus):
     rows = con.sql("SELECT s.start_s, s.end_s, s.text FROM segments s JOIN videos v USING (video_id) "
                    "WHERE v.video_path LIKE '%bakery_tour.mp4' ORDER BY s.start_s").fetchall()
     text = " ".join(r[2] for r in rows).lower()
-    assert "sourdough" in text and "$4.50" in text and "blueberry muffins" in text
+    # Whisper writes the same price as "$4.50" or "4 dollars and 50 cents" (both seen on this machine).
+    assert "sourdough" in text and "blueberry muffins" in text
+    assert "$4.50" in text or "4 dollars and 50 cents" in text
     first = corpus[0].scenes[0]
     assert abs(rows[0][0] - first.speech_start_s) < 0.5
 
