@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from videokb.ingest.names import NAME_COLLISION, shown
+
 logger = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = frozenset(
@@ -35,12 +37,18 @@ def find_videos(paths: list[Path]) -> Discovered:
     ignored: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     seen_ignored: set[Path] = set()
+    names: dict[str, Path] = {}  # shown name -> the file that has it
 
     def add(p: Path) -> None:
         key = _key(p)
         if key not in seen:
             seen.add(key)
-            videos.append(p.absolute())
+            p = p.absolute()
+            other = names.setdefault(shown(p), p)
+            if other != p:
+                ignored.append((p, NAME_COLLISION.format(other=shown(other))))
+                return
+            videos.append(p)
 
     def ignore(p: Path, reason: str) -> None:
         key = _key(p)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import platformdirs
 
+from videokb.ingest.names import shown
+
 JOURNAL_NAME = "_videokb_jobs.sqlite"
 MAX_CRASHES = 3  # a file whose attempt stopped the run with an error this many times is failed, not retried
 
@@ -150,8 +152,9 @@ class Journal:
                    (status, time.time(), error, run_id))
 
     # -- files --------------------------------------------------------------------------------------
-    def mark(self, path: str, state: str, reason: str = "", run_id: str | None = None, **cols) -> None:
+    def mark(self, path: str | Path, state: str, reason: str = "", run_id: str | None = None, **cols) -> None:
         """Set a file's state (and any of its other columns), creating its row if new."""
+        path = shown(path)
         names = ["state", "reason", "run_id", "updated_at", *cols]
         values = [state, reason, run_id, time.time(), *cols.values()]
         sets = ", ".join(f"{n} = COALESCE(excluded.{n}, {n})" if n == "run_id" else f"{n} = excluded.{n}"
@@ -172,7 +175,7 @@ class Journal:
                     "INSERT INTO files (path, state, run_id, updated_at) VALUES (?, 'pending', ?, ?) "
                     "ON CONFLICT(path) DO UPDATE SET state = 'pending', run_id = excluded.run_id "
                     "WHERE files.state IN ('removed', 'ignored')",
-                    [(p, run_id, now) for p in paths],
+                    [(shown(p), run_id, now) for p in paths],
                 )
                 self._con.execute("COMMIT")
             except BaseException:
@@ -182,6 +185,7 @@ class Journal:
     def begin(self, path: str, run_id: str, *, video_id: str, ingest_id: str, models: str, file_size: int,
               file_mtime_ns: int, duration_s: float | None) -> None:
         """A new attempt at ``path``: forget the stages of any earlier one."""
+        path = shown(path)
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
@@ -205,15 +209,16 @@ class Journal:
     def resume(self, path: str, run_id: str) -> None:
         """Pick up the unfinished attempt at ``path`` again (one more try)."""
         self._exec("UPDATE files SET state = 'running', run_id = ?, attempts = attempts + 1, updated_at = ? "
-                   "WHERE path = ?", (run_id, time.time(), path))
+                   "WHERE path = ?", (run_id, time.time(), shown(path)))
 
     def crashed(self, path: str, error: str) -> None:
         """The run stopped with an error while working on ``path`` (not the file's fault, as far as we know)."""
         self._exec("UPDATE files SET crashes = crashes + 1, error = ?, updated_at = ? WHERE path = ?",
-                   (error, time.time(), path))
+                   (error, time.time(), shown(path)))
 
     def unfinished(self, path: str) -> Attempt | None:
         """The attempt a killed run left at ``path``, with the stages it finished."""
+        path = shown(path)
         rows = self.query("SELECT * FROM files WHERE path = ? AND state = 'running'", (path,))
         if not rows:
             return None
@@ -233,10 +238,11 @@ class Journal:
 
     def stage_done(self, path: str, ingest_id: str, stage: str, payload: dict) -> None:
         self._exec("INSERT OR REPLACE INTO stages (path, ingest_id, stage, payload, done_at) VALUES (?,?,?,?,?)",
-                   (path, ingest_id, stage, json.dumps(payload), time.time()))
+                   (shown(path), ingest_id, stage, json.dumps(payload), time.time()))
 
     def finish(self, path: str, state: str, reason: str = "", **cols) -> None:
         """End a file's attempt (done, failed, ...); its stage results are no longer needed."""
+        path = shown(path)
         with self._lock:
             self._con.execute("DELETE FROM stages WHERE path = ?", (path,))
         self.mark(path, state, reason, **cols)

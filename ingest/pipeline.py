@@ -31,6 +31,7 @@ from videokb.ingest.engines import (
 from videokb.ingest.errors import VANISHED, BadVideoError
 from videokb.ingest.journal import MAX_CRASHES, Attempt, Journal, journal_path
 from videokb.ingest.models import Models, build_models, lane_threads
+from videokb.ingest.names import on_disk, shown
 from videokb.ingest.probe import probe
 from videokb.ingest.worker import (
     FileOutcome, IngestConfig, VideoTask, limit_torch_threads, prepare_tables, visual_tables,
@@ -176,7 +177,7 @@ def _plan(videos: list[Path], store: Store, journal: Journal, run_id: str, model
           record: Callable[[FileOutcome], None]) -> Iterator[VideoTask]:
     """Decide, file by file, whether it is unchanged, moved, bad, new, or an attempt to resume."""
     for path in videos:
-        p = str(path)
+        p = shown(path)
         t0 = time.perf_counter()
         try:
             task_or_outcome = _plan_one(path, store, journal, run_id, model_ids)
@@ -199,7 +200,7 @@ def _plan(videos: list[Path], store: Store, journal: Journal, run_id: str, model
 
 
 def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids: str) -> VideoTask | FileOutcome:
-    p = str(path)
+    p = shown(path)
     st = path.stat()
     at_path = store.videos_at(p)
     for row in at_path:
@@ -210,7 +211,7 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
     same = store.find_video(video_id=video_id)
     if same and same["models"] == model_ids:
         # Same bytes as an indexed video (touched, moved or copied): no new rows.
-        if same["video_path"] != p and Path(same["video_path"]).exists():
+        if same["video_path"] != p and on_disk(same["video_path"]).exists():
             return FileOutcome(path, "skipped", f"same content as {same['video_path']}", video_id)
         moved_from = same["video_path"]
         store.update_video_path(video_id, p, st.st_size, st.st_mtime_ns)
@@ -253,7 +254,7 @@ def _close_attempt(store: Store, attempt: Attempt) -> None:
 
 def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, model_ids: str) -> bool:
     """Commit an ingested video (or discard a failed attempt) and close its journal entry."""
-    p = str(task.path)
+    p = shown(task.path)
     if o.status != "ingested":
         store.discard_attempt(task.video_id, task.ingest_id)
         journal.finish(p, o.status, o.reason, video_id=task.video_id)
@@ -307,9 +308,9 @@ def prune(roots: list[Path], store: Store, journal: Journal, run_id: str | None 
     roots = [Path(r).absolute() for r in roots]
     out = []
     for row in store.videos().to_pylist():
-        path = Path(row["video_path"])
+        path = on_disk(row["video_path"])
         if any(path == r or r in path.parents for r in roots) and not path.exists():
             store.delete_video(row["video_id"])
-            journal.finish(str(path), "removed", "file no longer exists", run_id=run_id, video_id=row["video_id"])
+            journal.finish(path, "removed", "file no longer exists", run_id=run_id, video_id=row["video_id"])
             out.append(FileOutcome(path, "removed", "file no longer exists", row["video_id"], row["duration_s"]))
     return out

@@ -118,9 +118,11 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
 
 
 def _print_report(report, as_json: bool) -> None:
+    from videokb.ingest.names import shown
+
     if as_json:
         for o in report.outcomes:
-            click.echo(json.dumps({"path": str(o.path), "status": o.status, "reason": o.reason,
+            click.echo(json.dumps({"path": shown(o.path), "status": o.status, "reason": o.reason,
                                    "video_id": o.video_id, "duration_s": o.duration_s,
                                    "seconds": round(o.seconds, 3), "counts": o.counts}))
     else:
@@ -132,11 +134,11 @@ def _print_report(report, as_json: bool) -> None:
         for o in report.outcomes:
             if o.status == "ingested":
                 speed = f"{o.duration_s / o.seconds:.1f}x real time" if o.seconds else ""
-                click.echo(f"  ingested  {o.path}  ({mmss(o.duration_s or 0)}, {o.reason or speed})")
+                click.echo(f"  ingested  {shown(o.path)}  ({mmss(o.duration_s or 0)}, {o.reason or speed})")
             elif o.status == "skipped":
-                click.echo(f"  skipped   {o.path}  ({o.reason})")
+                click.echo(f"  skipped   {shown(o.path)}  ({o.reason})")
         for o in report.by_status("failed") + report.by_status("ignored") + report.by_status("removed"):
-            click.echo(f"  {o.status:<8}  {o.path}: {o.reason}")
+            click.echo(f"  {o.status:<8}  {shown(o.path)}: {o.reason}")
 
 
 @cli.command()

@@ -28,6 +28,7 @@ def watch(folder, db, device, visual, workers, prune):
     videokb watch ~/Videos --prune
     """
     from videokb.ingest import IngestConfig, RunOptions
+    from videokb.ingest.names import shown
     from videokb.ingest.watch import watch_folder
 
     try:
@@ -39,7 +40,7 @@ def watch(folder, db, device, visual, workers, prune):
     def show(report) -> None:
         for o in report.outcomes:
             if o.status != "skipped":
-                click.echo(f"{o.status:<8}  {o.path}" + (f": {o.reason}" if o.reason else ""), err=False)
+                click.echo(f"{o.status:<8}  {shown(o.path)}" + (f": {o.reason}" if o.reason else ""), err=False)
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
