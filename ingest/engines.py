@@ -26,7 +26,7 @@ from pathlib import Path
 
 from videokb.index.store import Store
 from videokb.ingest.errors import BadVideoError
-from videokb.ingest.journal import Journal
+from videokb.ingest.journal import Journal, hold_worker_lock
 from videokb.ingest.models import Models, build_models
 from videokb.ingest.worker import FileOutcome, IngestConfig, VideoTask, limit_torch_threads, process_video
 
@@ -46,6 +46,8 @@ def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig
     """One attempt; a bad file becomes a ``failed`` outcome, anything else propagates."""
     checkpoint = None
     if journal is not None:
+        journal.working(task.path, os.getpid())
+
         def checkpoint(stage: str, payload: dict) -> None:
             journal.stage_done(str(task.path), task.ingest_id, stage, payload)
     try:
@@ -86,7 +88,37 @@ class InProcessEngine:
 _STATE: dict = {}
 
 
-def _init_worker(uri: str, config: IngestConfig, journal_path: str | None) -> None:
+def _die_with_parent() -> None:
+    """A worker must not outlive its driver (``kill -9`` of ``videokb ingest``): it would go on appending rows
+    under an attempt the next run resumes. Linux: the kernel kills it when the parent dies; elsewhere (and as
+    a second guard) a thread notices the parent is gone within half a second."""
+    import signal
+    import sys
+    import threading
+    import time
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent or parent == 1:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="videokb-parent-watch", daemon=True).start()
+
+
+def _init_worker(uri: str, config: IngestConfig, journal_path: str | None, pool: bool = True) -> None:
+    if pool:
+        _die_with_parent()
+        if journal_path:
+            _STATE["worker_lock"] = hold_worker_lock(journal_path)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     limit_torch_threads(config.models.threads_per_lane)
     _STATE["store"] = Store(uri)
@@ -149,14 +181,17 @@ class RayEngine:
             raise RuntimeError("--engine ray needs Ray: pip install 'videokb[cluster]'") from e
         if "://" not in uri:
             uri = str(Path(uri).absolute())  # actors may start in another working directory
+        started_here = not ray.is_initialized() and address is None
         if not ray.is_initialized():
             with warnings.catch_warnings():
                 # Ray starts its daemons with fork+exec; lancedb warns about forks in general.
                 warnings.filterwarnings("ignore", message="lancedb fork support", category=RuntimeWarning)
                 ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
                          include_dashboard=False, configure_logging=False)
+        total = ray.cluster_resources().get("CPU", 1)
         if workers <= 0:
-            workers = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_worker))
+            workers = max(1, int(total // cpus_per_worker))
+        cpus_per_worker = fit_cpus(workers, cpus_per_worker, total, started_here)
         self.workers = workers
         actor = ray.remote(num_cpus=cpus_per_worker, num_gpus=gpus_per_worker)(_RayWorker)
         self.actors = [actor.remote(uri, config) for _ in range(workers)]
@@ -181,9 +216,28 @@ class RayEngine:
             self._ray.kill(a)
 
 
+def fit_cpus(workers: int, cpus_per_worker: float, total_cpus: float, started_here: bool) -> float:
+    """CPUs each actor asks Ray for. An actor that asks for more than the cluster has left is never placed,
+    and the tasks the pool hands it wait forever: on a 2-core machine the default 2 CPUs x 2 workers left
+    the second actor pending and the run stalled (issue 17). On a Ray instance videokb started itself the
+    workers share out its CPUs; on a cluster it was pointed at, asking for more than it has is an error
+    (an autoscaler may add nodes: then ask for what one node has, or fewer workers)."""
+    need = workers * cpus_per_worker
+    if need <= total_cpus:
+        return cpus_per_worker
+    if started_here:
+        fitted = total_cpus / workers
+        logger.warning("ray: %d workers x %g CPUs is more than this machine's %g; each worker gets %g CPUs",
+                       workers, cpus_per_worker, total_cpus, fitted)
+        return fitted
+    raise WorkerError(f"ray: {workers} workers x {cpus_per_worker:g} CPUs need {need:g} CPUs, the cluster has "
+                      f"{total_cpus:g}; use fewer --workers or a smaller --cpus-per-worker (else the extra "
+                      f"workers are never placed and their videos wait forever)")
+
+
 class _RayWorker:
     def __init__(self, uri: str, config: IngestConfig) -> None:
-        _init_worker(uri, config, None)
+        _init_worker(uri, config, None, pool=False)  # Ray ends a job's actors when its driver dies
 
     def run(self, task: VideoTask) -> tuple[VideoTask, FileOutcome | str]:
         try:

@@ -27,6 +27,8 @@ from videokb.ingest.names import shown
 
 JOURNAL_NAME = "_videokb_jobs.sqlite"
 MAX_CRASHES = 3  # a file whose attempt stopped the run with an error this many times is failed, not retried
+MAX_ATTEMPTS = 5  # a file whose attempt was cut short this many times (kills, native crashes) is failed too
+WORKER_WAIT_S = 60.0  # how long a new run waits for a killed run's worker processes to die
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -54,6 +56,12 @@ CREATE TABLE IF NOT EXISTS files (
     attempts INTEGER NOT NULL DEFAULT 0,   -- runs that worked on the current attempt (kills included)
     crashes INTEGER NOT NULL DEFAULT 0,    -- of those, runs it stopped with an error (a bug, out of memory)
     error TEXT,
+    worker_pid INTEGER,             -- the process working on it now, so a dead worker's crash is charged to it
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roots (
+    path TEXT PRIMARY KEY,          -- a folder a run ingested
+    device INTEGER NOT NULL,        -- its st_dev then: another device now means it is not mounted as before
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stages (
@@ -77,6 +85,16 @@ def journal_path(uri: str) -> Path:
 
 class JournalBusyError(RuntimeError):
     """Another ingest holds this index."""
+
+
+def hold_worker_lock(journal: str | Path):
+    """Called in a worker process: a shared lock that lives as long as the process (see
+    :meth:`Journal.wait_for_workers`). Returns the open file; keep it."""
+    import fcntl
+
+    f = open(Path(journal).with_suffix(".workers"), "a+")  # noqa: SIM115 - held for the process's life
+    fcntl.flock(f, fcntl.LOCK_SH)
+    return f
 
 
 @dataclass
@@ -106,6 +124,9 @@ class Journal:
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=FULL")
         self._con.executescript(_SCHEMA)
+        columns = {r[1] for r in self._con.execute("PRAGMA table_info(files)")}
+        if "worker_pid" not in columns:  # a journal from before this column
+            self._con.execute("ALTER TABLE files ADD COLUMN worker_pid INTEGER")
 
     def close(self) -> None:
         self._con.close()
@@ -118,14 +139,15 @@ class Journal:
             return self._con.execute(sql, args)
 
     # -- runs ---------------------------------------------------------------------------------------
-    def lock(self) -> None:
-        """Take the index's ingest lock: one ingest at a time per index (searches and status never wait).
-        The kernel drops it when the process dies, ``kill -9`` included."""
+    def lock(self, wait: bool = False) -> None:
+        """Take the index's ingest lock: one ingest (or ``optimize``) at a time per index (searches and status
+        never wait). The kernel drops it when the process dies, ``kill -9`` included. ``wait``: block until
+        it is free instead of raising :class:`JournalBusyError`."""
         import fcntl
 
         self._lock_file = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115 - held until close()
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             self._lock_file.close()
             self._lock_file = None
@@ -235,6 +257,39 @@ class Journal:
         """ingest_id -> video_id of every attempt still marked running (their rows must not be swept)."""
         rows = self.query("SELECT ingest_id, video_id FROM files WHERE state = 'running'")
         return {r["ingest_id"]: r["video_id"] for r in rows}
+
+    def working(self, path: str | Path, pid: int) -> None:
+        """The worker process ``pid`` starts on ``path``."""
+        self._exec("UPDATE files SET worker_pid = ? WHERE path = ?", (pid, shown(path)))
+
+    # -- roots --------------------------------------------------------------------------------------
+    def root_devices(self) -> dict[str, int]:
+        return {r["path"]: r["device"] for r in self.query("SELECT path, device FROM roots")}
+
+    def set_root_device(self, path: str | Path, device: int) -> None:
+        self._exec("INSERT INTO roots (path, device, updated_at) VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET "
+                   "device = excluded.device, updated_at = excluded.updated_at", (shown(path), device, time.time()))
+
+    # -- worker processes -----------------------------------------------------------------------------
+    def wait_for_workers(self, timeout_s: float = WORKER_WAIT_S) -> None:
+        """Wait until no worker process of an earlier run is alive: each holds a shared lock on
+        ``<journal>.workers`` (:func:`hold_worker_lock`), so this exclusive one is granted only when the last
+        is gone, and rows they could still write never land under an attempt this run resumes."""
+        import fcntl
+
+        deadline = time.monotonic() + timeout_s
+        with open(self.path.with_suffix(".workers"), "a+") as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise JournalBusyError(
+                            f"worker processes of an earlier ingest are still running after {timeout_s:.0f} s "
+                            f"({self.path.with_suffix('.workers')} is locked); stop them and run again") from None
+                    time.sleep(0.2)
 
     def stage_done(self, path: str, ingest_id: str, stage: str, payload: dict) -> None:
         self._exec("INSERT OR REPLACE INTO stages (path, ingest_id, stage, payload, done_at) VALUES (?,?,?,?,?)",

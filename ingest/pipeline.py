@@ -29,17 +29,18 @@ from videokb.ingest.engines import (
     ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, worker_config,
 )
 from videokb.ingest.errors import VANISHED, BadVideoError
-from videokb.ingest.journal import MAX_CRASHES, Attempt, Journal, journal_path
+from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path
 from videokb.ingest.models import Models, build_models, lane_threads
 from videokb.ingest.names import on_disk, shown
 from videokb.ingest.probe import probe
+from videokb.ingest.prune import PruneRefusedError, prune, record_roots
 from videokb.ingest.worker import (
     FileOutcome, IngestConfig, VideoTask, limit_torch_threads, prepare_tables, visual_tables,
 )
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "RunOptions", "ingest", "prune"]
+__all__ = ["FileOutcome", "IngestConfig", "IngestReport", "PruneRefusedError", "RunOptions", "ingest", "prune"]
 
 
 @dataclass
@@ -52,6 +53,9 @@ class RunOptions:
     cpus_per_worker: float = 2.0  # Ray only
     gpus_per_worker: float = 0.0  # Ray only
     prune: bool = False  # remove indexed videos under the given folders whose files are gone
+    force: bool = False  # prune even where it looks like an unmounted or emptied folder (see prune_guard)
+    dry_run: bool = False  # with prune: only say what would be removed; ingest nothing, remove nothing
+    retry_failed: bool = False  # try again files that failed before and have not changed since
     journal: Path | None = None  # default: beside the index (ingest.journal.journal_path)
 
     def __post_init__(self) -> None:
@@ -89,6 +93,7 @@ def ingest(
     journal = Journal(run.journal or journal_path(store.uri))
     try:
         journal.lock()
+        journal.wait_for_workers()
     except BaseException:
         journal.close()
         raise
@@ -120,21 +125,32 @@ def ingest(
             journal.mark(str(p), "ignored", reason, run_id)
             record(FileOutcome(p, "ignored", reason))
 
-        tasks = _plan(found.videos, store, journal, run_id, model_ids, record)
+        if run.dry_run:
+            if not run.prune:
+                raise ValueError("dry_run only applies to prune")
+            outcomes.extend(prune(roots, store, journal, run_id, force=run.force, dry_run=True))
+            journal.finish_run(run_id)
+            return IngestReport(models=models.why, outcomes=outcomes, swept=swept)
         changed = False
         engine = _engine(run, store, models, config, journal, progress)
         try:
-            for task, result in engine.run(_prepared(tasks, store, models)):
-                if isinstance(result, BaseException):
-                    # Not this file's fault: its attempt stays in the journal, to resume on the next run.
-                    journal.crashed(str(task.path), f"{type(result).__name__}: {result}")
-                    raise WorkerError(f"{task.path}: ingest stopped: {result}") from result
-                changed |= _finish(task, result, store, journal, model_ids)
-                record(result)
+            # One writer per video id: a copy of a video already in flight waits for the next pass, where
+            # it is "same content as" the committed one (or, if that failed, the one attempt of its own).
+            waiting = found.videos
+            while waiting:
+                plan = _Plan(store, journal, run_id, model_ids, record, run.retry_failed)
+                for task, result in engine.run(_prepared(plan.tasks(waiting), store, models)):
+                    plan.busy.discard(task.video_id)
+                    if isinstance(result, BaseException):
+                        _charge_crash(journal, task, result)
+                        raise WorkerError(f"{shown(task.path)}: ingest stopped: {result}") from result
+                    changed |= _finish(task, result, store, journal, model_ids)
+                    record(result)
+                waiting = plan.deferred
         finally:
             engine.close()
         if run.prune:
-            for o in prune(roots, store, journal, run_id):
+            for o in prune(roots, store, journal, run_id, force=run.force):
                 changed = True
                 record(o)
         if changed:
@@ -144,6 +160,7 @@ def ingest(
         journal.finish_run(run_id, "failed", f"{type(e).__name__}: {e}")
         raise
     else:
+        record_roots(roots, journal)
         journal.finish_run(run_id)
     finally:
         bar.close()
@@ -173,41 +190,105 @@ def _prepared(tasks: Iterator[VideoTask], store: Store, models: Models) -> Itera
         yield task
 
 
-def _plan(videos: list[Path], store: Store, journal: Journal, run_id: str, model_ids: str,
-          record: Callable[[FileOutcome], None]) -> Iterator[VideoTask]:
+class _Plan:
     """Decide, file by file, whether it is unchanged, moved, bad, new, or an attempt to resume."""
-    for path in videos:
-        p = shown(path)
-        t0 = time.perf_counter()
-        try:
-            task_or_outcome = _plan_one(path, store, journal, run_id, model_ids)
-        except BadVideoError as e:
-            task_or_outcome = FileOutcome(path, "failed", e.reason, seconds=time.perf_counter() - t0)
-        except FileNotFoundError:  # listed, then deleted or moved before it was read
-            task_or_outcome = FileOutcome(path, "failed", VANISHED, seconds=time.perf_counter() - t0)
-        except OSError as e:
-            reason = f"cannot read: {e.strerror or e}"
-            task_or_outcome = FileOutcome(path, "failed", reason, seconds=time.perf_counter() - t0)
-        if isinstance(task_or_outcome, VideoTask):
-            yield task_or_outcome
-            continue
-        o = task_or_outcome
-        if (attempt := journal.unfinished(p)) is not None:
-            _close_attempt(store, attempt)
-        journal.finish(p, "done" if o.status == "skipped" else o.status, o.reason, run_id=run_id,
-                       video_id=o.video_id, duration_s=o.duration_s)
-        record(o)
+
+    def __init__(self, store: Store, journal: Journal, run_id: str, model_ids: str,
+                 record: Callable[[FileOutcome], None], retry_failed: bool) -> None:
+        self.store, self.journal, self.run_id, self.model_ids = store, journal, run_id, model_ids
+        self.record, self.retry_failed = record, retry_failed
+        self.busy: set[str] = set()  # video ids in flight: their copies wait (one writer per video id)
+        self.deferred: list[Path] = []
+
+    def tasks(self, videos: list[Path]) -> Iterator[VideoTask]:
+        for path in videos:
+            p = shown(path)
+            t0 = time.perf_counter()
+            fault = True  # a failure that is the file's own (kept failed until the file changes)
+            try:
+                task_or_outcome = _plan_one(path, self.store, self.journal, self.run_id, self.model_ids,
+                                            self.busy, self.retry_failed)
+            except BadVideoError as e:
+                task_or_outcome = FileOutcome(path, "failed", e.reason, seconds=time.perf_counter() - t0)
+            except FileNotFoundError:  # listed, then deleted or moved before it was read
+                task_or_outcome = FileOutcome(path, "failed", VANISHED, seconds=time.perf_counter() - t0)
+                fault = False
+            except OSError as e:
+                reason = f"cannot read: {e.strerror or e}"
+                task_or_outcome = FileOutcome(path, "failed", reason, seconds=time.perf_counter() - t0)
+                fault = False
+            if task_or_outcome is None:
+                self.deferred.append(path)
+                continue
+            if isinstance(task_or_outcome, VideoTask):
+                self.busy.add(task_or_outcome.video_id)
+                yield task_or_outcome
+                continue
+            o = task_or_outcome
+            if (attempt := self.journal.unfinished(p)) is not None:
+                _close_attempt(self.store, attempt)
+            self.journal.finish(p, "done" if o.status == "skipped" else o.status, o.reason, run_id=self.run_id,
+                                video_id=o.video_id, duration_s=o.duration_s,
+                                **(_failed_cols(path, fault and o.reason != VANISHED) if o.status == "failed" else {}))
+            self.record(o)
 
 
-def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids: str) -> VideoTask | FileOutcome:
+def _failed_cols(path: Path, fault: bool) -> dict:
+    """The size and mtime a file had when it failed through its own fault, so the next run can tell whether
+    it changed since (None: try it again next time)."""
+    try:
+        st = path.stat() if fault else None
+    except OSError:
+        st = None
+    return {"file_size": st.st_size if st else None, "file_mtime_ns": st.st_mtime_ns if st else None}
+
+
+def _charge_crash(journal: Journal, task: VideoTask, error: BaseException) -> None:
+    """Charge a crash to the file it happened on. A worker process that died (segfault, OOM kill) breaks the
+    whole pool, so every task in flight reports it: only the file the dead worker was on is charged."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(error, BrokenProcessPool):
+        row = journal.query("SELECT worker_pid FROM files WHERE path = ?", (shown(task.path),))
+        pid = row[0]["worker_pid"] if row else None
+        if pid is not None and _alive(pid):
+            return  # its worker is alive: another worker's death stopped it
+    journal.crashed(task.path, f"{type(error).__name__}: {error}")
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids: str, busy: set[str],
+              retry_failed: bool) -> VideoTask | FileOutcome | None:
+    """A task, an outcome, or None: a copy of a video in flight, to plan again once that one is done."""
     p = shown(path)
     st = path.stat()
+    if not retry_failed:
+        before = journal.query("SELECT state, reason, file_size, file_mtime_ns FROM files WHERE path = ?", (p,))
+        if before and before[0]["state"] == "failed" and before[0]["file_size"] is not None \
+                and (before[0]["file_size"], before[0]["file_mtime_ns"]) == (st.st_size, st.st_mtime_ns):
+            reason = before[0]["reason"]
+            if not reason.endswith(_KEPT_FAILED):
+                reason += _KEPT_FAILED
+            raise BadVideoError(path, reason)
     at_path = store.videos_at(p)
     for row in at_path:
         if (row["file_size"], row["file_mtime_ns"]) == (st.st_size, st.st_mtime_ns) and row["models"] == model_ids \
                 and len(at_path) == 1:
             return FileOutcome(path, "skipped", "unchanged", row["video_id"], row["duration_s"])
     video_id = content_hash(path)
+    if video_id in busy:
+        return None
     same = store.find_video(video_id=video_id)
     if same and same["models"] == model_ids:
         # Same bytes as an indexed video (touched, moved or copied): no new rows.
@@ -222,7 +303,7 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
     info = probe(path)
     attempt = journal.unfinished(p)
     if attempt is not None and (attempt.video_id, attempt.models) == (video_id, model_ids) \
-            and attempt.crashes < MAX_CRASHES:
+            and attempt.crashes < MAX_CRASHES and attempt.attempts < MAX_ATTEMPTS:
         # A killed run's attempt at these same bytes: keep the stages it finished, redo the rest.
         redo = [S.OCR_SPANS, S.SEGMENTS]
         if "visual" not in attempt.stages:
@@ -236,10 +317,18 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
         if attempt.crashes >= MAX_CRASHES and attempt.video_id == video_id:
             raise BadVideoError(path, f"stopped the ingest with an error {attempt.crashes} times; not retried "
                                       f"(last: {(attempt.error or '').splitlines()[0] if attempt.error else '?'})")
+        if attempt.attempts >= MAX_ATTEMPTS and attempt.video_id == video_id:
+            # Killed every time while on this file: a native crash or an out-of-memory kill takes the whole
+            # process, so nothing could say why; the count is what is left.
+            raise BadVideoError(path, f"the ingest was killed {attempt.attempts} times while working on it "
+                                      f"(a crash in a decoder or running out of memory?); not retried")
     ingest_id = uuid.uuid4().hex
     journal.begin(p, run_id, video_id=video_id, ingest_id=ingest_id, models=model_ids, file_size=st.st_size,
                   file_mtime_ns=st.st_mtime_ns, duration_s=info.duration_s)
     return VideoTask(path, info, video_id, ingest_id, st.st_size, st.st_mtime_ns)
+
+
+_KEPT_FAILED = " (failed before and unchanged since; --retry-failed tries again)"
 
 
 def _close_attempt(store: Store, attempt: Attempt) -> None:
@@ -257,7 +346,9 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
     p = shown(task.path)
     if o.status != "ingested":
         store.discard_attempt(task.video_id, task.ingest_id)
-        journal.finish(p, o.status, o.reason, video_id=task.video_id)
+        journal.finish(p, o.status, o.reason, video_id=task.video_id,
+                       **({"file_size": task.file_size, "file_mtime_ns": task.file_mtime_ns}
+                          if o.status == "failed" and o.reason != VANISHED else {}))
         return False
     info = task.info
     # Linux keeps an open file readable after it is deleted: check it is still there, unchanged, before it
@@ -269,7 +360,7 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
     if st is None or (st.st_size, st.st_mtime_ns) != (task.file_size, task.file_mtime_ns):
         reason = VANISHED if st is None else "file changed during ingest; run again to index its new content"
         store.discard_attempt(task.video_id, task.ingest_id)
-        journal.finish(p, "failed", reason, video_id=task.video_id)
+        journal.finish(p, "failed", reason, video_id=task.video_id, file_size=None, file_mtime_ns=None)
         o.status, o.reason = "failed", reason
         return False
     row = {
@@ -301,16 +392,3 @@ def _drop_other_versions(store: Store, path: str, video_id: str) -> None:
     for row in store.videos_at(path):
         if row["video_id"] != video_id:
             store.delete_video(row["video_id"])
-
-
-def prune(roots: list[Path], store: Store, journal: Journal, run_id: str | None = None) -> list[FileOutcome]:
-    """Remove indexed videos at or under ``roots`` whose files no longer exist."""
-    roots = [Path(r).absolute() for r in roots]
-    out = []
-    for row in store.videos().to_pylist():
-        path = on_disk(row["video_path"])
-        if any(path == r or r in path.parents for r in roots) and not path.exists():
-            store.delete_video(row["video_id"])
-            journal.finish(path, "removed", "file no longer exists", run_id=run_id, video_id=row["video_id"])
-            out.append(FileOutcome(path, "removed", "file no longer exists", row["video_id"], row["duration_s"]))
-    return out

@@ -15,6 +15,10 @@ from videokb.ingest.errors import VANISHED, BadVideoError
 
 logger = logging.getLogger(__name__)
 
+# A frame larger than this is refused at probe time: a small lossless file can hold a 16000x16000 stream, a
+# gigabyte per decoded frame in flight. 8K UHD (7680x4320, 33 Mpx) and 8K DCI (8192x4320) still pass.
+MAX_PIXELS = 40_000_000
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -49,6 +53,9 @@ def probe(path: Path) -> VideoInfo:
             has_audio = bool(container.streams.audio)
             duration = _duration_s(container, vs)
             width, height = (vs.codec_context.width, vs.codec_context.height) if vs else (None, None)
+            if width and height and width * height > MAX_PIXELS:  # before anything decodes a frame
+                raise BadVideoError(path, f"frame too large: {width}x{height} = {width * height / 1e6:.0f} "
+                                          f"megapixels per frame, over the limit of {MAX_PIXELS / 1e6:.0f}")
             rotation = _rotation_deg(container, vs) if vs else 0
             if rotation % 180:
                 width, height = height, width

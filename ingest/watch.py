@@ -16,8 +16,10 @@ from pathlib import Path
 from videokb.index.maintenance import maintain
 from videokb.index.store import Store
 from videokb.ingest.discover import VIDEO_EXTENSIONS
-from videokb.ingest.journal import Journal, journal_path
-from videokb.ingest.pipeline import IngestConfig, IngestReport, RunOptions, ingest, prune
+from videokb.ingest.engines import WorkerError
+from videokb.ingest.journal import Journal, JournalBusyError, journal_path
+from videokb.ingest.pipeline import IngestConfig, IngestReport, RunOptions, ingest
+from videokb.ingest.prune import PruneRefusedError, prune
 
 logger = logging.getLogger(__name__)
 
@@ -52,22 +54,34 @@ def watch_folder(
     """Ingest ``root``, then follow its changes until ``stop`` is set (or Ctrl-C)."""
     from watchfiles import Change, watch
 
+    def _try_ingest(paths, store, config, run) -> IngestReport | None:
+        # A busy index (another ingest, optimize) or a worker that crashed must not end the watch: say so,
+        # and try those files again on the next change or timeout.
+        try:
+            return ingest(paths, store, config, run=run, progress=False)
+        except (JournalBusyError, WorkerError) as e:
+            logger.error("watch: will try again: %s", e)
+            return None
+
     root = Path(root).absolute()
     run = run or RunOptions()
     stop = stop or threading.Event()
     started = False
+    retry: set[Path] = set()  # files a busy index or a worker error kept from being ingested: tried again
     # The watcher starts before the first ingest (its first yield comes once it is set up), so files that
     # arrive while the folder is being ingested are not missed.
     for changes in watch(root, stop_event=stop, debounce=1000, step=200, rust_timeout=1000, yield_on_timeout=True):
         if not started:
             started = True
-            report = ingest([root], store, config, run=run, progress=False)
-            if on_report:
+            report = _try_ingest([root], store, config, run)
+            if report is None:
+                retry.add(root)
+            elif on_report:
                 on_report(report)
             if on_ready:
                 on_ready()
             continue  # whatever changed so far, that ingest saw
-        if not changes:
+        if not changes and not retry:
             continue
         added: set[Path] = set()
         removed: set[Path] = set()
@@ -84,15 +98,24 @@ def watch_folder(
         ready = sorted(p for p in added if _stable(p, settle_s, stop))
         if stop.is_set():
             break
-        if ready:
-            report = ingest(ready, store, config, run=RunOptions(**{**run.__dict__, "prune": False}), progress=False)
-            if on_report:
+        todo = sorted(set(ready) | {p for p in retry if p.exists()})
+        retry.clear()
+        if todo:
+            report = _try_ingest(todo, store, config, RunOptions(**{**run.__dict__, "prune": False}))
+            if report is None:
+                retry.update(todo)
+            elif on_report:
                 on_report(report)
+        gone = []
         if removed and run.prune:
             journal = Journal(run.journal or journal_path(store.uri))
             try:
-                journal.lock()
-                gone = prune(sorted(removed), store, journal)
+                journal.lock(wait=True)
+                # Guarded by the watched folder: if it is unmounted, every file in it looks deleted.
+                gone = prune(sorted(removed), store, journal, guard_roots=[root], force=run.force,
+                              allow_empty=True)
+            except PruneRefusedError as e:
+                logger.error("watch: %s", e)
             finally:
                 journal.close()
             if gone:

@@ -65,11 +65,15 @@ def cli(verbose: int) -> None:
                                                 "a local Ray instance.")
 @click.option("--cpus-per-worker", type=float, default=2.0, show_default=True, help="Ray: CPUs each actor takes.")
 @click.option("--gpus-per-worker", type=float, default=0.0, show_default=True, help="Ray: GPUs each actor takes.")
-@click.option("--prune", is_flag=True, help="Also remove indexed videos under PATHS whose files are gone.")
+@click.option("--prune", is_flag=True, help="Also remove indexed videos under PATHS whose files are gone (refused "
+              "for a folder that is missing, empty or on another device, or past half the library, unless --force).")
+@click.option("--force", is_flag=True, help="Prune even where the folder looks unmounted.")
+@click.option("--dry-run", is_flag=True, help="With --prune: list what would be removed; change nothing.")
+@click.option("--retry-failed", is_flag=True, help="Try again files that failed before and have not changed since.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, workers, engine, address,
-           cpus_per_worker, gpus_per_worker, prune, as_json, no_progress):
+           cpus_per_worker, gpus_per_worker, prune, force, dry_run, retry_failed, as_json, no_progress):
     """Index the videos under PATHS (folders are searched recursively).
 
     Each video is identified by a hash of its content: running again on the same folder adds nothing,
@@ -93,7 +97,10 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
             ocr=False if no_ocr else None, asr=False if no_asr else None,
         )
         run = RunOptions(workers=workers, engine=engine, address=address, cpus_per_worker=cpus_per_worker,
-                         gpus_per_worker=gpus_per_worker, prune=prune)
+                         gpus_per_worker=gpus_per_worker, prune=prune, force=force, dry_run=dry_run,
+                         retry_failed=retry_failed)
+        if dry_run and not prune:
+            raise ValueError("--dry-run goes with --prune")
     except (ConfigError, ValueError) as e:
         raise click.UsageError(str(e)) from e
     store = open_store(db or default_db())
@@ -106,11 +113,12 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     from videokb.index.embedders import EmbedderError
     from videokb.index.store import IndexMismatchError
     from videokb.ingest.journal import JournalBusyError
+    from videokb.ingest.prune import PruneRefusedError
 
     try:
         report = run_ingest(list(paths), store, IngestConfig(models=models), run=run, progress=not no_progress,
                             on_models=announce)
-    except (EmbedderError, IndexMismatchError, JournalBusyError) as e:
+    except (EmbedderError, IndexMismatchError, JournalBusyError, PruneRefusedError) as e:
         raise click.ClickException(str(e)) from e
     _print_report(report, as_json)
     if report.by_status("failed"):
@@ -128,7 +136,8 @@ def _print_report(report, as_json: bool) -> None:
     else:
         if report.swept:
             click.echo(f"removed the half-written rows of {report.swept} interrupted attempt(s)", err=True)
-        statuses = ("ingested", "skipped", "failed", "ignored") + (("removed",) if report.by_status("removed") else ())
+        statuses = ("ingested", "skipped", "failed", "ignored") + tuple(
+            s for s in ("removed", "would remove") if report.by_status(s))
         counts = {s: len(report.by_status(s)) for s in statuses}
         click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
         for o in report.outcomes:
@@ -137,7 +146,8 @@ def _print_report(report, as_json: bool) -> None:
                 click.echo(f"  ingested  {shown(o.path)}  ({mmss(o.duration_s or 0)}, {o.reason or speed})")
             elif o.status == "skipped":
                 click.echo(f"  skipped   {shown(o.path)}  ({o.reason})")
-        for o in report.by_status("failed") + report.by_status("ignored") + report.by_status("removed"):
+        for o in (report.by_status("failed") + report.by_status("ignored") + report.by_status("removed")
+                  + report.by_status("would remove")):
             click.echo(f"  {o.status:<8}  {shown(o.path)}: {o.reason}")
 
 

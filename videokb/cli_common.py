@@ -11,10 +11,11 @@ import click
 from videokb.index.backends import BackendError, backends
 
 
-def open_store(db: Path):
+def open_store(db: str | Path):
+    from videokb.config import db_location
     from videokb.index.store import Store
 
-    return Store(db)
+    return Store(db_location(db))
 
 
 def mmss(t: float) -> str:
@@ -22,9 +23,11 @@ def mmss(t: float) -> str:
     return f"{t // 3600}:{t // 60 % 60:02d}:{t % 60:02d}" if t >= 3600 else f"{t // 60:02d}:{t % 60:02d}"
 
 
+# A plain string, not click.Path: pathlib would turn s3://bucket/kb into the local folder s3:/bucket/kb.
 db_option = click.option(
-    "--db", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Index folder (default: $VIDEOKB_DB, else $VIDEOKB_HOME/index, else the user data dir).",
+    "--db", default=None, metavar="PATH|URI",
+    help="Index folder or object-store URI such as s3://bucket/kb (default: $VIDEOKB_DB, else "
+         "$VIDEOKB_HOME/index, else the user data dir).",
 )
 device_option = click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where models run (default auto)."

@@ -11,6 +11,7 @@ import click
 
 from videokb.cli_common import db_option, device_option, mmss, open_store, visual_option
 from videokb.config import ConfigError, default_db, model_config
+from videokb.ingest.journal import JournalBusyError
 
 
 @click.command()
@@ -138,8 +139,21 @@ def optimize(db, keep_hours, as_json):
     from datetime import timedelta
 
     from videokb.index.maintenance import optimize as optimize_index
+    from videokb.ingest.journal import Journal, journal_path
 
-    reports = optimize_index(open_store(db or default_db()), cleanup_older_than=timedelta(hours=keep_hours))
+    store = open_store(db or default_db())
+    # The index's ingest lock: an ingest (or watch) writing while optimize rewrites the same tables makes
+    # LanceDB commit conflicts; wait for it instead, and retry the conflicts another writer can still cause.
+    journal = Journal(journal_path(store.uri))
+    try:
+        try:
+            journal.lock()
+        except JournalBusyError as e:
+            click.echo(f"waiting: {e}", err=True)
+            journal.lock(wait=True)
+        reports = _retry_conflicts(lambda: optimize_index(store, cleanup_older_than=timedelta(hours=keep_hours)))
+    finally:
+        journal.close()
     if as_json:
         for r in reports:
             click.echo(json.dumps(r.to_json()))
@@ -152,6 +166,26 @@ def optimize(db, keep_hours, as_json):
         indexes = ", ".join(f"{i.column} {i.index_type}" for i in r.indexes) or "no indexes"
         click.echo(f"{r.table}: {r.rows_after} rows, {r.fragments_before} -> {r.fragments_after} fragments, "
                    f"{r.versions_removed} old versions removed{size} ({indexes})")
+
+
+RETRIES = 5
+
+
+def _retry_conflicts(fn, retries: int = RETRIES):
+    """Run ``fn``, again after a LanceDB commit conflict it says can be retried (another process committed
+    to the same table meanwhile), with a growing pause; any other error, or the last conflict, propagates."""
+    import logging
+    import time
+
+    for attempt in range(retries + 1):
+        try:
+            return fn()
+        except (OSError, RuntimeError, ValueError) as e:
+            if "retryable commit conflict" not in str(e).lower() or attempt == retries:
+                raise
+            logging.getLogger(__name__).warning("commit conflict, retrying (%d/%d): %s", attempt + 1, retries, e)
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _pid_alive(pid: int | None) -> bool:

@@ -32,8 +32,15 @@ def home_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("videokb"))
 
 
-def default_db() -> Path:
-    return Path(os.environ["VIDEOKB_DB"]).expanduser() if os.environ.get("VIDEOKB_DB") else home_dir() / "index"
+def db_location(value: str | os.PathLike) -> str:
+    """An index location as LanceDB takes it: a URI (``s3://``, ``gs://``, ``az://``, ``memory://``...) passes
+    untouched; a local path gets ``~`` expanded."""
+    text = os.fspath(value)
+    return text if "://" in text else str(Path(text).expanduser())
+
+
+def default_db() -> str:
+    return db_location(os.environ["VIDEOKB_DB"]) if os.environ.get("VIDEOKB_DB") else str(home_dir() / "index")
 
 
 def _file_settings() -> dict:
