@@ -1,7 +1,7 @@
 """The ingest journal: which files a run found, which stages of each are done, which failed and why.
 
-A SQLite file (WAL, ``synchronous=FULL``) beside the index, so a run killed at any moment (``kill -9``,
-power loss) resumes where it stopped: a file whose attempt was running keeps its ``ingest_id`` and the
+A SQLite file (WAL, ``synchronous=FULL``) beside the index, so a run killed at any moment (``kill -9``;
+a power cut is not tested, and LanceDB does not fsync its files) resumes where it stopped: a file whose attempt was running keeps its ``ingest_id`` and the
 stages it finished (their results, e.g. the transcript, are kept here), and the next run redoes only
 the rest. Rows an attempt wrote are invisible to search until the pipeline commits the video (see
 :mod:`index.store`), so the journal is about not losing work, never about what search sees.

@@ -78,7 +78,7 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
 
     Each video is identified by a hash of its content: running again on the same folder adds nothing,
     and a changed file replaces only its own rows. Files that cannot be read are reported with the
-    reason and skipped; the rest go on. A run that is stopped (Ctrl-C, kill -9, power loss) resumes
+    reason and skipped; the rest go on. A run that is stopped (Ctrl-C, kill -9) resumes
     where it stopped when started again; `videokb status` shows how far it got.
 
     \b
