@@ -314,6 +314,8 @@ class Journal:
         runs = self.query("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1")
         by_state = {r["state"]: r["n"] for r in self.query("SELECT state, count(*) AS n FROM files GROUP BY state")}
         failed = self.query("SELECT path, reason, updated_at FROM files WHERE state = 'failed' ORDER BY path")
+        warned = self.query("SELECT path, reason FROM files WHERE state = 'done' AND reason LIKE '%warning: %' "
+                            "ORDER BY path")
         remaining = self.query(
             "SELECT path, state, attempts FROM files WHERE state IN ('pending', 'running') ORDER BY path"
         )
@@ -323,4 +325,5 @@ class Journal:
         }
         for r in remaining:
             r["stages_done"] = sorted((stages.get(r["path"]) or "").split(",")) if stages.get(r["path"]) else []
-        return {"last_run": runs[0] if runs else None, "files": by_state, "failed": failed, "remaining": remaining}
+        return {"last_run": runs[0] if runs else None, "files": by_state, "failed": failed, "warnings": warned,
+                "remaining": remaining}

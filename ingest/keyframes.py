@@ -58,6 +58,28 @@ class DecodeStats:
     frames_analysed: int = 0
     last_t_s: float = 0.0
     shots: int = 0
+    damaged_s: list[float] = field(default_factory=list)  # times of packets that would not decode (skipped)
+
+
+MAX_DAMAGED_RUN = 250  # this many undecodable packets in a row: the rest of the stream is gone, not damaged
+
+
+def _decode_skipping(container, stream, stats: DecodeStats):
+    """Frames of ``stream``; a packet that will not decode (a damaged stretch mid-file) is skipped and its
+    time noted in ``stats.damaged_s``, so one corrupt packet does not cost a 3-hour video (issue 17)."""
+    run = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            run += 1
+            if run >= MAX_DAMAGED_RUN:
+                raise
+            if packet.pts is not None and packet.time_base:
+                stats.damaged_s.append(float(packet.pts * packet.time_base))
+            continue
+        run = 0
+        yield from frames
 
 
 _TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, -180: Image.Transpose.ROTATE_180,
@@ -103,7 +125,7 @@ def iter_keyframes(
         shot = 0
         n_analysed = 0
         try:
-            for idx, frame in enumerate(container.decode(stream)):
+            for idx, frame in enumerate(_decode_skipping(container, stream, stats)):
                 t = float(frame.time) if frame.time is not None else idx / fps
                 stats.frames_decoded = idx + 1
                 stats.last_t_s = t

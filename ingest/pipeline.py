@@ -384,7 +384,8 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
     }
     store.commit_video(row)
     _drop_other_versions(store, p, task.video_id)  # the file changed: its old version goes
-    journal.finish(p, "done", "", video_id=task.video_id, duration_s=info.duration_s)
+    journal.finish(p, "done", o.reason if "warning: " in o.reason else "", video_id=task.video_id,
+                   duration_s=info.duration_s)
     return True
 
 

@@ -103,16 +103,22 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
     path, info = task.path, task.info
     timings: dict[str, float] = {}
     keys = {"video_id": task.video_id, "ingest_id": task.ingest_id}
+    warnings: list[str] = []  # what was skipped: the video is indexed without it (issue 17)
 
     asr_future: Future | None = None
     asr_later: Callable[[], Transcript] | None = None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
     if "asr" not in task.done and models.asr and info.has_audio:
 
-        def run_asr() -> Transcript:
+        def run_asr() -> Transcript | None:
             t = time.perf_counter()
             try:
                 transcript = models.asr.transcribe(path)
+            except BadVideoError as e:
+                if not info.has_video:
+                    raise
+                warnings.append(f"speech not indexed: {e.reason}")  # a broken audio track; the picture is fine
+                return None
             finally:
                 timings["asr"] = time.perf_counter() - t
             checkpoint("asr", asdict(transcript))
@@ -139,6 +145,7 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
                     "ocr_frames": [[s, e, [[ln.text, list(ln.bbox_xyxy), ln.score] for ln in lines]]
                                    for s, e, lines in ocr_frames],
                     "counts": counts, "frames_decoded": stats.frames_decoded, "last_t_s": stats.last_t_s,
+                    "damaged_s": stats.damaged_s,
                 }
             _check_decoded(path, info, visual)
             checkpoint("visual", visual)
@@ -185,7 +192,11 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
         "segments": len(seg_rows),
     }
     resumed = f"resumed after {', '.join(sorted(task.done))}" if task.done else ""
-    return FileOutcome(path, "ingested", resumed, task.video_id, info.duration_s, stage_seconds=timings, counts=counts,
+    if damaged := visual.get("damaged_s"):
+        warnings.insert(0, f"damaged video skipped: {len(damaged)} packets between {min(damaged):.1f}s and "
+                           f"{max(damaged):.1f}s")
+    note = "; ".join([resumed] * bool(resumed) + [f"warning: {w}" for w in warnings])
+    return FileOutcome(path, "ingested", note, task.video_id, info.duration_s, stage_seconds=timings, counts=counts,
                        language=transcript.language if transcript else None,
                        language_prob=transcript.language_prob if transcript else None)
 

@@ -370,3 +370,56 @@ def test_ray_actors_are_sized_to_the_cpus_videokb_started():
     assert fit_cpus(2, 1.0, 8.0, started_here=True) == 1.0
     with pytest.raises(WorkerError, match="need 4 CPUs, the cluster has 2"):
         fit_cpus(2, 2.0, 2.0, started_here=False)
+
+
+# -- item 8: a damaged stretch, a broken audio track -----------------------------------------------------------
+def corrupt_middle(src: Path, dst: Path) -> Path:
+    """``src`` with the video packets of its middle second overwritten with random bytes (seeded), past each
+    packet's first bytes: the container is intact, those packets will not decode."""
+    import av
+
+    data = bytearray(src.read_bytes())
+    rng = random.Random(17)
+    with av.open(str(src)) as c:
+        v = c.streams.video[0]
+        half = float(c.duration / av.time_base) / 2
+        spots = [(p.pos, p.size) for p in c.demux(v)
+                 if p.pts is not None and half <= float(p.pts * p.time_base) < half + 1 and p.pos is not None]
+    assert spots
+    for pos, size in spots:
+        data[pos + 4:pos + size] = bytes(rng.randrange(256) for _ in range(size - 4))
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def broken_audio(src: Path, dst: Path) -> Path:
+    """``src`` with its audio packets scrambled by FFmpeg's noise bitstream filter; the picture untouched."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c", "copy", "-bsf:a", "noise=amount=2",
+                    str(dst)], check=True)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    return make_video(tmp_path_factory.mktemp("long") / "long.mp4", seconds=30, size="320x240")
+
+
+def test_a_corrupt_stretch_is_skipped_with_a_warning_and_the_rest_indexed(long_clip, shared_cache, tmp_path):
+    bad = corrupt_middle(long_clip, tmp_path / "damaged.mp4")
+    db = tmp_path / "db"
+    [o] = ingest([bad], Store(db), light(shared_cache), progress=False).outcomes
+    assert o.status == "ingested", o.reason
+    assert o.reason.startswith("warning: damaged video skipped: ") and "packets between 1" in o.reason
+    assert Store(db).videos().to_pylist()[0]["n_frames_decoded"] > 25 * 10 * 0.9  # 10 fps, 30 s, most kept
+    out = CliRunner().invoke(cli, ["status", "--db", str(db)])
+    assert "indexed with warnings:" in out.output and "damaged video skipped" in out.output
+
+
+def test_a_broken_audio_track_leaves_the_picture_indexed(long_clip, shared_cache, tmp_path):
+    bad = broken_audio(long_clip, tmp_path / "badaudio.mkv")
+    config = IngestConfig(models=ModelConfig(visual="none", ocr=False, asr=True, device="cpu",
+                                             cache_dir=shared_cache))
+    [o] = ingest([bad], Store(tmp_path / "db"), config, progress=False).outcomes
+    assert o.status == "ingested", o.reason
+    assert o.reason.startswith("warning: speech not indexed: ")
+    assert o.counts["keyframes"] > 0

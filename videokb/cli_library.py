@@ -75,7 +75,7 @@ def status(db, as_json, show_all):
     videos = store.videos()
     hours = sum(d or 0 for d in videos.column("duration_s").to_pylist()) / 3600 if videos.num_rows else 0.0
     summary = {"index": store.uri, "videos": videos.num_rows, "hours": round(hours, 3), "last_run": None,
-               "files": {}, "failed": [], "remaining": []}
+               "files": {}, "failed": [], "warnings": [], "remaining": []}
     if path.exists():
         journal = Journal(path)
         try:
@@ -108,6 +108,7 @@ def status(db, as_json, show_all):
     limit = None if show_all else 20
     for title, rows, fmt in (
         ("failed", summary["failed"], lambda r: f"{r['path']}: {r['reason']}"),
+        ("indexed with warnings", summary.get("warnings", []), lambda r: f"{r['path']}: {r['reason']}"),
         ("remaining", summary["remaining"],
          lambda r: f"{r['path']} ({r['state']}" + (f", done: {', '.join(r['stages_done'])}" if r["stages_done"] else "")
          + ")"),
