@@ -62,13 +62,29 @@ class DecodeStats:
 
 
 MAX_DAMAGED_RUN = 250  # this many undecodable packets in a row: the rest of the stream is gone, not damaged
+# Budget per file, from its stated length: decoding may take BUDGET_BASE_S + BUDGET_PER_S x duration of wall
+# time, and may not run past 1.5 x the stated length + 30 s (a tiny file that decodes to thousands of hours).
+BUDGET_BASE_S = 120.0
+BUDGET_PER_S = 20.0
 
 
-def _decode_skipping(container, stream, stats: DecodeStats):
+def _decode_skipping(path: Path, container, stream, stats: DecodeStats):
     """Frames of ``stream``; a packet that will not decode (a damaged stretch mid-file) is skipped and its
-    time noted in ``stats.damaged_s``, so one corrupt packet does not cost a 3-hour video (issue 17)."""
+    time noted in ``stats.damaged_s``, so one corrupt packet does not cost a 3-hour video (issue 17). A file
+    that decodes past its stated length, or for longer than its time budget, fails with that reason."""
+    import time
+
+    stated = container.duration / av.time_base if container.duration else None
+    deadline = time.monotonic() + BUDGET_BASE_S + BUDGET_PER_S * (stated or 0.0) if stated else None
     run = 0
     for packet in container.demux(stream):
+        if stated and packet.pts is not None and packet.time_base and \
+                float(packet.pts * packet.time_base) > 1.5 * stated + 30:
+            raise BadVideoError(path, f"decodes past its stated length of {stated:.1f}s (at "
+                                      f"{float(packet.pts * packet.time_base):.1f}s); not indexed")
+        if deadline is not None and time.monotonic() > deadline:
+            raise BadVideoError(path, f"decoding took longer than its budget of "
+                                      f"{BUDGET_BASE_S + BUDGET_PER_S * stated:.0f}s for {stated:.1f}s of video")
         try:
             frames = packet.decode()
         except av.error.InvalidDataError:
@@ -125,7 +141,7 @@ def iter_keyframes(
         shot = 0
         n_analysed = 0
         try:
-            for idx, frame in enumerate(_decode_skipping(container, stream, stats)):
+            for idx, frame in enumerate(_decode_skipping(path, container, stream, stats)):
                 t = float(frame.time) if frame.time is not None else idx / fps
                 stats.frames_decoded = idx + 1
                 stats.last_t_s = t

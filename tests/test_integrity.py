@@ -423,3 +423,27 @@ def test_a_broken_audio_track_leaves_the_picture_indexed(long_clip, shared_cache
     assert o.status == "ingested", o.reason
     assert o.reason.startswith("warning: speech not indexed: ")
     assert o.counts["keyframes"] > 0
+
+
+# -- item 9: a file that decodes far past its stated length --------------------------------------------------
+def test_a_file_that_decodes_past_its_stated_length_fails_and_the_run_goes_on(clip, shared_cache, tmp_path):
+    import struct
+
+    import av
+
+    real = make_video(tmp_path / "real.mkv", seconds=120, codec=("-c:v", "libx264", "-preset", "ultrafast"))
+    data = bytearray(real.read_bytes())
+    at = data.find(b"\x44\x89\x88")  # Matroska Segment Duration, an 8-byte float in milliseconds
+    assert at > 0
+    data[at + 3:at + 11] = struct.pack(">d", 2000.0)  # says 2 s; holds 120 s
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "lying.mkv").write_bytes(bytes(data))
+    shutil.copy(clip, lib / "fine.mp4")
+    with av.open(str(lib / "lying.mkv")) as c:
+        assert c.duration / av.time_base == 2.0
+    report = ingest([lib], Store(tmp_path / "db"), light(shared_cache), progress=False)
+    result = {o.path.name: (o.status, o.reason) for o in report.outcomes}
+    assert result["fine.mp4"] == ("ingested", "")
+    assert result["lying.mkv"][0] == "failed"
+    assert result["lying.mkv"][1].startswith("decodes past its stated length of 2.0s (at 33.")
