@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 # A frame larger than this is refused at probe time: a small lossless file can hold a 16000x16000 stream, a
 # gigabyte per decoded frame in flight. 8K UHD (7680x4320, 33 Mpx) and 8K DCI (8192x4320) still pass.
 MAX_PIXELS = 40_000_000
+# Wider or taller than this is refused too: a 16x4096 stream scaled to the analysis width becomes a
+# 160x40960 frame and stalls the visual lane. The widest real formats (32:9 screens, 360-degree video) are
+# under 4:1.
+MAX_ASPECT = 10.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,9 @@ def probe(path: Path) -> VideoInfo:
             if width and height and width * height > MAX_PIXELS:  # before anything decodes a frame
                 raise BadVideoError(path, f"frame too large: {width}x{height} = {width * height / 1e6:.0f} "
                                           f"megapixels per frame, over the limit of {MAX_PIXELS / 1e6:.0f}")
+            if width and height and max(width, height) / min(width, height) > MAX_ASPECT:
+                raise BadVideoError(path, f"extreme aspect ratio: {width}x{height} is more than "
+                                          f"{MAX_ASPECT:g}:1; not indexed")
             rotation = _rotation_deg(container, vs) if vs else 0
             if rotation % 180:
                 width, height = height, width

@@ -181,3 +181,45 @@ def test_any_file_name_goes_through_discovery_journal_index_sql_and_cli(names, c
 def clip_pair(tmp_path_factory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("pair")
     return make_video(d / "a.mp4", seconds=2), make_video(d / "b.mp4", seconds=2, pattern="smptebars")
+
+
+# -- hostile media: one folder, one run, one clear outcome each, memory measured --------------------------------
+PEAK_RSS_BOUND_MB = 2500  # the bundled Whisper base + MiniLM + decoding; measured below, printed
+
+
+def test_hostile_media_each_get_one_clear_outcome_and_memory_stays_bounded(shared_cache, tmp_path):
+    import resource
+
+    from test_integrity import broken_audio, corrupt_middle
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    ff = ["ffmpeg", "-v", "error", "-y"]
+    subprocess.run([*ff, "-f", "lavfi", "-i", "color=c=blue:size=16000x16000:rate=1", "-t", "1", "-c:v", "ffv1",
+                    str(lib / "pixel_bomb.mkv")], check=True)
+    subprocess.run([*ff, "-f", "lavfi", "-i", "testsrc=s=4096x16:r=10", "-t", "3", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(lib / "sliver.mp4")], check=True)
+    subprocess.run([*ff, "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "600", "-c:a", "libopus",
+                    "-b:a", "6k", str(lib / "silence_bomb.mkv")], check=True)  # 10 minutes in ~230 kB
+    good = make_video(tmp_path / "good.mp4", seconds=30, size="320x240")
+    corrupt_middle(good, lib / "corrupt_packet.mp4")
+    broken_audio(good, lib / "broken_audio.mkv")
+    shutil.copy(make_video(tmp_path / "fine.mp4", seconds=4, pattern="smptebars"), lib / "fine.mp4")
+    env = {**light_env(shared_cache, tmp_path / "home"), "VIDEOKB_ASR": "true"}
+    done = subprocess.run([sys.executable, "-m", "videokb", "ingest", str(lib), "--db", str(tmp_path / "db"),
+                           "--no-progress", "--json"], env=env, capture_output=True, text=True, timeout=900)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS of the ingest: {peak_mb:.0f} MB")
+    outcomes = {Path(o["path"]).name: (o["status"], o["reason"]) for o in map(json.loads, done.stdout.splitlines())}
+    assert done.returncode == 1, done.stderr[-2000:]  # some files failed; the run went on to the end
+    assert outcomes["pixel_bomb.mkv"] == ("failed", "frame too large: 16000x16000 = 256 megapixels per frame, "
+                                                    "over the limit of 40")
+    assert outcomes["sliver.mp4"] == ("failed", "extreme aspect ratio: 4096x16 is more than 10:1; not indexed")
+    assert outcomes["silence_bomb.mkv"] == ("ingested", "")
+    assert outcomes["corrupt_packet.mp4"][0] == "ingested"
+    assert outcomes["corrupt_packet.mp4"][1].startswith("warning: damaged video skipped: ")
+    assert outcomes["broken_audio.mkv"][0] == "ingested"
+    assert outcomes["broken_audio.mkv"][1].startswith("warning: speech not indexed: ")
+    assert outcomes["fine.mp4"] == ("ingested", "")
+    assert len(outcomes) == 6
+    assert peak_mb < PEAK_RSS_BOUND_MB
