@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, UploadFile
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -169,7 +170,7 @@ def _routes(api: APIRouter, config: ServeConfig, kb: KnowledgeBase, ingests: Ing
 
     @api.get("/videos/{video_id}/keyframes/{frame_idx}.jpg", summary="A keyframe's thumbnail (JPEG)",
              response_class=Response)
-    def keyframe(video_id: str, frame_idx: Annotated[int, Field(ge=0, le=2**62)]):
+    def keyframe(video_id: str, frame_idx: Annotated[int, PathParam(ge=0, le=2**62)]):
         _video(kb, video_id)
         return Response(kb.keyframe_jpeg(video_id, frame_idx), media_type="image/jpeg",
                         headers={"Cache-Control": "private, max-age=3600"})
