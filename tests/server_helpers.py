@@ -10,8 +10,9 @@ from videokb.server import ServeConfig, create_app
 
 
 def make_app(store, tmp: Path, models_cache: Path, **overrides):
-    config = ServeConfig(db=Path(store.uri), device="cpu", cache_dir=tmp / "serve-cache", warm_up=False,
-                         answerer_options={"cache_dir": models_cache}, **overrides)
+    settings = {"device": "cpu", "cache_dir": tmp / "serve-cache", "warm_up": False,
+                "answerer_options": {"cache_dir": models_cache}, **overrides}
+    config = ServeConfig(db=Path(store.uri), **settings)
     return create_app(config)
 
 

@@ -55,7 +55,7 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
-                "--autoplay-policy=no-user-gesture-required", "--window-size=1440,900"):
+                "--autoplay-policy=no-user-gesture-required", "--window-size=1440,1000"):
         options.add_argument(arg)
     # An explicit driver path: selenium never looks for (or downloads) a browser or driver.
     driver = webdriver.Chrome(service=Service(executable_path=driver_bin), options=options)
@@ -110,15 +110,15 @@ def test_search_then_click_plays_from_the_moment(browser, base_url, corpus, shot
     assert first.find_element(By.CSS_SELECTOR, ".name").text == "bakery_tour.mp4"
     marks = [m.text.lower() for m in first.find_elements(By.CSS_SELECTOR, ".snippet mark")]
     assert "sourdough" in marks and "loaf" in marks
-    assert first.find_element(By.CSS_SELECTOR, ".thumb img").get_attribute("naturalWidth") != "0"
     wait(browser, lambda d: d.execute_script(
         "return [...document.querySelectorAll('.thumb img')].slice(0, 6).every(i => i.complete)"), what="thumbnails")
+    assert first.find_element(By.CSS_SELECTOR, ".thumb img").get_attribute("naturalWidth") != "0"
     browser.save_screenshot(str(shots / "serve-results.png"))
     start = float(first.get_attribute("data-start"))
     first.click()
     wait(browser, at_moment(start), what=f"player at {start}")
     # The strip marks the video's matching moments; the transcript follows playback.
-    assert browser.find_elements(By.CSS_SELECTOR, "#strip .mark")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#strip .mark"), what="the moment strip")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.active"), what="transcript follows")
     line = browser.find_elements(By.CSS_SELECTOR, "#transcript li")[-1]
     line.click()  # a click on a line seeks there

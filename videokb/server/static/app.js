@@ -13,12 +13,14 @@ function mmss(t) {
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
+const STOPWORDS = new Set("a an and are as at be by did do does for from how in is it of on or the to was what when where which who why with".split(" "));
 function highlight(text, query) {
-  const words = (query || "").toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) || [];
+  const words = ((query || "").toLowerCase().match(/[\p{L}\p{N}]{2,}/gu) || []).filter((w) => !STOPWORDS.has(w));
   const html = esc(text);
   if (!words.length) return html;
-  const re = new RegExp("(" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "giu");
-  return html.replace(/(<[^>]*>)|([^<]+)/g, (m, tag, txt) => tag || txt.replace(re, "<mark>$1</mark>"));
+  // Whole words, with a short ending ("cost" marks "costs").
+  const re = new RegExp("(?<![\\p{L}\\p{N}])(?:" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")\\p{L}{0,2}(?![\\p{L}\\p{N}])", "giu");
+  return html.replace(/(<[^>]*>)|([^<]+)/g, (m, tag, txt) => tag || txt.replace(re, "<mark>$&</mark>"));
 }
 function toast(msg) {
   const t = $("#toast"); t.textContent = msg; t.hidden = false;
