@@ -18,7 +18,7 @@ from server_helpers import make_app, raw_get
 from videokb.cli import cli
 from videokb.sample import render_photo
 from videokb.server import ServeConfig, ServeConfigError
-from videokb.server.media import clip, probe
+from videokb.server.media import MediaError, clip, probe
 
 TOKEN = "s3cret-token-for-the-tests-0123"
 
@@ -129,6 +129,8 @@ def test_a_file_the_browser_cannot_play_becomes_an_h264_clip(library, tmp_path):
         assert [s.codec_context.name for s in c.streams] == ["h264", "aac"]
         assert c.duration / 1e6 == pytest.approx(3.0, abs=0.2)
     assert clip(avi, "abc123", 4.0, 7.0, tmp_path / "cache") == out  # cached: made once
+    with pytest.raises(MediaError, match="no video frames"):
+        clip(avi, "abc123", 500.0, 510.0, tmp_path / "cache")
 
 
 def test_clip_route_serves_an_mp4_of_the_span(client, ids):
@@ -136,6 +138,8 @@ def test_clip_route_serves_an_mp4_of_the_span(client, ids):
     assert r.status_code == 200 and r.headers["content-type"] == "video/mp4" and r.content[4:8] == b"ftyp"
     bad = client.get(f"/api/videos/{ids['bakery_tour.mp4']}/clip", params={"start_s": 5, "end_s": 2})
     assert bad.status_code == 400 and "end_s" in bad.json()["detail"]
+    late = client.get(f"/api/videos/{ids['bakery_tour.mp4']}/clip", params={"start_s": 7933539.8, "end_s": 8e6})
+    assert late.status_code == 400 and "past the end" in late.json()["detail"]  # found by schemathesis
 
 
 TRAVERSALS = [

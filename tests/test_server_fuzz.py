@@ -19,7 +19,8 @@ def api_schema(library, tmp_path_factory, shared_cache):
     return schemathesis.openapi.from_asgi("/openapi.json", app, headers=HOST).exclude(path="/api/ask")
 
 
-def test_no_operation_answers_5xx(api_schema):
+def test_no_operation_answers_5xx(api_schema, library):
+    real_id = library[1].videos().column("video_id")[0].as_py()
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 10
     calls = 0
@@ -29,6 +30,8 @@ def test_no_operation_answers_5xx(api_schema):
         def fuzz(case):
             nonlocal calls
             calls += 1
+            if "video_id" in (case.path_parameters or {}) and calls % 2:
+                case.path_parameters["video_id"] = real_id  # a random id stops at 404; half the cases get further
             case.call_and_validate(headers=HOST, checks=[not_a_server_error])
 
         fuzz()

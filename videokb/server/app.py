@@ -162,9 +162,12 @@ def _routes(api: APIRouter, config: ServeConfig, kb: KnowledgeBase, ingests: Ing
              response_class=FileResponse)
     def video_clip(video_id: str, start_s: Annotated[float, Query(ge=0, le=1e7)],
                    end_s: Annotated[float, Query(ge=0, le=1e7)]):
-        path = Path(_video(kb, video_id)["video_path"])
-        if end_s <= start_s:
-            raise HTTPException(400, f"end_s ({end_s}) must be after start_s ({start_s})")
+        v = _video(kb, video_id)
+        if end_s - start_s < 0.1:
+            raise HTTPException(400, f"end_s ({end_s}) must be at least 0.1 s after start_s ({start_s})")
+        if v["duration_s"] is not None and start_s >= v["duration_s"]:
+            raise HTTPException(400, f"start_s ({start_s}) is past the end of the video ({v['duration_s']:.1f} s)")
+        path = Path(v["video_path"])
         out = media.clip(path, video_id, start_s, end_s, _cache(config))
         return FileResponse(out, media_type="video/mp4", content_disposition_type="inline")
 

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 PLAYABLE_VIDEO = {"h264", "vp8", "vp9", "av1"}
 PLAYABLE_AUDIO = {"aac", "mp3", "mp3float", "opus", "vorbis"}
 MAX_CLIP_S = 120.0
+MAX_CACHED_CLIPS = 200  # the oldest go first: clients choose the spans, so the cache must not grow without end
 _MS = Fraction(1, 1000)
 
 
@@ -81,16 +82,27 @@ def clip(path: Path, video_id: str, start_s: float, end_s: float, cache_dir: Pat
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_suffix(".part.mp4")
             try:
-                _transcode(path, tmp, start_s, end_s)
+                frames = _transcode(path, tmp, start_s, end_s)
+                if not frames:
+                    raise MediaError(f"{path}: no video frames between {start_s:.1f} s and {end_s:.1f} s")
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
             tmp.replace(out)
             logger.info("made a %.1f s H.264 clip of %s in %s", end_s - start_s, path, out)
+            _prune(out.parent)
     return out
 
 
-def _transcode(src: Path, dst: Path, start_s: float, end_s: float) -> None:
+def _prune(folder: Path) -> None:
+    clips = sorted((p for p in folder.glob("*.mp4") if not p.name.endswith(".part.mp4")),
+                   key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in clips[MAX_CACHED_CLIPS:]:
+        old.unlink(missing_ok=True)
+
+
+def _transcode(src: Path, dst: Path, start_s: float, end_s: float) -> int:
+    """Write the span as H.264/AAC MP4; returns the number of video frames written."""
     import av
 
     try:
@@ -118,7 +130,7 @@ def _transcode(src: Path, dst: Path, start_s: float, end_s: float) -> None:
             aout.layout = "stereo"
             resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48000)
         inp.seek(int(start_s / vin.time_base) if vin.time_base else 0, stream=vin, backward=True, any_frame=False)
-        a_pts = 0
+        a_pts = frames = 0
         for frame in inp.decode(*streams):
             t = frame.time
             if t is None or t < start_s:
@@ -131,6 +143,7 @@ def _transcode(src: Path, dst: Path, start_s: float, end_s: float) -> None:
                 f = frame.reformat(width=vout.width, height=vout.height, format="yuv420p")
                 f.pts = int(round((t - start_s) * 1000))
                 f.time_base = _MS
+                frames += 1
                 out.mux(vout.encode(f))
             elif aout is not None:
                 for r in resampler.resample(frame):
@@ -140,3 +153,4 @@ def _transcode(src: Path, dst: Path, start_s: float, end_s: float) -> None:
         out.mux(vout.encode(None))
         if aout is not None:
             out.mux(aout.encode(None))
+    return frames
