@@ -264,3 +264,23 @@ def test_allowed_ingest_runs_in_the_server_and_shows_in_status(corpus, tmp_path,
     assert status["server_ingest"] == {"running": False, "error": None}
     assert status["last_run"]["status"] == "finished" and status["files"].get("done") == 1, status
     assert [v["name"] for v in client.get("/api/videos").json()] == [corpus[0].path.name]
+
+
+@pytest.mark.slow
+def test_ask_streams_tokens_then_a_checked_answer(client, ids):
+    import json
+
+    events = []
+    with client.stream("GET", "/api/ask", params={"q": "How much does the sourdough loaf cost?"}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        for block in r.iter_text():
+            events.append(block)
+    text = "".join(events)
+    parsed = [(b.split("\n")[0][len("event: "):], json.loads(b.split("\n")[1][len("data: "):]))
+              for b in text.strip().split("\n\n")]
+    kinds = [k for k, _ in parsed]
+    assert kinds[-1] == "answer" and "token" in kinds and set(kinds) == {"token", "answer"}
+    answer = parsed[-1][1]
+    assert "4.50" in answer["answer"] or "four dollars" in answer["answer"].lower(), answer
+    assert answer["citations"] and all(c["supported"] for c in answer["citations"])
+    assert answer["citations"][0]["video_id"] == ids["bakery_tour.mp4"] and answer["citations"][0]["name"]

@@ -26,6 +26,8 @@ from videokb.server.security import COOKIE, BodyLimit, HostCheck, ServeConfig, r
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+_MAX_ASKS = 4  # questions running or queued for the one answerer; more get 429 instead of piling up threads
+_ASK_SLOTS = threading.BoundedSemaphore(_MAX_ASKS)
 _VIDEO_ID = re.compile(r"[0-9a-f]{8,128}")
 Modality = Annotated[str, Field(pattern="^(speech|ocr|visual)$")]
 VideoId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -202,7 +204,9 @@ def _routes(api: APIRouter, config: ServeConfig, kb: KnowledgeBase, ingests: Ing
                                              "supported sentences and citations) or `error`"}})
     async def ask(q: Annotated[str, Query(min_length=1, max_length=500)],
                   k: Annotated[int, Query(ge=1, le=50)] = 6) -> StreamingResponse:
-        return StreamingResponse(_ask_events(kb, q, k), media_type="text/event-stream",
+        if not _ASK_SLOTS.acquire(blocking=False):
+            raise HTTPException(429, f"{_MAX_ASKS} questions are already waiting for the answerer; ask again shortly")
+        return StreamingResponse(_events(_start_ask(kb, q, k)), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @api.get("/status", summary="The last ingest run: done, failed (with reasons), remaining")
@@ -255,7 +259,8 @@ def _sse(event: str, data) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-async def _ask_events(kb: KnowledgeBase, question: str, k: int):
+def _start_ask(kb: KnowledgeBase, question: str, k: int) -> asyncio.Queue:
+    """Run the question in a thread now (it holds an ask slot until done); its events arrive on the queue."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
 
@@ -266,8 +271,14 @@ async def _ask_events(kb: KnowledgeBase, question: str, k: int):
         except Exception as e:  # noqa: BLE001 - sent to the page as an error event, and logged
             logger.exception("ask %r failed", question)
             loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": f"{type(e).__name__}: {e}"}))
+        finally:
+            _ASK_SLOTS.release()
 
     threading.Thread(target=run, name="videokb-ask", daemon=True).start()
+    return queue
+
+
+async def _events(queue: asyncio.Queue):
     while True:
         event, data = await queue.get()
         yield _sse(event, {"text": data} if event == "token" else data)
