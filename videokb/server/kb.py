@@ -44,7 +44,8 @@ class KnowledgeBase:
         self._answerer = None
         self._answerer_lock = threading.Lock()  # one model, one generation at a time
         self._cache_lock = threading.Lock()
-        self._cache_key: tuple | None = None
+        self._cache_key: int | None = None  # version of the videos table the caches below were read at
+        self._live: dict[str, str] = {}
         self._keyframes: dict[str, list[dict]] = {}
         self._ocr: dict[str, list[dict]] = {}
 
@@ -96,14 +97,18 @@ class KnowledgeBase:
 
     # -- per-video tables, cached until the set of live videos changes -------------------------------
     def _refresh(self) -> dict[str, str]:
-        live = self.store.live_attempts()
-        key = tuple(sorted(live.items()))
+        """video_id -> live ingest_id, re-reading the per-video rows only when the ``videos`` table has a new
+        version (a video committed or removed): a search pays for opening one dataset, not for reading it."""
+        ds = self.store.dataset(S.VIDEOS)
+        version = ds.version if ds is not None else None
         with self._cache_lock:
-            if key != self._cache_key:
+            if version != self._cache_key:
+                t = ds.to_table(columns=["video_id", "ingest_id"]) if ds is not None else None
+                live = dict(zip(t.column("video_id").to_pylist(), t.column("ingest_id").to_pylist())) if t else {}
                 self._keyframes = self._rows(S.KEYFRAMES, ["frame_idx", "t_s", "start_s", "end_s"], live)
                 self._ocr = self._rows(S.OCR_SPANS, ["start_s", "end_s", "text", "bbox_xyxy"], live)
-                self._cache_key = key
-        return live
+                self._live, self._cache_key = live, version
+            return self._live
 
     def _rows(self, table: str, columns: list[str], live: dict[str, str]) -> dict[str, list[dict]]:
         ds = self.store.dataset(table)
