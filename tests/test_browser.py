@@ -38,6 +38,8 @@ def base_url(library, tmp_path_factory, shared_cache):
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.05)
+    # Tests start once the search models and the answerer are loaded (the server does it in the background).
+    assert app.state.warm.wait(300), "the models did not load"
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -82,17 +82,20 @@ def create_app(config: ServeConfig, kb: KnowledgeBase | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.warm = threading.Event()
     if config.warm_up:
-        threading.Thread(target=_warm_up, args=(kb,), name="videokb-warm-up", daemon=True).start()
+        threading.Thread(target=_warm_up, args=(kb, app.state.warm), name="videokb-warm-up", daemon=True).start()
     return app
 
 
-def _warm_up(kb: KnowledgeBase) -> None:
+def _warm_up(kb: KnowledgeBase, done: threading.Event) -> None:
     try:
         kb.warm_up()
         logger.info("models loaded")
     except Exception as e:  # noqa: BLE001 - the first request loads again and reports it to its caller
         logger.warning("loading the models ahead of time failed (the first request will say why): %s", e)
+    finally:
+        done.set()
 
 
 def _version() -> str:
@@ -225,8 +228,9 @@ def _routes(api: APIRouter, config: ServeConfig, kb: KnowledgeBase, ingests: Ing
         return ingests.status()
 
     @api.get("/config", summary="What the page needs to know about this server")
-    def server_config() -> dict:
+    def server_config(request: Request) -> dict:
         return {"allow_ingest": config.allow_ingest, "answerer": config.answerer,
+                "models_loaded": request.app.state.warm.is_set(),
                 "max_query_chars": config.max_query_chars, "max_image_bytes": config.max_image_bytes}
 
 
