@@ -232,7 +232,9 @@ def test_page_and_assets_are_served_by_the_package(client):
     for asset in ("/static/app.js", "/static/app.css"):
         r = client.get(asset)
         assert r.status_code == 200 and "https://" not in r.text
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert "/api/search" in client.get("/openapi.json").json()["paths"]
 
 

@@ -52,7 +52,8 @@ def create_app(config: ServeConfig, kb: KnowledgeBase | None = None) -> FastAPI:
     """The app over the index at ``config.db``; ``kb`` lets a caller share an already open one."""
     kb = kb or KnowledgeBase(config.db, device=config.device, answerer=config.answerer,
                              answerer_options=config.answerer_options)
-    app = FastAPI(title="videokb", version=_version(),
+    # /docs is served from the swagger-ui files in the swagger-ui-bundle-v2 package, not FastAPI's CDN links.
+    app = FastAPI(title="videokb", version=_version(), docs_url=None, redoc_url=None,
                   description="Search a video library by speech, on-screen text and picture; watch the moment; "
                               "ask questions answered with cited moments.")
     app.state.config = config
@@ -80,6 +81,19 @@ def create_app(config: ServeConfig, kb: KnowledgeBase | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="videokb API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.warm = threading.Event()
