@@ -251,7 +251,7 @@ def _routes(api: APIRouter, config: ServeConfig, kb: KnowledgeBase, ingests: Ing
 def _cache(config: ServeConfig) -> Path:
     if config.cache_dir is not None:
         return config.cache_dir
-    from videokb.config import cache_dir
+    from videokb.index.cache import cache_dir
 
     return cache_dir()
 
