@@ -50,6 +50,7 @@ def test_videos_lists_the_library_without_server_paths(client):
     assert len(videos) == 6 and all("video_path" not in v for v in videos)
     bakery = next(v for v in videos if v["name"] == "bakery_tour.mp4")
     assert bakery["language"] == "en" and bakery["duration_s"] > 10 and bakery["models"]["asr"]
+    assert 60 < bakery["speech_words_per_min"] < 250  # espeak-ng narrates at ~160 words a minute
 
 
 def test_text_search_returns_the_moment_with_thumbnail_and_snippet(client, corpus):

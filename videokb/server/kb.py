@@ -46,6 +46,7 @@ class KnowledgeBase:
         self._cache_lock = threading.Lock()
         self._cache_key: int | None = None  # version of the videos table the caches below were read at
         self._live: dict[str, str] = {}
+        self._words: dict[str, int] = {}
         self._keyframes: dict[str, list[dict]] = {}
         self._ocr: dict[str, list[dict]] = {}
 
@@ -77,6 +78,7 @@ class KnowledgeBase:
         import json
 
         rows = self.store.videos().to_pylist()
+        self._refresh()
         out = []
         for r in sorted(rows, key=lambda r: r["video_path"]):
             models = json.loads(r["models"]) if r["models"] else {}
@@ -85,6 +87,9 @@ class KnowledgeBase:
                 "duration_s": r["duration_s"], "width": r["width"], "height": r["height"], "fps": r["fps"],
                 "has_audio": r["has_audio"], "language": r["language"], "n_keyframes": r["n_keyframes"],
                 "models": models, "ingested_at": r["ingested_at"].isoformat() if r["ingested_at"] else None,
+                # Spoken words per minute (None without a transcript): how much the speech track carries.
+                "speech_words_per_min": round(self._words[r["video_id"]] * 60 / r["duration_s"], 1)
+                if self._words.get(r["video_id"]) and r["duration_s"] else None,
             })
         return out
 
@@ -107,6 +112,7 @@ class KnowledgeBase:
                 live = dict(zip(t.column("video_id").to_pylist(), t.column("ingest_id").to_pylist())) if t else {}
                 self._keyframes = self._rows(S.KEYFRAMES, ["frame_idx", "t_s", "start_s", "end_s"], live)
                 self._ocr = self._rows(S.OCR_SPANS, ["start_s", "end_s", "text", "bbox_xyxy"], live)
+                self._words = self._speech_words(live)
                 self._live, self._cache_key = live, version
             return self._live
 
@@ -121,6 +127,15 @@ class KnowledgeBase:
         for rows in out.values():
             rows.sort(key=lambda r: r["start_s"])
         return out
+
+    def _speech_words(self, live: dict[str, str]) -> dict[str, int]:
+        ds = self.store.dataset(S.SEGMENTS)
+        words: dict[str, int] = {}
+        if ds is not None:
+            for r in ds.to_table(columns=["video_id", "ingest_id", "text"]).to_pylist():
+                if live.get(r["video_id"]) == r["ingest_id"]:
+                    words[r["video_id"]] = words.get(r["video_id"], 0) + len((r["text"] or "").split())
+        return words
 
     def timeline(self, video_id: str) -> dict:
         """The video's transcript segments and on-screen text spans, in time order."""

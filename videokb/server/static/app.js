@@ -259,7 +259,7 @@ async function loadVideos() {
     const models = Object.entries(v.models || {}).map(([k, m]) => `${k}: ${String(m).split(":")[0]}`).join(", ");
     const tr = document.createElement("tr");
     tr.innerHTML = `<td>${esc(v.name)}</td><td>${mmss(v.duration_s || 0)}</td><td>${esc(v.language || "-")}</td>
-      <td>${v.n_keyframes ?? "-"}</td><td>${esc(models)}</td><td>${esc((v.ingested_at || "").slice(0, 19).replace("T", " "))}</td>`;
+      <td>${v.speech_words_per_min ?? "-"}</td><td>${v.n_keyframes ?? "-"}</td><td>${esc(models)}</td><td>${esc((v.ingested_at || "").slice(0, 19).replace("T", " "))}</td>`;
     tbody.appendChild(tr);
   });
 }
