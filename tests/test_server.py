@@ -245,13 +245,17 @@ def test_ingest_form_is_off_unless_allowed(client):
 
 
 def test_allowed_ingest_runs_in_the_server_and_shows_in_status(corpus, tmp_path, shared_cache):
+    """An AVI (MPEG-4 Part 2 + MP3) ingested from the page, then played as an H.264 clip."""
     import time
+
+    import av
 
     from videokb.index.store import Store
 
     folder = tmp_path / "incoming"
     folder.mkdir()
-    shutil.copy(corpus[0].path, folder)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(corpus[0].path), "-c:v", "mpeg4", "-c:a", "libmp3lame",
+                    str(folder / "bakery.avi")], check=True)
     (folder / "notes.txt").write_text("not a video")
     store = Store(tmp_path / "db")
     app = make_app(store, tmp_path, shared_cache / "models", allow_ingest=True)
@@ -265,7 +269,15 @@ def test_allowed_ingest_runs_in_the_server_and_shows_in_status(corpus, tmp_path,
     status = client.get("/api/status").json()
     assert status["server_ingest"] == {"running": False, "error": None}
     assert status["last_run"]["status"] == "finished" and status["files"].get("done") == 1, status
-    assert [v["name"] for v in client.get("/api/videos").json()] == [corpus[0].path.name]
+    videos = client.get("/api/videos").json()
+    assert [v["name"] for v in videos] == ["bakery.avi"]
+    info = client.get(f"/api/videos/{videos[0]['video_id']}").json()
+    assert info["playable"] is False and info["video_codec"] == "mpeg4"
+    r = client.get(f"/api/videos/{videos[0]['video_id']}/clip", params={"start_s": 3, "end_s": 6})
+    assert r.status_code == 200 and r.headers["content-type"] == "video/mp4"
+    with av.open(io.BytesIO(r.content)) as c:
+        assert [s.codec_context.name for s in c.streams] == ["h264", "aac"]
+        assert c.duration / 1e6 == pytest.approx(3.0, abs=0.2)
 
 
 @pytest.mark.slow
