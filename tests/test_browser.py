@@ -23,11 +23,10 @@ from videokb.sample import render_photo
 pytestmark = pytest.mark.slow  # the real answerer and a browser; about a minute after the library is ingested
 
 
-@pytest.fixture(scope="module")
-def base_url(library, tmp_path_factory, shared_cache):
+def serve(app):
+    """Run ``app`` on a free loopback port in a thread; yields its URL."""
     import uvicorn
 
-    app = make_app(library[1], tmp_path_factory.mktemp("serve"), shared_cache / "models", warm_up=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -43,6 +42,30 @@ def base_url(library, tmp_path_factory, shared_cache):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url(library, tmp_path_factory, shared_cache):
+    yield from serve(make_app(library[1], tmp_path_factory.mktemp("serve"), shared_cache / "models", warm_up=True))
+
+
+@pytest.fixture(scope="module")
+def avi_url(corpus, tmp_path_factory, shared_cache):
+    """A library of one AVI (MPEG-4 Part 2 + MP3), which a browser cannot play as it is."""
+    import subprocess
+
+    from videokb.index.store import Store
+    from videokb.ingest import IngestConfig, ingest
+    from videokb.ingest.models import ModelConfig
+
+    tmp = tmp_path_factory.mktemp("avi")
+    (tmp / "videos").mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(corpus[0].path), "-c:v", "mpeg4", "-c:a", "libmp3lame",
+                    str(tmp / "videos" / "bakery.avi")], check=True)
+    store = Store(tmp / "db")
+    ingest([tmp / "videos"], store, IngestConfig(models=ModelConfig(device="cpu", cache_dir=shared_cache)),
+           progress=False)
+    yield from serve(make_app(store, tmp, shared_cache / "models", warm_up=True))
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +213,17 @@ def test_ask_streams_an_answer_and_a_citation_chip_seeks(browser, base_url, shot
     wait(browser, at_moment(float(chip.get_attribute("data-start"))), what="the chip seeks the player")
     time.sleep(0.5)  # let the frame at the moment paint before the screenshot
     browser.save_screenshot(str(shots / "serve-answer.png"))
+
+
+def test_a_file_the_browser_cannot_play_plays_as_a_clip_from_the_moment(browser, avi_url):
+    from selenium.webdriver.common.by import By
+
+    cards = search(browser, avi_url, "blueberry muffins closed mondays")
+    first = cards[0]
+    start = float(first.get_attribute("data-start"))
+    assert first.find_element(By.CSS_SELECTOR, ".name").text == "bakery.avi" and start > 10
+    first.click()
+    wait(browser, at_moment(start), timeout=60, what=f"clip player at {start}")
+    assert "/clip?" in browser.execute_script("return document.querySelector('#player').currentSrc")
+    assert browser.execute_script("return window.videokb.offset") > 0  # the clip starts before the moment
+    assert "mpeg4" in browser.find_element(By.ID, "player-note").text
