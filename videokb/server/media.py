@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 PLAYABLE_VIDEO = {"h264", "vp8", "vp9", "av1"}
 PLAYABLE_AUDIO = {"aac", "mp3", "mp3float", "opus", "vorbis"}
-MAX_CLIP_S = 120.0
+MAX_CLIP_S = 60.0
 MAX_CACHED_CLIPS = 200  # the oldest go first: clients choose the spans, so the cache must not grow without end
 _MS = Fraction(1, 1000)
 
@@ -123,7 +123,8 @@ def _transcode(src: Path, dst: Path, start_s: float, end_s: float) -> int:
         vout.width, vout.height = w - w % 2, h - h % 2
         vout.pix_fmt = "yuv420p"
         vout.codec_context.time_base = _MS
-        vout.options = {"preset": "veryfast", "crf": "23"}
+        # ultrafast: a preview made while someone waits (about 3x faster than veryfast, bigger files).
+        vout.options = {"preset": "ultrafast", "crf": "23"}
         aout = None
         if ain is not None:
             aout = out.add_stream("aac", rate=48000)
