@@ -76,7 +76,7 @@ def test_an_answer_without_markers_gets_the_window_that_supports_it(verifier):
 def test_withheld_lines_are_counted_in_the_header_not_shown():
     w = window(3, "The staff meeting moved to the blue room.")
     w.withheld = 2
-    assert w.text().splitlines() == ["[3] v.mp4 00:00-00:10 (2 lines withheld: addressed to the assistant)",
+    assert w.text().splitlines() == ['[3] "v.mp4" 00:00-00:10 (2 lines withheld: addressed to the assistant)',
                                      "speech 00:00: The staff meeting moved to the blue room."]
 
 

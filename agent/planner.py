@@ -1,0 +1,283 @@
+"""Run the plan that fits the question's shape, with the archive tools and the answering model.
+
+- lookup: search, widen to windows, the model answers, every citation checked (not found when none holds).
+- compare / superlative: map then reduce in code. One search and one short extraction per candidate video
+  (the small model copies the value's span from that video's windows only), each value checked against its
+  window; then Python sorts the values. Never one generation over mixed windows.
+- count: one search per candidate video and a check that its best window states the topic; Python counts,
+  and each counted video is cited.
+- before / after: find the slide or part named, then read the shot that follows (or precedes) it with
+  ``timeline``/``read``; "what is said after X" is answered with that window's own words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from videokb.agent.answerers import Answerer, Evidence
+from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
+from videokb.agent.evidence import Window, mmss
+from videokb.agent.plan import Plan, content_words, fold, singular
+from videokb.agent.tools import ArchiveTools
+from videokb.retrieval import Moment
+
+logger = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 8  # videos a compare or count reads, best first
+_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b", re.I)
+_VALUE = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass
+class Outcome:
+    answer: str
+    found: bool
+    citations: list[Citation]
+    windows: list[Window]
+    draft: str = ""
+    dropped: int = 0
+
+
+@dataclass
+class Run:
+    """What a plan works with: the tools, the model, the check, and the counters the result reports."""
+
+    tools: ArchiveTools
+    answerer: Answerer
+    verifier: Verifier
+    k: int = 6
+    edge_s: float = 30.0
+    keyframes_per_window: int = 2
+    budget_tokens: int | None = None
+    max_windows: int | None = None
+    on_token: Callable[[str], None] | None = None
+    model_calls: int = 0
+    loading: threading.Thread | None = None  # the model loading while the first searches run
+
+    # -- the model, once per call -------------------------------------------------------------------
+    def generate(self, question: str, windows: list[Window], stream: bool = False) -> str:
+        if self.loading is not None:
+            self.loading.join()
+            self.loading = None
+        if self.answerer.best_window_last:
+            windows = windows[::-1]
+        images = []
+        if self.answerer.sees_images:
+            import io
+
+            from PIL import Image
+
+            images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
+        evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images)
+        self.model_calls += 1
+        pieces = []
+        for piece in self.answerer.stream(evidence):
+            pieces.append(piece)
+            if stream and self.on_token:
+                self.on_token(piece)
+        draft = "".join(pieces).strip()
+        self.tools._record("model", {"question": question, "windows": len(windows)}, draft or "(nothing)")
+        return draft
+
+    def windows(self, moments: list[Moment], ranges: dict[str, tuple[float, float]] | None = None) -> list[Window]:
+        return self.tools.windows(
+            moments, budget_tokens=self.budget_tokens or self.answerer.budget_tokens,
+            max_windows=self.max_windows or self.answerer.max_windows, time_ranges=ranges,
+            keyframes_per_window=self.keyframes_per_window if self.answerer.sees_images else 0)
+
+
+def _edge_ranges(plan: Plan, tools: ArchiveTools, edge_s: float) -> dict[str, tuple[float, float]] | None:
+    if plan.when is None:
+        return None
+    out = {}
+    for v in tools._all_videos().values():
+        span = max(edge_s, v.duration_s / 4)
+        out[v.video_id] = (0.0, min(v.duration_s, span)) if plan.when == "start" else (
+            max(0.0, v.duration_s - span), v.duration_s)
+    return out
+
+
+def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> list[Moment]:
+    """Moments for ``queries`` over the whole archive; those of a video the question names come first."""
+    found: list[Moment] = []
+    for q in queries:
+        found.extend(run.tools.search(q, k=k))
+    found.sort(key=lambda m: -m.score)
+    if plan.video_ids:
+        named = [m for q in queries[:1] for m in run.tools.search(q, videos=plan.video_ids, k=k)]
+        found = sorted(named, key=lambda m: -m.score) + [m for m in found if m.video_id not in plan.video_ids]
+    return found
+
+
+def lookup(run: Run, plan: Plan) -> Outcome:
+    windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
+    if not windows:
+        return Outcome(NOT_FOUND, False, [], [])
+    draft = run.generate(plan.question, windows, stream=True)
+    _, citations = run.verifier.check(plan.question, draft, windows)
+    answer, found, dropped = checked_answer(draft, citations)
+    return Outcome(answer, found, citations, windows, draft, dropped)
+
+
+# -- map then reduce -----------------------------------------------------------------------------------
+def _members(run: Run, plan: Plan) -> list[str] | None:
+    """The videos of the group the question asks about ("the meetings"): those whose name or words say the
+    group's noun, when at least two do; None (every video) otherwise. The name alone never decides: a video
+    whose speech or screen says "meeting" belongs too."""
+    if not plan.group:
+        return None
+    word = fold(plan.group)
+    by_name = {v.video_id for v in run.tools._all_videos().values() if word in fold(v.name)}
+    _, rows = run.tools.sql(
+        "SELECT DISTINCT video_id FROM events WHERE kind IN ('speech', 'ocr') "
+        "AND strip_accents(lower(text)) LIKE '%' || ? || '%'", [word])
+    members = by_name | {r[0] for r in rows}
+    return sorted(members) if len(members) >= 2 else None
+
+
+def _value(span: str) -> float | None:
+    text = as_digits(span, threshold=0)
+    if t := _TIME.search(text):
+        hours = int(t.group(1)) % 12 + (12 if t.group(3).lower() == "p" else 0)
+        return hours * 60 + int(t.group(2) or 0)
+    if n := _VALUE.search(text.replace(",", "")):
+        return float(n.group())
+    return None
+
+
+def _candidates(run: Run, plan: Plan, query: str) -> list[str]:
+    members = _members(run, plan)
+    ranked = run.tools.search(query, videos=members, k=4 * MAX_CANDIDATES)
+    return list(dict.fromkeys(m.video_id for m in ranked))[:MAX_CANDIDATES]
+
+
+def _renumber(citations: list[Citation]) -> list[Window]:
+    windows: list[Window] = []
+    for c in citations:
+        if c.window not in windows:
+            windows.append(c.window)
+        c.window.number = c.number = windows.index(c.window) + 1
+    return windows
+
+
+def compare(run: Run, plan: Plan) -> Outcome:
+    values: list[tuple[float, Citation]] = []
+    for video_id in _candidates(run, plan, plan.topic or plan.question):
+        windows = run.windows(run.tools.search(plan.value_question, videos=[video_id], k=3))
+        if not windows:
+            continue
+        draft = run.generate(plan.value_question, windows)
+        _, cites = run.verifier.check(plan.value_question, draft, windows)
+        good = [c for c in cites if c.supported]
+        value = _value(good[0].sentence) if good else None
+        run.tools._record("extract", {"video": run.tools.video(video_id).name},
+                          f"{good[0].sentence!r} = {value}" if good and value is not None else "no checked value")
+        if value is not None:
+            values.append((value, good[0]))
+    if not values:
+        return Outcome(NOT_FOUND, False, [], [])
+    values.sort(key=lambda x: x[0], reverse=plan.direction == "max")
+    citations = [c for _, c in values]
+    windows = _renumber(citations)
+    best = citations[0]
+    others = "; ".join(f"{run.tools.video(c.window.video_id).name}: {c.sentence} [{c.number}]" for c in citations[1:])
+    answer = f"{run.tools.video(best.window.video_id).name}: {best.sentence} [{best.number}]." + (
+        f" The others: {others}." if others else "")
+    return Outcome(answer, True, citations, windows, draft=answer)
+
+
+def count(run: Run, plan: Plan) -> Outcome:
+    members = _members(run, plan)
+    videos = members or [v.video_id for v in run.tools.videos()]
+    topic = " ".join(w for w in plan.topic.split() if fold(w) not in ("the", "a", "an", "any", "some"))
+    counted: list[Citation] = []
+    for video_id in videos:
+        moments = run.tools.search(topic, videos=[video_id], k=2)
+        if not moments:
+            continue
+        windows = run.windows(moments[:2])
+        verdicts = [(w, *run.verifier.supports(topic, w)) for w in windows]
+        hit = next(((w, why) for w, ok, why in verdicts if ok), None)
+        run.tools._record("check", {"video": run.tools.video(video_id).name, "topic": topic},
+                          hit[1] if hit else verdicts[0][2] if verdicts else "no window")
+        if hit:
+            counted.append(Citation(0, hit[0], topic, True, hit[1]))
+    windows = _renumber(counted)
+    group = f"{plan.group}s" if plan.group else "videos"
+    names = ", ".join(f"{run.tools.video(c.window.video_id).name} [{c.number}]" for c in counted)
+    answer = f"{len(counted)} of the {len(videos)} {group} mention {topic}" + (f": {names}." if names else ".")
+    return Outcome(answer, True, counted, windows, draft=answer)
+
+
+# -- before / after ------------------------------------------------------------------------------------
+def _anchor(run: Run, plan: Plan) -> Moment | None:
+    for modalities in (("ocr",), ("ocr", "speech")):
+        moments = run.tools.search(plan.after_topic, videos=plan.video_ids, k=3, modalities=modalities)
+        if plan.video_ids and not moments:
+            moments = run.tools.search(plan.after_topic, k=3, modalities=modalities)
+        words = set(content_words(plan.after_topic))
+        fitting = [m for m in moments if words & set(content_words(" ".join(h.text or "" for h in m.hits)))]
+        if fitting:
+            return fitting[0]
+    return None
+
+
+def _neighbour_shot(run: Run, anchor: Moment, direction: str) -> tuple[float, float]:
+    """The shot after (before) the one the anchor is in; 15 s past its end (before its start) if none."""
+    _, shots = run.tools.sql(
+        "SELECT start_s, end_s FROM events WHERE kind = 'shot' AND video_id = ? ORDER BY start_s",
+        [anchor.video_id])
+    middle = (anchor.start_s + anchor.end_s) / 2
+    at = next((i for i, (s, e) in enumerate(shots) if s <= middle < e), None)
+    if at is not None:
+        j = at + (1 if direction == "after" else -1)
+        if 0 <= j < len(shots):
+            return shots[j]
+        return (shots[at][1], shots[at][1]) if direction == "after" else (shots[at][0], shots[at][0])
+    return (anchor.end_s, anchor.end_s + 15.0) if direction == "after" else (max(0, anchor.start_s - 15), anchor.start_s)
+
+
+def adjacent(run: Run, plan: Plan) -> Outcome:
+    anchor = _anchor(run, plan)
+    if anchor is None:
+        return Outcome(NOT_FOUND, False, [], [])
+    t0, t1 = _neighbour_shot(run, anchor, plan.direction or "after")
+    if t1 <= t0:
+        run.tools._record("timeline", {"video": run.tools.video(anchor.video_id).name},
+                          f"nothing {plan.direction} {mmss(t0)}")
+        return Outcome(NOT_FOUND, False, [], [])
+    window = run.tools.read(anchor.video_id, t0, t1, score=anchor.score)
+    window.number = 1
+    if not window.lines:
+        return Outcome(NOT_FOUND, False, [], [window])
+    if plan.what_next:
+        speech = [ln.text for ln in window.lines if ln.kind == "speech"] or [ln.text for ln in window.lines]
+        said = " ".join(speech).strip()
+        ok, why = run.verifier.supports(said, window)
+        cite = Citation(1, window, said, ok, f"the window {plan.direction} the anchor; {why}")
+        answer, found, dropped = checked_answer(said + " [1]", [cite])
+        return Outcome(answer, found, [cite], [window], said, dropped)
+    draft = run.generate(plan.value_question or plan.question, [window])
+    _, citations = run.verifier.check(plan.value_question or plan.question, draft, [window])
+    answer, found, dropped = checked_answer(draft, citations)
+    return Outcome(answer, found, citations, [window], draft, dropped)
+
+
+PLANS: dict[str, Callable[[Run, Plan], Outcome]] = {
+    "lookup": lookup, "compare": compare, "count": count, "adjacent": adjacent}
+
+
+def run_plan(run: Run, plan: Plan) -> Outcome:
+    out = PLANS[plan.shape](run, plan)
+    if plan.shape in ("compare", "adjacent") and not out.found:
+        logger.info("the %s plan found nothing; answering as a lookup", plan.shape)
+        run.tools._record("plan", {"shape": "lookup"}, f"the {plan.shape} plan found nothing")
+        out = lookup(run, plan)
+    return out
+
+
+__all__ = ["Outcome", "PLANS", "Run", "run_plan", "singular"]
