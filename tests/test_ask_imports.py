@@ -26,11 +26,11 @@ finally:
 """ % HEAVY
 
 
-def tiny_index(path, embedder) -> Store:
+def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None) -> Store:
     store = Store(path)
     spec = {"vector": embedder.spec()}
     segments = store.ensure_table(S.SEGMENTS, S.segments_schema(embedder.dim), spec)
-    for n, (name, lines) in enumerate(LINES.items()):
+    for n, (name, lines) in enumerate((videos or LINES).items()):
         vecs = embedder.embed_texts(lines)
         store.add(segments, [
             {"video_id": name, "ingest_id": "a", "segment_idx": i, "start_s": 5.0 * i, "end_s": 5.0 * i + 4.5,
