@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videokb.agent.answerers import Answerer
+from videokb.agent.answerers import Answerer, AnswererError
 from videokb.agent.cite import NOT_FOUND, Citation, Verifier
 from videokb.agent.evidence import Window, mmss
 from videokb.agent.plan import Plan, make_plan
@@ -37,7 +37,7 @@ class AskOptions:
     keyframes_per_window: int = 2  # for answerers that see images
     edge_s: float = 30.0  # "at the start/end": at least this much of the video, or a quarter of it
     device: str = "auto"
-    tool_calling: bool | None = None  # the model picks tools itself (None: when the answerer can)
+    tool_calling: bool = False  # the model picks the tools itself (an OpenAI-compatible server's tool calling)
     max_tool_steps: int = 8
 
 
@@ -145,8 +145,10 @@ def ask(store: Store, question: str, answerer: Answerer, options: AskOptions | N
         run = Run(tools, answerer, verifier, k=options.k, edge_s=options.edge_s,
                   keyframes_per_window=options.keyframes_per_window, budget_tokens=options.budget_tokens,
                   max_windows=options.max_windows, on_token=on_token, loading=loading)
-        use_tools = options.tool_calling if options.tool_calling is not None else answerer_calls_tools(answerer)
-        if use_tools:
+        if options.tool_calling:
+            if not answerer_calls_tools(answerer):
+                raise AnswererError(f"the {answerer.name} answerer cannot call tools: use --answerer "
+                                    "openai-compatible with a server that supports tool calling")
             from videokb.agent.toolcall import run_with_tools
 
             out: Outcome = run_with_tools(run, plan, max_steps=options.max_tool_steps)

@@ -220,8 +220,10 @@ def _open_image(path: Path):
               help="A field of the answerer's config, e.g. -o max_new_tokens=64; repeatable.")
 @click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=6, show_default=True,
               help="Moments retrieved per search before they widen into evidence windows.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: answer, citations, windows.")
-def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k, as_json):
+@click.option("--tools", "tool_calling", is_flag=True,
+              help="Let the model pick the archive tools itself (openai-compatible servers with tool calling).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: answer, citations, windows, steps.")
+def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k, tool_calling, as_json):
     """Answer QUESTION from the archive, citing the moments that support it.
 
     The question's shape picks the plan: a lookup, a comparison or count across videos (one search and one
@@ -239,6 +241,7 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
     videokb -v ask "What is said after the slide titled Launch window opens?"
     videokb ask "Who won?" --answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model qwen2.5
     videokb ask "Who won?" --answerer gemma-270m -o max_new_tokens=24
+    videokb ask "Which talk came first?" --answerer openai-compatible --llm-url URL --llm-model M --tools
     """
     from videokb.agent import AskOptions, create_answerer, describe_citation
     from videokb.agent import ask as run_ask
@@ -257,7 +260,7 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
     store = open_store(db or default_db())
     try:
         model = create_answerer(answerer, **options)
-        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto"))
+        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto", tool_calling=tool_calling))
     except (AnswererError, SearchError, ToolError) as e:
         raise click.ClickException(str(e)) from e
     if as_json:
