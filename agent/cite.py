@@ -137,6 +137,25 @@ class Verifier:
             return True, f"close in meaning to window {window.number} ({sim:.2f}, {share:.0%} words)"
         return False, f"window {window.number} does not say this ({share:.0%} words, similarity {sim:.2f})"
 
+    def mentions(self, topic: str, window: Window) -> tuple[bool, str]:
+        """Whether the window speaks of ``topic`` (a count's "the fire drill"): all its content words are
+        there (plural or singular), or most are and the embedder finds a line close in meaning."""
+        have = {w.strip(".") for w in content_words(as_digits(window.evidence_text()))}
+        have |= {w[:-1] for w in have if w.endswith("s")}
+        words = [w.strip(".") for w in content_words(topic)]
+        if not words:
+            return False, "nothing to check"
+        found = [w for w in words if w in have or w.rstrip("s") in have]
+        if len(found) == len(words):
+            return True, f"window {window.number} names {', '.join(words)}"
+        if len(found) / len(words) >= self.t.lexical:
+            lines = [ln.text for ln in window.lines] or [""]
+            vecs = self.embedder.embed_texts([topic] + lines)
+            sim = float((vecs[1:] @ vecs[0]).max())
+            if sim >= self.t.semantic:
+                return True, f"window {window.number} is close to {topic!r} ({sim:.2f})"
+        return False, f"window {window.number} does not name {', '.join(w for w in words if w not in found)}"
+
     def check(self, question: str, answer: str, windows: list[Window]) -> tuple[str, list[Citation]]:
         """The answer without markers, and every citation (given or attributed) with its verdict."""
         by_number = {w.number: w for w in windows}

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from videokb.agent.answerers import Answerer, Evidence
 from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
@@ -113,14 +113,74 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     return found
 
 
+_CLAUSE = re.compile(r"\s*(?:[,;|]|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _keywords(run: Run, question: str) -> set[str]:
+    """The question's content words that are not just the name of a video ("at River Cafe")."""
+    names = {_stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
+    return {_stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(text) if c and c.strip()]
+
+
+def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
+    """Whether the span sits in a clause of its window that shares a word with the question: a small model
+    often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant $2.50")."""
+    if not keywords:
+        return True
+    needle = fold(span).strip(" .")
+    for line in window.lines:
+        for clause in _clauses(line.text):
+            if needle and needle in fold(clause) and keywords & {_stem(w.strip(".")) for w in content_words(clause)}:
+                return True
+    return False
+
+
+def _focused(windows: list[Window], keywords: set[str]) -> list[Window]:
+    """Copies of the windows with only the clauses that share a word with the question."""
+    out = []
+    for w in windows:
+        lines = []
+        for ln in w.lines:
+            keep = [c for c in _clauses(ln.text) if keywords & {_stem(x.strip(".")) for x in content_words(c)}]
+            if keep:
+                lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
+        if lines:
+            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
+    return out
+
+
 def lookup(run: Run, plan: Plan) -> Outcome:
     windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows)
+    keywords = _keywords(run, plan.question)
+    good = [c for c in citations if c.supported]
+    if good and c_attributed_only(citations) and not any(_on_target(c.sentence, c.window, keywords) for c in good):
+        focused = _focused(windows, keywords)
+        if focused:
+            run.tools._record("check", {"span": good[0].sentence},
+                              "not in a clause that shares a word with the question; asking again on those clauses")
+            draft = run.generate(plan.question, focused)
+            _, citations = run.verifier.check(plan.question, draft, focused)
+            windows = focused
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
+
+
+def c_attributed_only(citations: list[Citation]) -> bool:
+    """The model gave a bare span (Gemma does): the span check applies. Sentences with their own markers
+    are checked as sentences."""
+    return all(c.attributed for c in citations)
 
 
 # -- map then reduce -----------------------------------------------------------------------------------
@@ -200,7 +260,7 @@ def count(run: Run, plan: Plan) -> Outcome:
         if not moments:
             continue
         windows = run.windows(moments[:2])
-        verdicts = [(w, *run.verifier.supports(topic, w)) for w in windows]
+        verdicts = [(w, *run.verifier.mentions(topic, w)) for w in windows]
         hit = next(((w, why) for w, ok, why in verdicts if ok), None)
         run.tools._record("check", {"video": run.tools.video(video_id).name, "topic": topic},
                           hit[1] if hit else verdicts[0][2] if verdicts else "no window")
