@@ -275,14 +275,19 @@ def count(run: Run, plan: Plan) -> Outcome:
 
 # -- before / after ------------------------------------------------------------------------------------
 def _anchor(run: Run, plan: Plan) -> Moment | None:
+    """The moment of the slide (or words) the question points at: the hit whose text holds most of the topic's
+    words, its own time span, not its whole moment's (a moment may run into the next slide)."""
+    words = set(content_words(plan.after_topic))
     for modalities in (("ocr",), ("ocr", "speech")):
         moments = run.tools.search(plan.after_topic, videos=plan.video_ids, k=3, modalities=modalities)
         if plan.video_ids and not moments:
             moments = run.tools.search(plan.after_topic, k=3, modalities=modalities)
-        words = set(content_words(plan.after_topic))
-        fitting = [m for m in moments if words & set(content_words(" ".join(h.text or "" for h in m.hits)))]
-        if fitting:
-            return fitting[0]
+        hits = [(len(words & set(content_words(h.text or ""))) / max(1, len(words)), h.fused, m, h)
+                for m in moments for h in m.hits if h.modality in modalities]
+        hits = [x for x in hits if x[0] > 0]
+        if hits:
+            share, _, m, h = max(hits, key=lambda x: (x[0], x[1]))
+            return Moment(m.video_id, h.start_s, h.end_s, m.score, [h], m.video_path)
     return None
 
 
@@ -291,8 +296,9 @@ def _neighbour_shot(run: Run, anchor: Moment, direction: str) -> tuple[float, fl
     _, shots = run.tools.sql(
         "SELECT start_s, end_s FROM events WHERE kind = 'shot' AND video_id = ? ORDER BY start_s",
         [anchor.video_id])
-    middle = (anchor.start_s + anchor.end_s) / 2
-    at = next((i for i, (s, e) in enumerate(shots) if s <= middle < e), None)
+    # The hit's start is the frame its text was read from (or its first word): inside the anchor's shot.
+    seen_at = anchor.start_s + 0.01
+    at = next((i for i, (s, e) in enumerate(shots) if s <= seen_at < e), None)
     if at is not None:
         j = at + (1 if direction == "after" else -1)
         if 0 <= j < len(shots):
