@@ -198,3 +198,23 @@ def test_sql_tool_is_read_only(tmp_path):
     assert [ln.text for ln in lines] == ["The adoption fee is $75 for every dog."]
     assert tools.steps[-1].to_json() == {"tool": "timeline", "arguments": {"video": "pet_adoption_day.mp4", "t0": 4.6,
                                                                             "t1": 10.0}, "result": "1 lines"}
+
+
+def test_non_english_speech_is_read_with_its_stored_translation():
+    """Where the index stores Whisper's English translation beside a segment, the window shows both, so an
+    English question is answered from it and the citation still names the original-language window."""
+    import duckdb
+
+    from videokb.agent.evidence import read_lines
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE segments (video_id TEXT, start_s DOUBLE, end_s DOUBLE, text TEXT, text_en TEXT)")
+    con.execute("INSERT INTO segments VALUES ('de', 0, 4, 'Der Apfelkuchen kostet vier Euro.', "
+                "'The apple cake costs four euros.'), ('de', 4, 8, 'Hello again.', NULL)")
+    con.execute("CREATE VIEW events AS SELECT video_id, 'speech' AS kind, start_s, end_s, text FROM segments "
+                "UNION ALL SELECT 'de', 'ocr', 0.0, 4.0, 'Apfelkuchen 4 Euro'")
+    lines, withheld = read_lines(con, "de", 0.0, 8.0)
+    assert [(ln.kind, ln.text) for ln in lines] == [
+        ("speech", "Der Apfelkuchen kostet vier Euro. [English: The apple cake costs four euros.]"),
+        ("screen", "Apfelkuchen 4 Euro"), ("speech", "Hello again.")]
+    assert withheld == 0
