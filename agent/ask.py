@@ -93,12 +93,12 @@ def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6
     run = Run(tools, _NoModel(max_windows, budget_tokens, with_keyframes), None, k=options.k,
               edge_s=options.edge_s, budget_tokens=options.budget_tokens, max_windows=options.max_windows)
     if plan.shape == "adjacent":
-        from videokb.agent.planner import _anchor, _neighbour_shot
+        from videokb.agent.planner import _anchor, _neighbour
 
         anchor = _anchor(run, plan)
         if anchor is None:
             return []
-        t0, t1 = _neighbour_shot(run, anchor, plan.direction or "after")
+        t0, t1 = _neighbour(run, anchor, plan.direction or "after")
         w = tools.read(anchor.video_id, t0, t1)
         w.number = 1
         return [w] if t1 > t0 else []

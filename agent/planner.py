@@ -291,13 +291,43 @@ def _anchor(run: Run, plan: Plan) -> Moment | None:
     return None
 
 
-def _neighbour_shot(run: Run, anchor: Moment, direction: str) -> tuple[float, float]:
-    """The shot after (before) the one the anchor is in; 15 s past its end (before its start) if none."""
+def _screens(run: Run, video_id: str) -> list[tuple[float, float, frozenset[str]]]:
+    """What the screen shows over time: (start, end, its text lines), keyframes in a row that show the same
+    lines merged into one. Slides that share a background are often one camera shot; their text is not."""
+    _, rows = run.tools.sql(
+        "SELECT start_s, max(end_s), list(text ORDER BY text) FROM events WHERE video_id = ? AND kind = 'ocr' "
+        "GROUP BY start_s ORDER BY start_s", [video_id])
+    out: list[tuple[float, float, frozenset[str]]] = []
+    for start, end, texts in rows:
+        lines = frozenset(fold(t) for t in texts)
+        if out and out[-1][2] == lines and start <= out[-1][1] + 0.5:
+            out[-1] = (out[-1][0], max(out[-1][1], end), lines)
+        else:
+            out.append((start, end, lines))
+    return out
+
+
+def _neighbour(run: Run, anchor: Moment, direction: str) -> tuple[float, float]:
+    """The span after (before) the screen or shot the anchor is in: the next slide's time on screen, or what
+    plays between this slide and the next; the next shot when the anchor has no on-screen text."""
+    seen_at = anchor.start_s + 0.01  # the frame its text was read from, or its first word
+    screens = _screens(run, anchor.video_id)
+    at = next((i for i, (s, e, _) in enumerate(screens) if s <= seen_at < e), None)
+    if at is not None and anchor.hits and anchor.hits[0].modality == "ocr":
+        if direction == "after":
+            t0 = screens[at][1]
+            if at + 1 < len(screens):
+                nxt = screens[at + 1]
+                return (nxt[0], nxt[1]) if nxt[0] <= t0 + 0.5 else (t0, nxt[0])
+            return t0, run.tools.video(anchor.video_id).duration_s
+        t1 = screens[at][0]
+        if at > 0:
+            prev = screens[at - 1]
+            return (prev[0], prev[1]) if prev[1] >= t1 - 0.5 else (prev[1], t1)
+        return 0.0, t1
     _, shots = run.tools.sql(
         "SELECT start_s, end_s FROM events WHERE kind = 'shot' AND video_id = ? ORDER BY start_s",
         [anchor.video_id])
-    # The hit's start is the frame its text was read from (or its first word): inside the anchor's shot.
-    seen_at = anchor.start_s + 0.01
     at = next((i for i, (s, e) in enumerate(shots) if s <= seen_at < e), None)
     if at is not None:
         j = at + (1 if direction == "after" else -1)
@@ -311,7 +341,7 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
     anchor = _anchor(run, plan)
     if anchor is None:
         return Outcome(NOT_FOUND, False, [], [])
-    t0, t1 = _neighbour_shot(run, anchor, plan.direction or "after")
+    t0, t1 = _neighbour(run, anchor, plan.direction or "after")
     if t1 <= t0:
         run.tools._record("timeline", {"video": run.tools.video(anchor.video_id).name},
                           f"nothing {plan.direction} {mmss(t0)}")
