@@ -135,7 +135,6 @@ def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, st
     if not group_words:
         return None
     last = fold(group_words[-1])
-    names = " ".join(fold(Path(p).stem) for _, p in videos)
     is_group = bool(m.group("of")) or last in _CONTAINERS or (
         len(group_words) <= 2 and sum(singular(last) in fold(Path(p).stem) for _, p in videos) >= 2)
     if not is_group or m.group("verb").lower() in ("is", "are", "was", "were", "has", "have", "had") and not (
@@ -145,7 +144,6 @@ def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, st
     if not content_words(topic):
         return None
     group = None if last in ("videos", "clips", "recordings", "files") else singular(last)
-    del names
     return group, topic
 
 

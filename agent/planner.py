@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from videokb.agent.answerers import Answerer, Evidence
 from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
 from videokb.agent.evidence import Window, mmss
-from videokb.agent.plan import Plan, content_words, fold, singular
+from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
 
@@ -286,7 +286,7 @@ def _anchor(run: Run, plan: Plan) -> Moment | None:
                 for m in moments for h in m.hits if h.modality in modalities]
         hits = [x for x in hits if x[0] > 0]
         if hits:
-            share, _, m, h = max(hits, key=lambda x: (x[0], x[1]))
+            _, _, m, h = max(hits, key=lambda x: (x[0], x[1]))
             return Moment(m.video_id, h.start_s, h.end_s, m.score, [h], m.video_path)
     return None
 
@@ -376,4 +376,4 @@ def run_plan(run: Run, plan: Plan) -> Outcome:
     return out
 
 
-__all__ = ["Outcome", "PLANS", "Run", "run_plan", "singular"]
+__all__ = ["Outcome", "PLANS", "Run", "run_plan"]
