@@ -26,6 +26,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # "4 dollars and 50 cents" (alpha2digit of Whisper's spelled-out price) = "$4.50"
 _MONEY = re.compile(r"\b(\d+) (dollars?|euros?|pounds?) and (\d{1,2}) cents?\b", re.I)
+# Whisper writes "four dollars and seventy cents" as "$4 and 70 cents"
+_DOLLAR_CENTS = re.compile(r"([$€£])(\d+) and (\d{1,2}) cents?\b", re.I)
 # A name: a capitalised word (or one with a capital inside, "McDonald") that is not a plain sentence opener.
 _NAME = re.compile(r"(?<![\w'])[A-Z][\w'-]*[a-z][\w'-]*|(?<![\w'])[A-Z]{2,}\b")
 NOT_FOUND = "not found in the archive"
@@ -56,7 +58,13 @@ def as_digits(text: str, threshold: int = 0) -> str:
     words (text2num's rule; a claim's "one" is often no number)."""
     out = alpha2digit(text, "en", threshold=threshold)
     out = _MONEY.sub(lambda m: f"{m.group(1)}.{int(m.group(3)):02d} {m.group(2)}", out)
+    out = normalize_money(out)
     return _SCALED.sub(lambda m: _scale(m.group(1), m.group(2)), out)
+
+
+def normalize_money(text: str) -> str:
+    """"$4 and 70 cents" (Whisper's way) -> "$4.70", as the slide writes it."""
+    return _DOLLAR_CENTS.sub(lambda m: f"{m.group(1)}{m.group(2)}.{int(m.group(3)):02d}", text)
 
 
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(1000000000|1000000|1000|billion|million|thousand|bn|[MBk])\b")

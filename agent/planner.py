@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from videokb.agent.answerers import Answerer, Evidence
-from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
+from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer, normalize_money
 from videokb.agent.evidence import Window, mmss
 from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.tools import ArchiveTools
@@ -113,7 +113,8 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     return found
 
 
-_CLAUSE = re.compile(r"\s*(?:[,;|]|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
+# Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
+_CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
 
 
 def _stem(word: str) -> str:
@@ -127,7 +128,7 @@ def _keywords(run: Run, question: str) -> set[str]:
 
 
 def _clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE.split(text) if c and c.strip()]
+    return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
 
 
 def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
@@ -165,11 +166,14 @@ def lookup(run: Run, plan: Plan) -> Outcome:
     _, citations = run.verifier.check(plan.question, draft, windows)
     keywords = _keywords(run, plan.question)
     good = [c for c in citations if c.supported]
-    if good and c_attributed_only(citations) and not any(_on_target(c.sentence, c.window, keywords) for c in good):
+    off_target = good and c_attributed_only(citations) and not any(
+        _on_target(c.sentence, c.window, keywords) for c in good)
+    if off_target or not good:
         focused = _focused(windows, keywords)
-        if focused:
-            run.tools._record("check", {"span": good[0].sentence},
-                              "not in a clause that shares a word with the question; asking again on those clauses")
+        if focused and [w.evidence_text() for w in focused] != [w.evidence_text() for w in windows]:
+            run.tools._record("check", {"span": good[0].sentence if good else draft},
+                              ("not in a clause that shares a word with the question" if good else "unsupported")
+                              + "; asking again on the clauses that share the question's words")
             draft = run.generate(plan.question, focused)
             _, citations = run.verifier.check(plan.question, draft, focused)
             windows = focused
@@ -226,8 +230,11 @@ def _renumber(citations: list[Citation]) -> list[Window]:
 
 def compare(run: Run, plan: Plan) -> Outcome:
     values: list[tuple[float, Citation]] = []
+    keywords = _keywords(run, plan.value_question)
     for video_id in _candidates(run, plan, plan.topic or plan.question):
         windows = run.windows(run.tools.search(plan.value_question, videos=[video_id], k=3))
+        # The small model reads one value best from the clauses that name the thing compared.
+        windows = _focused(windows, keywords) or windows
         if not windows:
             continue
         draft = run.generate(plan.value_question, windows)
@@ -238,7 +245,8 @@ def compare(run: Run, plan: Plan) -> Outcome:
                           f"{good[0].sentence!r} = {value}" if good and value is not None else "no checked value")
         if value is not None:
             values.append((value, good[0]))
-    if not values:
+    if len(values) < 2:  # nothing to compare: a superlative inside one video ("which bird flies farthest?")
+        run.tools._record("compare", {}, f"{len(values)} checked value(s): nothing to compare")
         return Outcome(NOT_FOUND, False, [], [])
     values.sort(key=lambda x: x[0], reverse=plan.direction == "max")
     citations = [c for _, c in values]
