@@ -164,11 +164,14 @@ class Verifier:
                 return True, f"window {window.number} is close to {topic!r} ({sim:.2f})"
         return False, f"window {window.number} does not name {', '.join(w for w in words if w not in found)}"
 
-    def check(self, question: str, answer: str, windows: list[Window]) -> tuple[str, list[Citation]]:
-        """The answer without markers, and every citation (given or attributed) with its verdict."""
+    def check(self, question: str, answer: str, windows: list[Window],
+              named: set[str] | None = None) -> tuple[str, list[Citation]]:
+        """The answer without markers, and every citation (given or attributed) with its verdict. Windows of
+        the ``named`` videos (the question names them) bear on the question by that alone; their text must
+        still support the sentence."""
         by_number = {w.number: w for w in windows}
         citations: list[Citation] = []
-        relevant: dict[int, bool] = {}
+        relevant: dict[int, bool] = {w.number: True for w in windows if w.video_id in (named or ())}
         clean_sentences = []
         for sentence in _sentences(answer):
             marks = [int(n) for n in _MARK.findall(sentence)]

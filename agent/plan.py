@@ -87,14 +87,10 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     queries = [question] + ([keywords] if keywords and keywords != fold(question).strip() else [])
     plan = Plan(question=question, queries=queries)
     q_words = set(re.findall(r"\w+", fold(question)))
-    named = []
-    for video_id, path in videos:
-        name = [w for w in re.findall(r"[^\W_]+", fold(Path(path).stem)) if w not in STOPWORDS and len(w) > 1]
-        if name and all(w in q_words for w in name):
-            named.append(video_id)
+    named = _named(q_words, videos)
     if named:
         plan.video_ids = named
-        plan.notes.append(f"only {len(named)} video(s) named in the question")
+        plan.notes.append(f"{len(named)} video(s) named in the question: searched first")
     if m := _AFTER.search(question):
         plan.shape = "adjacent"
         plan.direction = "before" if m.group("dir").lower() in ("before", "preceding") else "after"
@@ -115,6 +111,24 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
         plan.when = "end"
         plan.notes.append("near the end")
     return plan
+
+
+def _named(q_words: set[str], videos: list[tuple[str, str]]) -> list[str]:
+    """Videos the question names: every word of the file name is in the question ("the bakery tour"), or a
+    distinctive one is ("at the Berlin bakery" for bakerei_berlin.mp4: a word of at least 4 letters that at
+    most one file name holds; "cafe", in every cafe's name, names none of them)."""
+    names = {vid: [w for w in re.findall(r"[^\W_\d]+", fold(Path(path).stem)) if w not in STOPWORDS and len(w) > 1]
+             for vid, path in videos}
+    holders: dict[str, int] = {}
+    for words in names.values():
+        for w in set(words):
+            holders[w] = holders.get(w, 0) + 1
+    named = []
+    for vid, words in names.items():
+        if words and (all(w in q_words for w in words)
+                      or any(len(w) >= 4 and holders[w] == 1 and w in q_words for w in words)):
+            named.append(vid)
+    return named
 
 
 def singular(word: str) -> str:

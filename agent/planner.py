@@ -109,6 +109,12 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     found.sort(key=lambda m: -m.score)
     if plan.video_ids:
         named = [m for q in queries[:1] for m in run.tools.search(q, videos=plan.video_ids, k=k)]
+        # A named video the search finds nothing in (its words in another language, say) is read from its
+        # start: the user pointed at it.
+        for vid in plan.video_ids:
+            if not any(m.video_id == vid for m in named):
+                info = run.tools.video(vid)
+                named.append(Moment(vid, 0.0, min(info.duration_s, 20.0), 0.0, [], info.video_path))
         found = sorted(named, key=lambda m: -m.score) + [m for m in found if m.video_id not in plan.video_ids]
     return found
 
@@ -163,7 +169,8 @@ def lookup(run: Run, plan: Plan) -> Outcome:
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
     draft = run.generate(plan.question, windows, stream=True)
-    _, citations = run.verifier.check(plan.question, draft, windows)
+    named = set(plan.video_ids or [])
+    _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(
@@ -175,7 +182,7 @@ def lookup(run: Run, plan: Plan) -> Outcome:
                               ("not in a clause that shares a word with the question" if good else "unsupported")
                               + "; asking again on the clauses that share the question's words")
             draft = run.generate(plan.question, focused)
-            _, citations = run.verifier.check(plan.question, draft, focused)
+            _, citations = run.verifier.check(plan.question, draft, focused, named)
             windows = focused
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
