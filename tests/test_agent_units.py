@@ -175,7 +175,7 @@ def test_a_file_name_alone_does_not_restrict_the_search(tmp_path):
                                                     "pet_adoption_day": ["The adoption fee is $75 for every dog."]})
     videos = [(v["video_id"], v["video_path"]) for v in store.videos().to_pylist()]
     plan = make_plan("What is the adoption fee?", videos)
-    assert plan.video_ids == ["fee"]  # named, so searched first
+    assert "fee" in plan.video_ids  # named, so searched first
     windows = retrieve(store, plan, AskOptions(device="cpu"))
     assert any(w.video_id == "pet_adoption_day" and "$75" in w.evidence_text() for w in windows)
 
