@@ -22,6 +22,7 @@ from videokb.agent.plan import STOPWORDS, content_words, fold
 from videokb.index.embedders import TextEmbedder
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
+_CURRENCY = re.compile(r"[$€£¥]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # "4 dollars and 50 cents" (alpha2digit of Whisper's spelled-out price) = "$4.50"
@@ -215,10 +216,17 @@ class Verifier:
                 continue
             for w in order:
                 ok, why = self._verdict(question, part, w, relevant)
+                bare = part
+                if not ok and short_span and (sym := _CURRENCY.search(part)) and sym.group() not in w.evidence_text():
+                    # "$15" for a window that says "15 euros": keep the number, drop the symbol it made up.
+                    bare = _CURRENCY.sub("", part).strip()
+                    ok, why = self._verdict(question, bare, w, relevant) if content_words(bare) else (False, "")
+                    if ok:
+                        why += f"; dropped the unsupported {sym.group()!r}"
                 if ok:
                     if cut < len(words):
                         why += f"; dropped the unsupported rest {' '.join(words[cut:])!r}"
-                    return [Citation(w.number, w, part, True, why, attributed=True)]
+                    return [Citation(w.number, w, bare, True, why, attributed=True)]
         return []
 
 
