@@ -179,5 +179,4 @@ def _compare(plan: Plan, sup: re.Match) -> None:
         plan.topic = f"{word} {attribute}".strip()
         noun = attribute or word
         plan.value_question = f"What is the {noun}?"
-    plan.queries = [plan.topic, plan.value_question]
     plan.notes.append(f"compare ({plan.direction}) over videos: {plan.value_question}")

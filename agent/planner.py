@@ -150,13 +150,27 @@ def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
     return False
 
 
+def _focus_line(text: str, keywords: set[str]) -> list[str]:
+    """The parts of a line that share a word with the question: a clause that holds a number alone (so one
+    price is not read with its neighbour's), else its whole sentence (the subject may sit in another clause:
+    "The Arctic tern flies from pole to pole, the longest migration of any bird")."""
+    keep = []
+    for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
+        for clause in _clauses(sentence):
+            if keywords & {_stem(x.strip(".")) for x in content_words(clause)}:
+                part = clause if re.search(r"\d", clause) else sentence
+                if part not in keep:
+                    keep.append(part)
+    return keep
+
+
 def _focused(windows: list[Window], keywords: set[str]) -> list[Window]:
-    """Copies of the windows with only the clauses that share a word with the question."""
+    """Copies of the windows with only the parts that share a word with the question."""
     out = []
     for w in windows:
         lines = []
         for ln in w.lines:
-            keep = [c for c in _clauses(ln.text) if keywords & {_stem(x.strip(".")) for x in content_words(c)}]
+            keep = _focus_line(ln.text, keywords)
             if keep:
                 lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
         if lines:
