@@ -1,25 +1,29 @@
 """Answer a question over the whole archive with cited, checked moments.
 
-plan (searches + filters) -> retrieve moments -> widen to evidence windows within a token budget ->
-the answerer writes an answer citing windows as [n] -> every citation is checked against its window.
+The planner picks the question's shape (lookup, compare, count, before/after; see :mod:`agent.planner`) and
+runs its plan with the archive tools (:mod:`agent.tools`); a chat model that calls tools itself
+(:mod:`agent.toolcall`) runs instead when asked. Either way every citation is checked against its window
+(:mod:`agent.cite`) and only supported sentences are shown; ``dropped`` says how many were not.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from videokb.agent.answerers import Answerer, Evidence
+from videokb.agent.answerers import Answerer, AnswererError
 from videokb.agent.cite import NOT_FOUND, Citation, Verifier
-from videokb.agent.evidence import Window, fill_windows, merge_windows, mmss
-from videokb.agent.plan import Plan, fold, make_plan
+from videokb.agent.evidence import Window, mmss
+from videokb.agent.plan import Plan, make_plan
+from videokb.agent.planner import Outcome, Run, run_plan
+from videokb.agent.tools import ArchiveTools, Step
 from videokb.index import schema as S
 from videokb.index.embedders import embedder_from_spec
 from videokb.index.store import Store
-from videokb.retrieval import Moment, SearchOptions, Searcher
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ class AskOptions:
     keyframes_per_window: int = 2  # for answerers that see images
     edge_s: float = 30.0  # "at the start/end": at least this much of the video, or a quarter of it
     device: str = "auto"
+    tool_calling: bool = False  # the model picks the tools itself (an OpenAI-compatible server's tool calling)
+    max_tool_steps: int = 8
 
 
 @dataclass
@@ -40,11 +46,15 @@ class AskResult:
     question: str
     answer: str
     found: bool
-    partly_unsupported: bool
+    partly_unsupported: bool  # some sentence of the draft was dropped: no citation of its holds
     draft: str
     citations: list[Citation]
     windows: list[Window]
     plan: Plan
+    dropped: int = 0  # sentences of the draft not shown
+    steps: list[Step] = field(default_factory=list)
+    model_calls: int = 0
+    seconds: float = 0.0
 
     def to_json(self) -> dict:
         return {
@@ -52,6 +62,8 @@ class AskResult:
             "answer": self.answer,
             "found": self.found,
             "partly_unsupported": self.partly_unsupported,
+            "dropped": self.dropped,
+            "shape": self.plan.shape,
             "draft": self.draft,
             "citations": [
                 {"n": c.number, "video_id": c.window.video_id if c.window else None,
@@ -64,55 +76,38 @@ class AskResult:
             "windows": [{"n": w.number, "video_id": w.video_id, "video_path": w.video_path,
                          "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3), "text": w.text()}
                         for w in self.windows],
-            "plan": {"queries": self.plan.queries, "video_ids": self.plan.video_ids, "notes": self.plan.notes},
+            "plan": {"shape": self.plan.shape, "queries": self.plan.queries, "video_ids": self.plan.video_ids,
+                     "notes": self.plan.notes},
+            "steps": [s.to_json() for s in self.steps],
+            "model_calls": self.model_calls,
+            "seconds": round(self.seconds, 3),
         }
-
-
-def _time_ranges(plan: Plan, searcher: Searcher, durations: dict[str, float], edge_s: float,
-                 video_ids: list[str]) -> dict[str, tuple[float, float]] | None:
-    if plan.after_topic:
-        opts = SearchOptions(k=1, modalities=("ocr", "speech"), video_ids=plan.video_ids)
-        topic = Searcher(searcher.store, opts).search(plan.after_topic)
-        if not topic:
-            return {}
-        return {topic[0].video_id: (topic[0].end_s, durations[topic[0].video_id])}
-    if plan.when is None:
-        return None
-    out = {}
-    for v in video_ids:
-        d = durations[v]
-        span = max(edge_s, d / 4)
-        out[v] = (0.0, min(d, span)) if plan.when == "start" else (max(0.0, d - span), d)
-    return out
 
 
 def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6,
              budget_tokens: int = 1200, with_keyframes: bool = False) -> list[Window]:
-    videos = store.videos().to_pylist()
-    durations = {v["video_id"]: v["duration_s"] or 0.0 for v in videos}
-    searcher = Searcher(store, SearchOptions(k=options.k, video_ids=plan.video_ids, device=options.device))
-    moments: list[Moment] = []
-    for query in plan.queries:
-        moments.extend(searcher.search(query))
-    moments.sort(key=lambda m: -m.score)
-    ranges = _time_ranges(plan, searcher, durations, options.edge_s, plan.video_ids or list(durations))
-    windows = merge_windows(moments, durations, options.pad_s, ranges)
-    return fill_windows(store, windows, budget_tokens=options.budget_tokens or budget_tokens,
-                        max_windows=options.max_windows or max_windows,
-                        keyframes_per_window=options.keyframes_per_window if with_keyframes else 0)
+    """The evidence windows a lookup plan would give the model (for tests and tools)."""
+    from videokb.agent.planner import _edge_ranges, _moments
+
+    tools = ArchiveTools(store, k=options.k, pad_s=options.pad_s, device=options.device)
+    run = Run(tools, _NoModel(max_windows, budget_tokens, with_keyframes), None, k=options.k,
+              edge_s=options.edge_s, budget_tokens=options.budget_tokens, max_windows=options.max_windows)
+    if plan.shape == "adjacent":
+        from videokb.agent.planner import _anchor, _neighbour
+
+        anchor = _anchor(run, plan)
+        if anchor is None:
+            return []
+        t0, t1 = _neighbour(run, anchor, plan.direction or "after")
+        w = tools.read(anchor.video_id, t0, t1)
+        w.number = 1
+        return [w] if t1 > t0 else []
+    return run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, tools, options.edge_s))
 
 
-def _final_answer(draft: str, citations: list[Citation]) -> tuple[str, bool, bool]:
-    """(answer with only supported markers, found, partly unsupported)."""
-    if fold(draft).strip(" .\n").startswith(NOT_FOUND) or not any(c.supported for c in citations):
-        return NOT_FOUND, False, False
-    parts, partly = [], False
-    for sentence in dict.fromkeys(c.sentence for c in citations):
-        marks = [c for c in citations if c.sentence == sentence]
-        good = sorted({c.number for c in marks if c.supported})
-        partly |= any(not c.supported for c in marks) or not good
-        parts.append(sentence + "".join(f" [{n}]" for n in good))
-    return " ".join(parts), True, partly
+class _NoModel:
+    def __init__(self, max_windows: int, budget_tokens: int, sees_images: bool) -> None:
+        self.max_windows, self.budget_tokens, self.sees_images = max_windows, budget_tokens, sees_images
 
 
 def _warm_up(answerer: Answerer) -> None:
@@ -122,53 +117,59 @@ def _warm_up(answerer: Answerer) -> None:
         logger.debug("loading %s in the background failed: %s", answerer.name, e)
 
 
+def _verifier(store: Store, device: str) -> Verifier:
+    spec = store.specs(S.SEGMENTS).get("vector") or store.specs(S.OCR_SPANS).get("vector")
+    return Verifier(embedder_from_spec(spec, device))
+
+
 def ask(store: Store, question: str, answerer: Answerer, options: AskOptions | None = None,
         on_token: Callable[[str], None] | None = None) -> AskResult:
-    """Answer ``question`` from the archive in ``store``; ``on_token`` receives the draft as it streams."""
+    """Answer ``question`` from the archive in ``store``. ``on_token`` receives a lookup's unchecked draft as
+    it streams (for a library caller's progress display; the answer is ``result.answer``)."""
     options = options or AskOptions()
+    t_start = time.perf_counter()
     loading = None
     if answerer.loads_in_background:
         # Its failure is not lost: stream() loads again in this thread and raises there.
         loading = threading.Thread(target=_warm_up, args=(answerer,), name="answerer-warm-up", daemon=True)
         loading.start()
+    tools = ArchiveTools(store, k=options.k, pad_s=options.pad_s, device=options.device)
     try:
-        videos = store.videos().to_pylist()
-        plan = make_plan(question, [(v["video_id"], v["video_path"]) for v in videos])
-        windows = (retrieve(store, plan, options, answerer.max_windows, answerer.budget_tokens,
-                            answerer.sees_images) if videos else [])
+        videos = tools.videos()
+        plan = make_plan(question, [(v.video_id, v.video_path) for v in videos])
+        tools._record("plan", {"shape": plan.shape}, "; ".join(plan.notes) or "lookup")
+        if not videos:
+            return AskResult(question, NOT_FOUND, False, False, "", [], [], plan, steps=tools.steps,
+                             seconds=time.perf_counter() - t_start)
+        verifier = _verifier(store, options.device)
+        run = Run(tools, answerer, verifier, k=options.k, edge_s=options.edge_s,
+                  keyframes_per_window=options.keyframes_per_window, budget_tokens=options.budget_tokens,
+                  max_windows=options.max_windows, on_token=on_token, loading=loading)
+        if options.tool_calling:
+            if not answerer_calls_tools(answerer):
+                raise AnswererError(f"the {answerer.name} answerer cannot call tools: use --answerer "
+                                    "openai-compatible with a server that supports tool calling")
+            from videokb.agent.toolcall import run_with_tools
+
+            out: Outcome = run_with_tools(run, plan, max_steps=options.max_tool_steps)
+        else:
+            out = run_plan(run, plan)
     finally:
         if loading is not None:
             loading.join()  # never leave it loading native code while the interpreter shuts down
-    if not windows:
-        return AskResult(question, NOT_FOUND, False, False, "", [], [], plan)
-    if answerer.best_window_last:
-        windows = windows[::-1]
-        for i, w in enumerate(windows, 1):
-            w.number = i
-    images = []
-    if answerer.sees_images:
-        import io
+    return AskResult(question, out.answer, out.found, out.dropped > 0, out.draft, out.citations, out.windows, plan,
+                     dropped=out.dropped, steps=tools.steps, model_calls=run.model_calls,
+                     seconds=time.perf_counter() - t_start)
 
-        from PIL import Image
 
-        images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
-    evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images)
-    pieces = []
-    for piece in answerer.stream(evidence):
-        pieces.append(piece)
-        if on_token:
-            on_token(piece)
-    draft = "".join(pieces).strip()
-    spec = store.specs(S.SEGMENTS).get("vector") or store.specs(S.OCR_SPANS).get("vector")
-    verifier = Verifier(embedder_from_spec(spec, options.device))
-    _, citations = verifier.check(question, draft, windows)
-    answer, found, partly = _final_answer(draft, citations)
-    return AskResult(question, answer, found, partly, draft, citations, windows, plan)
+def answerer_calls_tools(answerer: Answerer) -> bool:
+    """Whether this answerer can pick the archive tools itself (an OpenAI-compatible chat server)."""
+    return getattr(answerer, "name", "") == "openai-compatible"
 
 
 def describe_citation(c: Citation) -> str:
     w = c.window
-    where = f"{Path(w.video_path).name} {mmss(w.start_s)}-{mmss(w.end_s)}" if w else "(no such window)"
+    where = f"{Path(w.video_path).name!r} {mmss(w.start_s)}-{mmss(w.end_s)}" if w else "(no such window)"
     return f"[{c.number}] {where}  {'supported' if c.supported else 'NOT supported: ' + c.reason}" + \
         ("  (attributed)" if c.attributed else "")
 

@@ -1,24 +1,38 @@
 """Check every citation of an answer against the window it names.
 
 A citation ``[n]`` stands if window n was given to the model, the window bears on the question, and
-its evidence supports the cited sentence: every number in the sentence appears in the window, and enough
-of the sentence's words do (or the text embedder finds it close in meaning). Citations that fail are
-dropped; an answer left with no supported citation is not shown as an answer.
+its evidence supports the cited sentence: every number in the sentence appears in the window (spelled-out
+numbers read as digits on both sides, so "four hundred" = 400 and "four dollars and fifty cents" = 4.50, as
+Whisper writes either), every name (a capitalised word that does not open the sentence) appears in it, and
+enough of the sentence's content words do; the text embedder's similarity can make up for a few missing
+words, never for a missing number or name (no entailment model runs offline here). Citations that fail are
+dropped; a sentence with no supported citation is not shown, and the answer says how many were dropped.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
+from text_to_num import alpha2digit
+
 from videokb.agent.evidence import Window
-from videokb.agent.plan import content_words, fold
+from videokb.agent.plan import STOPWORDS, content_words, fold
 from videokb.index.embedders import TextEmbedder
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
+_CURRENCY = re.compile(r"[$€£¥]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "4 dollars and 50 cents" (alpha2digit of Whisper's spelled-out price) = "$4.50"
+_MONEY = re.compile(r"\b(\d+) (dollars?|euros?|pounds?) and (\d{1,2}) cents?\b", re.I)
+# Whisper writes "four dollars and seventy cents" as "$4 and 70 cents"
+_DOLLAR_CENTS = re.compile(r"([$€£])(\d+) and (\d{1,2}) cents?\b", re.I)
+# A name: a capitalised word (or one with a capital inside, "McDonald") that is not a plain sentence opener.
+_NAME = re.compile(r"(?<![\w'])[A-Z][\w'-]*[a-z][\w'-]*|(?<![\w'])[A-Z]{2,}\b")
 NOT_FOUND = "not found in the archive"
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,14 +49,58 @@ class Citation:
 class Thresholds:
     lexical: float = 0.5  # share of the sentence's content words found in the window
     semantic: float = 0.55  # cosine (text embedder) between the sentence and the window's best line
+    semantic_min_lexical: float = 0.25  # ... which counts only when at least this share of words is there
     question: float = 0.3  # the window must bear on the question this much (cosine) or share a content word
 
 
-def _numbers(text: str) -> set[str]:
+def as_digits(text: str, threshold: int = 0) -> str:
+    """Spelled-out numbers as digits ("seventy five dollars" -> "75 dollars", "four dollars and fifty cents"
+    -> "4.50 dollars", "two point three million" -> "2300000"). ``threshold``: isolated numbers below it stay
+    words (text2num's rule; a claim's "one" is often no number)."""
+    out = alpha2digit(text, "en", threshold=threshold)
+    out = _MONEY.sub(lambda m: f"{m.group(1)}.{int(m.group(3)):02d} {m.group(2)}", out)
+    out = normalize_money(out)
+    return _SCALED.sub(lambda m: _scale(m.group(1), m.group(2)), out)
+
+
+def normalize_money(text: str) -> str:
+    """"$4 and 70 cents" (Whisper's way) -> "$4.70", as the slide writes it."""
+    return _DOLLAR_CENTS.sub(lambda m: f"{m.group(1)}{m.group(2)}.{int(m.group(3)):02d}", text)
+
+
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(1000000000|1000000|1000|billion|million|thousand|bn|[MBk])\b")
+_SCALES = {"1000000000": 10**9, "billion": 10**9, "bn": 10**9, "B": 10**9, "1000000": 10**6, "million": 10**6,
+           "M": 10**6, "1000": 1000, "thousand": 1000, "k": 1000}
+
+
+def _scale(number: str, unit: str) -> str:
+    value = float(number) * _SCALES[unit]
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _numbers(text: str, threshold: int = 0) -> set[str]:
     out = set()
-    for n in _NUMBER.findall(text):
+    for n in _NUMBER.findall(as_digits(text, threshold)):
         n = n.replace(",", "")
         out.add(n.rstrip("0").rstrip(".") if "." in n else n)
+    return out
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not just the first word of a sentence, folded ("Neptune's" -> "neptune")."""
+    out = set()
+    for sentence in _SENTENCE.split(text):
+        words = sentence.split()
+        for i, w in enumerate(words):
+            w = w.strip("\"'()[],.;:!?")
+            if not _NAME.fullmatch(w) or fold(w) in STOPWORDS:
+                continue
+            # "Blueberry muffins cost..." opens with a capital that names nothing; a possessive ("Neptune's")
+            # or a capitalised next word ("Lena Park") says the opener is a name.
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            if i == 0 and not (w.endswith("'s") or nxt[:1].isupper()):
+                continue
+            out.add(re.sub(r"'s$", "", fold(w)))
     return out
 
 
@@ -65,28 +123,56 @@ class Verifier:
 
     def supports(self, claim: str, window: Window) -> tuple[bool, str]:
         evidence = window.evidence_text()
-        missing = _numbers(claim) - _numbers(evidence)
+        missing = _numbers(claim, threshold=3) - _numbers(evidence)
         if missing:
             return False, f"number(s) {', '.join(sorted(missing))} not in window {window.number}"
-        words = [w.strip(".") for w in content_words(claim)]
+        have = set(w.strip(".") for w in content_words(as_digits(evidence)))
+        have |= {re.sub(r"'s$", "", w) for w in have}
+        absent = sorted(n for n in names(claim) if n not in have and n not in fold(evidence))
+        if absent:
+            return False, f"name(s) {', '.join(absent)} not in window {window.number}"
+        words = [re.sub(r"'s$", "", w.strip(".")) for w in content_words(as_digits(claim))]
         if not words:
             return False, "nothing to check"
-        have = set(w.strip(".") for w in content_words(evidence))
         share = sum(w in have for w in words) / len(words)
         if share >= self.t.lexical:
             return True, f"{share:.0%} of its words are in window {window.number}"
+        if share < self.t.semantic_min_lexical:
+            return False, f"window {window.number} does not say this ({share:.0%} of its words)"
         lines = [ln.text for ln in window.lines] or [""]
         vecs = self.embedder.embed_texts([claim] + lines)
         sim = float((vecs[1:] @ vecs[0]).max())
         if sim >= self.t.semantic:
-            return True, f"close in meaning to window {window.number} ({sim:.2f})"
+            return True, f"close in meaning to window {window.number} ({sim:.2f}, {share:.0%} words)"
         return False, f"window {window.number} does not say this ({share:.0%} words, similarity {sim:.2f})"
 
-    def check(self, question: str, answer: str, windows: list[Window]) -> tuple[str, list[Citation]]:
-        """The answer without markers, and every citation (given or attributed) with its verdict."""
+    def mentions(self, topic: str, window: Window) -> tuple[bool, str]:
+        """Whether the window speaks of ``topic`` (a count's "the fire drill"): all its content words are
+        there (plural or singular), or most are and the embedder finds a line close in meaning."""
+        have = {w.strip(".") for w in content_words(as_digits(window.evidence_text()))}
+        have |= {w[:-1] for w in have if w.endswith("s")}
+        words = [w.strip(".") for w in content_words(topic)]
+        if not words:
+            return False, "nothing to check"
+        found = [w for w in words if w in have or w.rstrip("s") in have]
+        if len(found) == len(words):
+            return True, f"window {window.number} names {', '.join(words)}"
+        if len(found) / len(words) >= self.t.lexical:
+            lines = [ln.text for ln in window.lines] or [""]
+            vecs = self.embedder.embed_texts([topic] + lines)
+            sim = float((vecs[1:] @ vecs[0]).max())
+            if sim >= self.t.semantic:
+                return True, f"window {window.number} is close to {topic!r} ({sim:.2f})"
+        return False, f"window {window.number} does not name {', '.join(w for w in words if w not in found)}"
+
+    def check(self, question: str, answer: str, windows: list[Window],
+              named: set[str] | None = None) -> tuple[str, list[Citation]]:
+        """The answer without markers, and every citation (given or attributed) with its verdict. Windows of
+        the ``named`` videos (the question names them) bear on the question by that alone; their text must
+        still support the sentence."""
         by_number = {w.number: w for w in windows}
         citations: list[Citation] = []
-        relevant: dict[int, bool] = {}
+        relevant: dict[int, bool] = {w.number: True for w in windows if w.video_id in (named or ())}
         clean_sentences = []
         for sentence in _sentences(answer):
             marks = [int(n) for n in _MARK.findall(sentence)]
@@ -130,8 +216,32 @@ class Verifier:
                 continue
             for w in order:
                 ok, why = self._verdict(question, part, w, relevant)
+                bare = part
+                if not ok and short_span and (sym := _CURRENCY.search(part)) and sym.group() not in w.evidence_text():
+                    # "$15" for a window that says "15 euros": keep the number, drop the symbol it made up.
+                    bare = _CURRENCY.sub("", part).strip()
+                    ok, why = self._verdict(question, bare, w, relevant) if content_words(bare) else (False, "")
+                    if ok:
+                        why += f"; dropped the unsupported {sym.group()!r}"
                 if ok:
                     if cut < len(words):
                         why += f"; dropped the unsupported rest {' '.join(words[cut:])!r}"
-                    return [Citation(w.number, w, part, True, why, attributed=True)]
+                    return [Citation(w.number, w, bare, True, why, attributed=True)]
         return []
+
+
+def checked_answer(draft: str, citations: list[Citation]) -> tuple[str, bool, int]:
+    """(the answer made of supported sentences only, each with its supported markers; found; how many
+    sentences were dropped because no citation of theirs holds)."""
+    if fold(draft).strip(" .\n").startswith(NOT_FOUND) or not any(c.supported for c in citations):
+        dropped = len(dict.fromkeys(c.sentence for c in citations))
+        return NOT_FOUND, False, dropped
+    parts, dropped = [], 0
+    for sentence in dict.fromkeys(c.sentence for c in citations):
+        good = sorted({c.number for c in citations if c.sentence == sentence and c.supported})
+        if not good:
+            dropped += 1
+            logger.info("dropped an unsupported sentence: %r", sentence)
+            continue
+        parts.append(sentence + "".join(f" [{n}]" for n in good))
+    return " ".join(parts), True, dropped

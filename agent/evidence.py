@@ -8,10 +8,13 @@ header says how many), and can support no citation.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import duckdb
 
 from videokb.index.events import connect_events
 from videokb.index.store import Store
@@ -28,6 +31,9 @@ _INSTRUCTION = re.compile(
 )
 # OCR of digits alone ("0900" read off a photo of coins) means nothing without context.
 _BARE_NUMBER = re.compile(r"^[\s.,:;-]*\d{1,4}[\s.,:;-]*$")
+# Where an index stores the English translation of non-English speech (the search issue adds one; the
+# first of these names that ``segments`` has is used).
+TRANSLATION_COLUMNS = ("text_en", "translation", "translation_en", "english")
 
 
 def mmss(t: float) -> str:
@@ -55,7 +61,7 @@ class Window:
     withheld: int = 0  # lines left out because they address the assistant (prompt injection)
 
     def text(self) -> str:
-        head = f"[{self.number}] {Path(self.video_path).name} {mmss(self.start_s)}-{mmss(self.end_s)}"
+        head = f"[{self.number}] {quote_name(self.video_path)} {mmss(self.start_s)}-{mmss(self.end_s)}"
         if self.withheld:
             head += f" ({self.withheld} line{'s' * (self.withheld > 1)} withheld: addressed to the assistant)"
         return "\n".join([head] + [f"{ln.kind} {mmss(ln.t_s)}: {ln.text}" for ln in self.lines])
@@ -92,44 +98,69 @@ def merge_windows(moments: list[Moment], durations: dict[str, float], pad_s: flo
     return windows
 
 
+def quote_name(video_path: str) -> str:
+    """The file name as a quoted string literal: a name holding newlines, brackets or "Question:" cannot
+    change the structure of the text a model reads (issue 17)."""
+    return json.dumps(Path(video_path).name, ensure_ascii=False)
+
+
+def _translation_column(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The English-translation column of ``segments`` where the index has one (added at ingest for
+    non-English speech); older indexes have none."""
+    cols = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE segments)").fetchall()}
+    return next((c for c in TRANSLATION_COLUMNS if c in cols), None)
+
+
+def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: float) -> tuple[list[Line], int]:
+    """What is said, shown and labelled in ``video_id`` between t0 and t1, in order, as the model reads it;
+    and how many lines were withheld because they address the assistant. Non-English speech keeps its
+    original words and gains its stored English translation in brackets."""
+    translated = _translation_column(con)
+    speech_text = (f"CASE WHEN {translated} IS NOT NULL AND {translated} <> '' AND {translated} <> text "
+                   f"THEN text || ' [English: ' || {translated} || ']' ELSE text END" if translated else "text")
+    rows = con.execute(
+        f"SELECT start_s, 'speech' AS kind, {speech_text} AS text FROM segments "
+        "WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
+        "UNION ALL SELECT start_s, kind, text FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
+        "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
+        [video_id, t0, t1, video_id, t0, t1],
+    ).fetchall()
+    seen: set[str] = set()
+    lines: list[Line] = []
+    withheld = 0
+    for start, kind, text in rows:
+        key = f"{kind}:{text.casefold()}"
+        if key in seen or (kind == "ocr" and _BARE_NUMBER.match(text)):
+            continue
+        seen.add(key)
+        if _INSTRUCTION.search(text):
+            withheld += 1
+            continue
+        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text))
+    # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
+    merged: list[Line] = []
+    for ln in lines:
+        if merged and ln.kind == "screen" == merged[-1].kind and ln.t_s == merged[-1].t_s:
+            merged[-1].text += " | " + ln.text
+        else:
+            merged.append(ln)
+    # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with
+    # nothing said or written, where they are all there is.
+    if any(ln.kind != "visual" for ln in merged):
+        merged = [ln for ln in merged if ln.kind != "visual"]
+    return merged, withheld
+
+
 def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max_windows: int,
-                 keyframes_per_window: int = 0) -> list[Window]:
+                 keyframes_per_window: int = 0, con: duckdb.DuckDBPyConnection | None = None) -> list[Window]:
     """Read each window's transcript, on-screen text and labels; keep windows best first within the budget."""
-    con = connect_events(store)
+    con = con or connect_events(store)
     kept: list[Window] = []
     used = 0
     for w in windows:
         if len(kept) >= max_windows:
             break
-        rows = con.execute(
-            "SELECT start_s, kind, text FROM events WHERE video_id = ? AND kind IN ('speech', 'ocr', 'visual') "
-            "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
-            [w.video_id, w.start_s, w.end_s],
-        ).fetchall()
-        seen: set[str] = set()
-        lines = []
-        for start, kind, text in rows:
-            key = f"{kind}:{text.casefold()}"
-            if key in seen or (kind == "ocr" and _BARE_NUMBER.match(text)):
-                continue
-            seen.add(key)
-            if _INSTRUCTION.search(text):
-                w.withheld += 1
-                continue
-            lines.append(Line(max(start, w.start_s), {"ocr": "screen"}.get(kind, kind), text))
-        # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
-        merged: list[Line] = []
-        for ln in lines:
-            if merged and ln.kind == "screen" == merged[-1].kind and ln.t_s == merged[-1].t_s:
-                merged[-1].text += " | " + ln.text
-            else:
-                merged.append(ln)
-        lines = merged
-        # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with
-        # nothing said or written, where they are all there is.
-        if any(ln.kind != "visual" for ln in lines):
-            lines = [ln for ln in lines if ln.kind != "visual"]
-        w.lines = lines
+        w.lines, w.withheld = read_lines(con, w.video_id, w.start_s, w.end_s)
         cost = _estimate_tokens(w.text())
         if kept and used + cost > budget_tokens:
             continue

@@ -1,5 +1,10 @@
-"""Turn a question into searches: the question itself, its keywords, and the filters it implies
-(a video it names, "at the start" / "at the end", "after the slide about X")."""
+"""Turn a question into a plan: its shape (lookup, compare/superlative, count, before/after), the searches
+(the question itself, its keywords) and the hints it carries (a video it names, "at the start" / "at the end",
+"after the slide about X"). A question the archive cannot answer is a lookup that finds nothing.
+
+A video the question names is searched first, never alone: a file name is not allowed to narrow the
+archive by itself (a file called ``fee.mp4`` must not hide the video that states the adoption fee).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,33 @@ STOPWORDS = frozenset(
 _START = re.compile(r"\b(at|in|near|towards?) the (very )?(start|beginning|opening)\b|\bfirst (few )?(seconds|minutes?)\b",
                     re.I)
 _END = re.compile(r"\b(at|in|near|towards?) the (very )?(end|close)\b|\blast (few )?(seconds|minutes?)\b", re.I)
-_AFTER = re.compile(r"\bafter (the )?(slide|part|section|segment|bit|scene|talk) (about|on|with|showing|mentioning) "
-                    r"(?P<topic>[^,?.;]+)", re.I)
+_AFTER = re.compile(r"\b(?P<dir>after|before|following|preceding) (the )?(slide|part|section|segment|bit|scene|talk|title|"
+                    r"heading|screen)s?( (titled|called|named|about|on|with|showing|mentioning|that says|saying|reading))?"
+                    r" [\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
+_WHAT_NEXT = re.compile(r"^\s*what (is|was|gets|got|are|were)? ?(said|shown|discussed|talked about|covered|explained|"
+                        r"presented|mentioned|next)\b|^\s*what (comes|came|happens|happened|follows|followed|is next)\b"
+                        r"|^\s*what (do|does|did) (they|he|she|we|you|the \w+) (say|show|discuss|talk about|cover|"
+                        r"explain|present|mention)\b",
+                        re.I)
+_MIN_WORDS = ("cheapest", "least expensive", "lowest", "smallest", "shortest", "earliest", "fewest", "least",
+              "slowest", "youngest", "oldest", "lightest", "closest", "nearest", "cheaper", "lower", "smaller",
+              "shorter", "earlier", "fewer")
+_MAX_WORDS = ("most expensive", "priciest", "dearest", "highest", "largest", "biggest", "longest", "latest", "most",
+              "best", "greatest", "fastest", "heaviest", "newest", "farthest", "furthest", "more expensive",
+              "higher", "larger", "bigger", "longer", "later", "more", "faster")
+_PRICE_WORDS = ("cheapest", "least expensive", "most expensive", "priciest", "dearest", "cheaper", "more expensive")
+_SUPERLATIVE = re.compile(r"\b(?P<word>" + "|".join(sorted(_MIN_WORDS + _MAX_WORDS, key=len, reverse=True)) +
+                          r")\b(?P<rest>[^?]*)", re.I)
+_WHICH = re.compile(r"^\s*(which|what|who|where)\b(?P<group>[^?]*?)\b(has|have|had|is|are|was|were|sells?|sold|"
+                    r"offers?|offered|charges?|charged|gives?|gave|lists?|listed|quotes?|quoted|costs?|scored?|"
+                    r"holds?|held|opens?|opened|takes?|took|runs?|ran|the)\b", re.I)
+_COUNT = re.compile(r"\b(in )?how many (?P<of>of (the|our|these|those) )?(?P<group>[\w' -]+?) (?P<verb>mention|mentions|"
+                    r"mentioned|talk about|talks about|talked about|discuss|discusses|discussed|say|says|said|cover|"
+                    r"covers|covered|refer to|refers to|referred to|bring up|brings up|brought up|include|includes|"
+                    r"included|feature|features|featured|sell|sells|sold|offer|offers|offered|show|shows|showed|"
+                    r"is|are|was|were|does|do|did|has|have|had)\b(?P<topic>[^?]*)", re.I)
+_CONTAINERS = frozenset("videos clips recordings talks lectures meetings episodes files sessions presentations "
+                        "tours events briefings interviews cafes cafés shops stores".split())
 
 
 def fold(text: str) -> str:
@@ -32,13 +62,22 @@ def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[\w$.%]+", fold(text)) if w.strip(".") and w not in STOPWORDS]
 
 
+SHAPES = ("lookup", "compare", "count", "adjacent")
+
+
 @dataclass
 class Plan:
     question: str
     queries: list[str]
-    video_ids: list[str] | None = None
+    video_ids: list[str] | None = None  # videos the question names: searched first, not alone
     when: str | None = None  # "start" | "end"
-    after_topic: str | None = None
+    after_topic: str | None = None  # adjacent: the slide or part the question reads after (or before)
+    shape: str = "lookup"  # one of SHAPES
+    direction: str | None = None  # adjacent: "after" | "before"; compare: "min" | "max"
+    topic: str | None = None  # count: what the counted videos mention; compare: the attribute compared
+    value_question: str | None = None  # compare: the question asked of each candidate video
+    group: str | None = None  # count / compare: the kind of video asked about ("meetings")
+    what_next: bool = False  # adjacent: the question asks what is said there, not one fact from it
     notes: list[str] = field(default_factory=list)
 
 
@@ -48,17 +87,23 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     queries = [question] + ([keywords] if keywords and keywords != fold(question).strip() else [])
     plan = Plan(question=question, queries=queries)
     q_words = set(re.findall(r"\w+", fold(question)))
-    named = []
-    for video_id, path in videos:
-        name = [w for w in re.findall(r"[^\W_]+", fold(Path(path).stem)) if w not in STOPWORDS and len(w) > 1]
-        if name and all(w in q_words for w in name):
-            named.append(video_id)
+    named = _named(q_words, videos)
     if named:
         plan.video_ids = named
-        plan.notes.append(f"only {len(named)} video(s) named in the question")
+        plan.notes.append(f"{len(named)} video(s) named in the question: searched first")
     if m := _AFTER.search(question):
+        plan.shape = "adjacent"
+        plan.direction = "before" if m.group("dir").lower() in ("before", "preceding") else "after"
         plan.after_topic = m.group("topic").strip()
-        plan.notes.append(f"after: {plan.after_topic}")
+        plan.what_next = bool(_WHAT_NEXT.search(question[: m.start()] or question))
+        rest = (question[: m.start()] + question[m.end():]).strip(" ,?")
+        plan.value_question = (rest + "?") if content_words(rest) else question
+        plan.notes.append(f"{plan.direction}: {plan.after_topic}")
+    elif (c := _count(question, videos)) is not None:
+        plan.shape, plan.group, plan.topic = "count", c[0], c[1]
+        plan.notes.append(f"count {plan.group or 'videos'} that mention: {plan.topic}")
+    elif (sup := _SUPERLATIVE.search(question)) and _WHICH.search(question):
+        _compare(plan, sup)
     elif _START.search(question):
         plan.when = "start"
         plan.notes.append("near the start")
@@ -66,3 +111,72 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
         plan.when = "end"
         plan.notes.append("near the end")
     return plan
+
+
+def _named(q_words: set[str], videos: list[tuple[str, str]]) -> list[str]:
+    """Videos the question names: every word of the file name is in the question ("the bakery tour"), or a
+    distinctive one is ("at the Berlin bakery" for bakerei_berlin.mp4: a word of at least 4 letters that at
+    most one file name holds; "cafe", in every cafe's name, names none of them)."""
+    names = {vid: [w for w in re.findall(r"[^\W_\d]+", fold(Path(path).stem)) if w not in STOPWORDS and len(w) > 1]
+             for vid, path in videos}
+    holders: dict[str, int] = {}
+    for words in names.values():
+        for w in set(words):
+            holders[w] = holders.get(w, 0) + 1
+    named = []
+    for vid, words in names.items():
+        if words and (all(w in q_words for w in words)
+                      or any(len(w) >= 4 and holders[w] == 1 and w in q_words for w in words)):
+            named.append(vid)
+    return named
+
+
+def singular(word: str) -> str:
+    word = fold(word)
+    for end, repl in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"), ("s", "")):
+        if word.endswith(end) and len(word) > len(end) + 2:
+            return word[: -len(end)] + repl
+    return word
+
+
+def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, str] | None:
+    """(group, topic) for "how many of the meetings mention X" / "how many videos talk about X"; None for
+    "how many astronauts are in the crew" (a fact inside one video: a lookup)."""
+    m = _COUNT.search(question)
+    if not m:
+        return None
+    group_words = m.group("group").split()
+    if not group_words:
+        return None
+    last = fold(group_words[-1])
+    is_group = bool(m.group("of")) or last in _CONTAINERS or (
+        len(group_words) <= 2 and sum(singular(last) in fold(Path(p).stem) for _, p in videos) >= 2)
+    if not is_group or m.group("verb").lower() in ("is", "are", "was", "were", "has", "have", "had") and not (
+            m.group("of") or last in _CONTAINERS):
+        return None
+    topic = m.group("topic").strip(" ,")
+    if not content_words(topic):
+        return None
+    group = None if last in ("videos", "clips", "recordings", "files") else singular(last)
+    return group, topic
+
+
+def _compare(plan: Plan, sup: re.Match) -> None:
+    word = sup.group("word").lower()
+    rest = sup.group("rest").strip(" ,")
+    plan.shape = "compare"
+    plan.direction = "min" if word in _MIN_WORDS else "max"
+    which = re.match(r"\s*(which|what) (of (the|our|these) )?(?P<group>\w+)", plan.question, re.I)
+    plan.group = singular(which.group("group")) if which and fold(which.group("group")) not in STOPWORDS else None
+    attribute = " ".join(w for w in re.findall(r"[\w$%'-]+", rest) if fold(w) not in ("the", "a", "an"))
+    if word in _PRICE_WORDS:
+        plan.topic = f"{attribute} price".strip()
+        plan.value_question = f"How much is the {attribute}?" if attribute else "How much does it cost?"
+    elif word in ("most", "fewest", "more", "fewer", "least"):
+        plan.topic = attribute
+        plan.value_question = f"How many {attribute}?"
+    else:
+        plan.topic = f"{word} {attribute}".strip()
+        noun = attribute or word
+        plan.value_question = f"What is the {noun}?"
+    plan.notes.append(f"compare ({plan.direction}) over videos: {plan.value_question}")

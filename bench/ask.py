@@ -50,7 +50,8 @@ def timed_ask(question: str, db: Path, answerer: str, env: dict) -> tuple[float 
     first = None
     while chunk := proc.stdout.read1(64):
         out += chunk
-        if first is None and b"draft: " in out and len(out.split(b"draft: ", 1)[1]) > 0:
+        # The CLI prints only the checked answer (no unchecked draft streams first): its first line.
+        if first is None and b"answer: " in out and len(out.split(b"answer: ", 1)[1]) > 0:
             first = time.perf_counter() - t0
     err = proc.stderr.read()
     proc.wait()

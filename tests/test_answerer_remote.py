@@ -133,5 +133,6 @@ def test_cli_ask_json_and_streamed_terminal_output(server, store):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert lines[0].startswith("draft: ") and lines[1].startswith("answer: ") and "$75" in lines[1]
-    assert "pet_adoption_day.mp4" in lines[2] and lines[2].strip().endswith("supported")
+    # Only the checked answer reaches the terminal; no unchecked draft streams first (issue 17).
+    assert lines[0].startswith("answer: ") and "$75" in lines[0] and "draft" not in res.stdout
+    assert "pet_adoption_day.mp4" in lines[1] and lines[1].strip().endswith("supported")

@@ -77,14 +77,17 @@ def test_instructions_inside_a_video_do_not_steer_the_answer(library, gemma):
     assert withheld and not re.search(r"ignore (all )?previous", " ".join(withheld), re.I)
 
 
-def test_named_video_and_time_hints_narrow_the_windows(library):
+def test_named_video_comes_first_and_time_hints_narrow_the_windows(library):
     _, store, _, _ = library
     plan = make_plan("What is said at the start of the bakery tour?", videos(store))
     windows = retrieve(store, plan, AskOptions(edge_s=5.0, device="cpu"))
-    assert windows and all(Path(w.video_path).stem == "bakery_tour" for w in windows)
-    assert all(w.end_s <= 24.2 / 4 + 1e-6 for w in windows)
+    # The video the question names is searched first, not alone (a file name never narrows the archive).
+    assert windows and Path(windows[0].video_path).stem == "bakery_tour"
+    assert all(w.end_s <= 24.2 / 4 + 1e-6 for w in windows if Path(w.video_path).stem == "bakery_tour")
 
     plan = make_plan("What did they say after the slide about the launch window?", videos(store))
-    windows = retrieve(store, plan, AskOptions(device="cpu"))
-    assert windows and all(Path(w.video_path).stem == "rocket_launch_briefing" for w in windows)
-    assert all(w.start_s >= 7.0 for w in windows)  # after the first slide (shown 0-8 s)
+    assert plan.shape == "adjacent"
+    (window,) = retrieve(store, plan, AskOptions(device="cpu"))
+    assert Path(window.video_path).stem == "rocket_launch_briefing"
+    assert window.start_s >= 7.0  # the shot after the first slide (shown 0-8 s): the photo of the rocket
+    assert "rocket" in window.evidence_text().lower()

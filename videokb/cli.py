@@ -233,23 +233,33 @@ def _open_image(path: Path):
               help="A field of the answerer's config, e.g. -o max_new_tokens=64; repeatable.")
 @click.option("-k", "--k", "k", type=click.IntRange(1, 100), default=6, show_default=True,
               help="Moments retrieved per search before they widen into evidence windows.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: answer, citations, windows.")
-def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k, as_json):
+@click.option("--tools", "tool_calling", is_flag=True,
+              help="Let the model pick the archive tools itself (openai-compatible servers with tool calling).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: answer, citations, windows, steps.")
+def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k, tool_calling, as_json):
     """Answer QUESTION from the archive, citing the moments that support it.
 
-    Every citation is checked against the window it names; unsupported ones are dropped, and an answer
-    with no supported citation becomes "not found in the archive". Transcript and on-screen text are
-    treated as data: instructions inside a video are not followed.
+    The question's shape picks the plan: a lookup, a comparison or count across videos (one search and one
+    short extraction per video, sorted or counted in code), or what is said before/after a slide. Every
+    citation is checked against the window it names; only supported sentences are shown (the rest are
+    counted as dropped), and an answer with none becomes "not found in the archive". Transcript and
+    on-screen text are treated as data: instructions inside a video are not followed. -v logs each step;
+    --json returns them as "steps".
 
     \b
     videokb ask "How much does the sourdough loaf cost?"
     videokb ask "What did they say at the start of the bakery tour?" --json
+    videokb ask "Which of the cafes sells the cheapest espresso?"
+    videokb ask "How many of the meetings mention the budget?"
+    videokb -v ask "What is said after the slide titled Launch window opens?"
     videokb ask "Who won?" --answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model qwen2.5
     videokb ask "Who won?" --answerer gemma-270m -o max_new_tokens=24
+    videokb ask "Which talk came first?" --answerer openai-compatible --llm-url URL --llm-model M --tools
     """
     from videokb.agent import AskOptions, create_answerer, describe_citation
     from videokb.agent import ask as run_ask
     from videokb.agent.answerers import AnswererError
+    from videokb.agent.tools import ToolError
     from videokb.index.backends import get_backend
     from videokb.retrieval import SearchError
 
@@ -263,26 +273,17 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
     store = open_store(db or default_db())
     try:
         model = create_answerer(answerer, **options)
-        streamed = []
-
-        def show(piece: str) -> None:
-            if not as_json:
-                if not streamed:
-                    click.echo("draft: ", nl=False)
-                streamed.append(piece)
-                click.echo(piece, nl=False)
-
-        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto"), on_token=show)
-    except (AnswererError, SearchError) as e:
+        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto", tool_calling=tool_calling))
+    except (AnswererError, SearchError, ToolError) as e:
         raise click.ClickException(str(e)) from e
     if as_json:
         click.echo(json.dumps(result.to_json()))
         return
-    if streamed:
-        click.echo()
+    # Only checked sentences reach the terminal: the unchecked draft is never shown (-v logs it).
     click.echo(f"answer: {result.answer}")
-    if result.partly_unsupported:
-        click.echo("(part of the answer is not supported by the retrieved evidence)")
+    if result.dropped:
+        click.echo(f"({result.dropped} sentence{'s' * (result.dropped > 1)} dropped: "
+                   "not supported by the window cited)")
     for c in result.citations:
         click.echo("  " + describe_citation(c))
 

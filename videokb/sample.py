@@ -66,6 +66,7 @@ class SceneSpec:
     narration: str
     slide_text: str | None = None
     photo: str | None = None
+    voice: str = "en-us"  # espeak-ng voice: "de", "es", "fr", "cmn" for non-English narration
 
 
 @dataclass(frozen=True)
@@ -213,10 +214,10 @@ def render_photo(name: str, size: tuple[int, int]) -> Image.Image:
 # ---------------------------------------------------------------- audio
 
 
-def _speak(text: str, work: Path, index: int) -> tuple[np.ndarray, int]:
+def _speak(text: str, work: Path, index: int, voice: str = "en-us") -> tuple[np.ndarray, int]:
     """Synthesise text and return (int16 samples with silence trimmed, sample rate)."""
     wav_path = work / f"speech_{index}.wav"
-    _run([_tool("espeak-ng"), "-v", "en-us", "-s", "150", "-w", str(wav_path), text],
+    _run([_tool("espeak-ng"), "-v", voice, "-s", "150", "-w", str(wav_path), text],
          f"narration {text[:40]!r}")
     with wave.open(str(wav_path), "rb") as wav:
         if wav.getsampwidth() != 2:
@@ -247,7 +248,7 @@ def _build(specs: list[SceneSpec], path: Path, title: str, size: tuple[int, int]
         images: dict[tuple[str | None, str | None], Path] = {}
         for spec in specs:  # synthesise each distinct narration once
             if spec.narration not in speech:
-                speech[spec.narration] = _speak(spec.narration, work, len(speech))
+                speech[spec.narration] = _speak(spec.narration, work, len(speech), spec.voice)
         rates = {rate for _, rate in speech.values()}
         if len(rates) != 1:
             raise SampleError(f"espeak-ng: inconsistent sample rates {sorted(rates)}")

@@ -1,0 +1,408 @@
+"""Run the plan that fits the question's shape, with the archive tools and the answering model.
+
+- lookup: search, widen to windows, the model answers, every citation checked (not found when none holds).
+- compare / superlative: map then reduce in code. One search and one short extraction per candidate video
+  (the small model copies the value's span from that video's windows only), each value checked against its
+  window; then Python sorts the values. Never one generation over mixed windows.
+- count: one search per candidate video and a check that its best window states the topic; Python counts,
+  and each counted video is cited.
+- before / after: find the slide or part named, then read the shot that follows (or precedes) it with
+  ``timeline``/``read``; "what is said after X" is answered with that window's own words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from videokb.agent.answerers import Answerer, Evidence
+from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer, normalize_money
+from videokb.agent.evidence import Window, mmss
+from videokb.agent.plan import Plan, content_words, fold
+from videokb.agent.tools import ArchiveTools
+from videokb.retrieval import Moment
+
+logger = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 8  # videos a compare or count reads, best first
+_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b", re.I)
+_VALUE = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass
+class Outcome:
+    answer: str
+    found: bool
+    citations: list[Citation]
+    windows: list[Window]
+    draft: str = ""
+    dropped: int = 0
+
+
+@dataclass
+class Run:
+    """What a plan works with: the tools, the model, the check, and the counters the result reports."""
+
+    tools: ArchiveTools
+    answerer: Answerer
+    verifier: Verifier
+    k: int = 6
+    edge_s: float = 30.0
+    keyframes_per_window: int = 2
+    budget_tokens: int | None = None
+    max_windows: int | None = None
+    on_token: Callable[[str], None] | None = None
+    model_calls: int = 0
+    loading: threading.Thread | None = None  # the model loading while the first searches run
+
+    # -- the model, once per call -------------------------------------------------------------------
+    def generate(self, question: str, windows: list[Window], stream: bool = False) -> str:
+        if self.loading is not None:
+            self.loading.join()
+            self.loading = None
+        if self.answerer.best_window_last:
+            windows = windows[::-1]
+        images = []
+        if self.answerer.sees_images:
+            import io
+
+            from PIL import Image
+
+            images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
+        evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images)
+        self.model_calls += 1
+        pieces = []
+        for piece in self.answerer.stream(evidence):
+            pieces.append(piece)
+            if stream and self.on_token:
+                self.on_token(piece)
+        draft = "".join(pieces).strip()
+        self.tools._record("model", {"question": question, "windows": len(windows)}, draft or "(nothing)")
+        return draft
+
+    def windows(self, moments: list[Moment], ranges: dict[str, tuple[float, float]] | None = None) -> list[Window]:
+        return self.tools.windows(
+            moments, budget_tokens=self.budget_tokens or self.answerer.budget_tokens,
+            max_windows=self.max_windows or self.answerer.max_windows, time_ranges=ranges,
+            keyframes_per_window=self.keyframes_per_window if self.answerer.sees_images else 0)
+
+
+def _edge_ranges(plan: Plan, tools: ArchiveTools, edge_s: float) -> dict[str, tuple[float, float]] | None:
+    if plan.when is None:
+        return None
+    out = {}
+    for v in tools._all_videos().values():
+        span = max(edge_s, v.duration_s / 4)
+        out[v.video_id] = (0.0, min(v.duration_s, span)) if plan.when == "start" else (
+            max(0.0, v.duration_s - span), v.duration_s)
+    return out
+
+
+def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> list[Moment]:
+    """Moments for ``queries`` over the whole archive; those of a video the question names come first."""
+    found: list[Moment] = []
+    for q in queries:
+        found.extend(run.tools.search(q, k=k))
+    found.sort(key=lambda m: -m.score)
+    if plan.video_ids:
+        named = [m for q in queries[:1] for m in run.tools.search(q, videos=plan.video_ids, k=k)]
+        # A named video the search finds nothing in (its words in another language, say) is read from its
+        # start: the user pointed at it.
+        for vid in plan.video_ids:
+            if not any(m.video_id == vid for m in named):
+                info = run.tools.video(vid)
+                named.append(Moment(vid, 0.0, min(info.duration_s, 20.0), 0.0, [], info.video_path))
+        found = sorted(named, key=lambda m: -m.score) + [m for m in found if m.video_id not in plan.video_ids]
+    return found
+
+
+# Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
+_CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _keywords(run: Run, question: str) -> set[str]:
+    """The question's content words that are not just the name of a video ("at River Cafe")."""
+    names = {_stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
+    return {_stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
+
+
+def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
+    """Whether the span sits in a clause of its window that shares a word with the question: a small model
+    often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant $2.50")."""
+    if not keywords:
+        return True
+    needle = fold(span).strip(" .")
+    for line in window.lines:
+        for clause in _clauses(line.text):
+            if needle and needle in fold(clause) and keywords & {_stem(w.strip(".")) for w in content_words(clause)}:
+                return True
+    return False
+
+
+def _focus_line(text: str, keywords: set[str]) -> list[str]:
+    """The parts of a line that share a word with the question: a clause that holds a number alone (so one
+    price is not read with its neighbour's), else its whole sentence (the subject may sit in another clause:
+    "The Arctic tern flies from pole to pole, the longest migration of any bird")."""
+    keep = []
+    for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
+        for clause in _clauses(sentence):
+            if keywords & {_stem(x.strip(".")) for x in content_words(clause)}:
+                part = clause if re.search(r"\d", clause) else sentence
+                if part not in keep:
+                    keep.append(part)
+    return keep
+
+
+def _focused(windows: list[Window], keywords: set[str]) -> list[Window]:
+    """Copies of the windows with only the parts that share a word with the question."""
+    out = []
+    for w in windows:
+        lines = []
+        for ln in w.lines:
+            keep = _focus_line(ln.text, keywords)
+            if keep:
+                lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
+        if lines:
+            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
+    return out
+
+
+def lookup(run: Run, plan: Plan) -> Outcome:
+    windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
+    if not windows:
+        return Outcome(NOT_FOUND, False, [], [])
+    draft = run.generate(plan.question, windows, stream=True)
+    named = set(plan.video_ids or [])
+    _, citations = run.verifier.check(plan.question, draft, windows, named)
+    keywords = _keywords(run, plan.question)
+    good = [c for c in citations if c.supported]
+    off_target = good and c_attributed_only(citations) and not any(
+        _on_target(c.sentence, c.window, keywords) for c in good)
+    if off_target or not good:
+        focused = _focused(windows, keywords)
+        if focused and [w.evidence_text() for w in focused] != [w.evidence_text() for w in windows]:
+            run.tools._record("check", {"span": good[0].sentence if good else draft},
+                              ("not in a clause that shares a word with the question" if good else "unsupported")
+                              + "; asking again on the clauses that share the question's words")
+            draft = run.generate(plan.question, focused)
+            _, citations = run.verifier.check(plan.question, draft, focused, named)
+            windows = focused
+    answer, found, dropped = checked_answer(draft, citations)
+    return Outcome(answer, found, citations, windows, draft, dropped)
+
+
+def c_attributed_only(citations: list[Citation]) -> bool:
+    """The model gave a bare span (Gemma does): the span check applies. Sentences with their own markers
+    are checked as sentences."""
+    return all(c.attributed for c in citations)
+
+
+# -- map then reduce -----------------------------------------------------------------------------------
+def _members(run: Run, plan: Plan) -> list[str] | None:
+    """The videos of the group the question asks about ("the meetings"): those whose name or words say the
+    group's noun, when at least two do; None (every video) otherwise. The name alone never decides: a video
+    whose speech or screen says "meeting" belongs too."""
+    if not plan.group:
+        return None
+    word = fold(plan.group)
+    by_name = {v.video_id for v in run.tools._all_videos().values() if word in fold(v.name)}
+    _, rows = run.tools.sql(
+        "SELECT DISTINCT video_id FROM events WHERE kind IN ('speech', 'ocr') "
+        "AND strip_accents(lower(text)) LIKE '%' || ? || '%'", [word])
+    members = by_name | {r[0] for r in rows}
+    return sorted(members) if len(members) >= 2 else None
+
+
+def _value(span: str) -> float | None:
+    text = as_digits(span, threshold=0)
+    if t := _TIME.search(text):
+        hours = int(t.group(1)) % 12 + (12 if t.group(3).lower() == "p" else 0)
+        return hours * 60 + int(t.group(2) or 0)
+    if n := _VALUE.search(text.replace(",", "")):
+        return float(n.group())
+    return None
+
+
+def _candidates(run: Run, plan: Plan, query: str) -> list[str]:
+    members = _members(run, plan)
+    ranked = run.tools.search(query, videos=members, k=4 * MAX_CANDIDATES)
+    return list(dict.fromkeys(m.video_id for m in ranked))[:MAX_CANDIDATES]
+
+
+def _renumber(citations: list[Citation]) -> list[Window]:
+    windows: list[Window] = []
+    for c in citations:
+        if c.window not in windows:
+            windows.append(c.window)
+        c.window.number = c.number = windows.index(c.window) + 1
+    return windows
+
+
+def compare(run: Run, plan: Plan) -> Outcome:
+    values: list[tuple[float, Citation]] = []
+    keywords = _keywords(run, plan.value_question)
+    for video_id in _candidates(run, plan, plan.topic or plan.question):
+        windows = run.windows(run.tools.search(plan.value_question, videos=[video_id], k=3))
+        # The small model reads one value best from the clauses that name the thing compared.
+        windows = _focused(windows, keywords) or windows
+        if not windows:
+            continue
+        draft = run.generate(plan.value_question, windows)
+        _, cites = run.verifier.check(plan.value_question, draft, windows)
+        good = [c for c in cites if c.supported]
+        value = _value(good[0].sentence) if good else None
+        run.tools._record("extract", {"video": run.tools.video(video_id).name},
+                          f"{good[0].sentence!r} = {value}" if good and value is not None else "no checked value")
+        if value is not None:
+            values.append((value, good[0]))
+    if len(values) < 2:  # nothing to compare: a superlative inside one video ("which bird flies farthest?")
+        run.tools._record("compare", {}, f"{len(values)} checked value(s): nothing to compare")
+        return Outcome(NOT_FOUND, False, [], [])
+    values.sort(key=lambda x: x[0], reverse=plan.direction == "max")
+    citations = [c for _, c in values]
+    windows = _renumber(citations)
+    best = citations[0]
+    others = "; ".join(f"{run.tools.video(c.window.video_id).name}: {c.sentence} [{c.number}]" for c in citations[1:])
+    answer = f"{run.tools.video(best.window.video_id).name}: {best.sentence} [{best.number}]." + (
+        f" The others: {others}." if others else "")
+    return Outcome(answer, True, citations, windows, draft=answer)
+
+
+def count(run: Run, plan: Plan) -> Outcome:
+    members = _members(run, plan)
+    videos = members or [v.video_id for v in run.tools.videos()]
+    topic = " ".join(w for w in plan.topic.split() if fold(w) not in ("the", "a", "an", "any", "some"))
+    counted: list[Citation] = []
+    for video_id in videos:
+        moments = run.tools.search(topic, videos=[video_id], k=2)
+        if not moments:
+            continue
+        windows = run.windows(moments[:2])
+        verdicts = [(w, *run.verifier.mentions(topic, w)) for w in windows]
+        hit = next(((w, why) for w, ok, why in verdicts if ok), None)
+        run.tools._record("check", {"video": run.tools.video(video_id).name, "topic": topic},
+                          hit[1] if hit else verdicts[0][2] if verdicts else "no window")
+        if hit:
+            counted.append(Citation(0, hit[0], topic, True, hit[1]))
+    windows = _renumber(counted)
+    group = f"{plan.group}s" if plan.group else "videos"
+    names = ", ".join(f"{run.tools.video(c.window.video_id).name} [{c.number}]" for c in counted)
+    answer = f"{len(counted)} of the {len(videos)} {group} mention {topic}" + (f": {names}." if names else ".")
+    return Outcome(answer, True, counted, windows, draft=answer)
+
+
+# -- before / after ------------------------------------------------------------------------------------
+def _anchor(run: Run, plan: Plan) -> Moment | None:
+    """The moment of the slide (or words) the question points at: the hit whose text holds most of the topic's
+    words, its own time span, not its whole moment's (a moment may run into the next slide)."""
+    words = set(content_words(plan.after_topic))
+    for modalities in (("ocr",), ("ocr", "speech")):
+        moments = run.tools.search(plan.after_topic, videos=plan.video_ids, k=3, modalities=modalities)
+        if plan.video_ids and not moments:
+            moments = run.tools.search(plan.after_topic, k=3, modalities=modalities)
+        hits = [(len(words & set(content_words(h.text or ""))) / max(1, len(words)), h.fused, m, h)
+                for m in moments for h in m.hits if h.modality in modalities]
+        hits = [x for x in hits if x[0] > 0]
+        if hits:
+            _, _, m, h = max(hits, key=lambda x: (x[0], x[1]))
+            return Moment(m.video_id, h.start_s, h.end_s, m.score, [h], m.video_path)
+    return None
+
+
+def _screens(run: Run, video_id: str) -> list[tuple[float, float, frozenset[str]]]:
+    """What the screen shows over time: (start, end, its text lines), keyframes in a row that show the same
+    lines merged into one. Slides that share a background are often one camera shot; their text is not."""
+    _, rows = run.tools.sql(
+        "SELECT start_s, max(end_s), list(text ORDER BY text) FROM events WHERE video_id = ? AND kind = 'ocr' "
+        "GROUP BY start_s ORDER BY start_s", [video_id])
+    out: list[tuple[float, float, frozenset[str]]] = []
+    for start, end, texts in rows:
+        lines = frozenset(fold(t) for t in texts)
+        if out and out[-1][2] == lines and start <= out[-1][1] + 0.5:
+            out[-1] = (out[-1][0], max(out[-1][1], end), lines)
+        else:
+            out.append((start, end, lines))
+    return out
+
+
+def _neighbour(run: Run, anchor: Moment, direction: str) -> tuple[float, float]:
+    """The span after (before) the screen or shot the anchor is in: the next slide's time on screen, or what
+    plays between this slide and the next; the next shot when the anchor has no on-screen text."""
+    seen_at = anchor.start_s + 0.01  # the frame its text was read from, or its first word
+    screens = _screens(run, anchor.video_id)
+    at = next((i for i, (s, e, _) in enumerate(screens) if s <= seen_at < e), None)
+    if at is not None and anchor.hits and anchor.hits[0].modality == "ocr":
+        if direction == "after":
+            t0 = screens[at][1]
+            if at + 1 < len(screens):
+                nxt = screens[at + 1]
+                return (nxt[0], nxt[1]) if nxt[0] <= t0 + 0.5 else (t0, nxt[0])
+            return t0, run.tools.video(anchor.video_id).duration_s
+        t1 = screens[at][0]
+        if at > 0:
+            prev = screens[at - 1]
+            return (prev[0], prev[1]) if prev[1] >= t1 - 0.5 else (prev[1], t1)
+        return 0.0, t1
+    _, shots = run.tools.sql(
+        "SELECT start_s, end_s FROM events WHERE kind = 'shot' AND video_id = ? ORDER BY start_s",
+        [anchor.video_id])
+    at = next((i for i, (s, e) in enumerate(shots) if s <= seen_at < e), None)
+    if at is not None:
+        j = at + (1 if direction == "after" else -1)
+        if 0 <= j < len(shots):
+            return shots[j]
+        return (shots[at][1], shots[at][1]) if direction == "after" else (shots[at][0], shots[at][0])
+    return (anchor.end_s, anchor.end_s + 15.0) if direction == "after" else (max(0, anchor.start_s - 15), anchor.start_s)
+
+
+def adjacent(run: Run, plan: Plan) -> Outcome:
+    anchor = _anchor(run, plan)
+    if anchor is None:
+        return Outcome(NOT_FOUND, False, [], [])
+    t0, t1 = _neighbour(run, anchor, plan.direction or "after")
+    if t1 <= t0:
+        run.tools._record("timeline", {"video": run.tools.video(anchor.video_id).name},
+                          f"nothing {plan.direction} {mmss(t0)}")
+        return Outcome(NOT_FOUND, False, [], [])
+    window = run.tools.read(anchor.video_id, t0, t1, score=anchor.score)
+    window.number = 1
+    if not window.lines:
+        return Outcome(NOT_FOUND, False, [], [window])
+    if plan.what_next:
+        speech = [ln.text for ln in window.lines if ln.kind == "speech"] or [ln.text for ln in window.lines]
+        said = " ".join(speech).strip()
+        ok, why = run.verifier.supports(said, window)
+        cite = Citation(1, window, said, ok, f"the window {plan.direction} the anchor; {why}")
+        answer, found, dropped = checked_answer(said + " [1]", [cite])
+        return Outcome(answer, found, [cite], [window], said, dropped)
+    draft = run.generate(plan.value_question or plan.question, [window])
+    _, citations = run.verifier.check(plan.value_question or plan.question, draft, [window])
+    answer, found, dropped = checked_answer(draft, citations)
+    return Outcome(answer, found, citations, [window], draft, dropped)
+
+
+PLANS: dict[str, Callable[[Run, Plan], Outcome]] = {
+    "lookup": lookup, "compare": compare, "count": count, "adjacent": adjacent}
+
+
+def run_plan(run: Run, plan: Plan) -> Outcome:
+    out = PLANS[plan.shape](run, plan)
+    if plan.shape in ("compare", "adjacent") and not out.found:
+        logger.info("the %s plan found nothing; answering as a lookup", plan.shape)
+        run.tools._record("plan", {"shape": "lookup"}, f"the {plan.shape} plan found nothing")
+        out = lookup(run, plan)
+    return out
+
+
+__all__ = ["Outcome", "PLANS", "Run", "run_plan"]

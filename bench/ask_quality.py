@@ -1,0 +1,121 @@
+"""Accuracy of `videokb ask` per question kind on a generated archive (videokb/sample_archive.py): cafes,
+team meetings and science talks (look-alike families), a long lecture, German / Spanish / French / Mandarin
+videos, and templated questions with a train/dev split.
+
+    python bench/ask_quality.py --work /tmp/askq               # makes + ingests the archive once, then asks
+    python bench/ask_quality.py --work /tmp/askq --split all --show-wrong
+
+Per kind: accuracy (the answer holds an accepted string; for not-in-archive, the answer is "not found"), and
+cited accuracy (right, and a supported citation's window of the right video holds the evidence; compare and
+count must also cite every video named in the case). Also: median seconds per answer (model loaded once, in
+one process, as `ask` runs after its first question) and model calls per answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from videokb.agent import AskOptions, ask, create_answerer
+from videokb.agent.cite import NOT_FOUND, as_digits
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, ingest
+from videokb.ingest.models import ModelConfig
+from videokb.sample_archive import Case, build_archive, make_archive
+
+KINDS = ["lookup", "long_lookup", "compare", "count", "adjacent", "not_found", "cross_language"]
+
+
+def _has(text: str, accepted: list[str]) -> bool:
+    folded = text.casefold()
+    digits = as_digits(text).casefold()
+    return any(a.casefold() in folded or a.casefold() in digits for a in accepted)
+
+
+def score(case: Case, result) -> tuple[bool, bool]:
+    """(right, right and cited in a window that holds the evidence)."""
+    if case.kind == "not_found":
+        ok = result.answer == NOT_FOUND
+        return ok, ok
+    if case.kind == "count":
+        right = result.found and result.answer.split()[0] == case.accepted[0]
+    else:
+        right = result.found and _has(result.answer, case.accepted)
+    if not right:
+        return False, False
+    cited = [c.window for c in result.citations if c.supported and c.window is not None]
+    names = {Path(w.video_path).name for w in cited}
+    if case.kind in ("compare", "count"):
+        if names != set(case.videos):
+            return True, False
+        if case.kind == "count":
+            return True, True
+    holds = any(Path(w.video_path).name in case.videos and _has(w.evidence_text(), case.evidence) for w in cited)
+    return True, holds
+
+
+def build(work: Path, seed: int, lecture_scenes: int, cache: Path) -> Store:
+    archive = build_archive(seed, lecture_scenes=lecture_scenes)
+    videos = work / f"videos-{seed}"
+    make_archive(archive, videos)
+    db = work / f"db-{seed}"
+    store = Store(db)
+    if len(store.videos()) < len(archive.specs):
+        t0 = time.perf_counter()
+        report = ingest([videos], store, IngestConfig(models=ModelConfig(device="cpu", cache_dir=cache)),
+                        progress=False)
+        print(f"ingested {len(report.by_status('ingested'))} videos in {time.perf_counter() - t0:.0f} s")
+    return store
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, required=True, help="folder for the videos and the index (kept)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lecture-scenes", type=int, default=45, help="scenes in the long lecture (~7 s each)")
+    ap.add_argument("--split", choices=["train", "dev", "all"], default="dev")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "videokb")
+    ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--show-wrong", action="store_true")
+    ap.add_argument("--json", type=Path, help="write every answer here")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    store = build(args.work, args.seed, args.lecture_scenes, args.cache)
+    cases = [c for c in build_archive(args.seed, lecture_scenes=args.lecture_scenes).cases
+             if (args.split == "all" or c.split == args.split) and c.kind in args.kinds.split(",")]
+    model = create_answerer("gemma-270m", cache_dir=args.cache / "models")
+    ask(store, "warm up", model, AskOptions(device="cpu"))  # the first question pays for loading
+    per: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    seconds, calls, rows = [], [], []
+    for case in cases:
+        t0 = time.perf_counter()
+        result = ask(store, case.question, model, AskOptions(device="cpu"))
+        seconds.append(time.perf_counter() - t0)
+        calls.append(result.model_calls)
+        right, cited = score(case, result)
+        per[case.kind].append((right, cited))
+        rows.append({"kind": case.kind, "question": case.question, "accepted": case.accepted, "right": right,
+                     "cited": cited, "answer": result.answer, "shape": result.plan.shape,
+                     "seconds": round(seconds[-1], 2), "model_calls": result.model_calls})
+        if args.show_wrong and not cited:
+            print(f"  WRONG [{case.kind}] {case.question} -> {result.answer!r} (want {case.accepted})")
+    print(f"\nsplit={args.split} seed={args.seed} questions={len(cases)}")
+    print(f"{'kind':<16}{'n':>4}{'accuracy':>10}{'cited':>8}")
+    for kind in KINDS:
+        if per[kind]:
+            r = per[kind]
+            print(f"{kind:<16}{len(r):>4}{sum(a for a, _ in r) / len(r):>10.2f}{sum(b for _, b in r) / len(r):>8.2f}")
+    print(f"median seconds per answer {statistics.median(seconds):.2f} (max {max(seconds):.2f}); "
+          f"model calls per answer: median {statistics.median(calls):g}, max {max(calls)}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
