@@ -1,9 +1,9 @@
 """Search quality on a generated dev library (bench/devset.py): recall@1, recall@5 and the mean IoU of the
 first correct moment, per query category, for videokb search and for the plain recipe on the same index.
 
-    flock /tmp/videokb-heavy.lock python bench/quality.py              # build/ingest once (cached), then score
-    python bench/quality.py --fit                                       # also fit the fusion weights on train
-    python bench/quality.py --text-model sentence-transformers/all-MiniLM-L6-v2
+    flock /tmp/videokb-heavy.lock python -m bench.quality              # build/ingest once (cached), then score
+    python -m bench.quality --fit                                       # also fit the fusion weights on train
+    python -m bench.quality --text-model sentence-transformers/all-MiniLM-L6-v2
 
 The plain recipe reads every stored speech segment and OCR span back from the index and ranks them one by one
 by cosine similarity with the index's own text embedder: no fusion, no moments. Weights are fitted only on the
@@ -91,8 +91,23 @@ class PlainRecipe:
         return [self.rows[i] for i in np.argsort(-sims)[:10]]
 
 
-def videokb_ranked(searcher: Searcher, text: str) -> list[tuple[str, float, float]]:
-    return [(Path(m.video_path).name, m.start_s, m.end_s) for m in searcher.search(text)]
+class VideokbRanker:
+    """videokb search; each query's candidate hits are fetched once, so settings can be refitted cheaply."""
+
+    def __init__(self, store: Store) -> None:
+        self.searcher = Searcher(store, SearchOptions(k=5, device="cpu"))
+        self.live = store.live_attempts()
+        self.paths = dict(zip(*(store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
+        self._hits: dict[str, list] = {}
+
+    def ranker(self, settings: SearchSettings):
+        def rank(text: str) -> list[tuple[str, float, float]]:
+            if text not in self._hits:
+                self._hits[text] = self.searcher.candidates(text, None, self.live)
+            hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in self._hits[text]]
+            return [(Path(self.paths[m.video_id]).name, m.start_s, m.end_s)
+                    for m in self.searcher.rank(text, False, hits, settings)]
+        return rank
 
 
 def score(rank_fn, queries: list[Query], videos) -> dict[str, tuple[float, float, float, int]]:
@@ -112,7 +127,7 @@ def score(rank_fn, queries: list[Query], videos) -> dict[str, tuple[float, float
     return out
 
 
-def fit(store: Store, queries: list[Query], videos, base: SearchSettings) -> SearchSettings:
+def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSettings) -> SearchSettings:
     """Grid search on the train queries: most recall@1, then most recall@5, then best IoU."""
     best, best_key = base, None
     grid = itertools.product((0.0, 0.01, 0.02, 0.04), (0.0, 0.01, 0.02, 0.04), (0.0, 0.25, 0.5, 1.0),
@@ -120,8 +135,7 @@ def fit(store: Store, queries: list[Query], videos, base: SearchSettings) -> Sea
     for w_bm25, w_phrase, w_rerank, label in grid:
         s = dataclasses.replace(base, w_bm25=w_bm25, w_phrase=w_phrase, w_rerank=w_rerank,
                                 offsets={**base.offsets, "visual:label_vector": label})
-        searcher = Searcher(store, SearchOptions(k=5, settings=s, device="cpu"))
-        r = score(lambda t: videokb_ranked(searcher, t), queries, videos)["all"]
+        r = score(ranker.ranker(s), queries, videos)["all"]
         key = (r[0], r[1], r[2])
         if best_key is None or key > best_key:
             best, best_key = s, key
@@ -144,6 +158,7 @@ def main() -> None:
     ap.add_argument("--text-model", default=ModelConfig().text_model)
     ap.add_argument("--split", default="dev", choices=("dev", "train"))
     ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
+    ap.add_argument("--ablate", action="store_true", help="also score with each bonus turned off")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -153,12 +168,18 @@ def main() -> None:
     shown = [q for q in queries if q.split == args.split]
     plain = PlainRecipe(store)
     recorded = store.search_settings()
-    settings = fit(store, [q for q in queries if q.split == "train"], by_name, recorded) if args.fit else recorded
-    searcher = Searcher(store, SearchOptions(k=5, settings=settings, device="cpu"))
+    ranker = VideokbRanker(store)
+    train = [q for q in queries if q.split == "train"]
+    settings = fit(ranker, train, by_name, recorded) if args.fit else recorded
     print(f"{len(shown)} {args.split} queries; text model {args.text_model}")
     table("plain recipe (each segment/span alone, cosine)", score(plain.rank, shown, by_name))
-    table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'})",
-          score(lambda t: videokb_ranked(searcher, t), shown, by_name))
+    table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'}: {settings})",
+          score(ranker.ranker(settings), shown, by_name))
+    if args.ablate:
+        for name, change in (("no bonuses (best similarity alone)", dict(w_bm25=0, w_phrase=0, w_rerank=0)),
+                             ("no rerank", dict(w_rerank=0)), ("no BM25", dict(w_bm25=0)),
+                             ("no phrase", dict(w_phrase=0)), ("no label offset", dict(offsets={}))):
+            table(f"ablation: {name}", score(ranker.ranker(dataclasses.replace(settings, **change)), shown, by_name))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ class Searcher:
         self.options = options or SearchOptions()
         self._query_vectors: dict[tuple, np.ndarray] = {}  # one encoding per (space, text), not per table
         self._settings = self.options.settings
+        self._passages: dict[tuple[str, str], np.ndarray] = {}
 
     @property
     def settings(self) -> SearchSettings:
@@ -89,22 +90,48 @@ class Searcher:
         live = self.store.live_attempts()
         if not live:
             raise SearchError(f"the index at {self.store.uri} has no videos yet: run `videokb ingest` first")
-        settings = self.settings
-        lists = self._text_lists(query) if query is not None else self._image_lists(image)
-        hits = [h for src, found in lists.items()
-                for h in [h for h in found if live.get(h.video_id) == h.extra.pop("ingest_id")][: self.options.per_list]
-                if query is None or h.extra["similarity"] >= settings.min_similarity]
-        embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
-                                       "vector") if query is not None else None
-        moments = score_moments(
-            query or "", hits, settings, self.options.max_moment_s,
-            embed_passages=embedder.embed_texts if embedder else None,
-            query_vector=self._embed(embedder, query) if embedder else None,
-        )[: self.options.k]
+        moments = self.rank(query, image is not None, self.candidates(query, image, live))
         paths = dict(zip(*(self.store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
         for m in moments:
             m.video_path = paths.get(m.video_id, "")
         return moments
+
+    def candidates(self, query: str | None, image: Image.Image | None, live: dict[str, str]) -> list[Hit]:
+        """Hits of every list for the query, of live ingest attempts only, each list cut to ``per_list``."""
+        lists = self._text_lists(query) if query is not None else self._image_lists(image)
+        return [h for found in lists.values()
+                for h in [h for h in found if live.get(h.video_id) == h.extra.pop("ingest_id")][: self.options.per_list]]
+
+    def rank(self, query: str | None, by_image: bool, hits: list[Hit],
+             settings: SearchSettings | None = None) -> list[Moment]:
+        """The top ``k`` moments of the hits, scored with ``settings`` (default: those the index records)."""
+        settings = settings or self.settings
+        if by_image:
+            return score_moments("", hits, settings, self.options.max_moment_s, None, None)[: self.options.k]
+        embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
+                                       "vector")
+        qvec = self._embed(embedder, query)
+        # Speech in another language also counts by its English translation, where that matches better.
+        translated = [h for h in hits if h.extra.get("text_en")]
+        if translated:
+            sims = self._embed_passages([h.extra["text_en"] for h in translated]) @ qvec
+            for h, sim in zip(translated, sims):
+                h.extra["similarity"] = max(h.extra["similarity"], float(sim))
+        hits = [h for h in hits if h.extra["similarity"] >= settings.min_similarity]
+        return score_moments(query, hits, settings, self.options.max_moment_s, embed_passages=self._embed_passages,
+                             query_vector=qvec)[: self.options.k]
+
+    def _embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Moment texts for the reranker, each encoded once per searcher (a benchmark rescoring the same
+        hits under many settings asks again)."""
+        embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
+                                       "vector")
+        if len(self._passages) > 50_000:  # a long-lived searcher (the server) must not grow without end
+            self._passages.clear()
+        todo = [t for t in dict.fromkeys(texts) if (embedder.model_id, t) not in self._passages]
+        for t, v in zip(todo, embedder.embed_texts(todo)):
+            self._passages[(embedder.model_id, t)] = v
+        return np.stack([self._passages[(embedder.model_id, t)] for t in texts])
 
     # -- lists --------------------------------------------------------------------------------------
     def _text_lists(self, query: str) -> dict[str, list[Hit]]:
