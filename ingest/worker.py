@@ -174,7 +174,7 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
     ]
     seg_rows = [
         {**keys, "segment_idx": i, "start_s": s.start_s, "end_s": s.end_s, "text": s.text,
-         "language": transcript.language,
+         "language": transcript.language, "text_en": s.translation,
          "words": [{"word": w.word, "start_s": w.start_s, "end_s": w.end_s, "prob": w.prob} for w in s.words],
          "avg_logprob": s.avg_logprob, "no_speech_prob": s.no_speech_prob, "vector": vecs[len(spans) + i]}
         for i, s in enumerate(segments)

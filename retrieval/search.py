@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,8 +16,10 @@ import numpy as np
 from videokb.index import schema as S
 from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
 from videokb.index.maintenance import nearest
+from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
-from videokb.retrieval.moments import Hit, Moment, group_moments, rrf
+from videokb.retrieval.moments import Hit, Moment
+from videokb.retrieval.scoring import score_moments
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,16 +38,10 @@ class SearchOptions:
     k: int = 10
     modalities: tuple[str, ...] = MODALITIES
     video_ids: list[str] | None = None
-    per_list: int = 50  # candidates taken from each ranked list before fusion
-    rrf_k: int = 60
-    # Classifier labels are weak evidence next to what was said or written; image-text vectors are not.
-    weights: dict[str, float] = field(default_factory=lambda: {"visual:label_vector": 0.5, "visual:fts": 0.5})
-    # A ranked list always has a first item; below these cosine similarities (MiniLM text spaces) a hit is
-    # noise, and letting it vote in the fusion would push unrelated moments up.
-    min_similarity: dict[str, float] = field(
-        default_factory=lambda: {"speech:vector": 0.2, "ocr:vector": 0.2, "visual:label_vector": 0.2}
-    )
-    gap_s: float = 0.0
+    per_list: int = 50  # candidates taken from each ranked list before scoring
+    # None: the settings recorded in the index with its text vectors (see index.search_config); the
+    # benchmark passes its own to fit them.
+    settings: SearchSettings | None = None
     max_moment_s: float = 60.0
     device: str = "auto"
 
@@ -76,6 +72,14 @@ class Searcher:
         self.store = store
         self.options = options or SearchOptions()
         self._query_vectors: dict[tuple, np.ndarray] = {}  # one encoding per (space, text), not per table
+        self._settings = self.options.settings
+        self._passages: dict[tuple[str, str], np.ndarray] = {}
+
+    @property
+    def settings(self) -> SearchSettings:
+        if self._settings is None:
+            self._settings = self.store.search_settings()
+        return self._settings
 
     # -- public -------------------------------------------------------------------------------------
     def search(self, query: str | None = None, image: Image.Image | None = None) -> list[Moment]:
@@ -86,19 +90,48 @@ class Searcher:
         live = self.store.live_attempts()
         if not live:
             raise SearchError(f"the index at {self.store.uri} has no videos yet: run `videokb ingest` first")
-        lists = self._text_lists(query) if query is not None else self._image_lists(image)
-        floor = self.options.min_similarity
-        lists = {
-            src: [h for h in hits if live.get(h.video_id) == h.extra.pop("ingest_id")
-                  and h.raw_score >= floor.get(src, float("-inf"))][: self.options.per_list]
-            for src, hits in lists.items()
-        }
-        fused = rrf({s: h for s, h in lists.items() if h}, self.options.weights, self.options.rrf_k)
-        moments = group_moments(fused, self.options.gap_s, self.options.max_moment_s)[: self.options.k]
+        moments = self.rank(query, image is not None, self.candidates(query, image, live))
         paths = dict(zip(*(self.store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
         for m in moments:
             m.video_path = paths.get(m.video_id, "")
         return moments
+
+    def candidates(self, query: str | None, image: Image.Image | None, live: dict[str, str]) -> list[Hit]:
+        """Hits of every list for the query, of live ingest attempts only, each list cut to ``per_list``."""
+        lists = self._text_lists(query) if query is not None else self._image_lists(image)
+        return [h for found in lists.values()
+                for h in [h for h in found if live.get(h.video_id) == h.extra.pop("ingest_id")][: self.options.per_list]]
+
+    def rank(self, query: str | None, by_image: bool, hits: list[Hit],
+             settings: SearchSettings | None = None) -> list[Moment]:
+        """The top ``k`` moments of the hits, scored with ``settings`` (default: those the index records)."""
+        settings = settings or self.settings
+        if by_image:
+            return score_moments("", hits, settings, self.options.max_moment_s, None, None)[: self.options.k]
+        embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
+                                       "vector")
+        qvec = self._embed(embedder, query)
+        # Speech in another language also counts by its English translation, where that matches better.
+        translated = [h for h in hits if h.extra.get("text_en")]
+        if translated:
+            sims = self._embed_passages([h.extra["text_en"] for h in translated]) @ qvec
+            for h, sim in zip(translated, sims):
+                h.extra["similarity"] = max(h.extra["similarity"], float(sim))
+        hits = [h for h in hits if h.extra["similarity"] >= settings.min_similarity]
+        return score_moments(query, hits, settings, self.options.max_moment_s, embed_passages=self._embed_passages,
+                             query_vector=qvec)[: self.options.k]
+
+    def _embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Moment texts for the reranker, each encoded once per searcher (a benchmark rescoring the same
+        hits under many settings asks again)."""
+        embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
+                                       "vector")
+        if len(self._passages) > 50_000:  # a long-lived searcher (the server) must not grow without end
+            self._passages.clear()
+        todo = [t for t in dict.fromkeys(texts) if (embedder.model_id, t) not in self._passages]
+        for t, v in zip(todo, embedder.embed_texts(todo)):
+            self._passages[(embedder.model_id, t)] = v
+        return np.stack([self._passages[(embedder.model_id, t)] for t in texts])
 
     # -- lists --------------------------------------------------------------------------------------
     def _text_lists(self, query: str) -> dict[str, list[Hit]]:
@@ -109,7 +142,7 @@ class Searcher:
                 continue
             qvec = self._embed(self._text_embedder(table_name, "vector"), query)
             lists[f"{modality}:vector"] = self._vector_hits(table, qvec, "vector", modality, "text")
-            lists[f"{modality}:fts"] = self._fts_hits(table, query, "text", modality)
+            lists[f"{modality}:fts"] = self._fts_hits(table, query, "text", modality, qvec, "vector")
         if "visual" in o.modalities:
             kf = self._dataset(S.KEYFRAMES)
             if kf is not None and "label_vector" in self.store.specs(S.KEYFRAMES):
@@ -117,7 +150,7 @@ class Searcher:
                 lists["visual:label_vector"] = self._vector_hits(
                     kf, qvec, "label_vector", "visual", "labels", extra_where="labels IS NOT NULL"
                 )
-                lists["visual:fts"] = self._fts_hits(kf, query, "labels", "visual")
+                lists["visual:fts"] = self._fts_hits(kf, query, "labels", "visual", qvec, "label_vector")
             for name in self.store.regions_tables():
                 emb = self._image_embedder(name)
                 if emb.has_text_tower:
@@ -143,29 +176,39 @@ class Searcher:
     def _vector_hits(self, table, qvec: np.ndarray, column: str, modality: str, text_col: str,
                      extra_where: str | None = None) -> list[Hit]:
         where = " AND ".join(w for w in (_where(self.options.video_ids), extra_where) if w) or None
+        extra_cols = ["text_en"] if "text_en" in table.schema.names else []
         rows = table.to_table(
             nearest=nearest(column, qvec, self.options.per_list * 2),
             filter=where, prefilter=True,
-            columns=["video_id", "ingest_id", "start_s", "end_s", text_col, "_distance"],
+            columns=["video_id", "ingest_id", "start_s", "end_s", text_col, *extra_cols, "_distance"],
         ).to_pylist()
         return [
             Hit(r["video_id"], r["start_s"], r["end_s"], modality, f"{modality}:{column}", r[text_col],
-                1.0 - float(r["_distance"]), extra={"ingest_id": r["ingest_id"]})
+                1.0 - float(r["_distance"]),
+                extra={"ingest_id": r["ingest_id"], "similarity": 1.0 - float(r["_distance"]),
+                       "text_en": r.get("text_en")})
             for r in rows
         ]
 
-    def _fts_hits(self, table, query: str, column: str, modality: str) -> list[Hit]:
+    def _fts_hits(self, table, query: str, column: str, modality: str, qvec: np.ndarray,
+                  vector_col: str) -> list[Hit]:
+        """BM25 hits, each with its row's cosine similarity to the query, so it is scored like a vector hit."""
         text = _fts_query(query)
         if not text:
             return []
+        extra_cols = ["text_en"] if "text_en" in table.schema.names else []
         rows = table.to_table(
             full_text_query={"query": text, "columns": [column]}, filter=_where(self.options.video_ids),
-            prefilter=True, columns=["video_id", "ingest_id", "start_s", "end_s", column, "_score"],
+            prefilter=True, columns=["video_id", "ingest_id", "start_s", "end_s", column, vector_col, *extra_cols,
+                                     "_score"],
             limit=self.options.per_list * 2,
         ).to_pylist()
         return [
             Hit(r["video_id"], r["start_s"], r["end_s"], modality, f"{modality}:fts", r[column],
-                float(r["_score"]), extra={"ingest_id": r["ingest_id"]})
+                float(r["_score"]),
+                extra={"ingest_id": r["ingest_id"], "text_en": r.get("text_en"),
+                       # a label row without a vector has no similarity: it counts by its BM25 bonus alone
+                       "similarity": float(np.dot(r[vector_col], qvec)) if r[vector_col] is not None else -1.0})
             for r in rows
         ]
 
@@ -188,6 +231,7 @@ class Searcher:
             hits.append(Hit(r["video_id"], r["start_s"], r["end_s"], "visual", f"visual:{table_name}", text,
                             1.0 - float(r["_distance"]),
                             extra={"ingest_id": r["ingest_id"], "frame_idx": r["frame_idx"],
+                                   "similarity": 1.0 - float(r["_distance"]),
                                    "bbox_xyxy": list(r["bbox_xyxy"]), "kind": r["kind"]}))
         return hits
 
@@ -195,7 +239,7 @@ class Searcher:
     def _embed(self, embedder: TextEmbedder, text: str) -> np.ndarray:
         key = (embedder.name, embedder.model_id, text)
         if key not in self._query_vectors:
-            self._query_vectors[key] = embedder.embed(text)
+            self._query_vectors[key] = embedder.embed_query(text)
         return self._query_vectors[key]
 
     def _text_embedder(self, table_name: str, column: str) -> TextEmbedder:

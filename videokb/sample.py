@@ -28,6 +28,8 @@ from PIL import Image, ImageDraw, ImageFont
 logger = logging.getLogger(__name__)
 
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+# Slides in Chinese, Japanese or Korean need a CJK font (Debian: fonts-noto-cjk).
+CJK_FONT_PATH = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 LEAD_SILENCE_S = 0.4  # silence before the speech in every scene
 EXTRA_SCENE_S = 1.0  # scene = speech + this (lead silence included)
 MIN_SCENE_S = 4.0
@@ -66,7 +68,7 @@ class SceneSpec:
     narration: str
     slide_text: str | None = None
     photo: str | None = None
-    voice: str = "en-us"  # espeak-ng voice: "de", "es", "fr", "cmn" for non-English narration
+    voice: str = "en-us"  # an espeak-ng voice (`espeak-ng --voices`): "de", "es", "fr-fr", "cmn"...
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,16 @@ def _run(cmd: list[str], what: str) -> None:
 # ---------------------------------------------------------------- images
 
 
+def _is_cjk(text: str) -> bool:
+    return any("\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" or "\uff00" <= c <= "\uffef" for c in text)
+
+
 @functools.lru_cache(maxsize=32)  # the fit loop asks for several sizes per slide
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    if cjk:
+        if not CJK_FONT_PATH.exists():
+            raise SampleError(f"{CJK_FONT_PATH} missing: a CJK slide needs it (apt-get install fonts-noto-cjk)")
+        return ImageFont.truetype(str(CJK_FONT_PATH), size)
     if FONT_PATH.exists():
         return ImageFont.truetype(str(FONT_PATH), size)
     logger.warning("%s missing; falling back to PIL's default font", FONT_PATH)
@@ -173,13 +183,14 @@ def render_slide(text: str, size: tuple[int, int]) -> Image.Image:
     font_size = max(10, height // 10)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     # Shrink only when a line would not fit in 90% of the width.
+    cjk = _is_cjk(text)
     while font_size > 10:
-        font = _font(font_size)
+        font = _font(font_size, cjk)
         widest = max(probe.textlength(line, font=font) for line in lines)
         if widest <= 0.9 * width:
             break
         font_size -= 2
-    font = _font(font_size)
+    font = _font(font_size, cjk)
     image = Image.new("RGB", size, BACKGROUND)
     draw = ImageDraw.Draw(image)
     step = int(font_size * 1.45)

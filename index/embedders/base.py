@@ -75,6 +75,13 @@ class TextEmbedder(Embedder):
     def embed(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]
 
+    def embed_query_batch(self, texts: list[str]) -> np.ndarray:
+        """Vectors for search queries; models trained with a query prefix (e5) override this."""
+        return self.embed_batch(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_query_batch([text])[0]
+
     def embed_texts(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)

