@@ -17,6 +17,7 @@ from videokb.index import schema as S
 from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
 from videokb.index.maintenance import nearest
 from videokb.index.store import Store
+from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment, group_moments, rrf
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ class Searcher:
                 if emb.has_text_tower:
                     qvec = emb.embed_query_texts([query])[0]
                     lists[f"visual:{name}"] = self._region_hits(name, qvec)
+            lists.update(self._clip_lists(text=query))
         return lists
 
     def _image_lists(self, image: Image.Image) -> dict[str, list[Hit]]:
@@ -131,8 +133,14 @@ class Searcher:
         names = self.store.regions_tables()
         if not names:
             raise SearchError("no visual vectors are indexed (was ingest run with --visual none?)")
-        return {f"visual:{name}": self._region_hits(name, self._image_embedder(name).encode_query_image(image))
-                for name in names}
+        lists = {f"visual:{name}": self._region_hits(name, self._image_embedder(name).encode_query_image(image))
+                 for name in names}
+        return {**lists, **self._clip_lists(image=image)}
+
+    def _clip_lists(self, **query) -> dict[str, list[Hit]]:
+        """HiCo clip tokens by MaxSim (retrieval.clips), one more list per clips table."""
+        return clip_lists(self.store, self._image_embedder, limit=self.options.per_list * 2,
+                          where=_where(self.options.video_ids), **query)
 
     # -- searches -----------------------------------------------------------------------------------
     def _dataset(self, table_name: str):

@@ -278,14 +278,20 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per video.")
 def videos(db, as_json):
-    """List the indexed videos with their duration, language and the models that indexed them.
+    """List the indexed videos with their duration, language, the models that indexed them, and HiCo clip
+    tokens per minute (tok/min: fewer on static footage, more on busy footage).
 
     \b
     videokb videos
     videokb videos --json | jq .video_path
     """
-    rows = open_store(db or default_db()).videos().to_pylist()
+    store = open_store(db or default_db())
+    rows = store.videos().to_pylist()
     rows.sort(key=lambda r: r["video_path"])
+    tokens = store.clip_tokens()
+    for r in rows:  # HiCo clip tokens per minute of video (ingest.hico); None without clip tokens
+        n = tokens.get(r["video_id"])
+        r["clip_tokens_per_min"] = round(n / (r["duration_s"] / 60), 1) if n is not None and r["duration_s"] else None
     if as_json:
         for r in rows:
             r["models"] = json.loads(r["models"]) if r["models"] else {}
@@ -298,7 +304,9 @@ def videos(db, as_json):
     for r in rows:
         models = json.loads(r["models"] or "{}")
         click.echo(f"{r['video_id'][:12]}  {mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
-                   f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  {r['video_path']}")
+                   f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  "
+                   f"tok/min={r['clip_tokens_per_min'] if r['clip_tokens_per_min'] is not None else '-':<6}  "
+                   f"{r['video_path']}")
 
 
 @cli.command()
