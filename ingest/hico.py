@@ -34,7 +34,8 @@ from videokb.index.store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Clip", "ClipBuilder", "ClipWriter", "FrameTokens", "HicoOptions", "TokenSet", "clip_rows", "clip_similarity",
+__all__ = ["Clip", "ClipBuilder", "ClipWriter", "FrameTokens", "HicoOptions", "TokenSet", "clip_rows",
+           "clip_similarity",
            "compress_clip", "drop_redundant", "merge_tokens"]
 
 
@@ -145,7 +146,8 @@ def drop_redundant(frames: list[FrameTokens], threshold: float | None) -> TokenS
         n += len(new)
     dim = frames[0].tokens.shape[-1] if frames else 0
     return TokenSet(
-        np.array(sums, np.float32).reshape(-1, dim), np.array(sizes, np.int64), np.array(boxes, np.float32).reshape(-1, 4),
+        np.array(sums, np.float32).reshape(-1, dim), np.array(sizes, np.int64),
+        np.array(boxes, np.float32).reshape(-1, 4),
         np.array(starts, np.float64), np.array(ends, np.float64),
     )
 

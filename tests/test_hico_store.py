@@ -94,6 +94,8 @@ def test_clip_rows_search_selection_and_reingest(shots_video, tmp_path):
     (video,) = [json.loads(line) for line in res.output.splitlines()]
     assert video["clip_tokens_per_min"] == pytest.approx(sum(r["n_tokens"] for r in rows) / (33 / 60), rel=0.02)
     assert "tok/min=" in CliRunner().invoke(cli, ["videos", "--db", str(store.uri)]).output
+    res = CliRunner().invoke(cli, ["sql", f"SELECT sum(n_tokens) AS n FROM {name}", "--db", str(store.uri), "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["n"] == sum(r["n_tokens"] for r in rows), res.output
 
     # Re-ingest with other settings: the video is redone and its clip rows replaced.
     other = HicoOptions(tokens_per_clip=4, clip_merge_similarity=None)

@@ -56,6 +56,8 @@ def cli(verbose: int) -> None:
 @click.option("--asr-model", default=None, help="faster-whisper model: 'base' (bundled), a name, or a folder.")
 @click.option("--no-ocr", is_flag=True, help="Skip on-screen text.")
 @click.option("--no-asr", is_flag=True, help="Skip speech.")
+@click.option("--no-hico", is_flag=True, help="Skip HiCo clip tokens (compressed visual tokens per clip).")
+@click.option("--hico-tokens", type=click.IntRange(1), default=None, help="HiCo tokens per clip (default 16).")
 @click.option("--workers", type=click.IntRange(0), default=1, show_default=True,
               help="Videos processed at once (local: worker processes sharing the cores; ray: actors, 0 = fill "
                    "the cluster).")
@@ -68,8 +70,8 @@ def cli(verbose: int) -> None:
 @click.option("--prune", is_flag=True, help="Also remove indexed videos under PATHS whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, workers, engine, address,
-           cpus_per_worker, gpus_per_worker, prune, as_json, no_progress):
+def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, no_hico, hico_tokens, workers, engine,
+           address, cpus_per_worker, gpus_per_worker, prune, as_json, no_progress):
     """Index the videos under PATHS (folders are searched recursively).
 
     Each video is identified by a hash of its content: running again on the same folder adds nothing,
@@ -81,11 +83,13 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     videokb ingest ~/Videos
     videokb ingest talk.mp4 lecture.mkv --db ./kb
     videokb ingest ~/Videos --visual efficientnet-lite0 --no-ocr
+    videokb ingest ~/Videos --hico-tokens 8      # fewer HiCo clip tokens (re-ingests what had other settings)
     videokb ingest ~/Videos --workers 4 --prune
     videokb ingest /mnt/videos --engine ray --address ray://head:10001 --db s3://bucket/kb
     """
     from videokb.ingest import IngestConfig, RunOptions
     from videokb.ingest import ingest as run_ingest
+    from videokb.ingest.hico import HicoOptions
 
     try:
         models = model_config(
@@ -94,6 +98,9 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
         )
         run = RunOptions(workers=workers, engine=engine, address=address, cpus_per_worker=cpus_per_worker,
                          gpus_per_worker=gpus_per_worker, prune=prune)
+        if no_hico and hico_tokens:
+            raise click.UsageError("--hico-tokens has no effect with --no-hico")
+        hico = HicoOptions(enabled=not no_hico, **({"tokens_per_clip": hico_tokens} if hico_tokens else {}))
     except (ConfigError, ValueError) as e:
         raise click.UsageError(str(e)) from e
     store = open_store(db or default_db())
@@ -108,8 +115,8 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     from videokb.ingest.journal import JournalBusyError
 
     try:
-        report = run_ingest(list(paths), store, IngestConfig(models=models), run=run, progress=not no_progress,
-                            on_models=announce)
+        report = run_ingest(list(paths), store, IngestConfig(models=models, hico=hico), run=run,
+                            progress=not no_progress, on_models=announce)
     except (EmbedderError, IndexMismatchError, JournalBusyError) as e:
         raise click.ClickException(str(e)) from e
     _print_report(report, as_json)

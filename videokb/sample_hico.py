@@ -52,6 +52,22 @@ def query_crop(name: str) -> Image.Image:
     return im.crop((w // 4, h // 4, 3 * w // 4, 3 * h // 4))
 
 
+def hard_query_crops(name: str, n: int = 3, side: float = 0.35) -> list[Image.Image]:
+    """``n`` harder query pictures of a photo: small crops (``side`` of each dimension) centred along the
+    diagonal a pan shot travels, darkened, blurred and shrunk, as a user's photo of the scene might be."""
+    from PIL import ImageEnhance, ImageFilter
+
+    im = photo(name)
+    w, h = im.size
+    out = []
+    for f in np.linspace(0.3, 0.7, n):
+        cx, cy = w * f, h * f
+        crop = im.crop((int(cx - w * side / 2), int(cy - h * side / 2), int(cx + w * side / 2), int(cy + h * side / 2)))
+        crop = ImageEnhance.Brightness(crop).enhance(0.8).filter(ImageFilter.GaussianBlur(1.5))
+        out.append(crop.resize((160, round(160 * crop.height / crop.width))))
+    return out
+
+
 def _slide(text: str) -> Image.Image:
     im = Image.new("RGB", (WIDTH, HEIGHT), (245, 243, 235))
     font = ImageFont.truetype(str(FONT_PATH), 22) if FONT_PATH.exists() else ImageFont.load_default()
