@@ -15,7 +15,7 @@ from videokb.index.store import Store
 
 logger = logging.getLogger(__name__)
 
-_HIDDEN = {"vector", "label_vector", "image_jpeg"}
+_HIDDEN = {"vector", "label_vector", "image_jpeg", "tokens"}
 
 EVENTS_SQL = """
 CREATE VIEW events AS

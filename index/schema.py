@@ -17,14 +17,19 @@ from dataclasses import asdict, dataclass
 import pyarrow as pa
 
 __all__ = [
+    "CLIPS_PREFIX",
     "EMBEDDERS_KEY",
+    "HICO_KEY",
     "EmbedderSpec",
     "KEYFRAMES",
     "OCR_SPANS",
     "REGIONS_PREFIX",
     "SEGMENTS",
     "VIDEOS",
+    "clips_schema",
+    "clips_table_name",
     "embedder_specs",
+    "hico_settings",
     "keyframes_schema",
     "ocr_spans_schema",
     "regions_schema",
@@ -32,6 +37,7 @@ __all__ = [
     "segments_schema",
     "videos_schema",
     "with_embedders",
+    "with_hico",
 ]
 
 VIDEOS = "videos"
@@ -43,7 +49,11 @@ OCR_SPANS = "ocr_spans"
 # from one to the other without touching the rest of the index.
 REGIONS_PREFIX = "regions_"
 
+# HiCo clip tokens, one table per image vector space like the regions ("clips_efficientnet_lite0").
+CLIPS_PREFIX = "clips_"
+
 EMBEDDERS_KEY = b"videokb:embedders"
+HICO_KEY = b"videokb:hico"  # the compression settings of the latest write (each row also keeps its own)
 
 
 @dataclass(frozen=True)
@@ -176,10 +186,52 @@ def ocr_spans_schema(text_dim: int) -> pa.Schema:
     )
 
 
+def clips_schema(image_dim: int) -> pa.Schema:
+    """HiCo clip entries: a clip's compressed tokens as a multivector (searched by MaxSim), with each
+    token's box, time span and size (patches it stands for) in parallel lists, and a pooled clip vector."""
+    return pa.schema(
+        [
+            *_keys(),
+            pa.field("clip_idx", pa.int32()),
+            pa.field("start_s", pa.float64()),
+            pa.field("end_s", pa.float64()),
+            pa.field("n_keyframes", pa.int32()),
+            pa.field("n_merged", pa.int32()),  # clips of one shot merged into this entry (stage 2)
+            pa.field("n_patches", pa.int32()),  # patch tokens of its keyframes before compression
+            pa.field("n_tokens", pa.int32()),
+            pa.field("settings", pa.string()),  # JSON of the compression settings that made the row
+            pa.field("tokens", pa.list_(_vector(image_dim))),
+            pa.field("token_bbox_xyxy", pa.list_(_BBOX)),
+            pa.field("token_start_s", pa.list_(pa.float64())),
+            pa.field("token_end_s", pa.list_(pa.float64())),
+            pa.field("token_sizes", pa.list_(pa.int32())),
+            pa.field("vector", _vector(image_dim)),
+        ]
+    )
+
+
+def _slug(space: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in space.lower()).strip("_")
+
+
 def regions_table_name(space: str) -> str:
     """``regions_<space>`` with the space slug made of lowercase letters, digits and underscores."""
-    slug = "".join(c if c.isalnum() else "_" for c in space.lower()).strip("_")
-    return REGIONS_PREFIX + slug
+    return REGIONS_PREFIX + _slug(space)
+
+
+def clips_table_name(space: str) -> str:
+    """``clips_<space>``, the same slug as :func:`regions_table_name`."""
+    return CLIPS_PREFIX + _slug(space)
+
+
+def with_hico(schema: pa.Schema, settings: str) -> pa.Schema:
+    """Record the HiCo compression settings (JSON) in the schema metadata."""
+    return schema.with_metadata({**(schema.metadata or {}), HICO_KEY: settings.encode()})
+
+
+def hico_settings(schema: pa.Schema) -> dict | None:
+    raw = (schema.metadata or {}).get(HICO_KEY)
+    return json.loads(raw) if raw else None
 
 
 def with_embedders(schema: pa.Schema, specs: dict[str, EmbedderSpec]) -> pa.Schema:

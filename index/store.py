@@ -8,6 +8,7 @@ fails half-way leaves the previous version searchable.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -74,6 +75,28 @@ class Store:
 
     def regions_tables(self) -> list[str]:
         return sorted(n for n in self.table_names() if n.startswith(S.REGIONS_PREFIX))
+
+    def clips_tables(self) -> list[str]:
+        return sorted(n for n in self.table_names() if n.startswith(S.CLIPS_PREFIX))
+
+    def ensure_clips_table(self, name: str, schema: pa.Schema, specs: dict[str, EmbedderSpec], settings: str):
+        """The clips table, its metadata naming the compression ``settings`` (JSON) of this write."""
+        table = self.ensure_table(name, S.with_hico(schema, settings), specs)
+        if S.hico_settings(table.schema) != json.loads(settings):
+            logger.info("%s: compression settings now %s", name, settings)
+            table.to_lance().update_schema_metadata({S.HICO_KEY.decode(): settings})
+        return table
+
+    def clip_tokens(self) -> dict[str, int]:
+        """video_id -> clip tokens of its live rows, over every clips table."""
+        live = self.live_attempts()
+        out: dict[str, int] = {}
+        for name in self.clips_tables():
+            t = self.dataset(name).to_table(columns=["video_id", "ingest_id", "n_tokens"])
+            for v, i, n in zip(*(t.column(c).to_pylist() for c in ("video_id", "ingest_id", "n_tokens"))):
+                if live.get(v) == i:
+                    out[v] = out.get(v, 0) + n
+        return out
 
     def ensure_table(self, name: str, schema: pa.Schema, specs: dict[str, EmbedderSpec] | None = None):
         """Open ``name``, creating it from ``schema`` if missing; refuse if it was built by other embedders."""

@@ -119,7 +119,9 @@ def ingest(
             limit_torch_threads(lane_threads(config.models))
         if on_models:
             on_models(models.why)
-        model_ids = json.dumps(models.ids(), sort_keys=True)
+        # The HiCo settings count as a model: a video indexed with other ones is re-ingested (its clip rows replaced).
+        hico = config.hico.settings() if config.hico.enabled and models.visual is not None else None
+        model_ids = json.dumps({**models.ids(), **({"hico": hico} if hico else {})}, sort_keys=True)
         journal.found([str(p) for p in found.videos], run_id)
         for p, reason in found.ignored:
             journal.mark(str(p), "ignored", reason, run_id)

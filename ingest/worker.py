@@ -28,6 +28,7 @@ from videokb.index.embedders import ImageEncoding
 from videokb.index.store import Store
 from videokb.ingest.asr import Transcript, TranscriptSegment, Word
 from videokb.ingest.errors import BadVideoError
+from videokb.ingest.hico import ClipWriter, HicoOptions
 from videokb.ingest.keyframes import DecodeStats, Keyframe, KeyframeOptions, iter_keyframes
 from videokb.ingest.models import ModelConfig, Models
 from videokb.ingest.ocr import OcrLine, SpanMerger
@@ -47,6 +48,7 @@ Checkpoint = Callable[[str, dict], None]  # (stage, payload) -> None, called onc
 class IngestConfig:
     models: ModelConfig = field(default_factory=ModelConfig)
     keyframes: KeyframeOptions = field(default_factory=KeyframeOptions)
+    hico: HicoOptions = field(default_factory=HicoOptions)  # HiCo clip tokens (ingest.hico), on by default
     batch_size: int = 8
     thumb_max_side: int = 384
     # Speech in a thread beside the visual lane; off when several workers already fill the cores.
@@ -232,6 +234,9 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
             S.regions_table_name(_space_name(space)), S.regions_schema(space.dim),
             {"vector": space},
         )
+    clips = None
+    if models.visual is not None and config.hico.enabled:
+        clips = ClipWriter(store, S.clips_table_name(_space_name(space)), space, keys, config.hico)
     pending: list[Keyframe] = []
     n_keyframes = n_regions = 0
     prev_lines: list[OcrLine] = []
@@ -258,6 +263,8 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
                 [kf.image for kf in batch], [[ln.bbox_xyxy for ln in lines] for lines in lines_per]
             )
         timings["visual"] = timings.get("visual", 0.0) + time.perf_counter() - t
+        if clips is not None:
+            clips.add([(kf.t_s, end, kf.shot_idx) for kf, end in zip(batch, ends)], encs)
         t = time.perf_counter()
         label_texts = [_labels(enc) if enc is not None else None for enc in encs]
         to_embed = [lt for lt in label_texts if lt]
@@ -296,11 +303,14 @@ def _visual_lane(path, info, keys, store, models, config, stats, ocr_frames, tim
             flush(batch, [k.t_s for k in batch[1:]] + [pending[0].t_s])
     if pending:
         flush(pending, [k.t_s for k in pending[1:]] + [max(info.duration_s, pending[-1].t_s)])
-    # What the lane spent outside OCR, encoding and writing: waiting on decoding and keyframe selection.
-    timings["decode"] = time.perf_counter() - t_lane - sum(timings.get(k, 0.0) for k in busy)
+    clip_counts = clips.finish() if clips is not None else {}
+    if clips is not None:
+        timings["hico"] = clips.seconds
+    # What the lane spent outside OCR, encoding, compressing and writing: waiting on decoding and keyframes.
+    timings["decode"] = time.perf_counter() - t_lane - sum(timings.get(k, 0.0) for k in (*busy, "hico"))
     bar.update(bar.total - bar.n)
     return {"keyframes": n_keyframes, "regions": n_regions, "frames_analysed": stats.frames_analysed,
-            "shots": stats.shots}
+            "shots": stats.shots, **clip_counts}
 
 
 def prefetch(items: Iterator[T], maxsize: int) -> Iterator[T]:
@@ -361,8 +371,8 @@ def prepare_tables(store: Store, models: Models) -> None:
 
 
 def visual_tables(store: Store) -> list[str]:
-    """The tables the visual stage writes: keyframes and every regions table."""
-    return [S.KEYFRAMES, *store.regions_tables()]
+    """The tables the visual stage writes: keyframes, every regions table and every clips table."""
+    return [S.KEYFRAMES, *store.regions_tables(), *store.clips_tables()]
 
 
 def limit_torch_threads(n: int) -> None:

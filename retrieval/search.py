@@ -18,6 +18,7 @@ from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_s
 from videokb.index.maintenance import nearest
 from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
+from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
 from videokb.retrieval.scoring import score_moments
 
@@ -156,6 +157,7 @@ class Searcher:
                 if emb.has_text_tower:
                     qvec = emb.embed_query_texts([query])[0]
                     lists[f"visual:{name}"] = self._region_hits(name, qvec)
+            lists.update(self._clip_lists(text=query))
         return lists
 
     def _image_lists(self, image: Image.Image) -> dict[str, list[Hit]]:
@@ -164,8 +166,14 @@ class Searcher:
         names = self.store.regions_tables()
         if not names:
             raise SearchError("no visual vectors are indexed (was ingest run with --visual none?)")
-        return {f"visual:{name}": self._region_hits(name, self._image_embedder(name).encode_query_image(image))
-                for name in names}
+        lists = {f"visual:{name}": self._region_hits(name, self._image_embedder(name).encode_query_image(image))
+                 for name in names}
+        return {**lists, **self._clip_lists(image=image)}
+
+    def _clip_lists(self, **query) -> dict[str, list[Hit]]:
+        """HiCo clip tokens by MaxSim (retrieval.clips), one more list per clips table."""
+        return clip_lists(self.store, self._image_embedder, limit=self.options.per_list * 2,
+                          where=_where(self.options.video_ids), **query)
 
     # -- searches -----------------------------------------------------------------------------------
     def _dataset(self, table_name: str):

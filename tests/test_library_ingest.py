@@ -36,6 +36,7 @@ KEYS = {
     S.OCR_SPANS: ("video_id", "span_idx"),
 }
 REGION_KEY = ("video_id", "frame_idx", "region_idx")
+CLIP_KEY = ("video_id", "clip_idx")  # clips_<space> tables (HiCo), content: n_tokens
 CONTENT = {S.KEYFRAMES: "labels", S.SEGMENTS: "text", S.OCR_SPANS: "text", S.VIDEOS: "video_path"}
 
 
@@ -49,9 +50,10 @@ def snapshot(store: Store, strict: bool = True) -> dict[str, list[tuple]]:
         if not strict:
             mask = [p in live for p in zip(t.column("video_id").to_pylist(), t.column("ingest_id").to_pylist())]
             t = t.filter(pa.array(mask, type=pa.bool_()))
-        key = KEYS.get(name, REGION_KEY)
+        clips = name.startswith(S.CLIPS_PREFIX)
+        key = KEYS.get(name, CLIP_KEY if clips else REGION_KEY)
         cols = [t.column(c).to_pylist() for c in key]
-        content = t.column(CONTENT.get(name, "kind")).to_pylist()
+        content = t.column(CONTENT.get(name, "n_tokens" if clips else "kind")).to_pylist()
         rows = sorted(zip(*cols, content), key=repr)
         keys = [r[:-1] for r in rows]
         assert len(keys) == len(set(keys)), f"{name}: duplicate keys"

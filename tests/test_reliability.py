@@ -70,7 +70,8 @@ def assert_consistent(store: Store) -> None:
     for name in store.table_names():
         if name == S.VIDEOS:
             continue
-        keys = ROW_KEYS.get(name, ("frame_idx", "region_idx"))  # the rest are regions tables
+        # The rest are regions tables and clips tables (HiCo).
+        keys = ROW_KEYS.get(name, ("clip_idx",) if name.startswith(S.CLIPS_PREFIX) else ("frame_idx", "region_idx"))
         seen = set()
         for r in store.db.open_table(name).to_arrow().select(["video_id", "ingest_id", *keys]).to_pylist():
             # No row of a failed or superseded attempt is left behind, visible or not.

@@ -57,6 +57,8 @@ def cli(verbose: int) -> None:
 @click.option("--asr-model", default=None, help="faster-whisper model: 'base' (bundled), a name, or a folder.")
 @click.option("--no-ocr", is_flag=True, help="Skip on-screen text.")
 @click.option("--no-asr", is_flag=True, help="Skip speech.")
+@click.option("--no-hico", is_flag=True, help="Skip HiCo clip tokens (compressed visual tokens per clip).")
+@click.option("--hico-tokens", type=click.IntRange(1), default=None, help="HiCo tokens per clip (default 16).")
 @click.option("--workers", type=click.IntRange(0), default=1, show_default=True,
               help="Videos processed at once (local: worker processes sharing the cores; ray: actors, 0 = fill "
                    "the cluster).")
@@ -73,8 +75,8 @@ def cli(verbose: int) -> None:
 @click.option("--retry-failed", is_flag=True, help="Try again files that failed before and have not changed since.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file on stdout.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, workers, engine, address,
-           cpus_per_worker, gpus_per_worker, prune, force, dry_run, retry_failed, as_json, no_progress):
+def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, no_hico, hico_tokens, workers, engine,
+           address, cpus_per_worker, gpus_per_worker, prune, force, dry_run, retry_failed, as_json, no_progress):
     """Index the videos under PATHS (folders are searched recursively).
 
     Each video is identified by a hash of its content: running again on the same folder adds nothing,
@@ -86,11 +88,13 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     videokb ingest ~/Videos
     videokb ingest talk.mp4 lecture.mkv --db ./kb
     videokb ingest ~/Videos --visual efficientnet-lite0 --no-ocr
+    videokb ingest ~/Videos --hico-tokens 8      # fewer HiCo clip tokens (re-ingests what had other settings)
     videokb ingest ~/Videos --workers 4 --prune
     videokb ingest /mnt/videos --engine ray --address ray://head:10001 --db s3://bucket/kb
     """
     from videokb.ingest import IngestConfig, RunOptions
     from videokb.ingest import ingest as run_ingest
+    from videokb.ingest.hico import HicoOptions
 
     try:
         models = model_config(
@@ -102,6 +106,9 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
                          retry_failed=retry_failed)
         if dry_run and not prune:
             raise ValueError("--dry-run goes with --prune")
+        if no_hico and hico_tokens:
+            raise click.UsageError("--hico-tokens has no effect with --no-hico")
+        hico = HicoOptions(enabled=not no_hico, **({"tokens_per_clip": hico_tokens} if hico_tokens else {}))
     except (ConfigError, ValueError) as e:
         raise click.UsageError(str(e)) from e
     store = open_store(db or default_db())
@@ -117,8 +124,8 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     from videokb.ingest.prune import PruneRefusedError
 
     try:
-        report = run_ingest(list(paths), store, IngestConfig(models=models), run=run, progress=not no_progress,
-                            on_models=announce)
+        report = run_ingest(list(paths), store, IngestConfig(models=models, hico=hico), run=run,
+                            progress=not no_progress, on_models=announce)
     except (EmbedderError, IndexMismatchError, JournalBusyError, PruneRefusedError) as e:
         raise click.ClickException(str(e)) from e
     _print_report(report, as_json)
@@ -292,14 +299,20 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per video.")
 def videos(db, as_json):
-    """List the indexed videos with their duration, language and the models that indexed them.
+    """List the indexed videos with their duration, language, the models that indexed them, and HiCo clip
+    tokens per minute (tok/min: fewer on static footage, more on busy footage).
 
     \b
     videokb videos
     videokb videos --json | jq .video_path
     """
-    rows = open_store(db or default_db()).videos().to_pylist()
+    store = open_store(db or default_db())
+    rows = store.videos().to_pylist()
     rows.sort(key=lambda r: r["video_path"])
+    tokens = store.clip_tokens()
+    for r in rows:  # HiCo clip tokens per minute of video (ingest.hico); None without clip tokens
+        n = tokens.get(r["video_id"])
+        r["clip_tokens_per_min"] = round(n / (r["duration_s"] / 60), 1) if n is not None and r["duration_s"] else None
     if as_json:
         for r in rows:
             r["models"] = json.loads(r["models"]) if r["models"] else {}
@@ -312,7 +325,9 @@ def videos(db, as_json):
     for r in rows:
         models = json.loads(r["models"] or "{}")
         click.echo(f"{r['video_id'][:12]}  {mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
-                   f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  {r['video_path']}")
+                   f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  "
+                   f"tok/min={r['clip_tokens_per_min'] if r['clip_tokens_per_min'] is not None else '-':<6}  "
+                   f"{r['video_path']}")
 
 
 @cli.command()

@@ -100,6 +100,9 @@ class ImageEncoding:
     # Classifier backends: (label, score) lists for the frame and each region; None for image-text models.
     frame_labels: list[tuple[str, float]] | None = None
     region_labels: list[list[tuple[str, float]]] | None = None
+    # The image's patch/feature-map tokens from the same forward pass, (grid_h, grid_w, dim) L2-normalised,
+    # in the space the frame vector lives in (HiCo clip tokens are compressed from these).
+    tokens: np.ndarray | None = None
 
 
 class ImageEmbedder(Embedder):
@@ -117,6 +120,13 @@ class ImageEmbedder(Embedder):
 
     def encode_query_image(self, image: Image.Image) -> np.ndarray:
         return self.encode_batch([image], [[]])[0].frame_vector
+
+    def encode_query_tokens(self, image: Image.Image) -> np.ndarray:
+        """The picture's tokens, (n, dim) L2-normalised: a late-interaction (MaxSim) query over clip tokens."""
+        tokens = self.encode_batch([image], [[]])[0].tokens
+        if tokens is None:
+            raise EmbedderError(f"{self.name} ({self.model_id}) gives no patch tokens")
+        return tokens.reshape(-1, tokens.shape[-1])
 
 
 @dataclass

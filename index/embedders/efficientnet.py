@@ -112,6 +112,8 @@ class EfficientNetLiteEmbedder(ImageEmbedder):
                     for ps, js in zip(top.values.cpu().tolist(), top.indices.cpu().tolist())
                 ]
                 vecs = torch.nn.functional.normalize(feats, dim=-1).cpu().numpy().astype(np.float32)
+                # The 7x7 feature map's cells as tokens, in the same (pooled-feature) space as the vectors.
+                cells = torch.nn.functional.normalize(fmap[i].permute(1, 2, 0), dim=-1)
                 out.append(
                     ImageEncoding(
                         frame_vector=vecs[0],
@@ -120,6 +122,7 @@ class EfficientNetLiteEmbedder(ImageEmbedder):
                         region_kinds=[k for k, _ in regions],
                         frame_labels=labels[0],
                         region_labels=labels[1:],
+                        tokens=cells.cpu().numpy().astype(np.float32),
                     )
                 )
         return out

@@ -85,14 +85,16 @@ class Siglip2Embedder(ImageEmbedder):
             pooled = pool_regions(vision.head, hidden, torch.from_numpy(masks).to(hidden.device))
             vecs = torch.cat([res.pooler_output[:, None], pooled], dim=1).float()
             vecs = torch.nn.functional.normalize(vecs, dim=-1).cpu().numpy()
+            toks = torch.nn.functional.normalize(token_vectors(vision.head, hidden).float(), dim=-1).cpu().numpy()
         return [
             ImageEncoding(
                 frame_vector=vecs[i, 0],
                 region_vectors=vecs[i, 1 : 1 + len(regs)],
                 region_boxes=[b for _, b in regs],
                 region_kinds=[k for k, _ in regs],
+                tokens=toks[i, : gh * gw].reshape(gh, gw, -1),
             )
-            for i, regs in enumerate(regions)
+            for i, ((gh, gw), regs) in enumerate(zip(grids, regions))
         ]
 
     def embed_query_texts(self, texts: list[str]) -> np.ndarray:
@@ -107,6 +109,19 @@ class Siglip2Embedder(ImageEmbedder):
         with torch.inference_mode():
             emb = model.get_text_features(input_ids=tok["input_ids"]).pooler_output
         return torch.nn.functional.normalize(emb.float(), dim=-1).cpu().numpy()
+
+
+def token_vectors(head, hidden):
+    """Each patch token through the model's own pooling head alone: the head's output when its key mask holds
+    that one token (softmax over one key is 1, so the attention returns that token's value), i.e. the
+    region vector of a one-patch region, in the text-aligned space. ``hidden`` (B, N, D) -> (B, N, D)."""
+    import torch.nn.functional as F
+
+    attn = head.attention
+    _, _, wv = attn.in_proj_weight.chunk(3)
+    _, _, bv = attn.in_proj_bias.chunk(3)
+    out = attn.out_proj(F.linear(hidden, wv, bv))
+    return out + head.mlp(head.layernorm(out))
 
 
 def pool_regions(head, hidden, masks):
