@@ -60,6 +60,10 @@ def _where(video_ids: list[str] | None) -> str | None:
     return "video_id IN (" + ", ".join("'" + v.replace("'", "''") + "'" for v in video_ids) + ")"
 
 
+def _text_space(hit: Hit) -> bool:
+    return hit.modality in ("speech", "ocr") or hit.source in ("visual:label_vector", "visual:fts")
+
+
 def _fts_query(text: str) -> str:
     # The full-text parser treats punctuation as syntax; words and numbers are what we match on.
     return " ".join(re.findall(r"\w+", text))
@@ -118,7 +122,9 @@ class Searcher:
             sims = self._embed_passages([h.extra["text_en"] for h in translated]) @ qvec
             for h, sim in zip(translated, sims):
                 h.extra["similarity"] = max(h.extra["similarity"], float(sim))
-        hits = [h for h in hits if h.extra["similarity"] >= settings.min_similarity]
+        # The floor is a cosine of the text space; image-space lists (regions, clips of a text-aligned encoder)
+        # have their own scale and keep their hits.
+        hits = [h for h in hits if h.extra["similarity"] >= settings.min_similarity or not _text_space(h)]
         return score_moments(query, hits, settings, self.options.max_moment_s, embed_passages=self._embed_passages,
                              query_vector=qvec)[: self.options.k]
 
