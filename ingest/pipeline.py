@@ -32,9 +32,9 @@ from videokb.ingest.errors import VANISHED, BadVideoError
 from videokb.ingest.journal import MAX_CRASHES, Attempt, Journal, journal_path
 from videokb.ingest.models import Models, build_models, lane_threads
 from videokb.ingest.probe import probe
-from videokb.ingest.worker import (
-    FileOutcome, IngestConfig, VideoTask, limit_torch_threads, prepare_tables, visual_tables,
-)
+from videokb.ingest.rows import prepare_tables, visual_tables
+from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
+from videokb.ingest.worker import limit_torch_threads
 
 logger = logging.getLogger(__name__)
 
