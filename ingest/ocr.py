@@ -39,10 +39,25 @@ class OcrSpan:
 class OcrReader(ABC):
     name: str
     model_id: str
+    # Readers that can find text boxes and read crops apart (detect/recognize) let the visual lane read only
+    # the boxes whose text is new (see ingest.ocr_reuse); the others read every keyframe whole.
+    reads_regions: bool = False
 
     @abstractmethod
     def read(self, image: Image.Image) -> list[OcrLine]:
         """The text lines in one image, top to bottom."""
+
+    def detect(self, image: Image.Image) -> list[np.ndarray]:
+        """Text boxes in ``image``, each a (4, 2) quad in coordinates normalised to the image."""
+        raise NotImplementedError(f"{self.name} cannot detect text boxes apart from reading them")
+
+    def crop(self, image: Image.Image, quads: list[np.ndarray]) -> list[np.ndarray]:
+        """The crops of ``quads`` (from :meth:`detect`) in ``image``, ready for :meth:`read_crops`."""
+        raise NotImplementedError(f"{self.name} cannot read text boxes apart from finding them")
+
+    def read_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """(text, score) of each crop, read in one batch."""
+        raise NotImplementedError(f"{self.name} cannot read text boxes apart from finding them")
 
 
 @functools.lru_cache(maxsize=2)
@@ -79,10 +94,42 @@ class RapidOcrReader(OcrReader):
     config_class = RapidOcrConfig
     model_id = "PP-OCRv4 (rapidocr 3.10 ONNX)"
 
-    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1) -> None:
+    reads_regions = True
+
+    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1, det_max_side: int = 640) -> None:
         self.max_side = max_side
         self.min_score = min_score
         self.threads = threads
+        self.det_max_side = det_max_side  # text boxes are found at this size, read at ``max_side``
+
+    def _bgr(self, image: Image.Image, max_side: int) -> np.ndarray:
+        w, h = image.size
+        scale = min(1.0, max_side / max(w, h))
+        if scale < 1.0:
+            image = image.resize((round(w * scale), round(h * scale)), Image.BILINEAR)
+        return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])  # rapidocr takes BGR
+
+    def detect(self, image: Image.Image) -> list[np.ndarray]:
+        arr = self._bgr(image, self.det_max_side)
+        res = _engine(self.threads)(arr, use_det=True, use_cls=False, use_rec=False)
+        if res.boxes is None:
+            return []
+        h, w = arr.shape[:2]
+        return [np.asarray(q, dtype=np.float32) / np.array([w, h], dtype=np.float32) for q in res.boxes]
+
+    def crop(self, image: Image.Image, quads: list[np.ndarray]) -> list[np.ndarray]:
+        if not quads:
+            return []
+        arr = self._bgr(image, self.max_side)
+        h, w = arr.shape[:2]
+        boxes = np.stack([q * np.array([w, h], dtype=np.float32) for q in quads])
+        return _engine(self.threads).crop_text_regions(arr, boxes)
+
+    def read_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        if not crops:
+            return []
+        res = _engine(self.threads).recognize_txt(crops)
+        return [(text.strip(), float(score)) for text, score in zip(res.txts, res.scores)]
 
     def read(self, image: Image.Image) -> list[OcrLine]:
         w, h = image.size

@@ -29,7 +29,7 @@ from videokb.ingest.probe import VideoInfo
 from videokb.ingest.task import Checkpoint, FileOutcome, IngestConfig, VideoTask
 from videokb.ingest.visual import VisualLane
 
-__all__ = ["limit_torch_threads", "process_video"]
+__all__ = ["limit_torch_threads", "load_models", "process_video"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
     path, info = task.path, task.info
     timings: dict[str, float] = {}
     keys = {"video_id": task.video_id, "ingest_id": task.ingest_id}
+    if load_s := load_models(models):
+        timings["load_models"] = load_s  # paid by the first video of a process only; not a stage of this one
 
     asr_future: Future | None = None
     asr_later: Callable[[], Transcript] | None = None
@@ -102,9 +104,7 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
     finally:
         pool.shutdown(wait=True)
 
-    t = time.perf_counter()
-    n_spans, n_segments = _text_stage(store, models, keys, visual["ocr_frames"], transcript)
-    timings["text"] = timings.get("text", 0.0) + time.perf_counter() - t
+    n_spans, n_segments = _text_stage(store, models, keys, visual["ocr_frames"], transcript, timings)
 
     counts = {
         **visual["counts"],
@@ -118,9 +118,10 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
                        language_prob=transcript.language_prob if transcript else None)
 
 
-def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, transcript: Transcript | None
-                ) -> tuple[int, int]:
+def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, transcript: Transcript | None,
+                timings: dict[str, float]) -> tuple[int, int]:
     """Merge OCR lines into spans, embed spans and transcript segments, write both; returns their counts."""
+    t = time.perf_counter()
     merger = SpanMerger()
     for start, end, lines in ocr_frames:
         merger.add(start, end, [OcrLine(text, tuple(box), score) for text, box, score in lines])
@@ -129,10 +130,38 @@ def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, tran
     vecs = models.text.embed_texts([s.text for s in spans] + [s.text for s in segments])
     ocr_rows = R.ocr_span_rows(keys, spans, vecs)
     seg_rows = R.segment_rows(keys, transcript, vecs[len(spans):])
+    timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+    t = time.perf_counter()
     ocr_table, seg_table = R.text_tables(store, models)
     store.add(ocr_table, ocr_rows)
     store.add(seg_table, seg_rows)
+    timings["write"] = timings.get("write", 0.0) + time.perf_counter() - t
     return len(ocr_rows), len(seg_rows)
+
+
+_loaded: set[int] = set()  # id() of the Models a process has loaded
+
+
+def load_models(models: Models) -> float:
+    """Load every model of ``models`` (once per process); returns the seconds it took, 0 if already loaded.
+
+    Weights load on first use; doing it before the first video keeps load time out of the stage times.
+    """
+    if id(models) in _loaded:
+        return 0.0
+    from PIL import Image
+
+    t = time.perf_counter()
+    img = Image.new("RGB", (64, 64), "white")
+    models.text.embed_texts(["load"])
+    if models.visual is not None:
+        models.visual.encode_batch([img], [[]])
+    if models.ocr is not None:
+        models.ocr.read(img)
+    if models.asr is not None and hasattr(models.asr, "model"):
+        models.asr.model()
+    _loaded.add(id(models))
+    return time.perf_counter() - t
 
 
 def _check_decoded(path: Path, info: VideoInfo, visual: dict) -> None:
