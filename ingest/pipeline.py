@@ -289,6 +289,8 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
         "n_frames_decoded": o.counts.get("frames_decoded", 0),
         "models": model_ids,
         "ingested_at": datetime.now(timezone.utc),
+        "stage_seconds": json.dumps({k: round(v, 3) for k, v in o.stage_seconds.items()}, sort_keys=True),
+        "counts": json.dumps(o.counts, sort_keys=True),
     }
     store.commit_video(row)
     _drop_other_versions(store, p, task.video_id)  # the file changed: its old version goes

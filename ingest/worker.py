@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from videokb.index.store import Store
@@ -157,7 +158,9 @@ def load_models(models: Models) -> float:
     if models.visual is not None:
         models.visual.encode_batch([img], [[]])
     if models.ocr is not None:
-        models.ocr.read(img)
+        models.ocr.read(img)  # a blank image: finds no text, so the recogniser loads below
+        if models.ocr.reads_regions:
+            models.ocr.read_crops([np.full((32, 96, 3), 255, dtype=np.uint8)])
     if models.asr is not None and hasattr(models.asr, "model"):
         models.asr.model()
     _loaded.add(id(models))

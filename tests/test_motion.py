@@ -3,6 +3,8 @@ content change gets a keyframe and the camera's motion alone gets none; OCR read
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from videokb.index import schema as S
@@ -62,3 +64,7 @@ def test_a_line_added_to_an_unchanged_slide_is_read_and_the_rest_is_not_read_aga
     assert o.counts["ocr_recognized"] == 3 and o.counts["ocr_reused"] >= 2, o.counts
     for stage in ("decode", "keyframes", "ocr_det", "ocr_rec", "embed", "write"):
         assert stage in o.stage_seconds, o.stage_seconds
+    # ...and recorded with the video, for `videokb videos --json`
+    (row,) = Store(tmp_path / "db").videos().to_pylist()
+    assert json.loads(row["stage_seconds"]).keys() == {k for k in o.stage_seconds}
+    assert json.loads(row["counts"])["ocr_recognized"] == 3
