@@ -39,7 +39,9 @@ class KeyframeOptions:
     # changes few pixels a lot, which a mean over the whole frame dilutes below the threshold above.
     changed_share: float = 0.02
     min_coverage: float = 0.6  # the camera moved on: the last keyframe shows less than this of the frame
-    min_gap_s: float = 1.0  # no change-keyframe sooner than this after the last keyframe
+    # No change-keyframe sooner than this after the last keyframe: footage that never stops moving (people,
+    # animals, a handheld walk) changes content all the time; shot cuts are not held back by it.
+    min_gap_s: float = 2.0
     max_gap_s: float = 10.0  # a keyframe at least this often, even on a static picture
     max_side: int = 1920  # keyframes are decoded no larger than this on the long side (0: full size)
     decode_threads: int = 0  # FFmpeg decoder threads; 0 = FFmpeg's choice (every core)

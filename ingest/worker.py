@@ -157,10 +157,11 @@ def load_models(models: Models) -> float:
     models.text.embed_texts(["load"])
     if models.visual is not None:
         models.visual.encode_batch([img], [[]])
-    if models.ocr is not None:
-        models.ocr.read(img)  # a blank image: finds no text, so the recogniser loads below
-        if models.ocr.reads_regions:
-            models.ocr.read_crops([np.full((32, 96, 3), 255, dtype=np.uint8)])
+    if models.ocr is not None and models.ocr.reads_regions:  # as the visual lane will use it
+        models.ocr.detect(img)
+        models.ocr.read_crops([np.full((32, 96, 3), 255, dtype=np.uint8)])
+    elif models.ocr is not None:
+        models.ocr.read(img)
     if models.asr is not None and hasattr(models.asr, "model"):
         models.asr.model()
     _loaded.add(id(models))
