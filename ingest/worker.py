@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
@@ -140,7 +141,9 @@ def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, tran
     return len(ocr_rows), len(seg_rows)
 
 
-_loaded: set[int] = set()  # id() of the Models a process has loaded
+# The Models this process has loaded, by id; the weak reference tells a reused id from the same object
+# (Models is an unhashable dataclass, so no WeakSet).
+_loaded: dict[int, weakref.ref] = {}
 
 
 def load_models(models: Models) -> float:
@@ -148,7 +151,7 @@ def load_models(models: Models) -> float:
 
     Weights load on first use; doing it before the first video keeps load time out of the stage times.
     """
-    if id(models) in _loaded:
+    if (ref := _loaded.get(id(models))) is not None and ref() is models:
         return 0.0
     from PIL import Image
 
@@ -164,7 +167,7 @@ def load_models(models: Models) -> float:
         models.ocr.read(img)
     if models.asr is not None and hasattr(models.asr, "model"):
         models.asr.model()
-    _loaded.add(id(models))
+    _loaded[id(models)] = weakref.ref(models)
     return time.perf_counter() - t
 
 
