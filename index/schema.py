@@ -102,6 +102,10 @@ def videos_schema() -> pa.Schema:
             pa.field("n_frames_decoded", pa.int64()),
             pa.field("models", pa.string()),  # JSON {"visual": ..., "ocr": ..., "asr": ..., "text": ...}
             pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
+            # JSON {stage: seconds} of the ingest (decode, keyframes, ocr_det, ocr_rec, visual, asr, embed,
+            # write; load_models apart) and {count: n} (keyframes, ocr_recognized, ...); null in older indexes
+            pa.field("stage_seconds", pa.string()),
+            pa.field("counts", pa.string()),
         ]
     )
 

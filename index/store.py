@@ -236,18 +236,3 @@ class Store:
     def fts_column(self, name: str) -> str | None:
         """The column of table ``name`` that has a full-text index, if any does."""
         return _FTS_COLUMNS.get(name)
-
-    def refresh_fts(self) -> None:
-        """Create the missing full-text indexes; existing ones are kept, not rebuilt.
-
-        Rows added since an index was built are still found (Lance scans the rows no index covers);
-        :func:`index.maintenance.maintain` folds them in once there are enough of them.
-        """
-        from videokb.index.maintenance import create_fts_index
-
-        for name, column in _FTS_COLUMNS.items():
-            table = self.table(name)
-            if table is None or table.count_rows() == 0:
-                continue
-            if not any(ix.columns == [column] for ix in table.list_indices()):
-                create_fts_index(table, column)

@@ -1,6 +1,6 @@
 """Where the per-video work runs: in this process, in a pool of worker processes, or on a Ray cluster.
 
-Every engine runs the same :func:`ingest.worker.process_video` on :class:`~ingest.worker.VideoTask`s and
+Every engine runs the same :func:`ingest.worker.process_video` on :class:`~ingest.task.VideoTask`s and
 yields ``(task, outcome)`` as videos finish, in any order; the driver (``ingest.pipeline``) commits them. At
 most ``2 x workers`` tasks are in flight, so memory stays bounded however many videos the library holds, and
 each worker loads its models once. Workers only append rows; deletes and commits stay with the driver.
@@ -28,7 +28,8 @@ from videokb.index.store import Store
 from videokb.ingest.errors import BadVideoError
 from videokb.ingest.journal import Journal, hold_worker_lock
 from videokb.ingest.models import Models, build_models
-from videokb.ingest.worker import FileOutcome, IngestConfig, VideoTask, limit_torch_threads, process_video
+from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
+from videokb.ingest.worker import limit_torch_threads, process_video
 
 logger = logging.getLogger(__name__)
 

@@ -1,16 +1,20 @@
-"""Decode a video as a stream and pick keyframes adaptively: at shot cuts, on visual change, and at least
-every ``max_gap_s``.
+"""Decode a video as a stream and pick keyframes where its content changes: at shot cuts, when something new
+appears, and at least every ``max_gap_s``.
 
 Every frame is decoded (the codec needs it) but only ``analysis_fps`` of them are scaled down and looked
-at, and only the chosen ones are converted at full size, so the cost stays close to decode-only and
-memory does not grow with the video's length. Shot cuts come from PySceneDetect's ContentDetector, fed
-our small frames directly; timestamps are the exact presentation times of the chosen frames.
+at, and only the chosen ones are converted (at most ``max_side`` pixels on the long side, what OCR and the
+encoders use), so the cost stays close to decode-only and memory does not grow with the video's length.
+"New content" is judged after the camera's own motion is taken out (:mod:`ingest.motion`): a slow zoom or
+pan over a still, a shaking phone or drifting exposure does not make every frame a keyframe. Shot cuts come
+from PySceneDetect's ContentDetector, fed our small frames directly, and count only when the content did
+change; timestamps are the exact presentation times of the chosen frames.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from videokb.ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.motion import ContentTracker
 
 logger = logging.getLogger(__name__)
 
@@ -26,20 +31,28 @@ logger = logging.getLogger(__name__)
 @dataclass
 class KeyframeOptions:
     analysis_fps: float = 5.0  # frames per second looked at for cuts and change
-    analysis_width: int = 128
+    analysis_width: int = 160
     shot_threshold: float = 27.0  # ContentDetector's HSV threshold (its default)
-    change_threshold: float = 14.0  # mean abs grey-level change vs the last keyframe, 0..255
+    # Against the last keyframe, after global alignment (zoom, pan, shake and exposure taken out):
+    change_threshold: float = 14.0  # mean abs grey-level change, 0..255
     # ...or this share of pixels changed by more than 24 grey levels: a new slide on the same background
     # changes few pixels a lot, which a mean over the whole frame dilutes below the threshold above.
     changed_share: float = 0.02
-    min_gap_s: float = 1.0  # no change-keyframe sooner than this after the last keyframe
+    min_coverage: float = 0.6  # the camera moved on: the last keyframe shows less than this of the frame
+    # No change-keyframe sooner than this after the last keyframe: footage that never stops moving (people,
+    # animals, a handheld walk) changes content all the time; shot cuts are not held back by it.
+    min_gap_s: float = 2.0
     max_gap_s: float = 10.0  # a keyframe at least this often, even on a static picture
+    max_side: int = 1920  # keyframes are decoded no larger than this on the long side (0: full size)
+    decode_threads: int = 0  # FFmpeg decoder threads; 0 = FFmpeg's choice (every core)
 
     def __post_init__(self) -> None:
         if self.analysis_fps <= 0 or self.max_gap_s <= 0 or self.min_gap_s < 0:
             raise ValueError("analysis_fps and max_gap_s must be > 0, min_gap_s >= 0")
         if self.min_gap_s > self.max_gap_s:
             raise ValueError("min_gap_s must not exceed max_gap_s")
+        if self.max_side < 0 or self.decode_threads < 0:
+            raise ValueError("max_side and decode_threads must be >= 0")
 
 
 @dataclass
@@ -48,8 +61,10 @@ class Keyframe:
     t_s: float
     shot_idx: int
     reason: str  # "shot" | "change" | "gap"
-    change: float  # grey-level change from the previous keyframe (0 for the first)
-    image: Image.Image  # full-size RGB
+    change: float  # mean grey-level change from the previous keyframe after alignment (0 for the first)
+    image: Image.Image  # RGB, upright, at most ``KeyframeOptions.max_side`` on the long side
+    # Normalised coords of this keyframe -> the previous keyframe's (2x3 affine); None after a cut or new picture.
+    warp_to_prev: np.ndarray | None = None
 
 
 @dataclass
@@ -59,6 +74,8 @@ class DecodeStats:
     last_t_s: float = 0.0
     shots: int = 0
     damaged_s: list[float] = field(default_factory=list)  # times of packets that would not decode (skipped)
+    decode_s: float = 0.0  # seconds spent decoding and converting frames (not waiting on the consumer)
+    select_s: float = 0.0  # seconds spent choosing keyframes (scaling down, cut detection, alignment)
 
 
 MAX_DAMAGED_RUN = 250  # this many undecodable packets in a row: the rest of the stream is gone, not damaged
@@ -72,8 +89,6 @@ def _decode_skipping(path: Path, container, stream, stats: DecodeStats):
     """Frames of ``stream``; a packet that will not decode (a damaged stretch mid-file) is skipped and its
     time noted in ``stats.damaged_s``, so one corrupt packet does not cost a 3-hour video (issue 17). A file
     that decodes past its stated length, or for longer than its time budget, fails with that reason."""
-    import time
-
     stated = container.duration / av.time_base if container.duration else None
     deadline = time.monotonic() + BUDGET_BASE_S + BUDGET_PER_S * (stated or 0.0) if stated else None
     run = 0
@@ -132,14 +147,17 @@ def iter_keyframes(
         if not container.streams.video:
             return
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"  # frame threads: decoding uses every core it is allowed
+        stream.thread_type = "AUTO"  # frame threads, as many as the worker's budget allows
+        if opts.decode_threads:
+            stream.codec_context.thread_count = opts.decode_threads
         fps = float(stream.average_rate or 25)
         step = 1.0 / opts.analysis_fps
         next_analysis = 0.0
         last_key_t = -1e9
-        last_grey: np.ndarray | None = None
+        tracker = ContentTracker()
         shot = 0
         n_analysed = 0
+        busy_since = time.perf_counter()  # time suspended at `yield` is the consumer's, not decoding's
         try:
             for idx, frame in enumerate(_decode_skipping(path, container, stream, stats)):
                 t = float(frame.time) if frame.time is not None else idx / fps
@@ -147,31 +165,39 @@ def iter_keyframes(
                 stats.last_t_s = t
                 if t + 1e-6 < next_analysis:
                     continue
+                t0 = time.perf_counter()
                 next_analysis = t + step
                 h = max(2, round(opts.analysis_width * frame.height / max(frame.width, 1) / 2) * 2)
                 small = frame.to_ndarray(format="bgr24", width=opts.analysis_width, height=h)
                 cut = bool(detector.process_frame(n_analysed, small))
                 n_analysed += 1
-                grey = small.mean(axis=2)
-                diff = np.abs(grey - last_grey) if last_grey is not None else None
-                change = float(diff.mean()) if diff is not None else 0.0
-                changed = float((diff > 24).mean()) if diff is not None else 0.0
-                reason = None
-                if last_grey is None:
+                grey = tracker.prepare(small.mean(axis=2))
+                reason, change, warp = None, 0.0, None
+                if tracker.ref is None:
                     reason = "shot"
-                elif cut:
-                    shot += 1
-                    reason = "shot"
-                elif (change >= opts.change_threshold or changed >= opts.changed_share) and \
-                        t - last_key_t >= opts.min_gap_s:
-                    reason = "change"
-                elif t - last_key_t >= opts.max_gap_s:
-                    reason = "gap"
+                else:
+                    c = tracker.compare(grey)
+                    change = c.mean
+                    new = (not c.aligned or c.coverage < opts.min_coverage or c.mean >= opts.change_threshold
+                           or c.share >= opts.changed_share)
+                    if cut and new:  # a cut the camera's motion explains (shake, a whip pan) is no cut
+                        shot += 1
+                        reason = "shot"
+                    elif new and t - last_key_t >= opts.min_gap_s:
+                        reason = "change"
+                    elif t - last_key_t >= opts.max_gap_s:
+                        reason = "gap"
+                    if c.aligned and reason != "shot":
+                        warp = _normalised(c.warp, small.shape[1], small.shape[0])
+                stats.select_s += time.perf_counter() - t0
                 if reason is None:
                     continue
                 last_key_t = t
-                last_grey = grey
-                yield Keyframe(idx, t, shot, reason, change, upright(frame.to_image(), frame.rotation))
+                tracker.reset(grey)
+                kf = Keyframe(idx, t, shot, reason, change, _image(frame, opts.max_side), warp)
+                stats.decode_s += time.perf_counter() - busy_since
+                yield kf
+                busy_since = time.perf_counter()
         except av.error.FFmpegError as e:
             why = e.strerror or str(e)
             if stats.frames_decoded:  # it played for a while: the rest of the file is cut off or damaged
@@ -179,5 +205,25 @@ def iter_keyframes(
                                           f"{stats.last_t_s:.1f}s ({why})") from e
             raise BadVideoError(path, f"video decoding failed: {why}") from e
         finally:
+            stats.decode_s += time.perf_counter() - busy_since
+            stats.decode_s -= stats.select_s
             stats.frames_analysed = n_analysed
             stats.shots = shot + 1
+
+
+def _image(frame: av.VideoFrame, max_side: int) -> Image.Image:
+    """The frame as an upright RGB picture, scaled in the conversion to at most ``max_side`` on the long side."""
+    w, h = frame.width, frame.height
+    scale = min(1.0, max_side / max(w, h)) if max_side else 1.0
+    if scale < 1.0:
+        image = frame.to_image(width=max(2, round(w * scale)), height=max(2, round(h * scale)))
+    else:
+        image = frame.to_image()
+    return upright(image, frame.rotation)
+
+
+def _normalised(warp: np.ndarray, w: int, h: int) -> np.ndarray:
+    """A pixel-space affine warp of a ``w`` x ``h`` image as one on coordinates normalised to 0..1."""
+    s = np.diag([w, h, 1.0])
+    full = np.vstack([warp.astype(np.float64), [0, 0, 1]])
+    return (np.linalg.inv(s) @ full @ s)[:2]

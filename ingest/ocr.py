@@ -39,18 +39,36 @@ class OcrSpan:
 class OcrReader(ABC):
     name: str
     model_id: str
+    # Readers that can find text boxes and read crops apart (detect/recognize) let the visual lane read only
+    # the boxes whose text is new (see ingest.ocr_reuse); the others read every keyframe whole.
+    reads_regions: bool = False
 
     @abstractmethod
     def read(self, image: Image.Image) -> list[OcrLine]:
         """The text lines in one image, top to bottom."""
 
+    def detect(self, image: Image.Image) -> list[np.ndarray]:
+        """Text boxes in ``image``, each a (4, 2) quad in coordinates normalised to the image."""
+        raise NotImplementedError(f"{self.name} cannot detect text boxes apart from reading them")
 
-@functools.lru_cache(maxsize=2)
-def _engine(threads: int):
+    def crop(self, image: Image.Image, quads: list[np.ndarray]) -> list[np.ndarray]:
+        """The crops of ``quads`` (from :meth:`detect`) in ``image``, ready for :meth:`read_crops`."""
+        raise NotImplementedError(f"{self.name} cannot read text boxes apart from finding them")
+
+    def read_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """(text, score) of each crop, read in one batch."""
+        raise NotImplementedError(f"{self.name} cannot read text boxes apart from finding them")
+
+
+@functools.lru_cache(maxsize=4)
+def _engine(threads: int, det_max_side: int = 0):
+    """RapidOCR with ``threads`` ONNX threads; ``det_max_side`` > 0 caps the detector's input at that size
+    (rapidocr's default scales the short side *up* to 736 px, four times the work of 640 px on the long side)."""
     try:
         from rapidocr import RapidOCR
     except ImportError as e:
         raise RuntimeError("OCR needs rapidocr and onnxruntime: pip install rapidocr==3.10.0 onnxruntime") from e
+    det = {"Det.limit_type": "max", "Det.limit_side_len": det_max_side} if det_max_side else {}
     return RapidOCR(
         params={
             "Global.log_level": "error",
@@ -58,6 +76,7 @@ def _engine(threads: int):
             "Global.use_cls": False,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            **det,
         }
     )
 
@@ -79,10 +98,42 @@ class RapidOcrReader(OcrReader):
     config_class = RapidOcrConfig
     model_id = "PP-OCRv4 (rapidocr 3.10 ONNX)"
 
-    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1) -> None:
+    reads_regions = True
+
+    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1, det_max_side: int = 640) -> None:
         self.max_side = max_side
         self.min_score = min_score
         self.threads = threads
+        self.det_max_side = det_max_side  # text boxes are found at this size, read at ``max_side``
+
+    def _bgr(self, image: Image.Image, max_side: int) -> np.ndarray:
+        w, h = image.size
+        scale = min(1.0, max_side / max(w, h))
+        if scale < 1.0:
+            image = image.resize((round(w * scale), round(h * scale)), Image.BILINEAR)
+        return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])  # rapidocr takes BGR
+
+    def detect(self, image: Image.Image) -> list[np.ndarray]:
+        arr = self._bgr(image, self.det_max_side)
+        res = _engine(self.threads, self.det_max_side)(arr, use_det=True, use_cls=False, use_rec=False)
+        if res.boxes is None:
+            return []
+        h, w = arr.shape[:2]
+        return [np.asarray(q, dtype=np.float32) / np.array([w, h], dtype=np.float32) for q in res.boxes]
+
+    def crop(self, image: Image.Image, quads: list[np.ndarray]) -> list[np.ndarray]:
+        if not quads:
+            return []
+        arr = self._bgr(image, self.max_side)
+        h, w = arr.shape[:2]
+        boxes = np.stack([q * np.array([w, h], dtype=np.float32) for q in quads])
+        return _engine(self.threads, self.det_max_side).crop_text_regions(arr, boxes)
+
+    def read_crops(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        if not crops:
+            return []
+        res = _engine(self.threads, self.det_max_side).recognize_txt(crops)
+        return [(text.strip(), float(score)) for text, score in zip(res.txts, res.scores)]
 
     def read(self, image: Image.Image) -> list[OcrLine]:
         w, h = image.size

@@ -34,9 +34,9 @@ from videokb.ingest.models import Models, build_models, lane_threads
 from videokb.ingest.names import on_disk, shown
 from videokb.ingest.probe import probe
 from videokb.ingest.prune import PruneRefusedError, prune, record_roots
-from videokb.ingest.worker import (
-    FileOutcome, IngestConfig, VideoTask, limit_torch_threads, prepare_tables, visual_tables,
-)
+from videokb.ingest.rows import prepare_tables, visual_tables
+from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
+from videokb.ingest.worker import limit_torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -383,6 +383,8 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
         "n_frames_decoded": o.counts.get("frames_decoded", 0),
         "models": model_ids,
         "ingested_at": datetime.now(timezone.utc),
+        "stage_seconds": json.dumps({k: round(v, 3) for k, v in o.stage_seconds.items()}, sort_keys=True),
+        "counts": json.dumps(o.counts, sort_keys=True),
     }
     store.commit_video(row)
     _drop_other_versions(store, p, task.video_id)  # the file changed: its old version goes

@@ -15,7 +15,7 @@ import numpy as np
 
 from videokb.index import schema as S
 from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
-from videokb.index.maintenance import nearest
+from videokb.index.query import nearest
 from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists

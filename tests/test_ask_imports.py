@@ -8,6 +8,7 @@ import sys
 
 from videokb.index import schema as S
 from videokb.index.embedders import get_embedder
+from videokb.index.maintenance import refresh_fts
 from videokb.index.store import Store
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,7 +39,7 @@ def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None) -> St
              "vector": vec.tolist()} for i, (text, vec) in enumerate(zip(lines, vecs))])
         store.commit_video({"video_id": name, "ingest_id": "a", "video_path": f"/lib/{name}.mp4",
                             "duration_s": 10.0, "models": "{}"})
-    store.refresh_fts()
+    refresh_fts(store)
     return store
 
 

@@ -41,3 +41,8 @@ def test_probe_names_the_file_and_reason(bad_files, tmp_path):
     empty.touch()
     with pytest.raises(BadVideoError, match="empty file"):
         probe(empty)
+
+
+def test_keyframes_are_converted_no_larger_than_max_side(corpus):
+    kfs = list(iter_keyframes(corpus[0].path, KeyframeOptions(max_side=320, decode_threads=1)))
+    assert kfs and all(kf.image.size == (320, 180) for kf in kfs)  # 854x480 scaled in the conversion

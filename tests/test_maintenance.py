@@ -7,10 +7,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from videokb.index import maintenance
+from videokb.index import query
 from videokb.index import schema as S
-from videokb.index.maintenance import MaintenancePolicy, maintain, num_sub_vectors, optimize, vector_query
-from videokb.index.maintenance import nearest as nearest_params
+from videokb.index.maintenance import MaintenancePolicy, maintain, num_sub_vectors, optimize, refresh_fts
+from videokb.index.query import nearest as nearest_params
+from videokb.index.query import vector_query
 from videokb.index.store import Store
 
 DIM = 32
@@ -55,7 +56,7 @@ def add_video(store: Store, video_id: str, n_regions: int, seed: int, word: str 
 
 
 def nearest(table, vector, k: int = 10, where: str | None = None) -> list[tuple]:
-    """As search runs it: pylance with :func:`index.maintenance.nearest`; and LanceDB's builder with
+    """As search runs it: pylance with :func:`index.query.nearest`; and LanceDB's builder with
     :func:`vector_query` must agree with it."""
     cols = ["video_id", "ingest_id", "frame_idx", "region_idx", "_distance"]
     rows = table.to_lance().to_table(nearest=nearest_params("vector", vector, k), filter=where, prefilter=True,
@@ -151,7 +152,7 @@ def test_a_filtered_search_returns_all_it_asks_for_with_an_index(tmp_path, monke
     assert index_types(regions) == {"vector": "IvfPq"}
     # One video's rows sit in a few of the IVF partitions, so the partitions probed first (one here) hold
     # too few of them; the rest are searched until the limit is met.
-    monkeypatch.setattr(maintenance, "NPROBES", 1)
+    monkeypatch.setattr(query, "NPROBES", 1)
     q = vectors(97, 1)[0]
     got = nearest(regions, q, k=30, where="video_id = 'small'")
     assert len(got) == 30 and got == exact(regions, q, k=30, where="video_id = 'small'")
@@ -239,10 +240,10 @@ def test_maintain_and_optimize_an_empty_store_and_small_tables(tmp_path):
 def test_refresh_fts_creates_missing_indexes_and_keeps_existing_ones(tmp_path):
     store = Store(tmp_path / "db")
     _, segments = add_video(store, "v1", 5, seed=1)
-    store.refresh_fts()
+    refresh_fts(store)
     [ix] = segments.list_indices()
     add_video(store, "v2", 5, seed=2, word="later")
-    store.refresh_fts()
+    refresh_fts(store)
     [again] = segments.list_indices()
     assert again.index_uuid == ix.index_uuid  # not rebuilt
     assert [r[0] for r in fts(segments, "later")] == ["v2"] * 5

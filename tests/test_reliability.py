@@ -22,7 +22,7 @@ from videokb.ingest.errors import VANISHED
 from videokb.ingest.models import ModelConfig
 from videokb.retrieval import SearchOptions, search
 from videokb.sample import render_slide
-from videokb.sample_reliability import (
+from reliability_corpus import (
     PORTRAIT_SIZE,
     PORTRAIT_TEXT,
     UNICODE_NAME,

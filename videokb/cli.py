@@ -140,7 +140,8 @@ def _print_report(report, as_json: bool) -> None:
         for o in report.outcomes:
             click.echo(json.dumps({"path": shown(o.path), "status": o.status, "reason": o.reason,
                                    "video_id": o.video_id, "duration_s": o.duration_s,
-                                   "seconds": round(o.seconds, 3), "counts": o.counts}))
+                                   "seconds": round(o.seconds, 3), "counts": o.counts,
+                                   "stage_seconds": {k: round(v, 3) for k, v in o.stage_seconds.items()}}))
     else:
         if report.swept:
             click.echo(f"removed the half-written rows of {report.swept} interrupted attempt(s)", err=True)
@@ -152,6 +153,8 @@ def _print_report(report, as_json: bool) -> None:
             if o.status == "ingested":
                 speed = f"{o.duration_s / o.seconds:.1f}x real time" if o.seconds else ""
                 click.echo(f"  ingested  {shown(o.path)}  ({mmss(o.duration_s or 0)}, {o.reason or speed})")
+                if o.stage_seconds:  # lanes overlap: the stages add up to more than the wall time
+                    click.echo("            " + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(o.stage_seconds.items())))
             elif o.status == "skipped":
                 click.echo(f"  skipped   {shown(o.path)}  ({o.reason})")
         for o in (report.by_status("failed") + report.by_status("ignored") + report.by_status("removed")
@@ -316,6 +319,8 @@ def videos(db, as_json):
     if as_json:
         for r in rows:
             r["models"] = json.loads(r["models"]) if r["models"] else {}
+            for key in ("stage_seconds", "counts"):  # absent from indexes built before they were recorded
+                r[key] = json.loads(r[key]) if r.get(key) else None
             r["ingested_at"] = r["ingested_at"].isoformat() if r["ingested_at"] else None
             click.echo(json.dumps(r))
         return

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 SMALL = (320, 180)
 FPS = 10
-# The file a test deletes after discovery and before it is read (see tests/test_reliability.py).
+# The file a test deletes after discovery and before it is read (see test_reliability.py).
 VANISHING = "vanishes.mp4"
 UNICODE_NAME = unicodedata.normalize("NFC", "Crème brûlée – 夜 draft.mp4")
 # The rotated phone clip as a player shows it: this slide, upright, portrait.

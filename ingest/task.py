@@ -1,0 +1,58 @@
+"""What a worker is given and what it hands back: the ingest config, one video's task, its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videokb.ingest.hico import HicoOptions
+from videokb.ingest.keyframes import KeyframeOptions
+from videokb.ingest.models import ModelConfig
+from videokb.ingest.probe import VideoInfo
+
+__all__ = ["Checkpoint", "FileOutcome", "IngestConfig", "VideoTask"]
+
+Checkpoint = Callable[[str, dict], None]  # (stage, payload) -> None, called once the stage's rows are committed
+
+
+@dataclass
+class IngestConfig:
+    models: ModelConfig = field(default_factory=ModelConfig)
+    keyframes: KeyframeOptions = field(default_factory=KeyframeOptions)
+    hico: HicoOptions = field(default_factory=HicoOptions)  # HiCo clip tokens (ingest.hico), on by default
+    batch_size: int = 8
+    thumb_max_side: int = 384
+    # Speech in a thread beside the visual lane; off when several workers already fill the cores.
+    parallel_lanes: bool = True
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    status: str  # "ingested" | "skipped" | "failed" | "ignored" | "removed"
+    reason: str = ""
+    video_id: str | None = None
+    duration_s: float | None = None
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    language: str | None = None
+    language_prob: float | None = None
+
+
+@dataclass
+class VideoTask:
+    """One attempt at one video, and the stages an earlier (killed) run already finished."""
+
+    path: Path
+    info: VideoInfo
+    video_id: str
+    ingest_id: str
+    file_size: int  # as planned: a file that changes or vanishes before its commit is not committed
+    file_mtime_ns: int
+    done: dict[str, dict] = field(default_factory=dict)  # stage -> its checkpoint payload
