@@ -13,6 +13,7 @@ import click
 from videokb.cli_backends import backends_command
 from videokb.cli_common import VideokbGroup, backend_option, db_option, device_option, mmss, open_store, visual_option
 from videokb.cli_library import optimize, status, watch
+from videokb.cli_tools import export, mcp
 from videokb.config import ConfigError, default_db, model_config
 
 logger = logging.getLogger(__name__)
@@ -371,5 +372,5 @@ def _option_keys(backend) -> list[str]:
     return [f.metadata.get("option", f.name) for f in dataclasses.fields(cfg)]
 
 
-for _command in (watch, status, optimize, backends_command):
+for _command in (watch, status, optimize, backends_command, export, mcp):
     cli.add_command(_command)
