@@ -149,7 +149,11 @@ class KnowledgeBase:
         from videokb.config import default_db
 
         self.device = _device(device)
-        self.store = Store(db if db is not None else default_db())
+        if db is None:
+            db = default_db()
+        elif "://" not in str(db):  # a local folder; s3://... and other URIs go to LanceDB as they are
+            db = Path(db).expanduser()
+        self.store = Store(db)
         self._answerers: dict[tuple, Answerer] = {}
 
     @property
@@ -180,7 +184,7 @@ class KnowledgeBase:
         except (ConfigError, ValueError) as e:
             raise InvalidInputError(str(e)) from e
         try:
-            return run_ingest([Path(p) for p in paths], self.store, IngestConfig(models=models), run=run,
+            return run_ingest([Path(p).expanduser() for p in paths], self.store, IngestConfig(models=models), run=run,
                               progress=progress, on_models=on_models)
         except EmbedderError as e:
             raise ModelError(str(e)) from e
