@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -217,30 +217,28 @@ class KnowledgeBase:
             raise InvalidInputError(str(e)) from e
         return [Moment.from_retrieval(m) for m in moments]
 
-    def answerer(self, name: str = "gemma-270m", *, llm_url: str | None = None,
-                 llm_model: str | None = None) -> Answerer:
-        """The answerer ``name`` (built once per knowledge base and reused)."""
+    def answerer(self, name: str = "gemma-270m", *, llm_url: str | None = None, llm_model: str | None = None,
+                 options: Mapping[str, Any] | None = None) -> Answerer:
+        """The registered answerer ``name`` (``videokb backends --kind answerer``), built once per knowledge
+        base and reused; ``llm_url``/``llm_model`` fill the config fields that take them, ``options`` any field."""
         from videokb.agent import create_answerer
         from videokb.agent.answerers import AnswererError
-        from videokb.config import cache_dir
+        from videokb.index.backends import BackendError, get_backend
 
-        key = (name, llm_url, llm_model)
+        key = (name, llm_url, llm_model, repr(sorted((options or {}).items())))
         if key not in self._answerers:
-            options: dict = {}
-            if name in ("openai-compatible", "ollama"):
-                options = {"url": llm_url, "model": llm_model}
-            elif name == "transformers-vlm":
-                options = {"device": self.device, **({"model_id": llm_model} if llm_model else {})}
-            elif name == "gemma-270m":
-                options = {"cache_dir": cache_dir() / "models"}
             try:
-                self._answerers[key] = create_answerer(name, **options)
+                backend = get_backend("answerer", name)
+                shared = {"llm_url": llm_url, "llm_model": llm_model, "device": self.device}
+                self._answerers[key] = create_answerer(name, **{**backend.options_from(shared), **(options or {})})
+            except BackendError as e:
+                raise InvalidInputError(str(e)) from e
             except AnswererError as e:
                 raise ModelError(str(e)) from e
         return self._answerers[key]
 
     def ask(self, question: str, *, answerer: str = "gemma-270m", llm_url: str | None = None,
-            llm_model: str | None = None, k: int = 6,
+            llm_model: str | None = None, options: Mapping[str, Any] | None = None, k: int = 6,
             on_token: Callable[[str], None] | None = None) -> AskResult:
         """Answer ``question`` from the archive with checked citations; ``on_token`` gets the draft as it
         streams. An answer nothing supports is ``"not found in the archive"`` (``result.found`` False)."""
@@ -251,7 +249,7 @@ class KnowledgeBase:
 
         if not question or not question.strip():
             raise InvalidInputError("the question is empty")
-        model = self.answerer(answerer, llm_url=llm_url, llm_model=llm_model)
+        model = self.answerer(answerer, llm_url=llm_url, llm_model=llm_model, options=options)
         try:
             return run_ask(self.store, question, model, AskOptions(k=k, device=self.device), on_token=on_token)
         except AnswererError as e:

@@ -160,32 +160,19 @@ def search(query, image, db, device, k, modality, videos, as_json):
     videokb search --image ~/Pictures/cat.jpg --json
     videokb search "price" --video bakery
     """
-    from videokb.retrieval import SearchError, SearchOptions, resolve_videos
-    from videokb.retrieval import search as run_search
+    import videokb
 
     if (query is None) == (image is None):
         raise click.UsageError("give a QUERY or --image PATH (one of them)")
-    store = open_store(db or default_db())
     try:
-        options = SearchOptions(k=k, modalities=tuple(m.strip() for m in modality.split(",") if m.strip()),
-                                device=device or "auto")
-        if videos:
-            options.video_ids = resolve_videos(store, list(videos))
-        picture = None
-        if image is not None:
-            picture = _open_image(image)
-        moments = run_search(store, query, picture, options)
-    except SearchError as e:
+        moments = videokb.open(db, device=device or "auto").search(
+            query, image=image, k=k, modalities=[m.strip() for m in modality.split(",") if m.strip()],
+            videos=list(videos) or None)
+    except videokb.VideokbError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
         for m in moments:
-            click.echo(json.dumps({
-                "video_id": m.video_id, "video_path": m.video_path, "start_s": round(m.start_s, 3),
-                "end_s": round(m.end_s, 3), "score": round(m.score, 6), "modalities": m.modalities,
-                "snippet": m.snippet(),
-                "hits": [{"source": h.source, "start_s": round(h.start_s, 3), "end_s": round(h.end_s, 3),
-                          "score": round(h.raw_score, 4), "text": h.text, **h.extra} for h in m.hits[:5]],
-            }))
+            click.echo(json.dumps(m.to_json()))
         return
     if not moments:
         click.echo("no matching moments")
@@ -194,18 +181,7 @@ def search(query, image, db, device, k, modality, videos, as_json):
         name = Path(m.video_path).name or m.video_id[:12]
         click.echo(f"{i:>2}. {name}  {mmss(m.start_s)}-{mmss(m.end_s)}  score {m.score:.4f}  "
                    f"{','.join(m.modalities)}")
-        click.echo(f"    {m.snippet()}")
-
-
-def _open_image(path: Path):
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        img = Image.open(path)
-        img.load()
-        return img
-    except (UnidentifiedImageError, OSError) as e:
-        raise click.ClickException(f"{path}: not a readable image ({e})") from e
+        click.echo(f"    {m.snippet}")
 
 
 @cli.command()
@@ -235,11 +211,9 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
     videokb ask "Who won?" --answerer openai-compatible --llm-url http://localhost:8000/v1 --llm-model qwen2.5
     videokb ask "Who won?" --answerer gemma-270m -o max_new_tokens=24
     """
-    from videokb.agent import AskOptions, create_answerer, describe_citation
-    from videokb.agent import ask as run_ask
-    from videokb.agent.answerers import AnswererError
+    import videokb
+    from videokb.agent import describe_citation
     from videokb.index.backends import get_backend
-    from videokb.retrieval import SearchError
 
     backend = get_backend("answerer", answerer)
     # Shared flags fill the fields the answerer's config declares (by name or its "option" metadata); -o wins.
@@ -247,10 +221,8 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
     unused = [k for k in ("llm_url", "llm_model") if shared[k] is not None and k not in _option_keys(backend)]
     if unused:
         raise click.UsageError(f"--answerer {answerer} takes no {', '.join('--' + k.replace('_', '-') for k in unused)}")
-    options = {**backend.options_from(shared), **backend.parse_options(answerer_options)}
-    store = open_store(db or default_db())
+    options = backend.parse_options(answerer_options)
     try:
-        model = create_answerer(answerer, **options)
         streamed = []
 
         def show(piece: str) -> None:
@@ -260,8 +232,9 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
                 streamed.append(piece)
                 click.echo(piece, nl=False)
 
-        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto"), on_token=show)
-    except (AnswererError, SearchError) as e:
+        result = videokb.open(db, device=device or "auto").ask(
+            question, answerer=answerer, llm_url=llm_url, llm_model=llm_model, options=options, k=k, on_token=show)
+    except videokb.VideokbError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
         click.echo(json.dumps(result.to_json()))
@@ -285,21 +258,19 @@ def videos(db, as_json):
     videokb videos
     videokb videos --json | jq .video_path
     """
-    rows = open_store(db or default_db()).videos().to_pylist()
-    rows.sort(key=lambda r: r["video_path"])
+    import videokb
+
+    vids = videokb.open(db).videos()
     if as_json:
-        for r in rows:
-            r["models"] = json.loads(r["models"]) if r["models"] else {}
-            r["ingested_at"] = r["ingested_at"].isoformat() if r["ingested_at"] else None
-            click.echo(json.dumps(r))
+        for v in vids:
+            click.echo(json.dumps(v.to_json()))
         return
-    if not rows:
+    if not vids:
         click.echo("no videos indexed yet: run `videokb ingest PATH`")
         return
-    for r in rows:
-        models = json.loads(r["models"] or "{}")
-        click.echo(f"{r['video_id'][:12]}  {mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
-                   f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  {r['video_path']}")
+    for v in vids:
+        click.echo(f"{v.video_id[:12]}  {mmss(v.duration_s or 0):>8}  {v.language or '-':<3}  "
+                   f"visual={(v.models.get('visual') or 'none').split(':')[0]:<18}  {v.video_path}")
 
 
 @cli.command()
@@ -316,23 +287,21 @@ def sql(query, db, as_json):
     videokb sql "SELECT kind, count(*) FROM events GROUP BY kind"
     videokb sql "SELECT start_s, text FROM segments WHERE text ILIKE '%price%'" --json
     """
-    import duckdb
+    import videokb
 
-    from videokb.index.events import connect_events
-
-    con = connect_events(open_store(db or default_db()))
     try:
-        rel = con.sql(query)
-    except duckdb.Error as e:
-        raise click.ClickException(f"SQL error: {e}") from e
-    if rel is None:
+        table = videokb.open(db).sql(query)
+    except videokb.VideokbError as e:
+        raise click.ClickException(str(e)) from e
+    if not table.num_columns:  # a statement without rows
         return
     if as_json:
-        cols = rel.columns
-        for row in rel.fetchall():
-            click.echo(json.dumps(dict(zip(cols, row)), default=str))
+        for row in table.to_pylist():
+            click.echo(json.dumps(row, default=str))
     else:
-        click.echo(rel.fetchdf().to_string(index=False) if _has_pandas() else str(rel))
+        import duckdb
+
+        click.echo(table.to_pandas().to_string(index=False) if _has_pandas() else str(duckdb.from_arrow(table)))
 
 
 def _has_pandas() -> bool:
