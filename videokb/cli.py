@@ -14,6 +14,7 @@ from videokb.cli_backends import backends_command
 from videokb.cli_common import VideokbGroup, backend_option, db_option, device_option, mmss, open_store, visual_option
 from videokb.cli_library import optimize, status, watch
 from videokb.cli_serve import serve
+from videokb.cli_tools import export, mcp
 from videokb.config import ConfigError, default_db, model_config
 
 logger = logging.getLogger(__name__)
@@ -182,32 +183,19 @@ def search(query, image, db, device, k, modality, videos, as_json):
     videokb search --image ~/Pictures/cat.jpg --json
     videokb search "price" --video bakery
     """
-    from videokb.retrieval import SearchError, SearchOptions, resolve_videos
-    from videokb.retrieval import search as run_search
+    import videokb
 
     if (query is None) == (image is None):
         raise click.UsageError("give a QUERY or --image PATH (one of them)")
-    store = open_store(db or default_db())
     try:
-        options = SearchOptions(k=k, modalities=tuple(m.strip() for m in modality.split(",") if m.strip()),
-                                device=device or "auto")
-        if videos:
-            options.video_ids = resolve_videos(store, list(videos))
-        picture = None
-        if image is not None:
-            picture = _open_image(image)
-        moments = run_search(store, query, picture, options)
-    except SearchError as e:
+        moments = videokb.open(db, device=device or "auto").search(
+            query, image=image, k=k, modalities=[m.strip() for m in modality.split(",") if m.strip()],
+            videos=list(videos) or None)
+    except videokb.VideokbError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
         for m in moments:
-            click.echo(json.dumps({
-                "video_id": m.video_id, "video_path": m.video_path, "start_s": round(m.start_s, 3),
-                "end_s": round(m.end_s, 3), "score": round(m.score, 6), "modalities": m.modalities,
-                "snippet": m.snippet(),
-                "hits": [{"source": h.source, "start_s": round(h.start_s, 3), "end_s": round(h.end_s, 3),
-                          "score": round(h.raw_score, 4), "text": h.text, **h.extra} for h in m.hits[:5]],
-            }))
+            click.echo(json.dumps(m.to_json()))
         return
     if not moments:
         click.echo("no matching moments")
@@ -216,18 +204,7 @@ def search(query, image, db, device, k, modality, videos, as_json):
         name = Path(m.video_path).name or m.video_id[:12]
         click.echo(f"{i:>2}. {name}  {mmss(m.start_s)}-{mmss(m.end_s)}  score {m.score:.4f}  "
                    f"{','.join(m.modalities)}")
-        click.echo(f"    {m.snippet()}")
-
-
-def _open_image(path: Path):
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        img = Image.open(path)
-        img.load()
-        return img
-    except (UnidentifiedImageError, OSError) as e:
-        raise click.ClickException(f"{path}: not a readable image ({e})") from e
+        click.echo(f"    {m.snippet}")
 
 
 @cli.command()
@@ -349,23 +326,21 @@ def sql(query, db, as_json):
     videokb sql "SELECT kind, count(*) FROM events GROUP BY kind"
     videokb sql "SELECT start_s, text FROM segments WHERE text ILIKE '%price%'" --json
     """
-    import duckdb
+    import videokb
 
-    from videokb.index.events import connect_events
-
-    con = connect_events(open_store(db or default_db()))
     try:
-        rel = con.sql(query)
-    except duckdb.Error as e:
-        raise click.ClickException(f"SQL error: {e}") from e
-    if rel is None:
+        table = videokb.open(db).sql(query)
+    except videokb.VideokbError as e:
+        raise click.ClickException(str(e)) from e
+    if not table.num_columns:  # a statement without rows
         return
     if as_json:
-        cols = rel.columns
-        for row in rel.fetchall():
-            click.echo(json.dumps(dict(zip(cols, row)), default=str))
+        for row in table.to_pylist():
+            click.echo(json.dumps(row, default=str))
     else:
-        click.echo(rel.fetchdf().to_string(index=False) if _has_pandas() else str(rel))
+        import duckdb
+
+        click.echo(table.to_pandas().to_string(index=False) if _has_pandas() else str(duckdb.from_arrow(table)))
 
 
 def _has_pandas() -> bool:

@@ -62,6 +62,7 @@ LIBRARY_ERRORS = (
     ("videokb.ingest.engines", "WorkerError"),
     ("videokb.sample", "SampleError"),
     ("videokb.config", "ConfigError"),
+    ("videokb.errors", "VideokbError"),  # the Python API's (videokb.api)
 )
 
 
