@@ -327,3 +327,16 @@ class Journal:
             r["stages_done"] = sorted((stages.get(r["path"]) or "").split(",")) if stages.get(r["path"]) else []
         return {"last_run": runs[0] if runs else None, "files": by_state, "failed": failed, "warnings": warned,
                 "remaining": remaining}
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists (a run whose process is gone was killed, not running)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -29,7 +29,7 @@ from videokb.ingest.engines import (
     ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, worker_config,
 )
 from videokb.ingest.errors import VANISHED, BadVideoError
-from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path
+from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path, pid_alive
 from videokb.ingest.models import Models, build_models, lane_threads
 from videokb.ingest.names import on_disk, shown
 from videokb.ingest.probe import probe
@@ -253,21 +253,10 @@ def _charge_crash(journal: Journal, task: VideoTask, error: BaseException) -> No
     if isinstance(error, BrokenProcessPool):
         row = journal.query("SELECT worker_pid FROM files WHERE path = ?", (shown(task.path),))
         pid = row[0]["worker_pid"] if row else None
-        if pid is not None and _alive(pid):
+        if pid is not None and pid_alive(pid):
             return  # its worker is alive: another worker's death stopped it
     journal.crashed(task.path, f"{type(error).__name__}: {error}")
 
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids: str, busy: set[str],

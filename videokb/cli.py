@@ -380,5 +380,5 @@ def _option_keys(backend) -> list[str]:
     return [f.metadata.get("option", f.name) for f in dataclasses.fields(cfg)]
 
 
-for _command in (watch, status, optimize, backends_command, serve):
+for _command in (watch, status, optimize, backends_command, serve, export, mcp):
     cli.add_command(_command)

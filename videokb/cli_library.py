@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import click
 
 from videokb.cli_common import db_option, device_option, mmss, open_store, visual_option
 from videokb.config import ConfigError, default_db, model_config
-from videokb.ingest.journal import JournalBusyError
+from videokb.ingest.journal import JournalBusyError, pid_alive
 
 
 @click.command()
@@ -83,7 +82,7 @@ def status(db, as_json, show_all):
         finally:
             journal.close()
     run = summary["last_run"]
-    if run and run["status"] == "running" and not _pid_alive(run["pid"]):
+    if run and run["status"] == "running" and not pid_alive(run["pid"]):
         run["status"] = "interrupted"  # killed: it never got to say so; the next ingest resumes it
     if as_json:
         click.echo(json.dumps(summary, default=str))
@@ -188,14 +187,3 @@ def _retry_conflicts(fn, retries: int = RETRIES):
             time.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
 
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

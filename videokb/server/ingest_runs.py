@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -24,7 +23,7 @@ class IngestRuns:
         self._lock = threading.Lock()
 
     def status(self) -> dict:
-        from videokb.ingest.journal import Journal, journal_path
+        from videokb.ingest.journal import Journal, journal_path, pid_alive
 
         path = journal_path(self.store.uri)
         out = {"last_run": None, "files": {}, "failed": [], "remaining": [],
@@ -36,7 +35,7 @@ class IngestRuns:
             finally:
                 journal.close()
         run = out["last_run"]
-        if run and run["status"] == "running" and not self.running and not _pid_alive(run.get("pid")):
+        if run and run["status"] == "running" and not self.running and not pid_alive(run.get("pid")):
             run["status"] = "interrupted"  # killed: it never got to say so; the next ingest resumes it
         return out
 
@@ -64,14 +63,3 @@ class IngestRuns:
             logger.exception("ingest of %s failed", folder)
             self._error = f"{folder}: {type(e).__name__}: {e}"
 
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
