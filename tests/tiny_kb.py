@@ -12,6 +12,7 @@ from PIL import Image
 
 from videokb.index import schema as S
 from videokb.index.store import Store
+from videokb.index.maintenance import refresh_fts
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 # video name -> [(start_s, end_s, speech), ...], [(start_s, end_s, on-screen text), ...]
@@ -79,5 +80,5 @@ def build(folder: Path) -> tuple[Store, dict[str, Path]]:
         store.commit_video({"video_id": name, "ingest_id": "a", "video_path": str(path), "duration_s": DURATION_S,
                             "width": SIZE[0], "height": SIZE[1], "fps": 10.0, "has_video": True, "has_audio": True,
                             "language": "en", "n_keyframes": 2, "models": '{"text": "' + MINILM + '"}'})
-    store.refresh_fts()
+    refresh_fts(store)
     return store, paths

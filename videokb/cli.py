@@ -336,7 +336,7 @@ def sql(query, db, as_json):
         return
     if as_json:
         for row in table.to_pylist():
-            click.echo(json.dumps(row, default=str))
+            click.echo(json.dumps(row, default=_json_value))
     else:
         import duckdb
 
@@ -368,6 +368,15 @@ def sample(folder):
     write_manifest(vids, folder / "manifest.json")
     for v in vids:
         click.echo(f"{v.path}  ({mmss(v.duration_s)}, {len(v.scenes)} scenes)")
+
+
+def _json_value(value):
+    """JSON for what Arrow hands back beyond JSON's types: SUM() of integers is a DECIMAL, times are datetimes."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
 
 
 def _option_keys(backend) -> list[str]:
