@@ -45,7 +45,10 @@ class KeyframeOptions:
     max_gap_s: float = 10.0  # a keyframe at least this often, even on a static picture
     max_side: int = 1920  # keyframes are decoded no larger than this on the long side (0: full size)
     decode_threads: int = 0  # FFmpeg decoder threads; 0 = FFmpeg's choice (every core)
-    skip_nonref: bool = True  # don't decode frames no other frame needs (keyframe times stay exact frame times)
+    # Don't decode frames no other frame needs (keyframe times stay exact frame times): about half the decoding
+    # on streams with B-frames, but FFmpeg then conceals damaged packets without an error, so a damaged stretch
+    # would be indexed without its warning (issue 17). Off by default for that.
+    skip_nonref: bool = False
 
     def __post_init__(self) -> None:
         if self.analysis_fps <= 0 or self.max_gap_s <= 0 or self.min_gap_s < 0:
@@ -156,8 +159,7 @@ def iter_keyframes(
             stream.codec_context.thread_count = opts.decode_threads
         if opts.skip_nonref:
             # No frame references a non-reference frame (most B-frames), so skipping them costs the others
-            # nothing: about half the decoding work on a typical H.264/HEVC file, and the frames left
-            # are still many more than the ``analysis_fps`` looked at.
+            # nothing, and the frames left are still many more than the ``analysis_fps`` looked at.
             stream.codec_context.skip_frame = "NONREF"
         fps = float(stream.average_rate or 25)
         step = 1.0 / opts.analysis_fps

@@ -17,14 +17,13 @@ def test_keyframes_land_on_scene_cuts_with_exact_times(corpus):
         assert kf.t_s == pytest.approx(kf.frame_idx / info.fps, abs=1e-6)
         assert kf.image.size == (info.width, info.height)
     assert len(kfs) < info.duration_s  # fewer than uniform 1 fps
-    assert 0 < stats.frames_decoded <= round(info.duration_s * info.fps)  # non-reference frames are skipped
-    assert stats.last_t_s >= info.duration_s - 0.2
+    assert stats.frames_decoded == round(info.duration_s * info.fps)
 
 
 def test_skipping_non_reference_frames_keeps_the_same_keyframes(corpus):
     every, skipping = DecodeStats(), DecodeStats()
-    full = list(iter_keyframes(corpus[0].path, KeyframeOptions(skip_nonref=False), every))
-    fast = list(iter_keyframes(corpus[0].path, KeyframeOptions(), skipping))
+    full = list(iter_keyframes(corpus[0].path, KeyframeOptions(), every))
+    fast = list(iter_keyframes(corpus[0].path, KeyframeOptions(skip_nonref=True), skipping))
     info = probe(corpus[0].path)
     assert every.frames_decoded == round(info.duration_s * info.fps)
     assert skipping.frames_decoded < 0.75 * every.frames_decoded  # the corpus is H.264 with B-frames
