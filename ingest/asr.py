@@ -214,7 +214,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.translate = translate
 
     def model_path(self) -> str:
-        if self.model_id == BUNDLED_BASE and not Path(self.model_id).is_dir():
+        if self.model_id == BUNDLED_BASE:  # always the bundled one: a folder named "base" is "./base"
             return str(bundled_whisper_base_dir(Path(self.cache_dir) if self.cache_dir else models_cache_dir()))
         return self.model_id  # a local folder, or a name faster-whisper fetches from the hub
 
