@@ -99,7 +99,8 @@ class IncrementalOcr:
         """The previous keyframe's boxes, moved to this one, when this keyframe only repeats it: chosen because
         the gap since the last keyframe ran out, aligned to it, and no pixel differs by more than the tracker's
         threshold (so no text can have appeared or gone). Then detection is skipped too."""
-        if kf.reason != "gap" or kf.warp_to_prev is None or kf.changed_share > 0.0 or not self._prev:
+        # (A warp to the previous keyframe means this video had one: its boxes, maybe none, are in _prev.)
+        if kf.reason != "gap" or kf.warp_to_prev is None or kf.changed_share > 0.0:
             return None
         to_here = np.linalg.inv(np.vstack([kf.warp_to_prev, [0.0, 0.0, 1.0]]))[:2]
         return [_Box(_map_box(b.bbox, to_here), b.patch, b.reading) for b in self._prev]

@@ -70,6 +70,16 @@ def test_a_line_added_to_an_unchanged_slide_is_read_and_the_rest_is_not_read_aga
     assert json.loads(row["counts"])["ocr_recognized"] == 3
 
 
+def test_a_held_photo_without_text_is_detected_once(tmp_path, shared_cache):
+    held = [SceneSpec("", photo="astronaut")]
+    video = make_moving_video(tmp_path / "lib" / "face.mp4", held, motion="shake", scene_s=25.0,
+                              size=(640, 360), fps=10, narrate=False)
+    cfg = IngestConfig(models=ModelConfig(visual="none", asr=False, device="cpu", cache_dir=shared_cache))
+    (o,) = ingest([video.path], Store(tmp_path / "db"), cfg, progress=False).outcomes
+    assert o.status == "ingested", o.reason
+    assert o.counts["keyframes"] >= 3 and o.counts["ocr_det_skipped"] == o.counts["keyframes"] - 1, o.counts
+
+
 def test_a_held_slide_is_detected_once_and_its_repeats_skip_detection(tmp_path, shared_cache):
     """Keyframes that only repeat the last one (the max gap ran out, nothing differs after alignment) take its
     text without running the detector; the text's span still covers the whole slide."""
