@@ -105,10 +105,15 @@ def _try_siglip2(cfg: ModelConfig, device: str) -> tuple[ImageEmbedder | None, s
     reason = ""
     attempts = [True]
     if not Path(cfg.siglip2_model).is_dir():
+        cached = _in_hub_cache(cfg.siglip2_model)
+        if not cached:
+            # Not on disk: importing transformers to find that out cost 20-60 s of every cold run here, its
+            # "local files only" lookup of an adapter config retrying the network with backoff.
+            attempts = []
         if hub_reachable():
             attempts.append(False)
-        else:
-            reason = "not in the hub cache, and the hub is not reachable"
+        elif not cached:
+            return None, "not in the hub cache, and the hub is not reachable"
     for local_only in attempts:
         emb = get_backend("image-embedder", "siglip2").create(model_id=cfg.siglip2_model, device=device,
                                                               local_files_only=local_only)
@@ -119,6 +124,13 @@ def _try_siglip2(cfg: ModelConfig, device: str) -> tuple[ImageEmbedder | None, s
             if not local_only or not reason:
                 reason = str(e).splitlines()[0]
     return None, reason
+
+
+def _in_hub_cache(model_id: str) -> bool:
+    """Whether the hub cache holds ``model_id``'s config: a look on disk, no transformers import."""
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
 
 
 def lane_threads(cfg: ModelConfig) -> int:

@@ -37,8 +37,12 @@ class Change:
 class ContentTracker:
     """Keep a reference frame and say how much of each new frame's content differs from it."""
 
-    def __init__(self, pixel_threshold: float = 24.0, min_correlation: float = 0.6, blur_sigma: float = 1.5) -> None:
+    def __init__(self, pixel_threshold: float = 24.0, min_correlation: float = 0.6, blur_sigma: float = 1.5,
+                 still_mean: float = 1.5) -> None:
         self.pixel_threshold = pixel_threshold
+        # A frame this close to the reference (mean grey-level difference, no pixel past pixel_threshold)
+        # is the reference: not aligned, nothing new.
+        self.still_mean = still_mean
         self.blur_sigma = blur_sigma
         self._margin = max(1, math.ceil(3 * blur_sigma))
         self.min_correlation = min_correlation
@@ -58,10 +62,16 @@ class ContentTracker:
     def compare(self, frame: np.ndarray) -> Change:
         if self.ref is None:
             raise RuntimeError("compare() before reset()")
+        # Most frames of a slide, a lecture or a held shot are the reference again, give or take encoding
+        # noise: no motion to take out, so no alignment to pay for (it is most of the cost here).
+        diff = np.abs(frame - self.ref)
+        mean, share = float(diff.mean()), float((diff > self.pixel_threshold).mean())
+        if mean <= self.still_mean and share == 0.0:
+            self._warp = _IDENTITY.copy()
+            return Change(mean, share, 1.0, True, self._warp)
         warp = self._align(frame)
         if warp is None:
-            diff = np.abs(frame - self.ref)
-            return Change(float(diff.mean()), float((diff > self.pixel_threshold).mean()), 1.0, False, _IDENTITY)
+            return Change(mean, share, 1.0, False, _IDENTITY)
         self._warp = warp
         h, w = frame.shape
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP

@@ -55,6 +55,12 @@ class IncrementalOcr:
         per_kf: list[list[_Box]] = []
         to_read: list[tuple[np.ndarray, _Reading]] = []
         for kf in keyframes:
+            if (same := self._unchanged(kf)) is not None:
+                self.counts["ocr_reused"] = self.counts.get("ocr_reused", 0) + len(same)
+                self.counts["ocr_det_skipped"] = self.counts.get("ocr_det_skipped", 0) + 1
+                per_kf.append(same)
+                self._prev = same
+                continue
             t = time.perf_counter()
             quads = self.reader.detect(kf.image)
             crops = self.reader.crop(kf.image, quads)
@@ -89,21 +95,37 @@ class IncrementalOcr:
             out.append(lines)
         return out
 
+    def _unchanged(self, kf: Keyframe) -> list[_Box] | None:
+        """The previous keyframe's boxes, moved to this one, when this keyframe only repeats it: chosen because
+        the gap since the last keyframe ran out, aligned to it, and no pixel differs by more than the tracker's
+        threshold (so no text can have appeared or gone). Then detection is skipped too."""
+        # (A warp to the previous keyframe means this video had one: its boxes, maybe none, are in _prev.)
+        if kf.reason != "gap" or kf.warp_to_prev is None or kf.changed_share > 0.0:
+            return None
+        to_here = np.linalg.inv(np.vstack([kf.warp_to_prev, [0.0, 0.0, 1.0]]))[:2]
+        return [_Box(_map_box(b.bbox, to_here), b.patch, b.reading) for b in self._prev]
+
     def _add(self, stage: str, t0: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
 
     def _match(self, bbox, patch: np.ndarray, warp: np.ndarray | None, prev: list[_Box]) -> _Box | None:
         if not prev or warp is None:
             return None
-        x0, y0, x1, y1 = bbox
-        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]) @ warp.T
-        mapped = (corners[:, 0].min(), corners[:, 1].min(), corners[:, 0].max(), corners[:, 1].max())
+        mapped = _map_box(bbox, warp)
         best, best_iou = None, self.min_iou
         for b in prev:
             iou = _iou(mapped, b.bbox)
             if iou >= best_iou and _same_patch(patch, b.patch, self.max_patch_diff):
                 best, best_iou = b, iou
         return best
+
+
+def _map_box(bbox: tuple[float, float, float, float], warp: np.ndarray) -> tuple[float, float, float, float]:
+    """The box around ``bbox``'s corners moved by the 2x3 affine ``warp`` (normalised coordinates)."""
+    x0, y0, x1, y1 = bbox
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]) @ warp.T
+    return (float(corners[:, 0].min()), float(corners[:, 1].min()), float(corners[:, 0].max()),
+            float(corners[:, 1].max()))
 
 
 def _patch(crop: np.ndarray) -> np.ndarray:

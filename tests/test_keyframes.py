@@ -20,6 +20,19 @@ def test_keyframes_land_on_scene_cuts_with_exact_times(corpus):
     assert stats.frames_decoded == round(info.duration_s * info.fps)
 
 
+def test_skipping_non_reference_frames_keeps_the_same_keyframes(corpus):
+    every, skipping = DecodeStats(), DecodeStats()
+    full = list(iter_keyframes(corpus[0].path, KeyframeOptions(), every))
+    fast = list(iter_keyframes(corpus[0].path, KeyframeOptions(skip_nonref=True), skipping))
+    info = probe(corpus[0].path)
+    assert every.frames_decoded == round(info.duration_s * info.fps)
+    assert skipping.frames_decoded < 0.75 * every.frames_decoded  # the corpus is H.264 with B-frames
+    assert [k.reason for k in fast] == [k.reason for k in full]
+    for a, b in zip(fast, full):  # within one analysis step (5 fps), each at its own frame's exact time
+        assert abs(a.t_s - b.t_s) <= 0.2 + 1e-6
+        assert a.t_s == pytest.approx(a.frame_idx / info.fps, abs=1e-6)
+
+
 def test_a_static_picture_still_gets_a_keyframe_every_max_gap(corpus):
     kfs = list(iter_keyframes(corpus[0].path, KeyframeOptions(max_gap_s=2.0)))
     gaps = [b.t_s - a.t_s for a, b in zip(kfs, kfs[1:])]

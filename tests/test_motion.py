@@ -68,3 +68,29 @@ def test_a_line_added_to_an_unchanged_slide_is_read_and_the_rest_is_not_read_aga
     (row,) = Store(tmp_path / "db").videos().to_pylist()
     assert json.loads(row["stage_seconds"]).keys() == {k for k in o.stage_seconds}
     assert json.loads(row["counts"])["ocr_recognized"] == 3
+
+
+def test_a_held_photo_without_text_is_detected_once(tmp_path, shared_cache):
+    held = [SceneSpec("", photo="astronaut")]
+    video = make_moving_video(tmp_path / "lib" / "face.mp4", held, motion="shake", scene_s=25.0,
+                              size=(640, 360), fps=10, narrate=False)
+    cfg = IngestConfig(models=ModelConfig(visual="none", asr=False, device="cpu", cache_dir=shared_cache))
+    (o,) = ingest([video.path], Store(tmp_path / "db"), cfg, progress=False).outcomes
+    assert o.status == "ingested", o.reason
+    assert o.counts["keyframes"] >= 3 and o.counts["ocr_det_skipped"] == o.counts["keyframes"] - 1, o.counts
+
+
+def test_a_held_slide_is_detected_once_and_its_repeats_skip_detection(tmp_path, shared_cache):
+    """Keyframes that only repeat the last one (the max gap ran out, nothing differs after alignment) take its
+    text without running the detector; the text's span still covers the whole slide."""
+    held = [SceneSpec("", slide_text="Harbor cafe menu\nEspresso $2")]
+    video = make_moving_video(tmp_path / "lib" / "held.mp4", held, motion="shake", scene_s=25.0,
+                              size=(640, 360), fps=10, narrate=False)
+    cfg = IngestConfig(models=ModelConfig(visual="none", asr=False, device="cpu", cache_dir=shared_cache))
+    (o,) = ingest([video.path], Store(tmp_path / "db"), cfg, progress=False).outcomes
+    assert o.status == "ingested", o.reason
+    assert o.counts["keyframes"] >= 3 and o.counts["ocr_det_skipped"] == o.counts["keyframes"] - 1, o.counts
+    assert o.counts["ocr_recognized"] == 2, o.counts
+    spans = {s["text"]: s for s in Store(tmp_path / "db").dataset(S.OCR_SPANS).to_table().to_pylist()}
+    for line in ("Harbor cafe menu", "Espresso $2"):
+        assert spans[line]["start_s"] == 0 and spans[line]["end_s"] >= video.duration_s - 0.5, spans.keys()
