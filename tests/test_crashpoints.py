@@ -1,0 +1,153 @@
+"""Crash-point enumeration (issue 17): kill the ingest at the n-th hit of every named failpoint
+(:mod:`index.failpoints`: each LanceDB add, merge, update and delete, each journal statement), with 1 worker
+and with ``--workers 2``, resume, and compare the index with an uninterrupted run key for key.
+
+The run under test is a second ingest of a library that changed since the first: a new video, a duplicate,
+a file whose content changed, a moved file, a deleted file (``--prune``) and a text file, so the kills land
+in every kind of write an ingest makes. One uninterrupted run lists the failpoints it reaches and how often
+(``VIDEOKB_FAILPOINT_LOG``); each case arms ``name:n`` for n in {1, 2, last}. The default run takes a
+seeded sample of the cases (the seed is printed; ``VIDEOKB_TEST_SEED`` replays it); ``-m slow`` runs them all.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+from test_integrity import light, light_env, make_video
+from test_library_ingest import snapshot
+
+from videokb.index.failpoints import read_log
+from videokb.index.store import Store
+from videokb.ingest import RunOptions, ingest
+from videokb.ingest.journal import Journal, journal_path
+
+DEFAULT_SAMPLE = 3  # cases of each worker count in the default (fast) run
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory, shared_cache) -> dict:
+    """The library after its changes, the index as the first run left it (a template to copy), and the
+    uninterrupted second run's snapshot."""
+    root = tmp_path_factory.mktemp("crash")
+    lib = root / "lib"
+    lib.mkdir()
+    make_video(lib / "a.mp4", seconds=3)
+    make_video(lib / "b.mp4", seconds=3, pattern="smptebars")
+    shutil.copy(lib / "a.mp4", lib / "copy of a.mp4")
+    make_video(lib / "e.mp4", seconds=3, pattern="testsrc2")
+    for i in range(3):  # enough library that pruning one file is not "most of it"
+        make_video(lib / f"keep{i}.mp4", seconds=2, pattern="rgbtestsrc", size=f"{160 + 16 * i}x120")
+    template = root / "template"
+    first = ingest([lib], Store(template), light(shared_cache), progress=False)
+    assert len(first.by_status("ingested")) == 6, first.outcomes
+    # What changed before the second run.
+    (lib / "a.mp4").rename(lib / "a moved.mp4")
+    make_video(lib / "b.mp4", seconds=3, pattern="mandelbrot")  # same name, new content
+    (lib / "e.mp4").unlink()
+    make_video(lib / "new.mp4", seconds=3, pattern="life")
+    shutil.copy(lib / "new.mp4", lib / "new copy.mp4")
+    (lib / "notes.txt").write_text("not a video")
+    ref = root / "ref"
+    shutil.copytree(template, ref)
+    second = ingest([lib], Store(ref), light(shared_cache), run=RunOptions(prune=True), progress=False)
+    assert {o.status for o in second.outcomes} == {"ingested", "skipped", "removed", "ignored"}, second.outcomes
+    return {"lib": lib, "template": template, "reference": snapshot(Store(ref)), "root": root}
+
+
+def _cmd(lib: Path, db: Path, workers: int) -> list[str]:
+    return [sys.executable, "-m", "videokb", "ingest", str(lib), "--db", str(db), "--prune", "--no-progress",
+            "--workers", str(workers)]
+
+
+def _hits(scene: dict, workers: int, env: dict) -> dict[str, int]:
+    """The failpoints an uninterrupted second run reaches, and how often (cached per worker count)."""
+    key = f"hits{workers}"
+    if key not in scene:
+        db, log = scene["root"] / f"enum{workers}", scene["root"] / f"enum{workers}.log"
+        shutil.copytree(scene["template"], db)
+        out = subprocess.run(_cmd(scene["lib"], db, workers), env={**env, "VIDEOKB_FAILPOINT_LOG": str(log)},
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        scene[key] = dict(read_log(log))
+        assert snapshot(Store(db)) == scene["reference"]
+    return scene[key]
+
+
+def cases(hits: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted({(name, n) for name, last in hits.items() for n in (1, 2, last) if n <= last})
+
+
+def survivors(token: str) -> list[psutil.Process]:
+    """Processes started with ``VIDEOKB_CRASH_RUN=token`` (the killed run's driver and workers) still alive."""
+    alive = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get("VIDEOKB_CRASH_RUN") == token and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return alive
+
+
+def crash_and_resume(scene: dict, workers: int, name: str, n: int, shared_cache: Path, tmp_path: Path) -> None:
+    db, log = tmp_path / f"db-{workers}-{name}-{n}", tmp_path / f"{workers}-{name}-{n}.log"
+    shutil.copytree(scene["template"], db)
+    token = uuid.uuid4().hex
+    env = {**light_env(shared_cache, tmp_path / "home"), "VIDEOKB_FAILPOINT": f"{name}:{n}",
+           "VIDEOKB_FAILPOINT_LOG": str(log), "VIDEOKB_CRASH_RUN": token}
+    killed = subprocess.run(_cmd(scene["lib"], db, workers), env=env, capture_output=True, text=True, timeout=300)
+    hits = read_log(log)
+    assert hits[name] >= n, f"{name}:{n} never hit (hits: {dict(hits)}); rc {killed.returncode}: {killed.stderr}"
+    # The driver died there (rc -9), or a worker did and the driver went on or stopped with a clear error.
+    assert killed.returncode in (-9, 0, 1), killed.stderr
+    if killed.returncode == 1:
+        assert "worker" in killed.stderr.lower(), killed.stderr
+    deadline = time.time() + 10  # the kernel kills workers with their driver; 10 s is how long we look
+    while (alive := survivors(token)) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive, f"processes of the killed run still alive: {[(p.pid, p.cmdline()) for p in alive]}"
+    # Resume (no failpoint armed in this process) and compare key for key with the uninterrupted run.
+    resumed = ingest([scene["lib"]], Store(db), light(shared_cache), run=RunOptions(workers=workers, prune=True),
+                     progress=False)
+    assert not resumed.by_status("failed"), resumed.outcomes
+    assert snapshot(Store(db)) == scene["reference"], f"{name}:{n}, {workers} worker(s)"
+    j = Journal(journal_path(str(db)))
+    try:
+        assert j.summary()["remaining"] == []
+        assert j.query("SELECT count(*) AS n FROM runs WHERE status = 'running'")[0]["n"] == 0
+    finally:
+        j.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_kill_at_sampled_failpoints_then_resume_gives_the_uninterrupted_index(scene, workers, shared_cache,
+                                                                                 tmp_path):
+    seed = int(os.environ.get("VIDEOKB_TEST_SEED", time.time_ns() % 2**32))
+    print(f"seed {seed} (VIDEOKB_TEST_SEED replays it)")
+    env = light_env(shared_cache, tmp_path / "home")
+    all_cases = cases(_hits(scene, workers, env))
+    picked = random.Random(seed).sample(all_cases, DEFAULT_SAMPLE)
+    print(f"{workers} worker(s): {len(all_cases)} cases, running {picked}")
+    for name, n in picked:
+        crash_and_resume(scene, workers, name, n, shared_cache, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_kill_at_every_failpoint_then_resume_gives_the_uninterrupted_index(scene, workers, shared_cache,
+                                                                              tmp_path):
+    env = light_env(shared_cache, tmp_path / "home")
+    hits = _hits(scene, workers, env)
+    print(f"{workers} worker(s): failpoints reached: {hits}")
+    for name, n in cases(hits):
+        print(f"kill at {name}:{n}")
+        crash_and_resume(scene, workers, name, n, shared_cache, tmp_path)
