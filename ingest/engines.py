@@ -42,6 +42,51 @@ class WorkerError(RuntimeError):
     """A worker crashed on a video for a reason that is not the file's (a bug, a full disk, out of memory)."""
 
 
+class DiskFullError(WorkerError):
+    """The disk that holds the index or its journal is full: the run stops, and no file is charged with it."""
+
+
+# How a full disk reads once it has crossed Lance (Rust), SQLite or a worker process (a message).
+_DISK_FULL_TEXT = ("No space left on device", "os error 28", "database or disk is full")
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether ``error``, or an error it was raised from, is a full disk (ENOSPC, SQLITE_FULL, or Lance's
+    ``No space left on device (os error 28)``)."""
+    import errno
+    import sqlite3
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if any(text in str(error) for text in _DISK_FULL_TEXT):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_error(uri: str, journal: Path) -> DiskFullError:
+    """The error a run stops with when the disk is full: where, how much is free, what to do."""
+    import shutil
+
+    places = [uri] if "://" in uri else [str(Path(uri).absolute())]
+    if "://" in uri or not journal.absolute().is_relative_to(Path(uri).absolute()):
+        places.append(str(journal))
+    free = []
+    for place in places:
+        try:
+            free.append(f"{place}: {shutil.disk_usage(place).free / 2**20:.1f} MiB free")
+        except (OSError, ValueError):
+            free.append(f"{place}: free space unknown")
+    return DiskFullError(f"disk full: no space left on the device holding the index ({'; '.join(free)}). Free some "
+                         f"space and run again: videos already committed are kept, and the run resumes where it "
+                         f"stopped")
+
+
 def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig, journal: Journal | None,
              progress: bool = False) -> FileOutcome:
     """One attempt; a bad file becomes a ``failed`` outcome, anything else propagates."""

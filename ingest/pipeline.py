@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,7 +27,8 @@ from videokb.index.maintenance import maintain
 from videokb.index.store import Store
 from videokb.ingest.discover import content_hash, find_videos
 from videokb.ingest.engines import (
-    ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, worker_config,
+    ENGINES, DiskFullError, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, disk_full_error,
+    is_disk_full, worker_config,
 )
 from videokb.ingest.errors import VANISHED, BadVideoError
 from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path, pid_alive
@@ -144,6 +146,8 @@ def ingest(
                 for task, result in engine.run(_prepared(plan.tasks(waiting), store, models)):
                     plan.busy.discard(task.video_id)
                     if isinstance(result, BaseException):
+                        if is_disk_full(result):  # not the file's fault: charge no one, stop the run
+                            raise disk_full_error(store.uri, journal.path) from result
                         _charge_crash(journal, task, result)
                         raise WorkerError(f"{shown(task.path)}: ingest stopped: {result}") from result
                     changed |= _finish(task, result, store, journal, model_ids)
@@ -159,8 +163,14 @@ def ingest(
             for action in maintain(store):
                 logger.info("index: %s", action)
     except BaseException as e:
-        journal.finish_run(run_id, "failed", f"{type(e).__name__}: {e}")
-        raise
+        error = disk_full_error(store.uri, journal.path) if is_disk_full(e) and not isinstance(e, DiskFullError) else e
+        try:
+            journal.finish_run(run_id, "failed", f"{type(error).__name__}: {error}")
+        except sqlite3.Error as je:  # a full disk may refuse this too: the next run then finds it interrupted
+            logger.warning("could not record the run's end in the journal: %s", je)
+        if error is e:
+            raise
+        raise error from e
     else:
         record_roots(roots, journal)
         journal.finish_run(run_id)
@@ -216,6 +226,8 @@ class _Plan:
                 task_or_outcome = FileOutcome(path, "failed", VANISHED, seconds=time.perf_counter() - t0)
                 fault = False
             except OSError as e:
+                if is_disk_full(e):  # the journal's or the index's disk, not this file
+                    raise
                 reason = f"cannot read: {e.strerror or e}"
                 task_or_outcome = FileOutcome(path, "failed", reason, seconds=time.perf_counter() - t0)
                 fault = False
