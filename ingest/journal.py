@@ -320,6 +320,11 @@ class Journal:
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row)) for row in cur.fetchall()]
 
+    def warnings(self) -> dict[str, str]:
+        """path -> the warnings of a file indexed with some (a damaged stretch skipped, speech not indexed)."""
+        rows = self.query("SELECT path, reason FROM files WHERE state = 'done' AND reason LIKE '%warning: %'")
+        return {r["path"]: r["reason"] for r in rows}
+
     def summary(self) -> dict:
         """What ``videokb status`` shows: the last run, files by state, failures with reasons, what remains."""
         runs = self.query("SELECT * FROM runs ORDER BY started_at DESC LIMIT 1")

@@ -413,6 +413,11 @@ def test_a_corrupt_stretch_is_skipped_with_a_warning_and_the_rest_indexed(long_c
     assert Store(db).videos().to_pylist()[0]["n_frames_decoded"] > 25 * 10 * 0.9  # 10 fps, 30 s, most kept
     out = CliRunner().invoke(cli, ["status", "--db", str(db)])
     assert "indexed with warnings:" in out.output and "damaged video skipped" in out.output
+    listed = CliRunner().invoke(cli, ["videos", "--db", str(db)])
+    assert listed.exit_code == 0 and listed.output.rstrip().endswith(f"{bad}  ({o.reason})"), listed.output
+    as_json = CliRunner().invoke(cli, ["videos", "--db", str(db), "--json"]).output
+    [row] = [json.loads(line) for line in as_json.splitlines()]
+    assert row["warnings"] == o.reason
 
 
 def test_a_broken_audio_track_leaves_the_picture_indexed(long_clip, shared_cache, tmp_path):
