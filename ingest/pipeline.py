@@ -27,8 +27,8 @@ from videokb.index.maintenance import maintain
 from videokb.index.store import Store
 from videokb.ingest.discover import content_hash, find_videos
 from videokb.ingest.engines import (
-    ENGINES, DiskFullError, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, disk_full_error,
-    is_disk_full, worker_config,
+    ENGINES, DiskFullError, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerDiedError, WorkerError,
+    WorkerInterruptedError, disk_full_error, is_disk_full, worker_config,
 )
 from videokb.ingest.errors import VANISHED, BadVideoError
 from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path, pid_alive
@@ -148,6 +148,14 @@ def ingest(
                     if isinstance(result, BaseException):
                         if is_disk_full(result):  # not the file's fault: charge no one, stop the run
                             raise disk_full_error(store.uri, journal.path) from result
+                        if isinstance(result, WorkerInterruptedError):  # resumes in the next pass
+                            plan.deferred.append(task.path)
+                            continue
+                        if isinstance(result, WorkerDiedError):
+                            # Its attempt stays unfinished: the next run resumes it, until MAX_CRASHES.
+                            journal.crashed(task.path, str(result))
+                            record(FileOutcome(task.path, "failed", str(result), task.video_id, task.info.duration_s))
+                            continue
                         _charge_crash(journal, task, result)
                         raise WorkerError(f"{shown(task.path)}: ingest stopped: {result}") from result
                     changed |= _finish(task, result, store, journal, model_ids)

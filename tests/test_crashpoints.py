@@ -11,6 +11,7 @@ seeded sample of the cases (the seed is printed; ``VIDEOKB_TEST_SEED`` replays i
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -110,7 +111,7 @@ def crash_and_resume(scene: dict, workers: int, name: str, n: int, shared_cache:
     # The driver died there (rc -9), or a worker did and the driver went on or stopped with a clear error.
     assert killed.returncode in (-9, 0, 1), killed.stderr
     if killed.returncode == 1:
-        assert "worker" in killed.stderr.lower(), killed.stderr
+        assert "worker" in (killed.stdout + killed.stderr).lower(), killed.stdout + killed.stderr
     deadline = time.time() + 10  # the kernel kills workers with their driver; 10 s is how long we look
     while (alive := survivors(token)) and time.time() < deadline:
         time.sleep(0.2)
@@ -151,3 +152,34 @@ def test_a_kill_at_every_failpoint_then_resume_gives_the_uninterrupted_index(sce
     for name, n in cases(hits):
         print(f"kill at {name}:{n}")
         crash_and_resume(scene, workers, name, n, shared_cache, tmp_path)
+
+
+def test_a_dead_worker_fails_its_video_alone_and_the_run_goes_on(shared_cache, tmp_path):
+    """A worker process killed on a video (as by a segfault or the OOM killer) fails that video, charged with
+    the crash; the other videos of the run are indexed, and the next run resumes the failed one."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i, pattern in enumerate(["testsrc", "smptebars", "testsrc2", "rgbtestsrc"]):
+        make_video(lib / f"v{i}.mp4", seconds=3, pattern=pattern)
+    ref = Store(tmp_path / "ref")
+    ingest([lib], ref, light(shared_cache), progress=False)
+    db, log = tmp_path / "db", tmp_path / "fp.log"
+    env = {**light_env(shared_cache, tmp_path / "home"), "VIDEOKB_FAILPOINT": "store.add:2",
+           "VIDEOKB_FAILPOINT_LOG": str(log)}
+    run = subprocess.run([sys.executable, "-m", "videokb", "ingest", str(lib), "--db", str(db), "--no-progress",
+                          "--workers", "2", "--json"], env=env, capture_output=True, text=True, timeout=300)
+    outcomes = [json.loads(line) for line in run.stdout.splitlines()]
+    failed = [o for o in outcomes if o["status"] == "failed"]
+    assert run.returncode == 1 and len(failed) == 1, run.stdout + run.stderr
+    assert failed[0]["reason"].startswith("the worker process died on it (signal 9 (SIGKILL)"), failed[0]
+    assert sorted(o["status"] for o in outcomes) == ["failed", "ingested", "ingested", "ingested"], outcomes
+    j = Journal(journal_path(str(db)))
+    try:
+        crashes = {Path(r["path"]).name: r["crashes"] for r in j.query("SELECT path, crashes FROM files")}
+    finally:
+        j.close()
+    assert crashes == {Path(o["path"]).name: int(o["status"] == "failed") for o in outcomes}, crashes
+    again = ingest([lib], Store(db), light(shared_cache), run=RunOptions(workers=2), progress=False)
+    assert [(o.path.name, o.status) for o in again.by_status("ingested")] == [(Path(failed[0]["path"]).name,
+                                                                             "ingested")]
+    assert snapshot(Store(db)) == snapshot(ref)
