@@ -6,7 +6,9 @@ The run under test is a second ingest of a library that changed since the first:
 a file whose content changed, a moved file, a deleted file (``--prune``) and a text file, so the kills land
 in every kind of write an ingest makes. One uninterrupted run lists the failpoints it reaches and how often
 (``VIDEOKB_FAILPOINT_LOG``); each case arms ``name:n`` for n in {1, 2, last}. The default run takes a
-seeded sample of the cases (the seed is printed; ``VIDEOKB_TEST_SEED`` replays it); ``-m slow`` runs them all.
+seeded sample of the cases (the seed is printed; ``VIDEOKB_TEST_SEED`` replays it); ``-m slow`` runs them all,
+and kills the run that recovers from a first kill at each failpoint it reaches (the sweep of orphaned rows,
+the discard of a resumed attempt's unfinished stages, the journal's resume).
 """
 
 from __future__ import annotations
@@ -99,9 +101,19 @@ def survivors(token: str) -> list[psutil.Process]:
     return alive
 
 
-def crash_and_resume(scene: dict, workers: int, name: str, n: int, shared_cache: Path, tmp_path: Path) -> None:
-    db, log = tmp_path / f"db-{workers}-{name}-{n}", tmp_path / f"{workers}-{name}-{n}.log"
-    shutil.copytree(scene["template"], db)
+def crash_and_resume(scene: dict, workers: int, name: str, n: int, shared_cache: Path, tmp_path: Path,
+                     start: Path | None = None) -> None:
+    """Copy ``start`` (default: the first run's index), run the second ingest killed at ``name:n``, check no
+    process of it survives, resume, compare with the uninterrupted run."""
+    db = tmp_path / f"db-{workers}-{name}-{n}"
+    shutil.copytree(start or scene["template"], db)
+    kill_at(scene, db, workers, name, n, shared_cache, tmp_path)
+    resume_and_compare(scene, db, workers, shared_cache)
+
+
+def kill_at(scene: dict, db: Path, workers: int, name: str, n: int, shared_cache: Path, tmp_path: Path) -> None:
+    """The second ingest on ``db``, killed at the ``n``-th hit of ``name``; no process of it may survive."""
+    log = tmp_path / f"{db.name}.log"
     token = uuid.uuid4().hex
     env = {**light_env(shared_cache, tmp_path / "home"), "VIDEOKB_FAILPOINT": f"{name}:{n}",
            "VIDEOKB_FAILPOINT_LOG": str(log), "VIDEOKB_CRASH_RUN": token}
@@ -116,11 +128,14 @@ def crash_and_resume(scene: dict, workers: int, name: str, n: int, shared_cache:
     while (alive := survivors(token)) and time.time() < deadline:
         time.sleep(0.2)
     assert not alive, f"processes of the killed run still alive: {[(p.pid, p.cmdline()) for p in alive]}"
+
+
+def resume_and_compare(scene: dict, db: Path, workers: int, shared_cache: Path) -> None:
     # Resume (no failpoint armed in this process) and compare key for key with the uninterrupted run.
     resumed = ingest([scene["lib"]], Store(db), light(shared_cache), run=RunOptions(workers=workers, prune=True),
                      progress=False)
     assert not resumed.by_status("failed"), resumed.outcomes
-    assert snapshot(Store(db)) == scene["reference"], f"{name}:{n}, {workers} worker(s)"
+    assert snapshot(Store(db)) == scene["reference"], f"{db.name}: {workers} worker(s)"
     j = Journal(journal_path(str(db)))
     try:
         assert j.summary()["remaining"] == []
@@ -152,6 +167,43 @@ def test_a_kill_at_every_failpoint_then_resume_gives_the_uninterrupted_index(sce
     for name, n in cases(hits):
         print(f"kill at {name}:{n}")
         crash_and_resume(scene, workers, name, n, shared_cache, tmp_path)
+
+
+# A first kill that leaves work for recovery: an attempt with its stage checkpointed but not committed, and a
+# changed file's old version half-deleted (its videos row gone, its rows not yet: orphans the next run sweeps).
+FIRST_KILLS = [("store.commit_video", 1), ("store.delete_video_rows", 1)]
+
+
+def _recovery_cases(scene: dict, shared_cache: Path, tmp_path: Path) -> list[tuple[str, int, str, int]]:
+    """(first kill, n, recovery failpoint, 1) for every failpoint the resumed run reaches before it has
+    caught up with the first kill's leftovers and the rest of the run."""
+    out = []
+    for first, n in FIRST_KILLS:
+        crashed = tmp_path / f"after-{first}"
+        shutil.copytree(scene["template"], crashed)
+        kill_at(scene, crashed, 1, first, n, shared_cache, tmp_path)
+        probe, log = tmp_path / f"probe-{first}", tmp_path / f"probe-{first}.log"
+        shutil.copytree(crashed, probe)
+        env = {**light_env(shared_cache, tmp_path / "home"), "VIDEOKB_FAILPOINT_LOG": str(log)}
+        done = subprocess.run(_cmd(scene["lib"], probe, 1), env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        out += [(first, n, name, 1) for name in sorted(read_log(log))]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", [True, False], ids=["sampled", "all"])
+def test_a_kill_during_recovery_then_resume_gives_the_uninterrupted_index(scene, sample, shared_cache, tmp_path):
+    seed = int(os.environ.get("VIDEOKB_TEST_SEED", time.time_ns() % 2**32))
+    print(f"seed {seed} (VIDEOKB_TEST_SEED replays it)")
+    all_cases = _recovery_cases(scene, shared_cache, tmp_path)
+    reached = {c[2] for c in all_cases}
+    assert {"store.sweep", "store.discard_attempt", "journal.resume", "journal.start_run"} <= reached, reached
+    picked = random.Random(seed).sample(all_cases, 2) if sample else all_cases
+    print(f"{len(all_cases)} recovery cases, running {picked}")
+    for first, n, name, m in picked:
+        crash_and_resume(scene, 1, name, m, shared_cache, tmp_path / f"{first}-{name}",
+                         start=tmp_path / f"after-{first}")
 
 
 def test_a_dead_worker_fails_its_video_alone_and_the_run_goes_on(shared_cache, tmp_path):
