@@ -235,3 +235,40 @@ def test_a_dead_worker_fails_its_video_alone_and_the_run_goes_on(shared_cache, t
     assert [(o.path.name, o.status) for o in again.by_status("ingested")] == [(Path(failed[0]["path"]).name,
                                                                              "ingested")]
     assert snapshot(Store(db)) == snapshot(ref)
+
+
+@pytest.mark.slow
+def test_kills_at_the_failpoints_outside_an_ordinary_ingest(scene, shared_cache, tmp_path):
+    """The failpoints the enumerations above do not reach: ``videokb optimize``'s rewrite, the cache's publish,
+    and the driver's record of a dead worker's crash."""
+    env = light_env(shared_cache, tmp_path / "home")
+    # optimize killed while it rewrites a table: the index is as before, and optimize runs again.
+    db = tmp_path / "optimized"
+    shutil.copytree(scene["root"] / "ref", db)
+    optimize = [sys.executable, "-m", "videokb", "optimize", "--db", str(db), "--keep-hours", "0"]
+    killed = subprocess.run(optimize, env={**env, "VIDEOKB_FAILPOINT": "index.optimize:2"}, capture_output=True,
+                            text=True, timeout=300)
+    assert killed.returncode == -9, killed.stderr
+    assert snapshot(Store(db)) == scene["reference"]
+    again = subprocess.run(optimize, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert snapshot(Store(db)) == scene["reference"]
+    # The cache's publish killed just before its rename: no half entry, and the next publish makes it.
+    target = tmp_path / "cache" / "entry"
+    publish = (f"from pathlib import Path; from videokb.index.cache import publish_atomically as p; "
+               f"p(Path({str(target)!r}), lambda d: (d / 'weights.bin').write_bytes(b'x' * 4096) and None, "
+               f"lambda t: (t / 'weights.bin').exists())")
+    killed = subprocess.run([sys.executable, "-c", publish], env={**env, "VIDEOKB_FAILPOINT": "cache.publish:1"},
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9 and not target.exists(), killed.stderr
+    subprocess.run([sys.executable, "-c", publish], env=env, check=True, timeout=120)
+    assert (target / "weights.bin").read_bytes() == b"x" * 4096
+    # The driver killed as it records a dead worker's crash (a worker killed first, at its second add).
+    db = tmp_path / "crashed"
+    shutil.copytree(scene["template"], db)
+    log = tmp_path / "crashed.log"
+    killed = subprocess.run(_cmd(scene["lib"], db, 2), capture_output=True, text=True, timeout=300,
+                            env={**env, "VIDEOKB_FAILPOINT": "store.add:2,journal.crashed:1",
+                                 "VIDEOKB_FAILPOINT_LOG": str(log)})
+    assert killed.returncode == -9 and read_log(log)["journal.crashed"] == 1, killed.stderr
+    resume_and_compare(scene, db, 2, shared_cache)
