@@ -239,9 +239,20 @@ def test_a_dead_worker_fails_its_video_alone_and_the_run_goes_on(shared_cache, t
 
 @pytest.mark.slow
 def test_kills_at_the_failpoints_outside_an_ordinary_ingest(scene, shared_cache, tmp_path):
-    """The failpoints the enumerations above do not reach: ``videokb optimize``'s rewrite, the cache's publish,
-    and the driver's record of a dead worker's crash."""
+    """The failpoints the enumerations above do not reach: a first ingest's table and index creation,
+    ``videokb optimize``'s rewrite, the cache's publish, and the driver's record of a dead worker's crash.
+    (``store.update_schema_metadata`` is reached only with HiCo clip tokens, which need a visual model.)"""
     env = light_env(shared_cache, tmp_path / "home")
+    # A first ingest into an empty index, killed as it creates a table, or its first full-text index.
+    first_ref = Store(tmp_path / "first-ref")
+    ingest([scene["lib"]], first_ref, light(shared_cache), progress=False)
+    for arm in ("store.create_table:2", "index.create_index:1"):
+        db = tmp_path / f"first-{arm}"
+        killed = subprocess.run(_cmd(scene["lib"], db, 1), env={**env, "VIDEOKB_FAILPOINT": arm},
+                                capture_output=True, text=True, timeout=300)
+        assert killed.returncode == -9, killed.stderr
+        ingest([scene["lib"]], Store(db), light(shared_cache), progress=False)
+        assert snapshot(Store(db)) == snapshot(first_ref), arm
     # optimize killed while it rewrites a table: the index is as before, and optimize runs again.
     db = tmp_path / "optimized"
     shutil.copytree(scene["root"] / "ref", db)
