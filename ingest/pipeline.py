@@ -38,6 +38,7 @@ from videokb.ingest.probe import probe
 from videokb.ingest.prune import PruneRefusedError, prune, record_roots
 from videokb.ingest.rows import prepare_tables, visual_tables
 from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
+from videokb.ingest.versions import drop_other_versions
 from videokb.ingest.worker import limit_torch_threads
 
 logger = logging.getLogger(__name__)
@@ -304,11 +305,11 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
     if same and same["models"] == model_ids:
         # Same bytes as an indexed video (touched, moved or copied): no new rows.
         if same["video_path"] != p and on_disk(same["video_path"]).exists():
-            _drop_other_versions(store, journal, p, video_id)  # what this file held before, if it changed
+            drop_other_versions(store, journal, p, video_id)  # what this file held before, if it changed
             return FileOutcome(path, "skipped", f"same content as {same['video_path']}", video_id)
         moved_from = same["video_path"]
         store.update_video_path(video_id, p, st.st_size, st.st_mtime_ns)
-        _drop_other_versions(store, journal, p, video_id)
+        drop_other_versions(store, journal, p, video_id)
         reason = "unchanged" if moved_from == p else f"moved from {moved_from}"
         return FileOutcome(path, "skipped", reason, video_id, same["duration_s"])
 
@@ -397,36 +398,7 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
         "counts": json.dumps(o.counts, sort_keys=True),
     }
     store.commit_video(row)
-    _drop_other_versions(store, journal, p, task.video_id)  # the file changed: its old version goes
+    drop_other_versions(store, journal, p, task.video_id)  # the file changed: its old version goes
     journal.finish(p, "done", o.reason if "warning: " in o.reason else "", video_id=task.video_id,
                    duration_s=info.duration_s)
     return True
-
-
-def _drop_other_versions(store: Store, journal: Journal, path: str, video_id: str) -> None:
-    """The file at ``path`` now holds ``video_id``: the version indexed there before goes, unless a copy of it
-    that the journal holds as done (\"same content as\" this path) still has its bytes: then it moves there,
-    or that copy would be done with a video nobody indexes any more."""
-    for row in store.videos_at(path):
-        if row["video_id"] == video_id:
-            continue
-        heir = _a_copy_of(journal, row["video_id"], path)
-        if heir is None:
-            store.delete_video(row["video_id"])
-            continue
-        st = heir.stat()
-        store.update_video_path(row["video_id"], shown(heir), st.st_size, st.st_mtime_ns)
-        logger.info("%s changed; its earlier content is still at %s, indexed there now", path, shown(heir))
-
-
-def _a_copy_of(journal: Journal, video_id: str, path: str) -> Path | None:
-    rows = journal.query("SELECT path FROM files WHERE video_id = ? AND state = 'done' AND path != ? ORDER BY path",
-                         (video_id, path))
-    for r in rows:
-        candidate = on_disk(r["path"])
-        try:
-            if content_hash(candidate) == video_id:
-                return candidate
-        except OSError:  # gone or unreadable: not an heir
-            continue
-    return None
