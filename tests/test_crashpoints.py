@@ -283,3 +283,19 @@ def test_kills_at_the_failpoints_outside_an_ordinary_ingest(scene, shared_cache,
                                  "VIDEOKB_FAILPOINT_LOG": str(log)})
     assert killed.returncode == -9 and read_log(log)["journal.crashed"] == 1, killed.stderr
     resume_and_compare(scene, db, 2, shared_cache)
+
+
+def test_a_failpoint_spec_is_checked_and_a_hit_kills_only_at_its_count(tmp_path):
+    from videokb.index.failpoints import parse
+
+    assert parse("store.add:2, journal.finish:1") == {"store.add": 2, "journal.finish": 1}
+    assert parse("") == {}
+    for bad in ("store.add", "store.add:0", ":3", "store.add:x"):
+        with pytest.raises(ValueError, match="is not name:n"):
+            parse(bad)
+    log = tmp_path / "hits.log"
+    script = "from videokb.index.failpoints import hit\nfor _ in range(5):\n    hit('a')\n    hit('b')\n"
+    env = {**os.environ, "VIDEOKB_FAILPOINT": "b:3", "VIDEOKB_FAILPOINT_LOG": str(log)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == -9, done.stderr
+    assert read_log(log) == {"a": 3, "b": 3}  # died at the third b, before a fourth a
