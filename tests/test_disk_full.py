@@ -52,7 +52,9 @@ def fill(disk: Path, leave: int) -> Path:
     return ballast
 
 
-def test_a_full_disk_stops_the_run_clearly_keeps_what_was_committed_and_a_rerun_converges(shared_cache, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_disk_stops_the_run_clearly_keeps_what_was_committed_and_a_rerun_converges(workers, shared_cache,
+                                                                                         tmp_path):
     lib = tmp_path / "lib"
     lib.mkdir()
     patterns = ["testsrc", "smptebars", "testsrc2", "rgbtestsrc", "mandelbrot", "life", "cellauto", "yuvtestsrc"]
@@ -69,7 +71,8 @@ def test_a_full_disk_stops_the_run_clearly_keeps_what_was_committed_and_a_rerun_
         ingest([lib], ref, light(shared_cache), progress=False)
         reference = snapshot(ref)
         ballast = fill(disk, LEFT_FREE)
-        cmd = [sys.executable, "-m", "videokb", "ingest", str(lib), "--db", str(db), "--no-progress"]
+        cmd = [sys.executable, "-m", "videokb", "ingest", str(lib), "--db", str(db), "--no-progress",
+               "--workers", str(workers)]
         full = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         print(full.stderr[-2000:])
         assert full.returncode == 1, full.stderr
