@@ -16,6 +16,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -158,7 +159,9 @@ def ingest(
                             record(FileOutcome(task.path, "failed", str(result), task.video_id, task.info.duration_s))
                             continue
                         _charge_crash(journal, task, result)
-                        raise WorkerError(f"{shown(task.path)}: ingest stopped: {result}") from result
+                        why = (f"a worker process died before it recorded which video it was on ({result})"
+                               if isinstance(result, BrokenProcessPool) else str(result))
+                        raise WorkerError(f"{shown(task.path)}: ingest stopped: {why}") from result
                     changed |= _finish(task, result, store, journal, model_ids)
                     record(result)
                 waiting = plan.deferred
@@ -269,8 +272,6 @@ def _failed_cols(path: Path, fault: bool) -> dict:
 def _charge_crash(journal: Journal, task: VideoTask, error: BaseException) -> None:
     """Charge a crash to the file it happened on. A worker process that died (segfault, OOM kill) breaks the
     whole pool, so every task in flight reports it: only the file the dead worker was on is charged."""
-    from concurrent.futures.process import BrokenProcessPool
-
     if isinstance(error, BrokenProcessPool):
         row = journal.query("SELECT worker_pid FROM files WHERE path = ?", (shown(task.path),))
         pid = row[0]["worker_pid"] if row else None
