@@ -17,6 +17,8 @@ from pathlib import Path
 
 import platformdirs
 
+from videokb.index.failpoints import hit
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,6 +47,7 @@ def publish_atomically(target: Path, build: Callable[[Path], Path | None], is_co
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:
         built = build(tmp)
+        hit("cache.publish")
         os.replace(built if built is not None else tmp, target)
     except OSError:
         # A non-empty folder cannot replace another one: a concurrent writer got there first.

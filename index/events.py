@@ -40,11 +40,12 @@ def connect_events(store: Store) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with views ``videos``, ``keyframes``, ``segments``, ``ocr_spans``, ``regions_*``
     and ``events(video_id, kind, start_s, end_s, text, bbox_xyxy)``."""
     con = duckdb.connect()
-    names = set(store.table_names())
+    datasets = _agreeing_versions(store)
+    names = set(datasets)
     columns: dict[str, list[str]] = {}
     for name in sorted(names | set(_EMPTY)):
         if name in names:
-            ds = store.dataset(name)
+            ds = datasets[name]
             con.register(f"_raw_{name}", ds)
             schema = ds.schema
         else:  # a table not written yet reads as empty, so queries over it still run
@@ -62,3 +63,22 @@ def connect_events(store: Store) -> duckdb.DuckDBPyConnection:
         con.execute(f'CREATE VIEW "{name}" AS SELECT {col_sql} FROM "_raw_{name}" t{live}')
     con.execute(EVENTS_SQL)
     return con
+
+
+def _agreeing_versions(store: Store, tries: int = 50) -> dict:
+    """Every table at a version that agrees with the ``videos`` one: ``videos`` first, then the others, and all
+    again if ``videos`` moved meanwhile. Opened one after the other without this, a video committed (or
+    removed) in between showed up in ``videos`` without its rows (found by tests/test_concurrency_history.py).
+    A video's rows are written before its ``videos`` row and deleted after it, so while ``videos`` stands
+    still the later snapshots of the other tables hold every row of every video it lists."""
+    import time
+
+    for _ in range(tries):
+        videos = store.dataset(S.VIDEOS)
+        others = {name: store.dataset(name) for name in store.table_names() if name != S.VIDEOS}
+        now = store.dataset(S.VIDEOS)
+        if (videos is None) == (now is None) and (videos is None or videos.version == now.version):
+            datasets = {name: ds for name, ds in others.items() if ds is not None}
+            return {**datasets, S.VIDEOS: videos} if videos is not None else datasets
+        time.sleep(0.05)
+    raise RuntimeError(f"the index at {store.uri} kept changing while it was opened ({tries} tries); try again")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from videokb.index import schema as S
+from videokb.index.failpoints import hit
 
 if TYPE_CHECKING:
     from lancedb.table import Table
@@ -186,6 +187,7 @@ def _maintain_vector(name: str, table: Table, column: str, dim: int, index, poli
     if rows < policy.vector_index_min_rows:
         return MaintenanceAction(name, column, "vector", "below_threshold", rows, rows)
     config, detail = _vector_config(rows, dim, policy)
+    hit("index.create_index")
     table.create_index(column, config=config)
     return MaintenanceAction(name, column, "vector", "created", rows, 0, detail)
 
@@ -231,6 +233,7 @@ def refresh_fts(store: Store) -> None:
 def create_fts_index(table: Table, column: str) -> None:
     from lancedb.index import FTS
 
+    hit("index.create_index")
     table.create_index(column, config=FTS(with_position=True))
 
 
@@ -244,6 +247,7 @@ def _fold_in(table: Table, index_names: list[str], merge: int | None = None) -> 
     # Lance's index update: new rows go to the existing partitions (no retraining) as a delta index, or into
     # the last ``merge`` segments. LanceDB's `Table.optimize` does this too, but also compacts and prunes.
     kwargs = {} if merge is None else {"num_indices_to_merge": merge}
+    hit("index.fold_in")
     table.to_lance().optimize.optimize_indices(index_names=index_names, **kwargs)
     table.checkout_latest()
 
@@ -270,6 +274,7 @@ def optimize(
         merges = {ix.name: ix.num_segments or 1 for ix in table.list_indices()}
         for index_name, segments in merges.items():
             _fold_in(table, [index_name], merge=segments)
+        hit("index.optimize")
         table.optimize(cleanup_older_than=cleanup_older_than)
         after = _snapshot(table)
         report = TableReport(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from videokb.index import schema as S
+from videokb.index.failpoints import hit
 from videokb.index.schema import EmbedderSpec
 from videokb.index.search_config import SearchSettings, default_settings, search_settings, with_search_settings
 
@@ -84,6 +85,7 @@ class Store:
         table = self.ensure_table(name, S.with_hico(schema, settings), specs)
         if S.hico_settings(table.schema) != json.loads(settings):
             logger.info("%s: compression settings now %s", name, settings)
+            hit("store.update_schema_metadata")
             table.to_lance().update_schema_metadata({S.HICO_KEY.decode(): settings})
         return table
 
@@ -107,6 +109,7 @@ class Store:
             if name == S.SEGMENTS:  # the search settings of the text space travel with its vectors
                 schema = with_search_settings(schema, default_settings(specs.get("vector")))
             try:
+                hit("store.create_table")
                 return self.db.create_table(name, schema=schema)
             except ValueError:
                 # Another writer (a worker process, a Ray actor) created it first: check theirs instead.
@@ -146,6 +149,7 @@ class Store:
                 return
             rows = pa.Table.from_pylist(rows, schema=table.schema)
         if rows.num_rows:
+            hit("store.add")
             table.add(rows)
 
     # -- videos -------------------------------------------------------------------------------------
@@ -171,6 +175,7 @@ class Store:
     def commit_video(self, row: dict) -> None:
         """Make a video's attempt ``row["ingest_id"]`` live, then drop the rows of its earlier attempts."""
         table = self.ensure_table(S.VIDEOS, S.videos_schema())
+        hit("store.commit_video")
         (
             table.merge_insert("video_id")
             .when_matched_update_all()
@@ -184,6 +189,7 @@ class Store:
         stale = f"video_id = {_quote(video_id)} AND ingest_id != {_quote(live_ingest_id)}"
         for name in self.table_names():
             if name != S.VIDEOS:
+                hit("store.drop_stale")
                 self.db.open_table(name).delete(stale)
 
     def discard_attempt(self, video_id: str, ingest_id: str, tables: list[str] | None = None) -> None:
@@ -191,6 +197,7 @@ class Store:
         where = f"video_id = {_quote(video_id)} AND ingest_id = {_quote(ingest_id)}"
         for name in self.table_names():
             if name != S.VIDEOS and (tables is None or name in tables):
+                hit("store.discard_attempt")
                 self.db.open_table(name).delete(where)
 
     def sweep(self, keep: dict[str, str]) -> int:
@@ -207,6 +214,7 @@ class Store:
                 ["video_id", "ingest_id"]).aggregate([])
             orphans = {p for p in zip(pairs["video_id"].to_pylist(), pairs["ingest_id"].to_pylist())} - wanted
             if orphans:
+                hit("store.sweep")
                 table.delete("ingest_id IN (" + ", ".join(_quote(i) for _, i in orphans) + ")")
                 removed |= orphans
         return len(removed)
@@ -218,6 +226,7 @@ class Store:
 
     def update_video_path(self, video_id: str, path: str, size: int, mtime_ns: int) -> None:
         table = self.table(S.VIDEOS)
+        hit("store.update_video_path")
         table.update(
             where=f"video_id = {_quote(video_id)}",
             values={"video_path": path, "file_size": size, "file_mtime_ns": mtime_ns},
@@ -227,9 +236,11 @@ class Store:
         """Remove a video's rows from every table (its ``videos`` row first, so it vanishes from search)."""
         where = f"video_id = {_quote(video_id)}"
         if not keep_video_row and (t := self.table(S.VIDEOS)) is not None:
+            hit("store.delete_video")
             t.delete(where)
         for name in self.table_names():
             if name != S.VIDEOS:
+                hit("store.delete_video_rows")
                 self.db.open_table(name).delete(where)
 
     # -- indexes ------------------------------------------------------------------------------------

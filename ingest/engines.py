@@ -21,6 +21,7 @@ import traceback
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from videokb.index.store import Store
 from videokb.ingest.errors import BadVideoError
 from videokb.ingest.journal import Journal, hold_worker_lock
 from videokb.ingest.models import Models, build_models
+from videokb.ingest.names import shown
 from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
 from videokb.ingest.worker import limit_torch_threads, process_video
 
@@ -40,6 +42,51 @@ Result = tuple[VideoTask, FileOutcome | BaseException]
 
 class WorkerError(RuntimeError):
     """A worker crashed on a video for a reason that is not the file's (a bug, a full disk, out of memory)."""
+
+
+class DiskFullError(WorkerError):
+    """The disk that holds the index or its journal is full: the run stops, and no file is charged with it."""
+
+
+# How a full disk reads once it has crossed Lance (Rust), SQLite or a worker process (a message).
+_DISK_FULL_TEXT = ("No space left on device", "os error 28", "database or disk is full")
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether ``error``, or an error it was raised from, is a full disk (ENOSPC, SQLITE_FULL, or Lance's
+    ``No space left on device (os error 28)``)."""
+    import errno
+    import sqlite3
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if any(text in str(error) for text in _DISK_FULL_TEXT):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_error(uri: str, journal: Path) -> DiskFullError:
+    """The error a run stops with when the disk is full: where, how much is free, what to do."""
+    import shutil
+
+    places = [uri] if "://" in uri else [str(Path(uri).absolute())]
+    if "://" in uri or not journal.absolute().is_relative_to(Path(uri).absolute()):
+        places.append(str(journal))
+    free = []
+    for place in places:
+        try:
+            free.append(f"{place}: {shutil.disk_usage(place).free / 2**20:.1f} MiB free")
+        except (OSError, ValueError):
+            free.append(f"{place}: free space unknown")
+    return DiskFullError(f"disk full: no space left on the device holding the index ({'; '.join(free)}). Free some "
+                         f"space and run again: videos already committed are kept, and the run resumes where it "
+                         f"stopped")
 
 
 def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig, journal: Journal | None,
@@ -136,13 +183,26 @@ def _run_in_worker(task: VideoTask) -> FileOutcome:
         raise WorkerError(f"{task.path}: {type(e).__name__}: {e}\n{traceback.format_exc()}") from None
 
 
+class WorkerDiedError(WorkerError):
+    """The worker process on a video died (a segfault in a native decoder, an out-of-memory kill): that video
+    fails for this run, charged with the crash; the other videos go on in a fresh pool."""
+
+
+class WorkerInterruptedError(WorkerError):
+    """A video was in a pool that another video's dead worker broke: plan it again (it resumes)."""
+
+
 class ProcessPoolEngine:
     def __init__(self, uri: str, config: IngestConfig, journal: Journal | None, workers: int) -> None:
-        self.workers = workers
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker,
-            initargs=(uri, config, str(journal.path) if journal else None),
-        )
+        self.workers, self.journal = workers, journal
+        self._initargs = (uri, config, str(journal.path) if journal else None)
+        self.pool = self._new_pool()
+        self._procs: dict = {}  # pid -> multiprocessing.Process of every worker of the current pool
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        self._procs = {}
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+                                   initializer=_init_worker, initargs=self._initargs)
 
     def run(self, tasks: Iterable[VideoTask]) -> Iterator[Result]:
         pending: dict[Future, VideoTask] = {}
@@ -155,15 +215,58 @@ class ProcessPoolEngine:
                     exhausted = True
                     break
                 pending[self.pool.submit(_run_in_worker, task)] = task
+                self._procs.update(getattr(self.pool, "_processes", None) or {})
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            if self.journal is not None and any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                yield from self._recover(pending)
+                continue
             for fut in done:
                 task = pending.pop(fut)
                 try:
                     yield task, fut.result()
                 except Exception as e:  # noqa: BLE001 - the driver stops the run with it
                     yield task, e
+
+    def _recover(self, pending: dict[Future, VideoTask]) -> Iterator[Result]:
+        """A worker died and broke the pool: every task in it fails. Fail the task(s) the dead worker was on
+        (each worker records its pid on its file in the journal); hand the others back to be planned again
+        (the driver discards what their attempt wrote since its last checkpoint, then they resume in a fresh
+        pool). When the dead worker's task cannot be told, all of them fail, and the driver stops the run."""
+        import signal
+
+        wait(pending)
+        dead: dict[int, int] = {}
+        for pid, proc in self._procs.items():
+            proc.join(timeout=10)
+            if proc.exitcode not in (None, 0, -signal.SIGTERM):  # the pool ends the others with SIGTERM
+                dead[pid] = proc.exitcode
+        on = {}
+        for task in pending.values():
+            row = self.journal.query("SELECT worker_pid FROM files WHERE path = ? AND ingest_id = ?",
+                                     (shown(task.path), task.ingest_id))
+            on[task.ingest_id] = row[0]["worker_pid"] if row else None
+        culprits = [t for t in pending.values() if on[t.ingest_id] in dead]
+        self.pool.shutdown(wait=True)
+        if not culprits:
+            for fut, task in list(pending.items()):
+                yield task, fut.exception()
+            pending.clear()
+            self.pool = self._new_pool()
+            return
+        for task in culprits:
+            code = dead[on[task.ingest_id]]
+            how = f"signal {-code} ({signal.Signals(-code).name})" if code < 0 else f"exit code {code}"
+            logger.warning("%s: its worker process %d died (%s); the other videos go on", shown(task.path),
+                           on[task.ingest_id], how)
+            yield task, WorkerDiedError(f"the worker process died on it ({how}: a crash in a decoder or "
+                                        f"running out of memory?)")
+        for task in pending.values():
+            if task not in culprits:
+                yield task, WorkerInterruptedError(f"{shown(task.path)}: interrupted by another worker's death")
+        pending.clear()
+        self.pool = self._new_pool()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

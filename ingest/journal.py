@@ -23,6 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
+from videokb.index.failpoints import hit
 from videokb.ingest.names import shown
 
 JOURNAL_NAME = "_videokb_jobs.sqlite"
@@ -161,8 +162,10 @@ class Journal:
         finished (they crashed)."""
         crashed = self.query("SELECT * FROM runs WHERE status = 'running'")
         if crashed:
+            hit("journal.start_run")
             self._exec("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         run_id = uuid.uuid4().hex[:12]
+        hit("journal.start_run")
         self._exec(
             "INSERT INTO runs (run_id, started_at, status, pid, roots, engine, workers) VALUES (?,?,?,?,?,?,?)",
             (run_id, time.time(), "running", os.getpid(), json.dumps(roots), engine, workers),
@@ -170,26 +173,20 @@ class Journal:
         return run_id, crashed
 
     def finish_run(self, run_id: str, status: str = "finished", error: str | None = None) -> None:
+        hit("journal.finish_run")
         self._exec("UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE run_id = ?",
                    (status, time.time(), error, run_id))
 
     # -- files --------------------------------------------------------------------------------------
     def mark(self, path: str | Path, state: str, reason: str = "", run_id: str | None = None, **cols) -> None:
         """Set a file's state (and any of its other columns), creating its row if new."""
-        path = shown(path)
-        names = ["state", "reason", "run_id", "updated_at", *cols]
-        values = [state, reason, run_id, time.time(), *cols.values()]
-        sets = ", ".join(f"{n} = COALESCE(excluded.{n}, {n})" if n == "run_id" else f"{n} = excluded.{n}"
-                         for n in names)
-        self._exec(
-            f"INSERT INTO files (path, {', '.join(names)}) VALUES (?, {', '.join('?' * len(names))}) "
-            f"ON CONFLICT(path) DO UPDATE SET {sets}",
-            (path, *values),
-        )
+        hit("journal.mark")
+        self._exec(*_mark_sql(shown(path), state, reason, run_id, cols))
 
     def found(self, paths: list[str], run_id: str) -> None:
         """Files this run will look at: new ones are 'pending' until planned, so status can say what remains."""
         now = time.time()
+        hit("journal.found")
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
@@ -208,6 +205,7 @@ class Journal:
               file_mtime_ns: int, duration_s: float | None) -> None:
         """A new attempt at ``path``: forget the stages of any earlier one."""
         path = shown(path)
+        hit("journal.begin")
         with self._lock:
             self._con.execute("BEGIN IMMEDIATE")
             try:
@@ -230,11 +228,13 @@ class Journal:
 
     def resume(self, path: str, run_id: str) -> None:
         """Pick up the unfinished attempt at ``path`` again (one more try)."""
+        hit("journal.resume")
         self._exec("UPDATE files SET state = 'running', run_id = ?, attempts = attempts + 1, updated_at = ? "
                    "WHERE path = ?", (run_id, time.time(), shown(path)))
 
     def crashed(self, path: str, error: str) -> None:
         """The run stopped with an error while working on ``path`` (not the file's fault, as far as we know)."""
+        hit("journal.crashed")
         self._exec("UPDATE files SET crashes = crashes + 1, error = ?, updated_at = ? WHERE path = ?",
                    (error, time.time(), shown(path)))
 
@@ -260,6 +260,7 @@ class Journal:
 
     def working(self, path: str | Path, pid: int) -> None:
         """The worker process ``pid`` starts on ``path``."""
+        hit("journal.working")
         self._exec("UPDATE files SET worker_pid = ? WHERE path = ?", (pid, shown(path)))
 
     # -- roots --------------------------------------------------------------------------------------
@@ -267,6 +268,7 @@ class Journal:
         return {r["path"]: r["device"] for r in self.query("SELECT path, device FROM roots")}
 
     def set_root_device(self, path: str | Path, device: int) -> None:
+        hit("journal.set_root_device")
         self._exec("INSERT INTO roots (path, device, updated_at) VALUES (?,?,?) ON CONFLICT(path) DO UPDATE SET "
                    "device = excluded.device, updated_at = excluded.updated_at", (shown(path), device, time.time()))
 
@@ -292,15 +294,24 @@ class Journal:
                     time.sleep(0.2)
 
     def stage_done(self, path: str, ingest_id: str, stage: str, payload: dict) -> None:
+        hit("journal.stage_done")
         self._exec("INSERT OR REPLACE INTO stages (path, ingest_id, stage, payload, done_at) VALUES (?,?,?,?,?)",
                    (shown(path), ingest_id, stage, json.dumps(payload), time.time()))
 
     def finish(self, path: str, state: str, reason: str = "", **cols) -> None:
-        """End a file's attempt (done, failed, ...); its stage results are no longer needed."""
+        """End a file's attempt (done, failed, ...); its stage results are no longer needed. One transaction:
+        a kill never leaves a finished file with stages, nor stages gone from a file still running."""
         path = shown(path)
+        hit("journal.finish")
         with self._lock:
-            self._con.execute("DELETE FROM stages WHERE path = ?", (path,))
-        self.mark(path, state, reason, **cols)
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.execute("DELETE FROM stages WHERE path = ?", (path,))
+                self._con.execute(*_mark_sql(path, state, reason, cols.pop("run_id", None), cols))
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
 
     # -- reading --------------------------------------------------------------------------------------
     def query(self, sql: str, args: tuple = ()) -> list[dict]:
@@ -308,6 +319,11 @@ class Journal:
             cur = self._con.execute(sql, args)
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+    def warnings(self) -> dict[str, str]:
+        """path -> the warnings of a file indexed with some (a damaged stretch skipped, speech not indexed)."""
+        rows = self.query("SELECT path, reason FROM files WHERE state = 'done' AND reason LIKE '%warning: %'")
+        return {r["path"]: r["reason"] for r in rows}
 
     def summary(self) -> dict:
         """What ``videokb status`` shows: the last run, files by state, failures with reasons, what remains."""
@@ -327,6 +343,15 @@ class Journal:
             r["stages_done"] = sorted((stages.get(r["path"]) or "").split(",")) if stages.get(r["path"]) else []
         return {"last_run": runs[0] if runs else None, "files": by_state, "failed": failed, "warnings": warned,
                 "remaining": remaining}
+
+
+def _mark_sql(path: str, state: str, reason: str, run_id: str | None, cols: dict) -> tuple[str, tuple]:
+    names = ["state", "reason", "run_id", "updated_at", *cols]
+    values = [state, reason, run_id, time.time(), *cols.values()]
+    sets = ", ".join(f"{n} = COALESCE(excluded.{n}, {n})" if n == "run_id" else f"{n} = excluded.{n}"
+                     for n in names)
+    return (f"INSERT INTO files (path, {', '.join(names)}) VALUES (?, {', '.join('?' * len(names))}) "
+            f"ON CONFLICT(path) DO UPDATE SET {sets}", (path, *values))
 
 
 def pid_alive(pid: int | None) -> bool:

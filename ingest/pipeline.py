@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +28,8 @@ from videokb.index.maintenance import maintain
 from videokb.index.store import Store
 from videokb.ingest.discover import content_hash, find_videos
 from videokb.ingest.engines import (
-    ENGINES, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerError, worker_config,
+    ENGINES, DiskFullError, InProcessEngine, ProcessPoolEngine, RayEngine, WorkerDiedError, WorkerError,
+    WorkerInterruptedError, disk_full_error, is_disk_full, worker_config,
 )
 from videokb.ingest.errors import VANISHED, BadVideoError
 from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path, pid_alive
@@ -36,6 +39,7 @@ from videokb.ingest.probe import probe
 from videokb.ingest.prune import PruneRefusedError, prune, record_roots
 from videokb.ingest.rows import prepare_tables, visual_tables
 from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
+from videokb.ingest.versions import drop_other_versions
 from videokb.ingest.worker import limit_torch_threads
 
 logger = logging.getLogger(__name__)
@@ -144,8 +148,20 @@ def ingest(
                 for task, result in engine.run(_prepared(plan.tasks(waiting), store, models)):
                     plan.busy.discard(task.video_id)
                     if isinstance(result, BaseException):
+                        if is_disk_full(result):  # not the file's fault: charge no one, stop the run
+                            raise disk_full_error(store.uri, journal.path) from result
+                        if isinstance(result, WorkerInterruptedError):  # resumes in the next pass
+                            plan.deferred.append(task.path)
+                            continue
+                        if isinstance(result, WorkerDiedError):
+                            # Its attempt stays unfinished: the next run resumes it, until MAX_CRASHES.
+                            journal.crashed(task.path, str(result))
+                            record(FileOutcome(task.path, "failed", str(result), task.video_id, task.info.duration_s))
+                            continue
                         _charge_crash(journal, task, result)
-                        raise WorkerError(f"{shown(task.path)}: ingest stopped: {result}") from result
+                        why = (f"a worker process died before it recorded which video it was on ({result})"
+                               if isinstance(result, BrokenProcessPool) else str(result))
+                        raise WorkerError(f"{shown(task.path)}: ingest stopped: {why}") from result
                     changed |= _finish(task, result, store, journal, model_ids)
                     record(result)
                 waiting = plan.deferred
@@ -159,8 +175,14 @@ def ingest(
             for action in maintain(store):
                 logger.info("index: %s", action)
     except BaseException as e:
-        journal.finish_run(run_id, "failed", f"{type(e).__name__}: {e}")
-        raise
+        error = disk_full_error(store.uri, journal.path) if is_disk_full(e) and not isinstance(e, DiskFullError) else e
+        try:
+            journal.finish_run(run_id, "failed", f"{type(error).__name__}: {error}")
+        except sqlite3.Error as je:  # a full disk may refuse this too: the next run then finds it interrupted
+            logger.warning("could not record the run's end in the journal: %s", je)
+        if error is e:
+            raise
+        raise error from e
     else:
         record_roots(roots, journal)
         journal.finish_run(run_id)
@@ -216,6 +238,8 @@ class _Plan:
                 task_or_outcome = FileOutcome(path, "failed", VANISHED, seconds=time.perf_counter() - t0)
                 fault = False
             except OSError as e:
+                if is_disk_full(e):  # the journal's or the index's disk, not this file
+                    raise
                 reason = f"cannot read: {e.strerror or e}"
                 task_or_outcome = FileOutcome(path, "failed", reason, seconds=time.perf_counter() - t0)
                 fault = False
@@ -248,8 +272,6 @@ def _failed_cols(path: Path, fault: bool) -> dict:
 def _charge_crash(journal: Journal, task: VideoTask, error: BaseException) -> None:
     """Charge a crash to the file it happened on. A worker process that died (segfault, OOM kill) breaks the
     whole pool, so every task in flight reports it: only the file the dead worker was on is charged."""
-    from concurrent.futures.process import BrokenProcessPool
-
     if isinstance(error, BrokenProcessPool):
         row = journal.query("SELECT worker_pid FROM files WHERE path = ?", (shown(task.path),))
         pid = row[0]["worker_pid"] if row else None
@@ -284,10 +306,11 @@ def _plan_one(path: Path, store: Store, journal: Journal, run_id: str, model_ids
     if same and same["models"] == model_ids:
         # Same bytes as an indexed video (touched, moved or copied): no new rows.
         if same["video_path"] != p and on_disk(same["video_path"]).exists():
+            drop_other_versions(store, journal, p, video_id)  # what this file held before, if it changed
             return FileOutcome(path, "skipped", f"same content as {same['video_path']}", video_id)
         moved_from = same["video_path"]
         store.update_video_path(video_id, p, st.st_size, st.st_mtime_ns)
-        _drop_other_versions(store, p, video_id)
+        drop_other_versions(store, journal, p, video_id)
         reason = "unchanged" if moved_from == p else f"moved from {moved_from}"
         return FileOutcome(path, "skipped", reason, video_id, same["duration_s"])
 
@@ -376,13 +399,7 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
         "counts": json.dumps(o.counts, sort_keys=True),
     }
     store.commit_video(row)
-    _drop_other_versions(store, p, task.video_id)  # the file changed: its old version goes
+    drop_other_versions(store, journal, p, task.video_id)  # the file changed: its old version goes
     journal.finish(p, "done", o.reason if "warning: " in o.reason else "", video_id=task.video_id,
                    duration_s=info.duration_s)
     return True
-
-
-def _drop_other_versions(store: Store, path: str, video_id: str) -> None:
-    for row in store.videos_at(path):
-        if row["video_id"] != video_id:
-            store.delete_video(row["video_id"])

@@ -157,6 +157,37 @@ def test_copies_of_one_video_ingested_in_parallel_keep_all_its_rows(clip, other_
     assert live_rows(store) == live_rows(ref)
 
 
+def test_a_changed_file_never_takes_its_copys_video_with_it(clip, other_clip, shared_cache, tmp_path):
+    """Found by tests/test_concurrency_history.py: a file changed to other bytes dropped its old version even
+    though a copy (done as "same content as" it) still held those bytes; and a file changed to the bytes of
+    another indexed file left its old version live."""
+    from videokb.ingest.discover import content_hash
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    a, b = shutil.copy(clip, lib / "a.mp4"), shutil.copy(other_clip, lib / "b.mp4")
+    c = make_video(tmp_path / "c.mp4", seconds=3, pattern="testsrc2")
+    db = tmp_path / "db"
+    ingest([lib], Store(db), light(shared_cache), progress=False)
+    # A copy of a.mp4 appears (planned first: done as the same content as a.mp4), and a.mp4 gets other bytes.
+    shutil.copy(clip, lib / "a copy.mp4")
+    shutil.copy(c, a)
+    ingest([lib], Store(db), light(shared_cache), progress=False)
+    where = {r["video_id"]: Path(r["video_path"]).name for r in Store(db).videos().to_pylist()}
+    assert where == {content_hash(clip): "a copy.mp4", content_hash(c): "a.mp4", content_hash(b): "b.mp4"}
+    shutil.copy(b, a)  # a.mp4 now holds b.mp4's bytes: its previous version (c) goes
+    ingest([lib], Store(db), light(shared_cache), progress=False)
+    where = {r["video_id"]: Path(r["video_path"]).name for r in Store(db).videos().to_pylist()}
+    assert where == {content_hash(clip): "a copy.mp4", content_hash(b): "b.mp4"}
+    j = Journal(journal_path(str(db)))
+    try:
+        done = {Path(r["path"]).name: r["video_id"] for r in j.query("SELECT path, video_id FROM files")}
+    finally:
+        j.close()
+    assert set(done.values()) == set(where) and all(v in where for v in done.values())
+    live_rows(Store(db))  # no duplicates, no rows outside live attempts
+
+
 # -- item 4: workers die with their driver ------------------------------------------------------------------
 def test_workers_die_with_a_killed_driver_and_the_resumed_run_matches(shared_cache, tmp_path):
     seed = int(os.environ.get("VIDEOKB_TEST_SEED", time.time_ns() % 2**32))
@@ -413,6 +444,11 @@ def test_a_corrupt_stretch_is_skipped_with_a_warning_and_the_rest_indexed(long_c
     assert Store(db).videos().to_pylist()[0]["n_frames_decoded"] > 25 * 10 * 0.9  # 10 fps, 30 s, most kept
     out = CliRunner().invoke(cli, ["status", "--db", str(db)])
     assert "indexed with warnings:" in out.output and "damaged video skipped" in out.output
+    listed = CliRunner().invoke(cli, ["videos", "--db", str(db)])
+    assert listed.exit_code == 0 and listed.output.rstrip().endswith(f"{bad}  ({o.reason})"), listed.output
+    as_json = CliRunner().invoke(cli, ["videos", "--db", str(db), "--json"]).output
+    [row] = [json.loads(line) for line in as_json.splitlines()]
+    assert row["warnings"] == o.reason
 
 
 def test_a_broken_audio_track_leaves_the_picture_indexed(long_clip, shared_cache, tmp_path):

@@ -290,6 +290,9 @@ def videos(db, as_json):
     rows = store.videos().to_pylist()
     rows.sort(key=lambda r: r["video_path"])
     tokens = store.clip_tokens()
+    warned = _ingest_warnings(store)
+    for r in rows:
+        r["warnings"] = warned.get(r["video_path"])
     for r in rows:  # HiCo clip tokens per minute of video (ingest.hico); None without clip tokens
         n = tokens.get(r["video_id"])
         r["clip_tokens_per_min"] = round(n / (r["duration_s"] / 60), 1) if n is not None and r["duration_s"] else None
@@ -309,7 +312,21 @@ def videos(db, as_json):
         click.echo(f"{r['video_id'][:12]}  {mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
                    f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  "
                    f"tok/min={r['clip_tokens_per_min'] if r['clip_tokens_per_min'] is not None else '-':<6}  "
-                   f"{r['video_path']}")
+                   f"{r['video_path']}" + (f"  ({r['warnings']})" if r["warnings"] else ""))
+
+
+def _ingest_warnings(store) -> dict[str, str]:
+    """path -> the warnings its ingest recorded in the journal (none if the index has no journal)."""
+    from videokb.ingest.journal import Journal, journal_path
+
+    path = journal_path(store.uri)
+    if not path.exists():
+        return {}
+    journal = Journal(path)
+    try:
+        return journal.warnings()
+    finally:
+        journal.close()
 
 
 @cli.command()
