@@ -5,6 +5,7 @@ round-trip and refuse a mismatch, and `videokb ask --answerer projector` runs en
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,6 +142,7 @@ def photo_index(tmp_path_factory):
     folder = tmp_path_factory.mktemp("proj-videos")
     make_video(folder / "photos.mp4", [Shot("pan", "chelsea", 4), Shot("still", "rocket", 6),
                                        Shot("pan", "coffee", 4)])
+    make_video(folder / "more.mp4", [Shot("still", "camera", 4), Shot("pan", "chelsea", 4)])
     store = Store(tmp_path_factory.mktemp("proj-db"))
     ingest([folder], store, IngestConfig(models=ModelConfig(device="cpu", visual="efficientnet-lite0", ocr=False,
                                                             asr=False)), progress=False)
@@ -169,3 +171,37 @@ def test_ask_with_the_projector_answerer_runs_end_to_end(photo_index, tiny_lm, t
                               "--llm-model", "Qwen/Qwen3-0.6B", "-o", f"checkpoint={tmp_path / 'ck'}",
                               "--device", "cpu"])
     assert res.exit_code == 1 and tiny_lm in res.output and "Qwen/Qwen3-0.6B" in res.output, res.output
+
+
+def test_train_align_writes_a_checkpoint_resumes_and_the_answerer_finds_it(photo_index, tiny_lm, tmp_path):
+    import torch as _torch
+
+    from videokb.agent.projectors import read_card
+    from videokb.agent.train_align import archive_examples
+    from videokb.agent.visual_tokens import clips_table
+
+    store = photo_index
+    examples = archive_examples(store, clips_table(store))
+    # The confident labels of the offline classifier are the only text of these silent videos.
+    assert {e.source for e in examples} == {"visual"} and {"Egyptian cat", "espresso"} <= {e.target for e in examples}
+    runner = CliRunner()
+    args = ["train", "align", "--db", str(store.uri), "--lm", tiny_lm, "--device", "cpu", "--hidden", "16",
+            "--batch", "2", "--val-fraction", "0.5"]
+    res = runner.invoke(cli, [*args, "--steps", "3"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert len(out["train_videos"]) == 1 and len(out["val_videos"]) == 1
+    assert not set(out["train_videos"]) & set(out["val_videos"])
+    folder = Path(out["out"])
+    assert folder == Path(store.uri) / "projector" / "align"
+    card = read_card(folder)
+    assert card.lm_id == tiny_lm and card.trained["steps"] == 3 and len(card.data_sha256) == 64
+    assert _torch.load(folder / "train_state.pt", weights_only=False)["step"] == 3
+    res = runner.invoke(cli, [*args, "--steps", "5"])  # the same data: continues from step 3
+    assert res.exit_code == 0, res.output
+    state = _torch.load(folder / "train_state.pt", weights_only=False)
+    assert state["step"] == 5 and len(state["losses"]) == 5
+    # The answerer finds the index's own checkpoint.
+    res = runner.invoke(cli, ["ask", "What is shown?", "--db", str(store.uri), "--answerer", "projector",
+                              "--llm-model", tiny_lm, "--device", "cpu", "--json"])
+    assert res.exit_code == 0, res.output
