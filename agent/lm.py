@@ -57,7 +57,14 @@ def converted_bundled_lm(cache_dir: Path | None = None) -> Path:
             model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
         except ImportError as e:
             raise LmError(f"converting {gguf} for transformers needs the gguf package: pip install gguf ({e})") from e
-        model.to(torch.bfloat16).save_pretrained(tmp, safe_serialization=True)
+        # transformers refuses to save a model read from GGUF ("quantized with gguf"); its weights are plain
+        # tensors after dequantising, so a fresh model of the same config takes them and saves normally.
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        fresh.load_state_dict(model.state_dict())
+        fresh.to(torch.bfloat16).save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         (tmp / "videokb.json").write_text(json.dumps({"source": str(gguf.name), "dtype": "bfloat16"}))
         logger.info("converted %s for transformers into %s in %.1f s", gguf.name, target, time.perf_counter() - t0)

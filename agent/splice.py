@@ -69,8 +69,14 @@ def embed_segments(lm: Any, tok: Any, bank: Any, segments: list[Segment], target
 
 def target_loss(lm: Any, tok: Any, bank: Any, segments: list[Segment], target: str) -> Any:
     """Mean cross-entropy of ``target``'s tokens given the prompt (the generative objective)."""
-    embeds, labels, _ = embed_segments(lm, tok, bank, segments, target)
-    return lm(inputs_embeds=embeds, labels=labels).loss
+    import torch.nn.functional as F
+
+    embeds, labels, n_prompt = embed_segments(lm, tok, bank, segments, target)
+    n_target = embeds.shape[1] - n_prompt
+    # Logits only where they predict a target token: the vocabulary projection is most of a small LM's cost
+    # (Gemma-3-270M: 262k x 640), and the prompt's positions carry no label.
+    logits = lm(inputs_embeds=embeds, logits_to_keep=n_target + 1).logits[0, :-1]
+    return F.cross_entropy(logits.float(), labels[0, n_prompt:])
 
 
 def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...] = ("\n",)) -> Iterator[str]:

@@ -63,9 +63,11 @@ class _Lines:
 
 
 def _lines(con: Any, video_id: str, t0: float, t1: float, min_label_score: float) -> _Lines:
+    # A line belongs to the clip its middle falls in: a sentence that starts late in one shot and runs into
+    # the next (Whisper's segment times are loose by a few tenths) is about the next one.
     rows = con.execute("SELECT kind, text FROM events WHERE video_id = ? AND kind IN ('speech', 'ocr', 'visual') "
-                       "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s",
-                       [video_id, t0, t1]).fetchall()
+                       "AND (start_s + end_s) / 2 >= ? AND (start_s + end_s) / 2 < ? AND text IS NOT NULL "
+                       "ORDER BY start_s", [video_id, t0, t1]).fetchall()
     out = _Lines([], [], [])
     for kind, text in rows:
         if kind == "speech" and text.strip() and text.strip() not in out.speech:

@@ -141,10 +141,10 @@ def photo_index(tmp_path_factory):
     """A silent video of three photos ingested with the offline visual model (HiCo clip tokens, labels)."""
     folder = tmp_path_factory.mktemp("proj-videos")
     make_video(folder / "photos.mp4", [Shot("pan", "chelsea", 4), Shot("still", "rocket", 6),
-                                       Shot("pan", "coffee", 4)])
-    make_video(folder / "more.mp4", [Shot("still", "camera", 4), Shot("pan", "chelsea", 4)])
+                                       Shot("slide", "Launch at 9 PM", 4)])
+    make_video(folder / "more.mp4", [Shot("still", "camera", 4), Shot("slide", "Tickets 12 dollars", 4)])
     store = Store(tmp_path_factory.mktemp("proj-db"))
-    ingest([folder], store, IngestConfig(models=ModelConfig(device="cpu", visual="efficientnet-lite0", ocr=False,
+    ingest([folder], store, IngestConfig(models=ModelConfig(device="cpu", visual="efficientnet-lite0",
                                                             asr=False)), progress=False)
     return store
 
@@ -182,8 +182,9 @@ def test_train_align_writes_a_checkpoint_resumes_and_the_answerer_finds_it(photo
 
     store = photo_index
     examples = archive_examples(store, clips_table(store))
-    # The confident labels of the offline classifier are the only text of these silent videos.
-    assert {e.source for e in examples} == {"visual"} and {"Egyptian cat", "espresso"} <= {e.target for e in examples}
+    # Silent videos: the slides' screen text and the offline classifier's confident labels are their text.
+    assert {e.source for e in examples} == {"visual", "screen"}
+    assert {"Egyptian cat", "tripod"} <= {e.target for e in examples}
     runner = CliRunner()
     args = ["train", "align", "--db", str(store.uri), "--lm", tiny_lm, "--device", "cpu", "--hidden", "16",
             "--batch", "2", "--val-fraction", "0.5"]
@@ -205,3 +206,39 @@ def test_train_align_writes_a_checkpoint_resumes_and_the_answerer_finds_it(photo
     res = runner.invoke(cli, ["ask", "What is shown?", "--db", str(store.uri), "--answerer", "projector",
                               "--llm-model", tiny_lm, "--device", "cpu", "--json"])
     assert res.exit_code == 0, res.output
+
+
+def test_draft_qa_then_lora_trains_adapter_and_projectors(photo_index, tiny_lm, tmp_path):
+    from safetensors.torch import load_file
+
+    from videokb.agent.answerers.projector import default_checkpoint
+    from videokb.agent.projectors import read_card
+
+    store = photo_index
+    runner = CliRunner()
+    qa = tmp_path / "qa.jsonl"
+    res = runner.invoke(cli, ["train", "draft-qa", "--db", str(store.uri), "-o", str(qa)])
+    assert res.exit_code == 0, res.output
+    records = [json.loads(line) for line in qa.read_text().splitlines()]
+    assert json.loads(res.stdout)["records"] == len(records) and json.loads(res.stdout)["videos"] == 2
+    assert {"video_id", "start_s", "end_s", "question", "answer"} <= set(records[0])
+    screen = [r for r in records if r["source"] == "screen"]
+    assert any("launch" in r["answer"].lower() for r in screen), records
+    assert all(r["question"].startswith("What is written on screen at ") for r in screen)
+    out = tmp_path / "lora"
+    res = runner.invoke(cli, ["train", "lora", str(qa), "--db", str(store.uri), "--lm", tiny_lm, "--device", "cpu",
+                              "--steps", "2", "--batch", "2", "--val-fraction", "0.5", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert 0 <= result["exact_match_before"] <= 1 and 0 <= result["exact_match_after"] <= 1
+    card = read_card(out)
+    assert card.lora["r"] == 8 and card.trained["objective"] == "qa"
+    tensors = load_file(str(out / "projector.safetensors"))
+    assert any(k.startswith("lora.") and "lora_B" in k for k in tensors)
+    assert any(k.startswith("projector.mlps.clip") for k in tensors)
+    # A bad QA file is an error naming the file and the line.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(qa.read_text().splitlines()[0] + "\n" + '{"video_id": "x"}\n')
+    res = runner.invoke(cli, ["train", "lora", str(bad), "--db", str(store.uri), "--lm", tiny_lm, "--out", str(out)])
+    assert res.exit_code == 1 and f"{bad} line 2" in res.output, res.output
+    assert default_checkpoint(store.uri) in (None, Path(store.uri) / "projector" / "align")
