@@ -79,6 +79,32 @@ def target_loss(lm: Any, tok: Any, bank: Any, segments: list[Segment], target: s
     return F.cross_entropy(logits.float(), labels[0, n_prompt:])
 
 
+def batch_loss(lm: Any, tok: Any, bank: Any, batch: list[tuple[list[Segment], str]]) -> Any:
+    """Mean cross-entropy over every target token of ``batch`` ((segments, target) pairs) in one padded
+    forward pass: far fewer, larger matrix products than one pass per example on a CPU."""
+    import torch
+    import torch.nn.functional as F
+
+    rows = [embed_segments(lm, tok, bank, segs, target) for segs, target in batch]
+    width = max(e.shape[1] for e, _, _ in rows)
+    dim = rows[0][0].shape[2]
+    embeds = rows[0][0].new_zeros((len(rows), width, dim))
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long, device=embeds.device)
+    mask = torch.zeros((len(rows), width), dtype=torch.long, device=embeds.device)
+    for i, (e, lab, _) in enumerate(rows):  # right padding: every row's positions start at 0
+        embeds[i, :e.shape[1]] = e[0]
+        labels[i, :e.shape[1]] = lab[0]
+        mask[i, :e.shape[1]] = 1
+    base = lm.get_base_model() if hasattr(lm, "get_base_model") else lm  # LoRA layers live inside it
+    hidden = base.model(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
+    keep = labels[:, 1:] != IGNORE  # position t predicts token t + 1
+    logits = base.lm_head(hidden[:, :-1][keep]).float()
+    cap = getattr(base.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return F.cross_entropy(logits, labels[:, 1:][keep])
+
+
 def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...] = ("\n",)) -> Iterator[str]:
     """Greedy continuation of ``embeds`` (1, L, H) in text pieces, up to EOS or a stop string (not yielded)."""
     import torch
@@ -116,7 +142,7 @@ def mmss(t: float) -> str:
     return f"{t // 60:02d}:{t % 60:02d}"
 
 
-__all__ = ["IGNORE", "Segment", "VisualSegment", "embed_segments", "greedy_stream", "mmss", "target_loss"]
+__all__ = ["IGNORE", "Segment", "batch_loss", "VisualSegment", "embed_segments", "greedy_stream", "mmss", "target_loss"]
 
 
 @dataclass

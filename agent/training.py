@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from videokb.agent.splice import Segment, VisualSegment, target_loss
+from videokb.agent.splice import Segment, VisualSegment, batch_loss, target_loss
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Example:
 class TrainOptions:
     steps: int = 300
     lr: float = 1e-3
-    batch: int = 4  # examples per optimizer step (gradients accumulated)
+    batch: int = 4  # examples per optimizer step (one padded forward pass)
     checkpoint_every: int = 100
     seed: int = 0
     progress: bool = True
@@ -122,11 +122,10 @@ def fit(lm: Any, tok: Any, bank: Any, params: list, train: list[Example], out: P
     bank.train()
     while step < options.steps:
         opt.zero_grad()
-        total = 0.0
-        for e in rng.sample(train, min(options.batch, len(train))):
-            loss = target_loss(lm, tok, bank, e.segments, e.target) / options.batch
-            loss.backward()
-            total += float(loss.detach())
+        picked = rng.sample(train, min(options.batch, len(train)))
+        loss = batch_loss(lm, tok, bank, [(e.segments, e.target) for e in picked])
+        loss.backward()
+        total = float(loss.detach())
         opt.step()
         step += 1
         losses.append(total)

@@ -1,8 +1,8 @@
 """`videokb train align` on a generated narrated photo archive: validation loss and a visual-only probe,
 untrained and trained projectors side by side in one run.
 
-    python bench/align.py                        # 12 videos, 8 object classes, bundled Gemma-3-270M
-    python bench/align.py --steps 400 --videos 16
+    python -m bench.align                        # 12 videos, 8 object classes, bundled Gemma-3-270M
+    python -m bench.align --steps 400 --videos 16
 
 The archive: each video shows 4 scikit-image photos (one object class each: cat, coffee, rocket, ...), each
 held while espeak-ng names it ("Here you can see a cat."). Ingest runs the offline models (EfficientNet-Lite0

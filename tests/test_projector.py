@@ -242,3 +242,20 @@ def test_draft_qa_then_lora_trains_adapter_and_projectors(photo_index, tiny_lm, 
     res = runner.invoke(cli, ["train", "lora", str(bad), "--db", str(store.uri), "--lm", tiny_lm, "--out", str(out)])
     assert res.exit_code == 1 and f"{bad} line 2" in res.output, res.output
     assert default_checkpoint(store.uri) in (None, Path(store.uri) / "projector" / "align")
+
+
+def test_a_padded_batch_gives_the_per_example_losses(tiny_lm):
+    from videokb.agent.splice import batch_loss
+
+    lm, tok = load_lm(tiny_lm, "cpu")
+    bank = make_bank(IN_DIM, 32, hidden=16)
+    rng = np.random.default_rng(3)
+    batch = [(segments(rng.normal(size=(n, IN_DIM))), target) for n, target in ((2, "a cat"), (5, "a rocket ship"))]
+    with torch.no_grad():
+        together = float(batch_loss(lm, tok, bank, batch))
+        apart = [(float(target_loss(lm, tok, bank, s, t)), len(tok(" " + t, add_special_tokens=False)["input_ids"]) + 0)
+                 for s, t in batch]
+    # Mean over every target token (EOS included when the tokenizer has one) = the token-weighted mean.
+    extra = int(tok.eos_token_id is not None)
+    weighted = sum(l * (n + extra) for l, n in apart) / sum(n + extra for _, n in apart)
+    assert together == pytest.approx(weighted, rel=1e-4)
