@@ -72,7 +72,8 @@ class Run:
             from PIL import Image
 
             images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
-        evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images)
+        evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images,
+                            windows=windows, store=self.tools.store)
         self.model_calls += 1
         pieces = []
         for piece in self.answerer.stream(evidence):

@@ -5,6 +5,12 @@ prompt state and exports the text model to ONNX, is timed apart, in an empty cac
     python bench/ask.py                      # makes and ingests the 5-video sample archive first
     python bench/ask.py --db ~/.local/share/videokb/index --runs 8
     python bench/ask.py --db ./kb --cache ~/.cache/videokb   # an existing cache: no first use
+    python bench/ask.py --db ./kb --compare gemma-270m,projector -o projector:checkpoint=CKPT
+
+--compare runs the sample corpus's 10 fact questions (tests/test_ask.py) through each answerer in one warm
+process, side by side: accuracy (the answer holds an accepted string), median first-token time of the
+model call (evidence retrieval excluded; the model loaded before), and prompt tokens per answer (for the
+projector answerer: text tokens plus spliced visual tokens).
 
 Each run waits (up to --max-wait s) for the 1-minute load average to fall below --quiet-load, since other
 work on the machine slows a 2-core box a lot; the load average at each run's start is printed beside it.
@@ -27,6 +33,67 @@ QUESTIONS = [
     "Where did the winning beans come from?",
     "How many days will the mission last?",
 ]
+
+
+# The sample corpus's facts (tests/test_ask.py FACTS): question, accepted answers (any).
+FACTS = [
+    ("How much does the sourdough loaf cost?", ["4.50", "four dollars"]),
+    ("How much are the blueberry muffins?", ["3", "three dollars"]),
+    ("On what date did the city council meet?", ["march 12", "march twelfth"]),
+    ("How much money did the council approve for the park?", ["2.3"]),
+    ("How many astronauts are in the crew?", ["4", "four"]),
+    ("How many days will the mission last?", ["6", "six"]),
+    ("How much is the adoption fee?", ["75", "seventy"]),
+    ("How many dogs are available for adoption?", ["22", "twenty"]),
+    ("How much is a coffee tasting ticket?", ["12", "twelve"]),
+    ("Which country did the winning beans come from?", ["ethiopia"]),
+]
+
+
+def _prompt_tokens(answerer, evidence) -> int:
+    """Prompt tokens the model read for ``evidence`` (the projector counts its spliced visual tokens)."""
+    if answerer.name == "projector":
+        return answerer.last_prompt_tokens
+    from videokb.agent.answerers.gemma import build_prompt
+
+    llm = answerer._model()
+    return len(llm.tokenize(build_prompt(evidence.question, evidence.windows_text).encode(), add_bos=True,
+                            special=False))
+
+
+def compare(db: Path, names: list[str], options: dict[str, dict]) -> None:
+    """Each answerer over FACTS in this process: accuracy, first-token time, prompt tokens per answer."""
+    from videokb.agent import AskOptions, ask, create_answerer
+    from videokb.index.store import Store
+
+    store = Store(db)
+    for name in names:
+        answerer = create_answerer(name, **options.get(name, {}))
+        inner_stream = answerer.stream
+        calls: list[tuple[float, int]] = []
+
+        def timed_stream(evidence, _inner=inner_stream, _answerer=answerer):
+            t0 = time.perf_counter()
+            first = None
+            for piece in _inner(evidence):
+                if first is None:
+                    first = time.perf_counter() - t0
+                yield piece
+            calls.append((first if first is not None else time.perf_counter() - t0, _prompt_tokens(_answerer, evidence)))
+
+        answerer.stream = timed_stream  # measures the model call only (retrieval and the check excluded)
+        ask(store, FACTS[0][0], answerer, AskOptions(device="cpu"))  # loads the model
+        calls.clear()
+        right = 0
+        for question, accepted in FACTS:
+            result = ask(store, question, answerer, AskOptions(device="cpu"))
+            ok = result.found and any(a in result.answer.lower() for a in accepted)
+            right += ok
+            print(f"  {name:12s} {question!r} -> {result.answer!r} {'ok' if ok else 'WRONG'}")
+        ttft = statistics.median(c[0] for c in calls) if calls else float("nan")
+        tokens = statistics.mean(c[1] for c in calls) if calls else float("nan")
+        print(f"{name:12s} accuracy {right}/{len(FACTS)}  first token median {ttft:.2f}s over {len(calls)} model "
+              f"calls  prompt tokens per answer {tokens:.0f}")
 
 
 def videokb(*args: str) -> list[str]:
@@ -69,7 +136,22 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=8)
     ap.add_argument("--quiet-load", type=float, default=1.0, help="wait for a 1-min load average below this")
     ap.add_argument("--max-wait", type=float, default=120.0, help="seconds to wait for it before each run")
+    ap.add_argument("--compare", default=None, metavar="A,B",
+                    help="answerers to compare in one process over the sample facts (needs --db)")
+    ap.add_argument("-o", "--option", action="append", default=[], metavar="ANSWERER:KEY=VALUE",
+                    help="an answerer option for --compare, e.g. projector:checkpoint=PATH")
     args = ap.parse_args()
+    if args.compare:
+        if args.db is None:
+            raise SystemExit("--compare needs --db (an index of the sample corpus)")
+        from videokb.index.backends import get_backend
+
+        options: dict[str, dict] = {}
+        for item in args.option:
+            name, _, pair = item.partition(":")
+            options.setdefault(name, {}).update(get_backend("answerer", name).parse_options([pair]))
+        compare(args.db, args.compare.split(","), options)
+        return
 
     with tempfile.TemporaryDirectory(prefix="videokb-bench-ask-") as tmp:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIDEOKB_CACHE": str(args.cache or Path(tmp) / "cache")}

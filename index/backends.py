@@ -181,6 +181,8 @@ _BUILTINS: list[Backend] = [
              "an Ollama server (--llm-model, --llm-url)"),
     _builtin("answerer", "transformers-vlm", "videokb.agent.answerers.vlm:TransformersVlmAnswerer",
              "a transformers vision-language model that also sees the keyframes (--llm-model)"),
+    _builtin("answerer", "projector", "videokb.agent.answerers.projector:ProjectorAnswerer",
+             "a causal LM (+LoRA) fed the windows' own clip tokens through trained projectors (videokb train)"),
 ]
 
 # Registered at run time (tests, the compatibility ``register`` functions): they win over plugins and built-ins.

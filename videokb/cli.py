@@ -15,6 +15,7 @@ from videokb.cli_common import VideokbGroup, backend_option, db_option, device_o
 from videokb.cli_library import optimize, status, watch
 from videokb.cli_serve import serve
 from videokb.cli_tools import export, mcp
+from videokb.cli_train import train
 from videokb.config import ConfigError, default_db, model_config
 
 logger = logging.getLogger(__name__)
@@ -406,5 +407,5 @@ def _option_keys(backend) -> list[str]:
     return [f.metadata.get("option", f.name) for f in dataclasses.fields(cfg)]
 
 
-for _command in (watch, status, optimize, backends_command, serve, export, mcp):
+for _command in (watch, status, optimize, backends_command, serve, export, mcp, train):
     cli.add_command(_command)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from videokb.index.backends import BackendError, backend_names, create_backend, register_backend
 
@@ -26,6 +26,10 @@ class Evidence:
     windows_text: str  # "[1] video.mp4 00:10-00:25\nspeech 00:11: ...\nscreen 00:10: ...\n\n[2] ..."
     n_windows: int
     images: list = field(default_factory=list)  # (window number, PIL image) for models that see pictures
+    # The windows themselves (agent.evidence.Window) and the index they come from, for answerers that read
+    # the windows' stored visual tokens (the projector answerer); text-only answerers ignore them.
+    windows: list = field(default_factory=list)
+    store: Any = None
 
 
 class Answerer(ABC):

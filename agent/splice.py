@@ -1,0 +1,176 @@
+"""Prompts made of text and projected visual tokens, as the LM's ``inputs_embeds``; training targets; decoding.
+
+A prompt is a list of segments: text (tokenized and embedded by the LM's own embedding table) or a
+``VisualSegment`` (stored vectors of one token kind, passed through the projector bank). The embeddings are
+concatenated in order, so each window's visual tokens sit between its header (with its times, as text) and
+its text lines. Nothing is decoded from the video here: the vectors come from the index.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+IGNORE = -100  # label of the positions the loss skips (the prompt)
+
+
+@dataclass
+class VisualSegment:
+    kind: str  # a projector kind: "clip" | "region" | "frame"
+    vectors: np.ndarray  # (n, in_dim)
+
+
+Segment = str | VisualSegment
+
+
+def _text_ids(tok: Any, text: str) -> list[int]:
+    return tok(text, add_special_tokens=False)["input_ids"]
+
+
+def embed_segments(lm: Any, tok: Any, bank: Any, segments: list[Segment], target: str | None = None) -> tuple[Any, Any, int]:
+    """(inputs_embeds (1, L, H), labels (1, L) or None, prompt length L0) for ``segments`` then ``target``.
+
+    The prompt starts with the tokenizer's BOS token when it has one; the target ends with EOS, and only
+    the target's positions carry labels.
+    """
+    import torch
+
+    embed = lm.get_input_embeddings()
+    device = embed.weight.device
+    dtype = embed.weight.dtype
+    parts: list[torch.Tensor] = []
+    if tok.bos_token_id is not None:
+        parts.append(embed(torch.tensor([tok.bos_token_id], device=device)))
+    for seg in segments:
+        if isinstance(seg, str):
+            ids = _text_ids(tok, seg)
+            if ids:
+                parts.append(embed(torch.tensor(ids, device=device)))
+        elif len(seg.vectors):
+            vec = torch.as_tensor(np.asarray(seg.vectors, dtype=np.float32), device=device)
+            parts.append(bank(seg.kind, vec).to(dtype))
+    prompt = torch.cat(parts, 0)
+    n_prompt = prompt.shape[0]
+    if target is None:
+        return prompt[None], None, n_prompt
+    ids = _text_ids(tok, " " + target.strip()) + ([tok.eos_token_id] if tok.eos_token_id is not None else [])
+    target_ids = torch.tensor(ids, device=device)
+    embeds = torch.cat([prompt, embed(target_ids)], 0)[None]
+    labels = torch.cat([torch.full((n_prompt,), IGNORE, device=device), target_ids])[None]
+    return embeds, labels, n_prompt
+
+
+def target_loss(lm: Any, tok: Any, bank: Any, segments: list[Segment], target: str) -> Any:
+    """Mean cross-entropy of ``target``'s tokens given the prompt (the generative objective)."""
+    import torch.nn.functional as F
+
+    embeds, labels, n_prompt = embed_segments(lm, tok, bank, segments, target)
+    n_target = embeds.shape[1] - n_prompt
+    # Logits only where they predict a target token: the vocabulary projection is most of a small LM's cost
+    # (Gemma-3-270M: 262k x 640), and the prompt's positions carry no label.
+    logits = lm(inputs_embeds=embeds, logits_to_keep=n_target + 1).logits[0, :-1]
+    return F.cross_entropy(logits.float(), labels[0, n_prompt:])
+
+
+def batch_loss(lm: Any, tok: Any, bank: Any, batch: list[tuple[list[Segment], str]]) -> Any:
+    """Mean cross-entropy over every target token of ``batch`` ((segments, target) pairs) in one padded
+    forward pass: far fewer, larger matrix products than one pass per example on a CPU."""
+    import torch
+    import torch.nn.functional as F
+
+    rows = [embed_segments(lm, tok, bank, segs, target) for segs, target in batch]
+    width = max(e.shape[1] for e, _, _ in rows)
+    dim = rows[0][0].shape[2]
+    embeds = rows[0][0].new_zeros((len(rows), width, dim))
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long, device=embeds.device)
+    mask = torch.zeros((len(rows), width), dtype=torch.long, device=embeds.device)
+    for i, (e, lab, _) in enumerate(rows):  # right padding: every row's positions start at 0
+        embeds[i, :e.shape[1]] = e[0]
+        labels[i, :e.shape[1]] = lab[0]
+        mask[i, :e.shape[1]] = 1
+    base = lm.get_base_model() if hasattr(lm, "get_base_model") else lm  # LoRA layers live inside it
+    hidden = base.model(inputs_embeds=embeds, attention_mask=mask).last_hidden_state
+    keep = labels[:, 1:] != IGNORE  # position t predicts token t + 1
+    logits = base.lm_head(hidden[:, :-1][keep]).float()
+    cap = getattr(base.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return F.cross_entropy(logits, labels[:, 1:][keep])
+
+
+def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...] = ("\n",)) -> Iterator[str]:
+    """Greedy continuation of ``embeds`` (1, L, H) in text pieces, up to EOS or a stop string (not yielded)."""
+    import torch
+
+    embed = lm.get_input_embeddings()
+    base = lm.get_base_model() if hasattr(lm, "get_base_model") else lm  # under a peft wrapper
+    # transformers 5.24 renamed past_key_values to cache (the old name warns, and goes in 5.40).
+    cache_arg = "cache" if "cache" in inspect.signature(type(base).forward).parameters else "past_key_values"
+    ids: list[int] = []
+    emitted = ""
+    past = None
+    step_input = embeds
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            out = lm(inputs_embeds=step_input, use_cache=True, **{cache_arg: past})
+            past = getattr(out, cache_arg)
+            nxt = int(out.logits[0, -1].argmax())
+            if nxt == tok.eos_token_id:
+                break
+            ids.append(nxt)
+            text = tok.decode(ids, skip_special_tokens=True)
+            cut = min((text.find(s) for s in stop if s in text), default=-1)
+            if cut >= 0:
+                if text[:cut].strip() and text[:cut] != emitted:
+                    yield text[len(emitted):cut] if text[:cut].startswith(emitted) else text[:cut]
+                return
+            if text.startswith(emitted) and len(text) > len(emitted):
+                piece, emitted = text[len(emitted):], text
+                yield piece
+            step_input = embed(torch.tensor([[nxt]], device=embeds.device))
+
+
+def mmss(t: float) -> str:
+    t = max(0, int(t))
+    return f"{t // 60:02d}:{t % 60:02d}"
+
+
+__all__ = ["IGNORE", "Segment", "batch_loss", "VisualSegment", "embed_segments", "greedy_stream", "mmss", "target_loss"]
+
+
+@dataclass
+class WindowInput:
+    """One evidence window as the projector answerer reads it: header, clip tokens, then text lines."""
+
+    header: str  # '[1] "talk.mp4" 00:10-00:25'
+    clips: list  # agent.visual_tokens.ClipTokens, in time order
+    lines: list[str]  # "speech 00:11: ...", "screen 00:10: ..."; empty for a visual-only prompt
+
+
+INSTRUCTION = "Answer the question with a short phrase from the evidence windows."
+
+
+def build_segments(question: str, windows: list[WindowInput]) -> list[Segment]:
+    """The prompt: instruction, then per window its header, each clip's time as text followed by its
+    projected tokens, and the window's text lines; then the question and ``Answer:``."""
+    segs: list[Segment] = [f"{INSTRUCTION}\n\n"]
+    for w in windows:
+        segs.append(w.header + "\n")
+        for c in w.clips:
+            segs.append(f"clip {mmss(c.start_s)}-{mmss(c.end_s)}:")
+            segs.append(VisualSegment("clip", c.vectors))
+            segs.append("\n")
+        segs.extend(line + "\n" for line in w.lines)
+        segs.append("\n")
+    segs.append(f"Question: {' '.join(question.split())}\nAnswer:")
+    return segs
+
+
+__all__ += ["INSTRUCTION", "WindowInput", "build_segments"]
