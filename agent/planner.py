@@ -72,8 +72,9 @@ class Run:
             from PIL import Image
 
             images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
+        sources = [item for w in windows for ln in w.lines for item in ln.text.split(" | ")]
         evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images,
-                            windows=windows, store=self.tools.store)
+                            windows=windows, store=self.tools.store, sources=sources)
         self.model_calls += 1
         pieces = []
         for piece in self.answerer.stream(evidence):
@@ -139,11 +140,14 @@ def _clauses(text: str) -> list[str]:
 
 
 def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
-    """Whether the span sits in a clause of its window that shares a word with the question: a small model
-    often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant $2.50")."""
-    if not keywords:
+    """Whether a number the span holds sits in a clause of its window that shares a word with the question:
+    a small model often copies the price next to the one asked about ("an espresso costs $3.30, and a
+    croissant $2.50"). A span without a number is on target (the window bears on the question: the check saw
+    to that; its subject may sit on another line: screen "The Arctic tern", speech "... the longest
+    migration of any bird")."""
+    if not keywords or not re.search(r"\d", as_digits(span)):
         return True
-    needle = fold(span).strip(" .")
+    needle = fold(normalize_money(span)).strip(" .")
     for line in window.lines:
         for clause in _clauses(line.text):
             if needle and needle in fold(clause) and keywords & {_stem(w.strip(".")) for w in content_words(clause)}:
@@ -183,8 +187,24 @@ def lookup(run: Run, plan: Plan) -> Outcome:
     windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
-    draft = run.generate(plan.question, windows, stream=True)
     named = set(plan.video_ids or [])
+    own = [w for w in windows if w.video_id in named]
+    if own and len(own) < len(windows):
+        # The videos the question names are read first, on their own: a small model copies a look-alike
+        # value from another video's window ("$3.30" from a cafe for the Berlin bakery's apple cake). They
+        # never decide alone: when they do not answer, every window is read.
+        out = _answer(run, plan, own, named)
+        if out.found:
+            return out
+        run.tools._record("check", {"videos": sorted(run.tools.video(v).name for v in named)},
+                          "the named video(s) do not answer; reading every window")
+    return _answer(run, plan, windows, named)
+
+
+def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Outcome:
+    """The model answers from ``windows``; every citation checked; asked again on the clauses that share the
+    question's words when its span is unsupported or off target."""
+    draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
     good = [c for c in citations if c.supported]
@@ -252,6 +272,11 @@ def _renumber(citations: list[Citation]) -> list[Window]:
 
 
 def compare(run: Run, plan: Plan) -> Outcome:
+    if plan.group and _members(run, plan) is None:
+        # "Which bird has the longest migration?": fewer than two videos are about birds, so the superlative
+        # is a fact inside one video; the lookup plan answers it.
+        run.tools._record("compare", {"group": plan.group}, f"fewer than two videos hold {plan.group!r}")
+        return Outcome(NOT_FOUND, False, [], [])
     values: list[tuple[float, Citation]] = []
     keywords = _keywords(run, plan.value_question)
     for video_id in _candidates(run, plan, plan.topic or plan.question):
