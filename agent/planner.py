@@ -212,6 +212,12 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
         _on_target(c.sentence, c.window, keywords) for c in good)
     if off_target or not good:
         focused = _focused(windows, keywords)
+        if off_target and not focused and all(_english(run, c.window) for c in good):
+            # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
+            # a bagel. (Words of an English question are not looked for in another language's lines.)
+            run.tools._record("check", {"span": good[0].sentence, "words": sorted(keywords)},
+                              "no clause of the windows holds a word of the question: not found")
+            return Outcome(NOT_FOUND, False, [], windows, draft, len(good))
         if focused and [w.evidence_text() for w in focused] != [w.evidence_text() for w in windows]:
             run.tools._record("check", {"span": good[0].sentence if good else draft},
                               ("not in a clause that shares a word with the question" if good else "unsupported")
@@ -221,6 +227,10 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             windows = focused
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
+
+
+def _english(run: Run, window: Window) -> bool:
+    return (run.tools.video(window.video_id).language or "en") == "en"
 
 
 def c_attributed_only(citations: list[Citation]) -> bool:
