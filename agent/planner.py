@@ -247,11 +247,13 @@ def _members(run: Run, plan: Plan) -> list[str] | None:
     if not plan.group:
         return None
     word = fold(plan.group)
-    by_name = {v.video_id for v in run.tools._all_videos().values() if word in fold(v.name)}
-    # The whole word (and its plural): "cafeteria" is not a cafe.
+    # The whole word (and its plural), in the file name as in the words: "cafeteria" is not a cafe.
+    whole = rf"\b{re.escape(word)}(s|es)?\b"
+    by_name = {v.video_id for v in run.tools._all_videos().values()
+               if re.search(whole, fold(v.name).replace("_", " "))}
     _, rows = run.tools.sql(
         "SELECT DISTINCT video_id FROM events WHERE kind IN ('speech', 'ocr') "
-        "AND regexp_matches(strip_accents(lower(text)), ?)", [rf"\b{re.escape(word)}(s|es)?\b"])
+        "AND regexp_matches(strip_accents(lower(text)), ?)", [whole])
     members = by_name | {r[0] for r in rows}
     return sorted(members) if len(members) >= 2 else None
 
