@@ -293,8 +293,14 @@ def compare(run: Run, plan: Plan) -> Outcome:
     keywords = _keywords(run, plan.value_question)
     for video_id in _candidates(run, plan, plan.topic or plan.question):
         windows = run.windows(run.tools.search(plan.value_question, videos=[video_id], k=3))
-        # The small model reads one value best from the clauses that name the thing compared.
-        windows = _focused(windows, keywords) or windows
+        # The small model reads one value best from the clauses that name the thing compared; a video with
+        # none (a menu without muffins) has no value to give, and another item's price must not stand in.
+        focused = _focused(windows, keywords)
+        if not focused and keywords and all(_english(run, w) for w in windows):
+            run.tools._record("extract", {"video": run.tools.video(video_id).name},
+                              f"no clause names {', '.join(sorted(keywords))}")
+            continue
+        windows = focused or windows
         if not windows:
             continue
         draft = run.generate(plan.value_question, windows)
