@@ -215,13 +215,17 @@ class Verifier:
 
     def _attribute(self, question: str, claim: str, windows: list[Window],
                    relevant: dict[int, bool]) -> list[Citation]:
-        """The first window (best first) that supports an unmarked claim. A short span answer that no window
-        supports whole is cut back to its longest supported beginning ("March 12, 2014" -> "March 12" when
-        the window says March 12 and no year): the part the model copied, without what it made up."""
+        """The first window (one holding the claim word for word, else best first) that supports an unmarked
+        claim. A short span answer that no window supports whole is cut back to its longest supported
+        beginning ("March 12, 2014" -> "March 12" when the window says March 12 and no year): the part the
+        model copied, without what it made up."""
         words = claim.split()
         short_span = len(words) <= 8 and not _SENTENCE.search(claim)
         cuts = range(len(words), 0, -1) if short_span else [len(words)]
-        order = sorted(windows, key=lambda w: -w.score)
+        # A window that holds the span word for word comes first ("Arctic tern" is on one window's slide;
+        # another's speech says "Arctic turn", which half its words support).
+        needle = " ".join(fold(claim).split())
+        order = sorted(windows, key=lambda w: (needle not in " ".join(fold(w.evidence_text()).split()), -w.score))
         for cut in cuts:
             part = " ".join(words[:cut]).rstrip(" ,;:")
             if not content_words(part):
