@@ -139,30 +139,58 @@ def _clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
 
 
-def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
-    """Whether a number the span holds sits in a clause of its window that shares a word with the question:
-    a small model often copies the price next to the one asked about ("an espresso costs $3.30, and a
-    croissant $2.50"). A span without a number is on target (the window bears on the question: the check saw
-    to that; its subject may sit on another line: screen "The Arctic tern", speech "... the longest
-    migration of any bird")."""
+def _words(text: str) -> set[str]:
+    return {_stem(w.strip(".")) for w in content_words(text)}
+
+
+def _parts(windows: list[Window]) -> list[str]:
+    """Every clause of the windows' lines (a screen line's items apart)."""
+    return [c for w in windows for ln in w.lines for c in _clauses(ln.text)]
+
+
+class _Relevance:
+    """How much a clause speaks of the question: the question's words it holds, each weighted by how few of
+    the windows' clauses hold it (1/df). In a lecture where every part says "the discovery of ... was
+    reported in the year ...", the clause that names argon outweighs those that share only the frame."""
+
+    def __init__(self, windows: list[Window], keywords: set[str]) -> None:
+        parts = _parts(windows)
+        df = {k: sum(k in _words(p) for p in parts) for k in keywords}
+        self.weights = {k: 1.0 / n for k, n in df.items() if n}
+        scored = [self.score(p) for p in parts if re.search(r"\d", p)]
+        self.best_number = max(scored, default=0.0)  # the best clause that holds a number
+
+    def score(self, text: str) -> float:
+        return sum(self.weights.get(k, 0.0) for k in _words(text))
+
+    def keeps(self, part: str) -> bool:
+        """A part worth reading again: it shares a word with the question, and no clause with a number
+        speaks of the question more than it does (when one holds a number)."""
+        score = self.score(part)
+        return score > 0 and score >= self.best_number - 1e-9
+
+
+def _on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
+    """Whether a number the span holds sits in a clause that speaks of the question most (_Relevance): a small
+    model often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant
+    $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
+    question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
+    "... the longest migration of any bird")."""
     if not keywords or not re.search(r"\d", as_digits(span)):
         return True
+    relevance = _Relevance(windows, keywords)
     needle = fold(normalize_money(span)).strip(" .")
-    for line in window.lines:
-        for clause in _clauses(line.text):
-            if needle and needle in fold(clause) and keywords & {_stem(w.strip(".")) for w in content_words(clause)}:
-                return True
-    return False
+    return any(needle and needle in fold(part) and relevance.keeps(part) for part in _parts(windows))
 
 
-def _focus_line(text: str, keywords: set[str]) -> list[str]:
-    """The parts of a line that share a word with the question: a clause that holds a number alone (so one
-    price is not read with its neighbour's), else its whole sentence (the subject may sit in another clause:
-    "The Arctic tern flies from pole to pole, the longest migration of any bird")."""
+def _focus_line(text: str, relevance: _Relevance) -> list[str]:
+    """The parts of a line that speak of the question: a clause that holds a number alone (so one price is
+    not read with its neighbour's), else its whole sentence (the subject may sit in another clause: "The
+    Arctic tern flies from pole to pole, the longest migration of any bird")."""
     keep = []
     for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
         for clause in _clauses(sentence):
-            if keywords & {_stem(x.strip(".")) for x in content_words(clause)}:
+            if relevance.keeps(clause):
                 part = clause if re.search(r"\d", clause) else sentence
                 if part not in keep:
                     keep.append(part)
@@ -170,12 +198,13 @@ def _focus_line(text: str, keywords: set[str]) -> list[str]:
 
 
 def _focused(windows: list[Window], keywords: set[str]) -> list[Window]:
-    """Copies of the windows with only the parts that share a word with the question."""
+    """Copies of the windows with only the parts that speak of the question most."""
+    relevance = _Relevance(windows, keywords)
     out = []
     for w in windows:
         lines = []
         for ln in w.lines:
-            keep = _focus_line(ln.text, keywords)
+            keep = _focus_line(ln.text, relevance)
             if keep:
                 lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
         if lines:
@@ -209,7 +238,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     keywords = _keywords(run, plan.question)
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(
-        _on_target(c.sentence, c.window, keywords) for c in good)
+        _on_target(c.sentence, windows, keywords) for c in good)
     if off_target or not good:
         focused = _focused(windows, keywords)
         if off_target and not focused and all(_english(run, c.window) for c in good):
