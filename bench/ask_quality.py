@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -32,10 +33,14 @@ from videokb.sample_archive import Archive, Case, build_archive, make_archive
 KINDS = ["lookup", "long_lookup", "compare", "count", "adjacent", "not_found", "cross_language"]
 
 
+def _plain(text: str) -> str:
+    """Case-folded, without the thousands separators Whisper writes ("1,703" for the year 1703)."""
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text.casefold())
+
+
 def _has(text: str, accepted: list[str]) -> bool:
-    folded = text.casefold()
-    digits = as_digits(text).casefold()
-    return any(a.casefold() in folded or a.casefold() in digits for a in accepted)
+    folded, digits = _plain(text), _plain(as_digits(text))
+    return any(_plain(a) in folded or _plain(a) in digits for a in accepted)
 
 
 def score(case: Case, result) -> tuple[bool, bool]:
