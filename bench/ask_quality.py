@@ -113,7 +113,10 @@ def main() -> None:
         per[case.split, case.kind].append((right, cited, seconds[-1], result.model_calls))
         rows.append({"kind": case.kind, "split": case.split, "template": case.template, "question": case.question, "accepted": case.accepted, "right": right,
                      "cited": cited, "answer": result.answer, "shape": result.plan.shape,
-                     "seconds": round(seconds[-1], 2), "model_calls": result.model_calls})
+                     "seconds": round(seconds[-1], 2), "model_calls": result.model_calls,
+                     "citations": [{"video": Path(c.window.video_path).name, "supported": c.supported,
+                                    "sentence": c.sentence, "window": c.window.evidence_text()}
+                                   for c in result.citations if c.window is not None]})
         if args.show_wrong and not cited:
             print(f"  {'WRONG' if not right else 'UNCITED'} [{case.split} {case.kind}] {case.question} -> "
                   f"{result.answer!r} (want {case.accepted})", flush=True)
