@@ -241,9 +241,11 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
         _on_target(c.sentence, windows, keywords) for c in good)
     if off_target or not good:
         focused = _focused(windows, keywords)
-        if off_target and not focused and all(_english(run, c.window) for c in good):
+        if off_target and not focused and all(_english(run, c.window) or c.window.video_id not in named
+                                              for c in good):
             # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
-            # a bagel. (Words of an English question are not looked for in another language's lines.)
+            # a bagel. Another language's lines cannot share the question's words: there the question
+            # must name the video ("at the Berlin bakery") for its number to stand.
             run.tools._record("check", {"span": good[0].sentence, "words": sorted(keywords)},
                               "no clause of the windows holds a word of the question: not found")
             return Outcome(NOT_FOUND, False, [], windows, draft, len(good))
