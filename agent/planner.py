@@ -16,11 +16,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from videokb.agent.answerers import Answerer, Evidence
-from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer, normalize_money
+from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
 from videokb.agent.evidence import Window, mmss
+from videokb.agent.focus import focused, on_target, stem
 from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
@@ -121,95 +122,10 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     return found
 
 
-# Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
-_CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
-
-
 def _keywords(run: Run, question: str) -> set[str]:
     """The question's content words that are not just the name of a video ("at River Cafe")."""
-    names = {_stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
-    return {_stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
-
-
-def _clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
-
-
-def _words(text: str) -> set[str]:
-    return {_stem(w.strip(".")) for w in content_words(text)}
-
-
-def _parts(windows: list[Window]) -> list[str]:
-    """Every clause of the windows' lines (a screen line's items apart)."""
-    return [c for w in windows for ln in w.lines for c in _clauses(ln.text)]
-
-
-class _Relevance:
-    """How much a clause speaks of the question: the question's words it holds, each weighted by how few of
-    the windows' clauses hold it (1/df). In a lecture where every part says "the discovery of ... was
-    reported in the year ...", the clause that names argon outweighs those that share only the frame."""
-
-    def __init__(self, windows: list[Window], keywords: set[str]) -> None:
-        parts = _parts(windows)
-        df = {k: sum(k in _words(p) for p in parts) for k in keywords}
-        self.weights = {k: 1.0 / n for k, n in df.items() if n}
-        scored = [self.score(p) for p in parts if re.search(r"\d", p)]
-        self.best_number = max(scored, default=0.0)  # the best clause that holds a number
-
-    def score(self, text: str) -> float:
-        return sum(self.weights.get(k, 0.0) for k in _words(text))
-
-    def keeps(self, part: str) -> bool:
-        """A part worth reading again: it shares a word with the question, and no clause with a number
-        speaks of the question more than it does (when one holds a number)."""
-        score = self.score(part)
-        return score > 0 and score >= self.best_number - 1e-9
-
-
-def _on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
-    """Whether a number the span holds sits in a clause that speaks of the question most (_Relevance): a small
-    model often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant
-    $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
-    question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
-    "... the longest migration of any bird")."""
-    if not keywords or not re.search(r"\d", as_digits(span)):
-        return True
-    relevance = _Relevance(windows, keywords)
-    needle = fold(normalize_money(span)).strip(" .")
-    return any(needle and needle in fold(part) and relevance.keeps(part) for part in _parts(windows))
-
-
-def _focus_line(text: str, relevance: _Relevance) -> list[str]:
-    """The parts of a line that speak of the question: a clause that holds a number alone (so one price is
-    not read with its neighbour's), else its whole sentence (the subject may sit in another clause: "The
-    Arctic tern flies from pole to pole, the longest migration of any bird")."""
-    keep = []
-    for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
-        for clause in _clauses(sentence):
-            if relevance.keeps(clause):
-                part = clause if re.search(r"\d", clause) else sentence
-                if part not in keep:
-                    keep.append(part)
-    return keep
-
-
-def _focused(windows: list[Window], keywords: set[str]) -> list[Window]:
-    """Copies of the windows with only the parts that speak of the question most."""
-    relevance = _Relevance(windows, keywords)
-    out = []
-    for w in windows:
-        lines = []
-        for ln in w.lines:
-            keep = _focus_line(ln.text, relevance)
-            if keep:
-                lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
-        if lines:
-            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
-    return out
+    names = {stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
+    return {stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
 
 
 def lookup(run: Run, plan: Plan) -> Outcome:
@@ -238,10 +154,10 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     keywords = _keywords(run, plan.question)
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(
-        _on_target(c.sentence, windows, keywords) for c in good)
+        on_target(c.sentence, windows, keywords) for c in good)
     if off_target or not good:
-        focused = _focused(windows, keywords)
-        if off_target and not focused and all(_english(run, c.window) or c.window.video_id not in named
+        narrowed = focused(windows, keywords)
+        if off_target and not narrowed and all(_english(run, c.window) or c.window.video_id not in named
                                               for c in good):
             # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
             # a bagel. Another language's lines cannot share the question's words: there the question
@@ -249,13 +165,13 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             run.tools._record("check", {"span": good[0].sentence, "words": sorted(keywords)},
                               "no clause of the windows holds a word of the question: not found")
             return Outcome(NOT_FOUND, False, [], windows, draft, len(good))
-        if focused and [w.evidence_text() for w in focused] != [w.evidence_text() for w in windows]:
+        if narrowed and [w.evidence_text() for w in narrowed] != [w.evidence_text() for w in windows]:
             run.tools._record("check", {"span": good[0].sentence if good else draft},
                               ("not in a clause that shares a word with the question" if good else "unsupported")
                               + "; asking again on the clauses that share the question's words")
-            draft = run.generate(plan.question, focused)
-            _, citations = run.verifier.check(plan.question, draft, focused, named)
-            windows = focused
+            draft = run.generate(plan.question, narrowed)
+            _, citations = run.verifier.check(plan.question, draft, narrowed, named)
+            windows = narrowed
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 
@@ -326,12 +242,12 @@ def compare(run: Run, plan: Plan) -> Outcome:
         windows = run.windows(run.tools.search(plan.value_question, videos=[video_id], k=3))
         # The small model reads one value best from the clauses that name the thing compared; a video with
         # none (a menu without muffins) has no value to give, and another item's price must not stand in.
-        focused = _focused(windows, keywords)
-        if not focused and keywords and all(_english(run, w) for w in windows):
+        narrowed = focused(windows, keywords)
+        if not narrowed and keywords and all(_english(run, w) for w in windows):
             run.tools._record("extract", {"video": run.tools.video(video_id).name},
                               f"no clause names {', '.join(sorted(keywords))}")
             continue
-        windows = focused or windows
+        windows = narrowed or windows
         if not windows:
             continue
         draft = run.generate(plan.value_question, windows)
