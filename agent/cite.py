@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from text_to_num import alpha2digit
 
@@ -114,12 +115,21 @@ class Verifier:
         self.t = thresholds or Thresholds()
 
     def _relevant(self, question: str, window: Window) -> bool:
+        if self.missing_names(question, window):
+            return False
         q = set(content_words(question))
         if q & set(content_words(window.evidence_text())):
             return True
         lines = [ln.text for ln in window.lines] or [""]
         vecs = self.embedder.embed_texts([question] + lines)
         return float((vecs[1:] @ vecs[0]).max()) >= self.t.question
+
+    @staticmethod
+    def missing_names(question: str, window: Window) -> list[str]:
+        """Names the question asks about ("How tall is Mount Fuji?") that neither the window nor its video's
+        file name holds: a window about Mount Etna does not answer it, however well its numbers fit."""
+        have = fold(window.evidence_text() + " " + Path(window.video_path).stem.replace("_", " "))
+        return sorted(n for n in names(question) if not re.search(rf"\b{re.escape(n)}", have))
 
     def supports(self, claim: str, window: Window) -> tuple[bool, str]:
         evidence = window.evidence_text()
@@ -198,18 +208,24 @@ class Verifier:
         if w.number not in relevant:
             relevant[w.number] = self._relevant(question, w)
         if not relevant[w.number]:
-            return False, f"window {w.number} does not bear on the question"
+            missing = self.missing_names(question, w)
+            return False, (f"the question names {', '.join(missing)}; window {w.number} does not" if missing
+                           else f"window {w.number} does not bear on the question")
         return self.supports(claim, w)
 
     def _attribute(self, question: str, claim: str, windows: list[Window],
                    relevant: dict[int, bool]) -> list[Citation]:
-        """The first window (best first) that supports an unmarked claim. A short span answer that no window
-        supports whole is cut back to its longest supported beginning ("March 12, 2014" -> "March 12" when
-        the window says March 12 and no year): the part the model copied, without what it made up."""
+        """The first window (one holding the claim word for word, else best first) that supports an unmarked
+        claim. A short span answer that no window supports whole is cut back to its longest supported
+        beginning ("March 12, 2014" -> "March 12" when the window says March 12 and no year): the part the
+        model copied, without what it made up."""
         words = claim.split()
         short_span = len(words) <= 8 and not _SENTENCE.search(claim)
         cuts = range(len(words), 0, -1) if short_span else [len(words)]
-        order = sorted(windows, key=lambda w: -w.score)
+        # A window that holds the span word for word comes first ("Arctic tern" is on one window's slide;
+        # another's speech says "Arctic turn", which half its words support).
+        needle = " ".join(fold(claim).split())
+        order = sorted(windows, key=lambda w: (needle not in " ".join(fold(w.evidence_text()).split()), -w.score))
         for cut in cuts:
             part = " ".join(words[:cut]).rstrip(" ,;:")
             if not content_words(part):

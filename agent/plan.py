@@ -48,6 +48,8 @@ _COUNT = re.compile(r"\b(in )?how many (?P<of>of (the|our|these|those) )?(?P<gro
                     r"covers|covered|refer to|refers to|referred to|bring up|brings up|brought up|include|includes|"
                     r"included|feature|features|featured|sell|sells|sold|offer|offers|offered|show|shows|showed|"
                     r"is|are|was|were|does|do|did|has|have|had)\b(?P<topic>[^?]*)", re.I)
+_PASSIVE_TAIL = re.compile(r"\s+(mentioned|discussed|talked about|covered|brought up|raised|referred to|included|"
+                           r"featured|named|listed|shown|announced|planned)\s*$", re.I)
 _CONTAINERS = frozenset("videos clips recordings talks lectures meetings episodes files sessions presentations "
                         "tours events briefings interviews cafes cafés shops stores".split())
 
@@ -155,6 +157,9 @@ def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, st
             m.group("of") or last in _CONTAINERS):
         return None
     topic = m.group("topic").strip(" ,")
+    if m.group("verb").lower() in ("is", "are", "was", "were"):
+        # "in how many of the meetings is the fire drill discussed": the verb comes after the topic.
+        topic = _PASSIVE_TAIL.sub("", topic).strip(" ,")
     if not content_words(topic):
         return None
     group = None if last in ("videos", "clips", "recordings", "files") else singular(last)

@@ -16,11 +16,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from videokb.agent.answerers import Answerer, Evidence
-from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer, normalize_money
+from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
 from videokb.agent.evidence import Window, mmss
+from videokb.agent.focus import focused, on_target, stem
 from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
@@ -72,8 +73,9 @@ class Run:
             from PIL import Image
 
             images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
+        sources = [item for w in windows for ln in w.lines for item in ln.text.split(" | ")]
         evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images,
-                            windows=windows, store=self.tools.store)
+                            windows=windows, store=self.tools.store, sources=sources)
         self.model_calls += 1
         pieces = []
         for piece in self.answerer.stream(evidence):
@@ -120,87 +122,62 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     return found
 
 
-# Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
-_CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
-
-
 def _keywords(run: Run, question: str) -> set[str]:
     """The question's content words that are not just the name of a video ("at River Cafe")."""
-    names = {_stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
-    return {_stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
-
-
-def _clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
-
-
-def _on_target(span: str, window: Window, keywords: set[str]) -> bool:
-    """Whether the span sits in a clause of its window that shares a word with the question: a small model
-    often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant $2.50")."""
-    if not keywords:
-        return True
-    needle = fold(span).strip(" .")
-    for line in window.lines:
-        for clause in _clauses(line.text):
-            if needle and needle in fold(clause) and keywords & {_stem(w.strip(".")) for w in content_words(clause)}:
-                return True
-    return False
-
-
-def _focus_line(text: str, keywords: set[str]) -> list[str]:
-    """The parts of a line that share a word with the question: a clause that holds a number alone (so one
-    price is not read with its neighbour's), else its whole sentence (the subject may sit in another clause:
-    "The Arctic tern flies from pole to pole, the longest migration of any bird")."""
-    keep = []
-    for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
-        for clause in _clauses(sentence):
-            if keywords & {_stem(x.strip(".")) for x in content_words(clause)}:
-                part = clause if re.search(r"\d", clause) else sentence
-                if part not in keep:
-                    keep.append(part)
-    return keep
-
-
-def _focused(windows: list[Window], keywords: set[str]) -> list[Window]:
-    """Copies of the windows with only the parts that share a word with the question."""
-    out = []
-    for w in windows:
-        lines = []
-        for ln in w.lines:
-            keep = _focus_line(ln.text, keywords)
-            if keep:
-                lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
-        if lines:
-            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
-    return out
+    names = {stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
+    return {stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
 
 
 def lookup(run: Run, plan: Plan) -> Outcome:
     windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
-    draft = run.generate(plan.question, windows, stream=True)
     named = set(plan.video_ids or [])
+    own = [w for w in windows if w.video_id in named]
+    if own and len(own) < len(windows):
+        # The videos the question names are read first, on their own: a small model copies a look-alike
+        # value from another video's window ("$3.30" from a cafe for the Berlin bakery's apple cake). They
+        # never decide alone: when they do not answer, every window is read.
+        out = _answer(run, plan, own, named)
+        if out.found:
+            return out
+        run.tools._record("check", {"videos": sorted(run.tools.video(v).name for v in named)},
+                          "the named video(s) do not answer; reading every window")
+    return _answer(run, plan, windows, named)
+
+
+def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Outcome:
+    """The model answers from ``windows``; every citation checked; asked again on the clauses that share the
+    question's words when its span is unsupported or off target."""
+    draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(
-        _on_target(c.sentence, c.window, keywords) for c in good)
+        on_target(c.sentence, windows, keywords) for c in good)
     if off_target or not good:
-        focused = _focused(windows, keywords)
-        if focused and [w.evidence_text() for w in focused] != [w.evidence_text() for w in windows]:
+        narrowed = focused(windows, keywords)
+        if off_target and not narrowed and all(_english(run, c.window) or c.window.video_id not in named
+                                              for c in good):
+            # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
+            # a bagel. Another language's lines cannot share the question's words: there the question
+            # must name the video ("at the Berlin bakery") for its number to stand.
+            run.tools._record("check", {"span": good[0].sentence, "words": sorted(keywords)},
+                              "no clause of the windows holds a word of the question: not found")
+            return Outcome(NOT_FOUND, False, [], windows, draft, len(good))
+        if narrowed and [w.evidence_text() for w in narrowed] != [w.evidence_text() for w in windows]:
             run.tools._record("check", {"span": good[0].sentence if good else draft},
                               ("not in a clause that shares a word with the question" if good else "unsupported")
                               + "; asking again on the clauses that share the question's words")
-            draft = run.generate(plan.question, focused)
-            _, citations = run.verifier.check(plan.question, draft, focused, named)
-            windows = focused
+            draft = run.generate(plan.question, narrowed)
+            _, citations = run.verifier.check(plan.question, draft, narrowed, named)
+            windows = narrowed
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
+
+
+def _english(run: Run, window: Window) -> bool:
+    return (run.tools.video(window.video_id).language or "en") == "en"
 
 
 def c_attributed_only(citations: list[Citation]) -> bool:
@@ -217,11 +194,13 @@ def _members(run: Run, plan: Plan) -> list[str] | None:
     if not plan.group:
         return None
     word = fold(plan.group)
-    by_name = {v.video_id for v in run.tools._all_videos().values() if word in fold(v.name)}
-    # The whole word (and its plural): "cafeteria" is not a cafe.
+    # The whole word (and its plural), in the file name as in the words: "cafeteria" is not a cafe.
+    whole = rf"\b{re.escape(word)}(s|es)?\b"
+    by_name = {v.video_id for v in run.tools._all_videos().values()
+               if re.search(whole, fold(v.name).replace("_", " "))}
     _, rows = run.tools.sql(
         "SELECT DISTINCT video_id FROM events WHERE kind IN ('speech', 'ocr') "
-        "AND regexp_matches(strip_accents(lower(text)), ?)", [rf"\b{re.escape(word)}(s|es)?\b"])
+        "AND regexp_matches(strip_accents(lower(text)), ?)", [whole])
     members = by_name | {r[0] for r in rows}
     return sorted(members) if len(members) >= 2 else None
 
@@ -252,12 +231,23 @@ def _renumber(citations: list[Citation]) -> list[Window]:
 
 
 def compare(run: Run, plan: Plan) -> Outcome:
+    if plan.group and _members(run, plan) is None:
+        # "Which bird has the longest migration?": fewer than two videos are about birds, so the superlative
+        # is a fact inside one video; the lookup plan answers it.
+        run.tools._record("compare", {"group": plan.group}, f"fewer than two videos hold {plan.group!r}")
+        return Outcome(NOT_FOUND, False, [], [])
     values: list[tuple[float, Citation]] = []
     keywords = _keywords(run, plan.value_question)
     for video_id in _candidates(run, plan, plan.topic or plan.question):
         windows = run.windows(run.tools.search(plan.value_question, videos=[video_id], k=3))
-        # The small model reads one value best from the clauses that name the thing compared.
-        windows = _focused(windows, keywords) or windows
+        # The small model reads one value best from the clauses that name the thing compared; a video with
+        # none (a menu without muffins) has no value to give, and another item's price must not stand in.
+        narrowed = focused(windows, keywords)
+        if not narrowed and keywords and all(_english(run, w) for w in windows):
+            run.tools._record("extract", {"video": run.tools.video(video_id).name},
+                              f"no clause names {', '.join(sorted(keywords))}")
+            continue
+        windows = narrowed or windows
         if not windows:
             continue
         draft = run.generate(plan.value_question, windows)

@@ -162,6 +162,26 @@ def test_count_plan_names_the_group_and_topic():
     assert make_plan("What did they say after the slide about the launch window?", VIDEOS).what_next
 
 
+def test_a_count_asked_in_the_passive_keeps_only_its_topic():
+    plan = make_plan("In how many of the team meetings is the holiday party discussed?", VIDEOS)
+    assert (plan.shape, plan.group, plan.topic) == ("count", "meeting", "the holiday party")
+
+
+def test_a_window_without_the_name_the_question_asks_about_does_not_answer_it(verifier):
+    etna = Window("v", "/lib/volcano_talk.mp4", 0.0, 10.0, 1.0, number=1,
+                  lines=[Line(0.0, "speech", "Mount Etna in Sicily is about 3,300 meters tall.")])
+    # No window supports the span: the answer becomes "not found".
+    assert verifier.check("How tall is Mount Fuji?", "3,300 meters", [etna])[1] == []
+    _, cites = verifier.check("How tall is Mount Fuji?", "3,300 meters [1].", [etna])
+    assert not cites[0].supported and "fuji" in cites[0].reason
+    (c,) = verifier.check("How tall is Mount Etna?", "3,300 meters", [etna])[1]
+    assert c.supported
+    # A name that is a word of the video's file name counts as held ("the Berlin bakery": bakerei_berlin.mp4).
+    berlin = Window("b", "/lib/bakerei_berlin.mp4", 0.0, 5.0, 1.0, number=1,
+                    lines=[Line(0.0, "screen", "Apfelkuchen 4 Euro")])
+    assert verifier.missing_names("How much is the apple cake at the Berlin bakery?", berlin) == []
+
+
 def test_a_file_name_alone_does_not_restrict_the_search(tmp_path):
     """A video called fee.mp4 is searched first for "what is the adoption fee?", not alone: the video that
     states the fee is still found."""

@@ -66,3 +66,40 @@ def test_the_prompt_state_is_named_after_the_prompt_and_the_library(tmp_path):
     key = G._state_key(llama_cpp)
     assert prefix_state_path(tmp_path, key).name == f"gemma-3-270m-q4_k_m-prefix-{key}.state"
     assert key != G._state_key(type("Other", (), {"__version__": "0.0.0"}))
+
+
+# Three windows as ask gives them (best last), where free decoding writes "1000 cubic meters".
+OCEAN = ("[3] \"bird_migration_talk.mp4\" 00:10-00:23\n"
+         "screen 00:10: The Arctic tern\n"
+         "speech 00:10: The Arctic turn flies from pole to pole, the longest migration of any bird.\n"
+         "speech 00:11: This photo shows a clock because migrating birds keep time by the length of the day.\n"
+         "screen 00:17: Navigation\n"
+         "speech 00:17: Many birds navigate with the magnetic field of the earth and the position of the sun.\n\n"
+         "[2] \"ocean_currents_talk.mp4\" 00:16-00:22\n"
+         "speech 00:16: This photo shows the moon whose gravity drives the tide along every coast\n"
+         "screen 00:16: Deep water\n"
+         "speech 00:17: Cold salty water sinks near Greenland and flows out along the ocean floor\n\n"
+         "[1] \"ocean_currents_talk.mp4\" 00:00-00:17\n"
+         "speech 00:00: Ocean current scary warm water from the equator to ward the poles\n"
+         "screen 00:00: Ocean currents\n"
+         "speech 00:05: The Gulf stream moves about 30 million cubic meters of water every second\n"
+         "screen 00:05: The Gulf Stream\n"
+         "speech 00:11: This photo shows the moon whose gravity drives the tide along every coast\n"
+         "screen 00:16: Deep water\n"
+         "speech 00:17: Cold salty water sinks near Greenland and flows out along the ocean floor")
+
+
+def _sources(windows_text):
+    return [item for line in windows_text.splitlines() if line.startswith(("speech", "screen"))
+            for item in line.split(": ", 1)[1].split(" | ")]
+
+
+def test_with_the_windows_lines_it_copies_a_span_where_free_decoding_invents(gemma):
+    q = "How much water does the Gulf Stream move every second?"
+    sources = _sources(OCEAN)
+    free = gemma.answer(Evidence(q, OCEAN, 3))
+    copied = gemma.answer(Evidence(q, OCEAN, 3, sources=sources))
+    assert not any(free.casefold() in s.casefold() for s in sources), free  # the model made this up
+    assert copied == "30 million cubic meters"
+    # A question the windows do not answer may still say so.
+    assert gemma.answer(Evidence("Who won the chess match?", OCEAN, 3, sources=sources)) == "not found in the archive"

@@ -92,11 +92,17 @@ class Video:
     models: dict[str, str]
     ingested_at: datetime | None
     ingest_id: str
+    stage_seconds: dict[str, float] | None = None  # seconds per ingest stage (None: indexed before recorded)
+    counts: dict[str, int] | None = None  # rows per kind written at ingest (None: as above)
+    clip_tokens_per_min: float | None = None  # HiCo clip tokens per minute of video (None: no clip tokens)
+    warnings: str | None = None  # what its ingest warned about, from the journal (None: nothing)
 
     @classmethod
     def from_row(cls, row: dict) -> Video:
         row = dict(row)
         row["models"] = json.loads(row["models"]) if row.get("models") else {}
+        for key in ("stage_seconds", "counts"):
+            row[key] = json.loads(row[key]) if row.get(key) else None
         return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})
 
     def to_json(self) -> dict[str, Any]:
@@ -239,29 +245,52 @@ class KnowledgeBase:
 
     def ask(self, question: str, *, answerer: str = "gemma-270m", llm_url: str | None = None,
             llm_model: str | None = None, options: Mapping[str, Any] | None = None, k: int = 6,
-            on_token: Callable[[str], None] | None = None) -> AskResult:
+            tools: bool = False, on_token: Callable[[str], None] | None = None) -> AskResult:
         """Answer ``question`` from the archive with checked citations; ``on_token`` gets the draft as it
-        streams. An answer nothing supports is ``"not found in the archive"`` (``result.found`` False)."""
+        streams. An answer nothing supports is ``"not found in the archive"`` (``result.found`` False).
+        ``tools``: the model picks the archive tools itself (an openai-compatible server with tool calling)."""
         from videokb.agent import AskOptions
         from videokb.agent import ask as run_ask
         from videokb.agent.answerers import AnswererError
+        from videokb.agent.tools import ToolError
         from videokb.retrieval import SearchError
 
         if not question or not question.strip():
             raise InvalidInputError("the question is empty")
         model = self.answerer(answerer, llm_url=llm_url, llm_model=llm_model, options=options)
         try:
-            return run_ask(self.store, question, model, AskOptions(k=k, device=self.device), on_token=on_token)
+            return run_ask(self.store, question, model, AskOptions(k=k, device=self.device, tool_calling=tools),
+                           on_token=on_token)
         except AnswererError as e:
             raise ModelError(str(e)) from e
-        except SearchError as e:
+        except (SearchError, ToolError) as e:
             raise InvalidInputError(str(e)) from e
 
     # -- what is indexed ----------------------------------------------------------------------------
     def videos(self) -> list[Video]:
-        """Every indexed video, by path."""
+        """Every indexed video, by path, with its HiCo clip tokens per minute (fewer on static footage)."""
         rows = sorted(self.store.videos().to_pylist(), key=lambda r: r["video_path"])
+        tokens = self.store.clip_tokens()
+        warned = self._ingest_warnings()
+        for r in rows:
+            r["warnings"] = warned.get(r["video_path"])
+            n = tokens.get(r["video_id"])
+            r["clip_tokens_per_min"] = round(n / (r["duration_s"] / 60), 1) if n is not None and r["duration_s"] \
+                else None
         return [Video.from_row(r) for r in rows]
+
+    def _ingest_warnings(self) -> dict[str, str]:
+        """path -> the warnings its ingest recorded in the journal (none if the index has no journal)."""
+        from videokb.ingest.journal import Journal, journal_path
+
+        path = journal_path(self.store.uri)
+        if not path.exists():
+            return {}
+        journal = Journal(path)
+        try:
+            return journal.warnings()
+        finally:
+            journal.close()
 
     def video(self, ref: str) -> Video:
         """The one video whose id, id prefix or part of its path is ``ref``."""

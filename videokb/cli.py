@@ -244,25 +244,21 @@ def ask(question, db, device, answerer, llm_url, llm_model, answerer_options, k,
     videokb ask "Who won?" --answerer gemma-270m -o max_new_tokens=24
     videokb ask "Which talk came first?" --answerer openai-compatible --llm-url URL --llm-model M --tools
     """
-    from videokb.agent import AskOptions, create_answerer, describe_citation
-    from videokb.agent import ask as run_ask
-    from videokb.agent.answerers import AnswererError
-    from videokb.agent.tools import ToolError
+    import videokb
+    from videokb.agent import describe_citation
     from videokb.index.backends import get_backend
-    from videokb.retrieval import SearchError
 
     backend = get_backend("answerer", answerer)
     # Shared flags fill the fields the answerer's config declares (by name or its "option" metadata); -o wins.
-    shared = {"llm_url": llm_url, "llm_model": llm_model, "device": device}
+    shared = {"llm_url": llm_url, "llm_model": llm_model}
     unused = [k for k in ("llm_url", "llm_model") if shared[k] is not None and k not in _option_keys(backend)]
     if unused:
         raise click.UsageError(f"--answerer {answerer} takes no {', '.join('--' + k.replace('_', '-') for k in unused)}")
-    options = {**backend.options_from(shared), **backend.parse_options(answerer_options)}
-    store = open_store(db or default_db())
     try:
-        model = create_answerer(answerer, **options)
-        result = run_ask(store, question, model, AskOptions(k=k, device=device or "auto", tool_calling=tool_calling))
-    except (AnswererError, SearchError, ToolError) as e:
+        result = videokb.open(db, device=device or "auto").ask(
+            question, answerer=answerer, llm_url=llm_url, llm_model=llm_model,
+            options=backend.parse_options(answerer_options), k=k, tools=tool_calling)
+    except videokb.VideokbError as e:
         raise click.ClickException(str(e)) from e
     if as_json:
         click.echo(json.dumps(result.to_json()))
@@ -287,47 +283,25 @@ def videos(db, as_json):
     videokb videos
     videokb videos --json | jq .video_path
     """
-    store = open_store(db or default_db())
-    rows = store.videos().to_pylist()
-    rows.sort(key=lambda r: r["video_path"])
-    tokens = store.clip_tokens()
-    warned = _ingest_warnings(store)
-    for r in rows:
-        r["warnings"] = warned.get(r["video_path"])
-    for r in rows:  # HiCo clip tokens per minute of video (ingest.hico); None without clip tokens
-        n = tokens.get(r["video_id"])
-        r["clip_tokens_per_min"] = round(n / (r["duration_s"] / 60), 1) if n is not None and r["duration_s"] else None
+    import videokb
+
+    try:
+        rows = [v.to_json() for v in videokb.open(db).videos()]
+    except videokb.VideokbError as e:
+        raise click.ClickException(str(e)) from e
     if as_json:
         for r in rows:
-            r["models"] = json.loads(r["models"]) if r["models"] else {}
-            for key in ("stage_seconds", "counts"):  # absent from indexes built before they were recorded
-                r[key] = json.loads(r[key]) if r.get(key) else None
-            r["ingested_at"] = r["ingested_at"].isoformat() if r["ingested_at"] else None
             click.echo(json.dumps(r))
         return
     if not rows:
         click.echo("no videos indexed yet: run `videokb ingest PATH`")
         return
     for r in rows:
-        models = json.loads(r["models"] or "{}")
+        models = r["models"]
         click.echo(f"{r['video_id'][:12]}  {mmss(r['duration_s'] or 0):>8}  {r['language'] or '-':<3}  "
                    f"visual={(models.get('visual') or 'none').split(':')[0]:<18}  "
                    f"tok/min={r['clip_tokens_per_min'] if r['clip_tokens_per_min'] is not None else '-':<6}  "
                    f"{r['video_path']}" + (f"  ({r['warnings']})" if r["warnings"] else ""))
-
-
-def _ingest_warnings(store) -> dict[str, str]:
-    """path -> the warnings its ingest recorded in the journal (none if the index has no journal)."""
-    from videokb.ingest.journal import Journal, journal_path
-
-    path = journal_path(store.uri)
-    if not path.exists():
-        return {}
-    journal = Journal(path)
-    try:
-        return journal.warnings()
-    finally:
-        journal.close()
 
 
 @cli.command()

@@ -30,6 +30,8 @@ class Evidence:
     # the windows' stored visual tokens (the projector answerer); text-only answerers ignore them.
     windows: list = field(default_factory=list)
     store: Any = None
+    # The windows' own lines (a screen line's items apart): an extractive model may copy only from these.
+    sources: list[str] = field(default_factory=list)
 
 
 class Answerer(ABC):

@@ -8,7 +8,10 @@ beside the model; later processes load it and evaluate only the evidence and the
 
 The model copies spans well but picks window numbers barely above chance, so it writes the span only and
 ``agent.cite`` attributes it to the window that supports it; a made-up span no window holds gets no citation
-and the answer becomes "not found in the archive". The prompt variants tried, their accuracy, and the speed
+and the answer becomes "not found in the archive". Given the windows' lines (``Evidence.sources``), decoding
+copies only: each step takes the model's most likely token among those that keep the answer a span of one
+line starting at a word (or "not found in the archive"). Free decoding wrote "1000 cubic meters" for a window
+that says "30 million cubic meters"; copying wrote the span (bench/ask_quality.py figures in the README). The prompt variants tried, their accuracy, and the speed
 measurements behind these choices are in ``bench/notes/gemma.md``.
 """
 
@@ -24,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
 from videokb.agent.cite import NOT_FOUND
@@ -34,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # A base model goes on past its answer (the next "Question:", or the rest of a "a | b | c" screen line).
 STOP_STRINGS = ("\n", "|")
+# Copy decoding looks for the best token that keeps the answer a span among the model's top tokens only.
+COPY_TOP_TOKENS = 40
 # Prompt (~300 tokens) + 3 windows of evidence (~350-500) + the answer fit with room to spare.
 CONTEXT_TOKENS = 2048
 
@@ -234,13 +241,14 @@ class GemmaAnswerer(Answerer):
         self._model()
 
     def stream(self, evidence: Evidence) -> Iterator[str]:
-        yield from self._generate(build_prompt(evidence.question, evidence.windows_text))
+        yield from self._generate(build_prompt(evidence.question, evidence.windows_text), evidence.sources)
 
     def complete(self, prompt: str) -> str:
         return "".join(self._generate(prompt)).strip()
 
-    def _generate(self, prompt: str) -> Iterator[str]:
-        """The model's continuation of ``prompt`` in pieces, up to the first stop string, stripped."""
+    def _generate(self, prompt: str, sources: list[str] | None = None) -> Iterator[str]:
+        """The model's continuation of ``prompt`` in pieces, up to the first stop string, stripped; with
+        ``sources``, a span copied from one of them (see the module docstring)."""
         llm = self._model()
         # Tokenized here with special=False: given a string, llama-cpp-python would turn "<eos>" or
         # "<start_of_turn>" written in a video's text into control tokens.
@@ -249,8 +257,14 @@ class GemmaAnswerer(Answerer):
             raise AnswererError(f"the prompt is {len(tokens)} tokens; Gemma-3-270M is run with a "
                                 f"{CONTEXT_TOKENS}-token context: give it less evidence")
         pending, started = "", False
+        processors = None
+        if sources:
+            from llama_cpp import LogitsProcessorList
+
+            processors = LogitsProcessorList([CopyOnly(llm, len(tokens), sources)])
         chunks = llm.create_completion(tokens, max_tokens=self.max_new_tokens, temperature=0.0, top_k=1,
-                                       repeat_penalty=1.0, stop=list(STOP_STRINGS), stream=True)
+                                       repeat_penalty=1.0, stop=list(STOP_STRINGS), stream=True,
+                                       logits_processor=processors)
         for chunk in chunks:
             piece = chunk["choices"][0]["text"]
             if not started:
@@ -261,3 +275,45 @@ class GemmaAnswerer(Answerer):
             pending = text[len(body):]
             if body:
                 yield body
+
+
+class CopyOnly:
+    """A llama.cpp logits processor: the next token is the model's most likely one (of its top
+    COPY_TOP_TOKENS) that keeps the text generated so far a span of one of ``sources`` that starts at a word,
+    case aside, or of "not found in the archive"; a newline once none does. Greedy decoding then copies."""
+
+    def __init__(self, llm, prompt_tokens: int, sources: list[str]) -> None:
+        self.llm = llm
+        self.start = prompt_tokens
+        self.sources = [s.casefold() for s in sources if s.strip()] + [NOT_FOUND]
+        self.newline = llm.tokenize(b"\n", add_bos=False, special=False)[-1]
+        self.eos = llm.token_eos()
+
+    def _copies(self, text: str) -> bool:
+        needle = text.lstrip().casefold()
+        if not needle:
+            return True
+        for source in self.sources:
+            i = source.find(needle)
+            while i >= 0:
+                if i == 0 or not source[i - 1].isalnum():
+                    return True
+                i = source.find(needle, i + 1)
+        return False
+
+    def __call__(self, input_ids, scores):
+        done = self.llm.detokenize(list(input_ids[self.start:])).decode("utf-8", "ignore")
+        chosen = self.newline
+        for token in np.argsort(-scores)[:COPY_TOP_TOKENS]:
+            token = int(token)
+            piece = self.llm.detokenize([token]).decode("utf-8", "ignore")
+            if token == self.eos or "\n" in piece:
+                if done.strip():
+                    break  # the model ends its span here
+                continue
+            if self._copies(done + piece):
+                chosen = token
+                break
+        out = np.full_like(scores, -np.inf)
+        out[chosen] = 0.0
+        return out

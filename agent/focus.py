@@ -1,0 +1,99 @@
+"""Which clauses of the evidence speak of the question: the small model reads those again, and a number it
+copies must sit in the one that speaks of the question most (each question word weighted by how few
+clauses hold it)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from videokb.agent.cite import as_digits, normalize_money
+from videokb.agent.evidence import Window
+from videokb.agent.plan import content_words, fold
+
+# Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
+_CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
+
+
+def stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
+
+
+def _words(text: str) -> set[str]:
+    return {stem(w.strip(".")) for w in content_words(text)}
+
+
+def _parts(windows: list[Window]) -> list[str]:
+    """Every clause of the windows' lines (a screen line's items apart)."""
+    return [c for w in windows for ln in w.lines for c in clauses(ln.text)]
+
+
+class _Relevance:
+    """How much a clause speaks of the question: the question's words it holds, each weighted by how few of
+    the windows' clauses hold it (1/df). In a lecture where every part says "the discovery of ... was
+    reported in the year ...", the clause that names argon outweighs those that share only the frame."""
+
+    def __init__(self, windows: list[Window], keywords: set[str]) -> None:
+        parts = _parts(windows)
+        df = {k: sum(k in _words(p) for p in parts) for k in keywords}
+        self.weights = {k: 1.0 / n for k, n in df.items() if n}
+        scored = [self.score(p) for p in parts if re.search(r"\d", p)]
+        self.best_number = max(scored, default=0.0)  # the best clause that holds a number
+
+    def score(self, text: str) -> float:
+        return sum(self.weights.get(k, 0.0) for k in _words(text))
+
+    def keeps(self, part: str) -> bool:
+        """A part worth reading again: it shares a word with the question, and no clause with a number
+        speaks of the question more than it does (when one holds a number)."""
+        score = self.score(part)
+        return score > 0 and score >= self.best_number - 1e-9
+
+
+def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
+    """Whether a number the span holds sits in a clause that speaks of the question most (_Relevance): a small
+    model often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant
+    $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
+    question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
+    "... the longest migration of any bird")."""
+    if not keywords or not re.search(r"\d", as_digits(span)):
+        return True
+    relevance = _Relevance(windows, keywords)
+    needle = fold(normalize_money(span)).strip(" .")
+    return any(needle and needle in fold(part) and relevance.keeps(part) for part in _parts(windows))
+
+
+def _focus_line(text: str, relevance: _Relevance) -> list[str]:
+    """The parts of a line that speak of the question: a clause that holds a number alone (so one price is
+    not read with its neighbour's), else its whole sentence (the subject may sit in another clause: "The
+    Arctic tern flies from pole to pole, the longest migration of any bird")."""
+    keep = []
+    for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
+        for clause in clauses(sentence):
+            if relevance.keeps(clause):
+                part = clause if re.search(r"\d", clause) else sentence
+                if part not in keep:
+                    keep.append(part)
+    return keep
+
+
+def focused(windows: list[Window], keywords: set[str]) -> list[Window]:
+    """Copies of the windows with only the parts that speak of the question most."""
+    relevance = _Relevance(windows, keywords)
+    out = []
+    for w in windows:
+        lines = []
+        for ln in w.lines:
+            keep = _focus_line(ln.text, relevance)
+            if keep:
+                lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
+        if lines:
+            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
+    return out
+
+
+__all__ = ["clauses", "focused", "on_target", "stem"]
