@@ -105,9 +105,11 @@ def video_coverage(query: str, hits: list[Hit]) -> dict[str, float]:
     return {v: sum(idf[w] for w in ws) / total for v, ws in found.items()} if total else {}
 
 
-def moment_vector(m: Moment) -> np.ndarray | None:
+def moment_vector(m: Moment, single_only: bool = False) -> np.ndarray | None:
     """The normalised sum of the distinct text-space vectors the moment's hits carry (their stored row vectors
-    and, for translated speech, the translation's); None when a text hit carries none or no hit is text."""
+    and, for translated speech, the translation's); None when a text hit carries none or no hit is text.
+    ``single_only``: only for a moment of one text, whose stored vector is exactly that text's passage vector
+    (None otherwise)."""
     vecs: dict[tuple, np.ndarray] = {}
     for h in m.hits:
         for key, name in (("text", "vector"), ("text_en", "vector_en")):
@@ -117,7 +119,7 @@ def moment_vector(m: Moment) -> np.ndarray | None:
             if h.extra.get(name) is None:
                 return None
             vecs.setdefault((h.modality, h.start_s, text), np.asarray(h.extra[name], dtype=np.float32))
-    if not vecs:
+    if not vecs or (single_only and {text for _, _, text in vecs} != {moment_text(m)}):
         return None
     v = np.sum(list(vecs.values()), axis=0)
     return v / max(float(np.linalg.norm(v)), 1e-12)
@@ -167,7 +169,8 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
     moments.sort(key=lambda m: -m.score)
     if settings.w_rerank and query_vector is not None and moments:
         head, tail = moments[: settings.rerank_top], moments[settings.rerank_top:]
-        vecs = [None if rerank_encode else moment_vector(m) for m in head]
+        # Encoding reads a moment's texts together; a moment of one text needs no encoding either way.
+        vecs = [moment_vector(m, single_only=rerank_encode) for m in head]
         todo = [i for i, v in enumerate(vecs) if v is None]  # image-only moments, hits read without vectors
         if todo:
             if embed_passages is None:
