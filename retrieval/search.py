@@ -96,11 +96,14 @@ class Searcher:
             raise SearchError("give a text query or an image, not both or neither")
         if query is not None and not query.strip():
             raise SearchError("the query is empty")
-        live = self.store.live_attempts()
+        # One read of the videos table (three columns) gives both the live attempts and the paths.
+        ds = self.store.dataset(S.VIDEOS)
+        videos = ds.to_table(columns=["video_id", "ingest_id", "video_path"]).to_pydict() if ds is not None else {}
+        live = dict(zip(videos.get("video_id", []), videos.get("ingest_id", [])))
         if not live:
             raise SearchError(f"the index at {self.store.uri} has no videos yet: run `videokb ingest` first")
         moments = self.rank(query, image is not None, self.candidates(query, image, live))
-        paths = dict(zip(*(self.store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
+        paths = dict(zip(videos["video_id"], videos["video_path"]))
         for m in moments:
             m.video_path = paths.get(m.video_id, "")
         return moments
