@@ -133,8 +133,14 @@ class Searcher:
         # The floor is a cosine of the text space; image-space lists (regions, clips of a text-aligned encoder)
         # have their own scale and keep their hits.
         hits = [h for h in hits if h.extra["similarity"] >= settings.min_similarity or not _text_space(h)]
-        return score_moments(query, hits, settings, self.options.max_moment_s, embed_passages=self._embed_passages,
-                             query_vector=qvec, rerank_encode=self.options.rerank_encode)[: self.options.k]
+        moments = score_moments(query, hits, settings, self.options.max_moment_s,
+                                embed_passages=self._embed_passages, query_vector=qvec,
+                                rerank_encode=self.options.rerank_encode)[: self.options.k]
+        for m in moments:  # the vectors served scoring; results (JSON, the API) carry text and numbers only
+            for h in m.hits:
+                h.extra.pop("vector", None)
+                h.extra.pop("vector_en", None)
+        return moments
 
     def _embed_passages(self, texts: list[str]) -> np.ndarray:
         """Moment texts for the reranker, each encoded once per searcher (a benchmark rescoring the same

@@ -102,6 +102,7 @@ def test_the_reranker_reads_stored_vectors_without_encoding(tmp_path, monkeypatc
     monkeypatch.setattr(type(emb), "embed_batch", lambda self, texts: (calls.append(texts), real(self, texts))[1])
     moments = searcher.search("how much is the latte")
     assert calls == [] and moments[0].hits[0].text == TEXTS[0]  # no passage encoded at search time
+    assert not any("vector" in h.extra for m in moments for h in m.hits)  # results stay JSON-sized
     # A one-text moment's stored vector is the passage vector of its text: what encoding it would give.
     stored = store.dataset(S.SEGMENTS).to_table(columns=["text", "vector"]).to_pylist()
     for row in stored:
