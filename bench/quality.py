@@ -128,19 +128,38 @@ def score(rank_fn, queries: list[Query], videos) -> dict[str, tuple[float, float
 
 
 def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSettings) -> SearchSettings:
-    """Grid search on the train queries: most recall@1, then most recall@5, then best IoU."""
+    """Grid search on the train queries: the best mean over categories of recall@1 (every category counts the
+    same, since each must reach the target; the long lecture's many queries must not outvote the rest), then
+    of recall@5, then IoU."""
     best, best_key = base, None
-    grid = itertools.product((0.0, 0.01, 0.02, 0.04), (0.0, 0.01, 0.02, 0.04), (0.0, 0.25, 0.5, 1.0),
-                             (-0.08, -0.04, 0.0))
-    for w_bm25, w_phrase, w_rerank, label in grid:
-        s = dataclasses.replace(base, w_bm25=w_bm25, w_phrase=w_phrase, w_rerank=w_rerank,
-                                offsets={**base.offsets, "visual:label_vector": label})
-        r = score(ranker.ranker(s), queries, videos)["all"]
-        key = (r[0], r[1], r[2])
+    grid = itertools.product((0.0, 0.02), (0.0, 0.02), (0.0, 0.25, 0.5), (-0.08, -0.04, 0.0), (0.0, 0.02, 0.05, 0.1),
+                             (0.0, 0.5, 1.0))
+    for w_bm25, w_phrase, w_rerank, label, w_video, w_calibrate in grid:
+        s = dataclasses.replace(base, w_bm25=w_bm25, w_phrase=w_phrase, w_rerank=w_rerank, w_video=w_video,
+                                w_calibrate=w_calibrate, offsets={**base.offsets, "visual:label_vector": label})
+        res = score(ranker.ranker(s), queries, videos)
+        cats = [v for k, v in res.items() if k != "all"]
+        key = tuple(round(sum(c[i] for c in cats) / len(cats), 6) for i in range(3))
         if best_key is None or key > best_key:
             best, best_key = s, key
-    print(f"fitted on {len(queries)} train queries: recall@1 {best_key[0]:.2f} recall@5 {best_key[1]:.2f}: {best}")
+    print(f"fitted on {len(queries)} train queries: mean over categories of recall@1 {best_key[0]:.2f}, "
+          f"recall@5 {best_key[1]:.2f}: {best}")
     return best
+
+
+def latency(store: Store, queries: list[Query]) -> None:
+    """Warm search latency over the queries, one process, the reranker on stored vectors beside the one that
+    encodes moment texts (each searcher warmed by one query first; query vectors are not cached across runs)."""
+    for encode in (False, True):
+        searcher = Searcher(store, SearchOptions(k=5, device="cpu", rerank_encode=encode))
+        searcher.search("warm up")
+        lat = []
+        for q in queries:
+            t = time.perf_counter()
+            searcher.search(q.text)
+            lat.append(1000 * (time.perf_counter() - t))
+        print(f"search latency ({'rerank encodes moment texts' if encode else 'rerank on stored vectors'}): "
+              f"p50 {np.percentile(lat, 50):.0f} ms, p95 {np.percentile(lat, 95):.0f} ms over {len(lat)} queries")
 
 
 def table(name: str, res: dict) -> None:
@@ -160,6 +179,7 @@ def main() -> None:
     ap.add_argument("--split", default="dev", choices=("dev", "train"))
     ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
     ap.add_argument("--ablate", action="store_true", help="also score with each bonus turned off")
+    ap.add_argument("--latency", action="store_true", help="also time warm searches of the shown queries")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -176,11 +196,19 @@ def main() -> None:
     table("plain recipe (each segment/span alone, cosine)", score(plain.rank, shown, by_name))
     table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'}: {settings})",
           score(ranker.ranker(settings), shown, by_name))
+    if args.latency:
+        latency(store, shown)
     if args.ablate:
         for name, change in (("no bonuses (best similarity alone)", dict(w_bm25=0, w_phrase=0, w_rerank=0)),
                              ("no rerank", dict(w_rerank=0)), ("no BM25", dict(w_bm25=0)),
-                             ("no phrase", dict(w_phrase=0)), ("no label offset", dict(offsets={}))):
+                             ("no phrase", dict(w_phrase=0)), ("no video words", dict(w_video=0)),
+                             ("no calibration", dict(w_calibrate=0)),
+                             ("no label offset", dict(offsets={}))):
             table(f"ablation: {name}", score(ranker.ranker(dataclasses.replace(settings, **change)), shown, by_name))
+        if settings.w_rerank:
+            ranker.searcher.options.rerank_encode = True
+            table("variant: rerank encodes each moment's text (slower)", score(ranker.ranker(settings), shown, by_name))
+            ranker.searcher.options.rerank_encode = False
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
 from videokb.index.search_config import SearchSettings
 from videokb.retrieval.moments import Hit
-from videokb.retrieval.scoring import phrase_score, score_moments
+from videokb.retrieval.scoring import phrase_score, score_moments, video_coverage
 
 
 def hit(video, start, end, source, sim, text="t", bm25=0.0, modality=None):
@@ -61,3 +63,68 @@ def test_phrase_score_counts_adjacent_pairs():
     assert phrase_score("day 2 docking", "docking on day 2") == 0.5
     assert phrase_score("cinnamon", "Cinnamon rolls") == 1.0
     assert phrase_score("cinnamon", "") == 0.0
+
+
+def vhit(video, start, end, source, sim, text, vec, modality=None):
+    h = hit(video, start, end, source, sim, text, modality=modality)
+    h.extra["vector"] = np.asarray(vec, dtype=np.float32)
+    return h
+
+
+def test_rerank_sums_the_stored_vectors_of_a_moments_hits_without_encoding():
+    # v's sentence and slide together point at the query; w's single sentence is a little closer alone.
+    hits = [vhit("v", 0, 2, "speech:vector", 0.80, "alpha", [0.6, 0.8]),
+            vhit("v", 0, 2, "ocr:vector", 0.60, "gamma", [0.8, -0.6], modality="ocr"),
+            vhit("w", 0, 2, "speech:vector", 0.81, "beta", [0.81, 0.586])]
+
+    def no_encoding(texts):
+        raise AssertionError(f"encoded {texts}")
+
+    q = np.array([1.0, 0.0])
+    ranked = score_moments("q", hits, SearchSettings(w_rerank=1.0), 60.0, no_encoding, q)
+    # v: (0.6+0.8, 0.8-0.6) normalised -> cosine 0.99 with q; w: 0.81
+    assert [m.video_id for m in ranked] == ["v", "w"]
+    assert ranked[0].score == pytest.approx(0.80 + 1.4 / np.hypot(1.4, 0.2))
+    # The same hits reranked by encoding the moment texts call the encoder, once per moment.
+    seen = []
+    encode = lambda ts: (seen.extend(ts), np.tile([0.0, 1.0], (len(ts), 1)))[1]  # noqa: E731
+    ranked = score_moments("q", hits, SearchSettings(w_rerank=1.0), 60.0, encode, q, rerank_encode=True)
+    # w's moment is one text: its stored vector is that text's passage vector, so only v's is encoded.
+    assert seen == ["alpha gamma"] and ranked[0].video_id == "w"
+
+
+def test_a_moment_without_text_vectors_is_encoded_and_without_an_encoder_fails():
+    hits = [vhit("v", 0, 2, "speech:vector", 0.80, "alpha", [1.0, 0.0]),
+            hit("w", 0, 2, "visual:regions_x", 0.30, "grid3 region at 1.0s", modality="visual")]
+    encoded = []
+    encode = lambda ts: (encoded.extend(ts), np.tile([0.0, 1.0], (len(ts), 1)))[1]  # noqa: E731
+    score_moments("q", hits, SearchSettings(w_rerank=0.5), 60.0, encode, np.array([1.0, 0.0]))
+    assert encoded == ["grid3 region at 1.0s"]
+    with pytest.raises(ValueError, match="passage encoder"):
+        score_moments("q", hits, SearchSettings(w_rerank=0.5), 60.0, None, np.array([1.0, 0.0]))
+
+
+def test_query_words_found_elsewhere_in_the_video_pick_the_right_family_member():
+    # Two team meetings say the same budget sentence; only one's title slide says "marketing".
+    budget = [hit("sales", 12, 15, "speech:vector", 0.887, "The team budget for this quarter is $40,000."),
+              hit("mkt", 12, 15, "speech:vector", 0.881, "The team budget for this quarter is $12,000.")]
+    titles = [hit("mkt", 0, 5, "ocr:fts", 0.80, "Marketing team", bm25=5.0, modality="ocr"),
+              hit("sales", 0, 5, "ocr:fts", 0.79, "Sales team", bm25=1.0, modality="ocr")]
+    query = "marketing team budget for the quarter"
+    assert score_moments(query, budget + titles, SearchSettings(), 60.0, None, None)[0].video_id == "sales"
+    first = score_moments(query, budget + titles, SearchSettings(w_video=0.05), 60.0, None, None)[0]
+    assert (first.video_id, first.start_s) == ("mkt", 12)  # the budget moment, not the title slide
+    cov = video_coverage(query, budget + titles)
+    assert cov["mkt"] == pytest.approx(1.0) and cov["sales"] < 0.8
+
+
+def test_calibration_lifts_a_label_that_stands_out_among_labels():
+    # Sentences sit at ~0.83 for any query; labels at ~0.75, and the cat's labels stand out at 0.80.
+    sentences = [hit(f"s{i}", 0, 2, "speech:vector", 0.83 + 0.002 * i, "words") for i in range(5)]
+    labels = [hit(f"p{i}", 0, 2, "visual:label_vector", 0.75, "web site", modality="visual") for i in range(4)]
+    cat = hit("album", 0, 2, "visual:label_vector", 0.80, "tabby cat", modality="visual")
+    hits = sentences + labels + [cat]
+    assert score_moments("kitten", hits, SearchSettings(offsets={}), 60.0, None, None)[0].video_id == "s4"
+    fresh = [dataclasses.replace(h, extra=dict(h.extra)) for h in hits]
+    ranked = score_moments("kitten", fresh, SearchSettings(offsets={}, w_calibrate=1.0), 60.0, None, None)
+    assert ranked[0].video_id == "album"

