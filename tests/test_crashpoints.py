@@ -261,7 +261,8 @@ def test_a_dead_worker_fails_its_video_alone_and_the_run_goes_on(shared_cache, t
 def test_kills_at_the_failpoints_outside_an_ordinary_ingest(scene, shared_cache, tmp_path):
     """The failpoints the enumerations above do not reach: a first ingest's table and index creation,
     ``videokb optimize``'s rewrite, the cache's publish, and the driver's record of a dead worker's crash.
-    (``store.update_schema_metadata`` is reached only with HiCo clip tokens, which need a visual model.)"""
+    (``store.update_schema_metadata`` is reached only with HiCo clip tokens, which need a visual model: it has
+    its own test below.)"""
     env = light_env(shared_cache, tmp_path / "home")
     # A first ingest into an empty index, killed as it creates a table, or its first full-text index.
     first_ref = Store(tmp_path / "first-ref")
@@ -303,6 +304,38 @@ def test_kills_at_the_failpoints_outside_an_ordinary_ingest(scene, shared_cache,
                                  "VIDEOKB_FAILPOINT_LOG": str(log)})
     assert killed.returncode == -9 and read_log(log)["journal.crashed"] == 1, killed.stderr
     resume_and_compare(scene, db, 2, shared_cache)
+
+
+CLIP_SCRIPT = """
+import sys
+from videokb.index import schema as S
+from videokb.index.store import Store
+spec = S.EmbedderSpec("test", "tiny", 4)
+Store(sys.argv[1]).ensure_clips_table(S.clips_table_name("tiny"), S.clips_schema(4),
+                                      {"tokens": spec, "vector": spec}, sys.argv[2])
+"""
+
+
+def test_a_kill_as_the_clip_settings_change_keeps_the_old_settings_and_rows(tmp_path):
+    """``store.update_schema_metadata``: a re-ingest with other HiCo settings rewrites the clips table's
+    metadata; killed just before, the table keeps its rows and its old settings, and the next run updates it."""
+    db, old, new = tmp_path / "db", '{"tokens": 8}', '{"tokens": 16}'
+    subprocess.run([sys.executable, "-c", CLIP_SCRIPT, str(db), old], check=True, timeout=120)
+    store = Store(db)
+    name = S.clips_table_name("tiny")
+    store.add(store.db.open_table(name), [
+        {"video_id": "v", "ingest_id": "a", "clip_idx": 0, "start_s": 0.0, "end_s": 1.0, "n_keyframes": 1,
+         "n_merged": 1, "n_patches": 4, "n_tokens": 1, "settings": old, "tokens": [[1.0, 0.0, 0.0, 0.0]],
+         "token_bbox_xyxy": [[0.0, 0.0, 1.0, 1.0]], "token_start_s": [0.0], "token_end_s": [1.0],
+         "token_sizes": [4], "vector": [1.0, 0.0, 0.0, 0.0]}])
+    killed = subprocess.run([sys.executable, "-c", CLIP_SCRIPT, str(db), new], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "VIDEOKB_FAILPOINT": "store.update_schema_metadata:1"})
+    assert killed.returncode == -9, killed.stderr
+    ds = Store(db).dataset(name)
+    assert S.hico_settings(ds.schema) == json.loads(old) and ds.count_rows() == 1
+    subprocess.run([sys.executable, "-c", CLIP_SCRIPT, str(db), new], check=True, timeout=120)
+    ds = Store(db).dataset(name)
+    assert S.hico_settings(ds.schema) == json.loads(new) and ds.count_rows() == 1
 
 
 def test_a_failpoint_spec_is_checked_and_a_hit_kills_only_at_its_count(tmp_path):
