@@ -165,7 +165,9 @@ def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tup
     step_input = embeds
     with torch.no_grad():
         for _ in range(max_new_tokens):
-            out = lm(inputs_embeds=step_input, use_cache=True, **{cache_arg: past})
+            # Logits of the last position only: over the whole prompt, the vocabulary projection (Gemma-3-270M:
+            # 262k x 640 per position) cost 5 s of a 5.4 s first token here.
+            out = lm(inputs_embeds=step_input, use_cache=True, logits_to_keep=1, **{cache_arg: past})
             past = getattr(out, cache_arg)
             if copy_from is not None:
                 chosen = _copy_token(tok, ids, out.logits[0, -1], copy_from)

@@ -106,8 +106,8 @@ class ProjectorAnswerer(Answerer):
                     bank, card, lora = load_checkpoint(folder, space, self.lm_id, lm.get_input_embeddings().weight.shape[1])
                 except (LmError, ProjectorMismatch, EmbedderError) as e:
                     raise AnswererError(str(e)) from e
-                if card.lora:
-                    lm = apply_lora(lm, card.lora, lora)
+                if card.lora:  # merged into a copy of the weights: no adapter layers to run per token
+                    lm = apply_lora(lm, card.lora, lora).merge_and_unload()
                 self._loaded[key] = (lm, tok, bank.to(device).eval(), card)
             return self._loaded[key]
 
