@@ -413,3 +413,15 @@ def test_train_align_with_a_teacher_trains_on_its_captions(photo_index, tiny_lm,
     assert out["pairs_by_source"]["teacher"] == len(taught)
     res = CliRunner().invoke(cli, ["train", "align", "--db", str(store.uri), "--teacher-option", "device=cpu"])
     assert res.exit_code == 2 and "--teacher-option needs --teacher" in res.output
+
+
+def test_draft_qa_asks_no_question_with_several_answers():
+    from videokb.agent.draft_qa import _screen_records
+
+    [alone] = _screen_records("v", 3.0, 5.0, "Launch at 9 PM", alone=True)
+    assert (alone.question, alone.answer) == ("What is written on screen at 00:03?", "Launch at 9 PM")
+    # Three lines on one slide: "What is written on screen at 00:03?" would have three answers.
+    [fee] = _screen_records("v", 3.0, 5.0, "Adoption fee $75", alone=False)
+    assert (fee.question, fee.answer, fee.source) == \
+        ('On screen at 00:03: "Adoption fee ___" What goes in the blank?', "$75", "screen-number")
+    assert _screen_records("v", 3.0, 5.0, "Free microchips", alone=False) == []
