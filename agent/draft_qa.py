@@ -2,7 +2,10 @@
 
 Each record is ``{"video_id", "start_s", "end_s", "question", "answer", "source"}``. Templates (no model):
 
-- screen text: "What is written on screen at mm:ss?" -> the on-screen line (up to 6 words);
+- screen text: "What is written on screen at mm:ss?" -> the on-screen line (up to 6 words), when it is the
+  only line shown then; with several lines at once that question has several answers (contradictory
+  targets), so each line holding a number becomes a cloze ('On screen at mm:ss: "Adoption fee $___" What
+  goes in the blank?' -> "75") and the others are left out;
 - a transcript sentence holding a number, price or percentage: a cloze question quoting the sentence with
   the number blanked -> the number as said ("$4.50");
 - a transcript sentence ending in a noun phrase ("... see a cat."): "What is shown at mm:ss?" -> the phrase.
@@ -59,22 +62,35 @@ def _speech_records(video_id: str, t0: float, t1: float, text: str) -> Iterator[
         yield QaRecord(video_id, t0, t1, f"What is shown at {mmss((t0 + t1) / 2)}?", m.group(1), "speech-phrase")
 
 
+def _screen_records(video_id: str, t0: float, t1: float, text: str, alone: bool) -> list[QaRecord]:
+    text = text.strip()
+    if not 1 <= len(text.split()) <= MAX_SCREEN_WORDS or _NUMBER.fullmatch(text):
+        return []
+    if alone:
+        return [QaRecord(video_id, t0, t1, f"What is written on screen at {mmss(t0)}?", text, "screen")]
+    m = _NUMBER.search(text)
+    if m is None:
+        return []
+    masked = text[:m.start()] + "___" + text[m.end():]
+    return [QaRecord(video_id, t0, t1, f'On screen at {mmss(t0)}: "{masked}" What goes in the blank?',
+                     m.group(0), "screen-number")]
+
+
 def draft_records(store: Store) -> list[QaRecord]:
     """Templated QA over every live transcript segment and on-screen span, in video and time order."""
     con = connect_events(store)
     rows = con.execute("SELECT video_id, kind, start_s, end_s, text FROM events WHERE kind IN ('speech', 'ocr') "
                        "AND text IS NOT NULL ORDER BY video_id, start_s").fetchall()
     con.close()
+    screen_at: dict[tuple, int] = {}  # (video, mm:ss) -> screen lines shown then
+    for video_id, kind, t0, _, text in rows:
+        if kind == "ocr" and text.strip():
+            screen_at[(video_id, mmss(t0))] = screen_at.get((video_id, mmss(t0)), 0) + 1
     out: list[QaRecord] = []
     seen: set[tuple] = set()
     for video_id, kind, t0, t1, text in rows:
         if kind == "ocr":
-            words = text.split()
-            if 1 <= len(words) <= MAX_SCREEN_WORDS and not _NUMBER.fullmatch(text.strip()):
-                rec = QaRecord(video_id, t0, t1, f"What is written on screen at {mmss(t0)}?", text.strip(), "screen")
-            else:
-                continue
-            recs = [rec]
+            recs = _screen_records(video_id, t0, t1, text, screen_at.get((video_id, mmss(t0)), 0) == 1)
         else:
             recs = list(_speech_records(video_id, t0, t1, text))
         for r in recs:

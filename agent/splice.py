@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -105,9 +105,55 @@ def batch_loss(lm: Any, tok: Any, bank: Any, batch: list[tuple[list[Segment], st
     return F.cross_entropy(logits, labels[:, 1:][keep])
 
 
-def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...] = ("\n",)) -> Iterator[str]:
-    """Greedy continuation of ``embeds`` (1, L, H) in text pieces, up to EOS or a stop string (not yielded)."""
+# Copy decoding looks for the best token that keeps the answer a span among the model's top tokens only
+# (as the gemma-270m answerer does on llama.cpp).
+COPY_TOP_TOKENS = 40
+
+
+def is_span(text: str, sources: list[str]) -> bool:
+    """``text`` (stripped, case aside) is a span of one of ``sources`` (casefolded) that starts at a word."""
+    needle = text.lstrip().casefold()
+    if not needle:
+        return True
+    for source in sources:
+        i = source.find(needle)
+        while i >= 0:
+            if i == 0 or not source[i - 1].isalnum():
+                return True
+            i = source.find(needle, i + 1)
+    return False
+
+
+def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str]) -> int | None:
+    """The most likely of the top COPY_TOP_TOKENS tokens that keeps the answer a span of ``sources``;
+    None where the answer ends (the model prefers EOS or a newline once it has written something, or no
+    candidate copies)."""
     import torch
+
+    done = tok.decode(ids, skip_special_tokens=True)
+    special = set(tok.all_special_ids)
+    for token in torch.topk(logits, min(COPY_TOP_TOKENS, logits.shape[-1])).indices.tolist():
+        piece = tok.decode([token], skip_special_tokens=True)
+        if token == tok.eos_token_id or "\n" in piece:
+            if done.strip():
+                return None  # the model ends its span here
+            continue
+        if token in special or not piece:
+            continue
+        if is_span(tok.decode(ids + [token], skip_special_tokens=True), sources):
+            return token
+    return None
+
+
+def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...] = ("\n",),
+                  sources: list[str] | None = None) -> Iterator[str]:
+    """Greedy continuation of ``embeds`` (1, L, H) in text pieces, up to EOS or a stop string (not yielded).
+
+    With ``sources`` it copies: each step takes the most likely token that keeps the answer a span of one
+    of them (:func:`is_span`), and the answer ends where none does."""
+    import torch
+
+    copy_from = [s.casefold() for s in sources if s.strip()] if sources else None
 
     embed = lm.get_input_embeddings()
     base = lm.get_base_model() if hasattr(lm, "get_base_model") else lm  # under a peft wrapper
@@ -119,9 +165,17 @@ def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tup
     step_input = embeds
     with torch.no_grad():
         for _ in range(max_new_tokens):
-            out = lm(inputs_embeds=step_input, use_cache=True, **{cache_arg: past})
+            # Logits of the last position only: over the whole prompt, the vocabulary projection (Gemma-3-270M:
+            # 262k x 640 per position) cost 5 s of a 5.4 s first token here.
+            out = lm(inputs_embeds=step_input, use_cache=True, logits_to_keep=1, **{cache_arg: past})
             past = getattr(out, cache_arg)
-            nxt = int(out.logits[0, -1].argmax())
+            if copy_from is not None:
+                chosen = _copy_token(tok, ids, out.logits[0, -1], copy_from)
+                if chosen is None:
+                    break
+                nxt = chosen
+            else:
+                nxt = int(out.logits[0, -1].argmax())
             if nxt == tok.eos_token_id:
                 break
             ids.append(nxt)
@@ -142,16 +196,19 @@ def mmss(t: float) -> str:
     return f"{t // 60:02d}:{t % 60:02d}"
 
 
-__all__ = ["IGNORE", "Segment", "batch_loss", "VisualSegment", "embed_segments", "greedy_stream", "mmss", "target_loss"]
+__all__ = ["COPY_TOP_TOKENS", "IGNORE", "Segment", "batch_loss", "VisualSegment", "embed_segments", "greedy_stream",
+           "is_span", "mmss", "target_loss"]
 
 
 @dataclass
 class WindowInput:
-    """One evidence window as the projector answerer reads it: header, clip tokens, then text lines."""
+    """One evidence window as the projector answerer reads it: header, clip tokens, region vectors, then text
+    lines."""
 
     header: str  # '[1] "talk.mp4" 00:10-00:25'
     clips: list  # agent.visual_tokens.ClipTokens, in time order
     lines: list[str]  # "speech 00:11: ...", "screen 00:10: ..."; empty for a visual-only prompt
+    regions: list = field(default_factory=list)  # agent.visual_tokens.RegionTokens, per keyframe in time order
 
 
 INSTRUCTION = "Answer the question with a short phrase from the evidence windows."
@@ -159,13 +216,18 @@ INSTRUCTION = "Answer the question with a short phrase from the evidence windows
 
 def build_segments(question: str, windows: list[WindowInput]) -> list[Segment]:
     """The prompt: instruction, then per window its header, each clip's time as text followed by its
-    projected tokens, and the window's text lines; then the question and ``Answer:``."""
+    projected tokens, each keyframe's time followed by its projected region vectors, and the window's text
+    lines; then the question and ``Answer:``."""
     segs: list[Segment] = [f"{INSTRUCTION}\n\n"]
     for w in windows:
         segs.append(w.header + "\n")
         for c in w.clips:
             segs.append(f"clip {mmss(c.start_s)}-{mmss(c.end_s)}:")
             segs.append(VisualSegment("clip", c.vectors))
+            segs.append("\n")
+        for r in w.regions:
+            segs.append(f"regions {mmss(r.t_s)}:")
+            segs.append(VisualSegment("region", r.vectors))
             segs.append("\n")
         segs.extend(line + "\n" for line in w.lines)
         segs.append("\n")

@@ -4,8 +4,9 @@ Pairs come from what the archive already holds for each HiCo clip entry: the tra
 it, the on-screen text shown during it, and its confident visual labels (score >= ``min_label_score``);
 plus, with a teacher (an answerer that sees images), the teacher's caption of the clip's keyframe. Every
 pair is the prompt the projector answerer builds for one window with its text lines removed (header, the
-clip's time as text, its projected tokens) and the question "What is shown at mm:ss?", and the line as the
-target: so what training teaches is what the answerer is later asked.
+clip's time as text, its projected tokens, then its keyframes' most typical region vectors) and the question
+"What is shown at mm:ss?", and the line as the target: so what training teaches is what the answerer is
+later asked, and the clip and region projectors learn together.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from videokb.agent.evidence import quote_name
 from videokb.agent.splice import WindowInput, build_segments, mmss
 from videokb.agent.training import Example
-from videokb.agent.visual_tokens import ClipTokens, clip_rows
+from videokb.agent.visual_tokens import ClipTokens, RegionTokens, clip_rows, regions_table_for, window_regions
 from videokb.index.events import connect_events
 from videokb.index.store import Store
 
@@ -30,14 +31,16 @@ def probe_question(t_s: float) -> str:
     return f"What is shown at {mmss(t_s)}?"
 
 
-def clip_window(video_path: str, clip: ClipTokens, lines: list[str] | None = None) -> WindowInput:
+def clip_window(video_path: str, clip: ClipTokens, lines: list[str] | None = None,
+                regions: list[RegionTokens] | None = None) -> WindowInput:
     header = f"[1] {quote_name(video_path)} {mmss(clip.start_s)}-{mmss(clip.end_s)}"
-    return WindowInput(header, [clip], lines or [])
+    return WindowInput(header, [clip], lines or [], regions or [])
 
 
-def clip_example(video_path: str, clip: ClipTokens, target: str, source: str) -> Example:
+def clip_example(video_path: str, clip: ClipTokens, target: str, source: str,
+                 regions: list[RegionTokens] | None = None) -> Example:
     mid = (clip.start_s + clip.end_s) / 2
-    segs = build_segments(probe_question(mid), [clip_window(video_path, clip)])
+    segs = build_segments(probe_question(mid), [clip_window(video_path, clip, regions=regions)])
     key = f"{clip.video_id}:{clip.start_s:.2f}-{clip.end_s:.2f}:{source}"
     return Example(clip.video_id, segs, target, source, key)
 
@@ -102,20 +105,24 @@ def teacher_caption(teacher: Any, store: Store, clip: ClipTokens) -> str | None:
 
 
 def archive_examples(store: Store, table: str, k: int = 8, min_label_score: float = 0.5,
-                     teacher: Any = None) -> list[Example]:
-    """Every (clip tokens -> line) pair the archive holds, one per line, in a stable order."""
+                     teacher: Any = None, regions: int = 4, device: str = "cpu") -> list[Example]:
+    """Every (clip tokens [+ ``regions`` region vectors] -> line) pair the archive holds, one per line, in a
+    stable order."""
     con = connect_events(store)
     paths = {r["video_id"]: r["video_path"] for r in store.videos().to_pylist()}
+    region_table = regions_table_for(store, table)
     examples: list[Example] = []
     for clip in sorted(clip_rows(store, table, k=k), key=lambda c: (c.video_id, c.start_s)):
         lines = _lines(con, clip.video_id, clip.start_s, clip.end_s, min_label_score)
         path = paths.get(clip.video_id, clip.video_id)
+        # No question to choose by: the clip's most typical regions (as the answerer does without a text tower).
+        regs = window_regions(store, region_table, clip.video_id, clip.start_s, clip.end_s, None, regions, device)
         for source, texts in (("speech", lines.speech), ("screen", lines.screen), ("visual", lines.visual)):
-            examples.extend(clip_example(path, clip, text, source) for text in texts)
+            examples.extend(clip_example(path, clip, text, source, regs) for text in texts)
         if teacher is not None:
             caption = teacher_caption(teacher, store, clip)
             if caption:
-                examples.append(clip_example(path, clip, caption, "teacher"))
+                examples.append(clip_example(path, clip, caption, "teacher", regs))
     con.close()
     logger.info("%d align pairs from %d videos", len(examples), len({e.video_id for e in examples}))
     return examples
@@ -132,7 +139,7 @@ __all__ = ["archive_examples", "clip_example", "clip_window", "default_out", "pr
 def run_align(store: Store, out: Path | None = None, *, lm_id: str | None = None, table: str | None = None,
               options: Any = None, k: int = 8, hidden: int = 1024, min_label_score: float = 0.5,
               teacher: Any = None, device: str = "cpu", cache_dir: str | None = None, val_fraction: float = 0.3,
-              examples: list[Example] | None = None) -> dict:
+              examples: list[Example] | None = None, regions: int = 4) -> dict:
     """Train the projector bank on the archive's pairs (LM frozen); write the checkpoint to ``out``.
 
     Returns the split, the validation loss of the untrained and the trained projectors, and the card."""
@@ -148,7 +155,8 @@ def run_align(store: Store, out: Path | None = None, *, lm_id: str | None = None
     table = clips_table(store, table)
     space = encoder_space(store, table)
     out = Path(out) if out else default_out(store, "align")
-    examples = examples if examples is not None else archive_examples(store, table, k, min_label_score, teacher)
+    examples = examples if examples is not None else archive_examples(store, table, k, min_label_score, teacher,
+                                                                      regions, device)
     if not examples:
         raise ValueError(f"the index {store.uri} holds no text for its clips to align with (no transcript, "
                          "screen text or confident labels): ingest with ASR or OCR on, or give --teacher")
@@ -159,16 +167,20 @@ def run_align(store: Store, out: Path | None = None, *, lm_id: str | None = None
     bank = make_bank(space["dim"], width, hidden).to(device)
     untrained = mean_loss(lm, tok, bank, val)
     digest = data_hash(train)
+    by_source: dict[str, int] = {}
+    for e in examples:
+        by_source[e.source] = by_source.get(e.source, 0) + 1
     split = {"train_videos": sorted({e.video_id for e in train}), "val_videos": sorted({e.video_id for e in val}),
-             "n_train": len(train), "n_val": len(val)}
+             "n_train": len(train), "n_val": len(val), "pairs_by_source": by_source}
 
     def save(info: dict) -> None:
         card = ProjectorCard(encoder_space=space, lm_id=lm_id, lm_hidden=width, in_dim=space["dim"], hidden=hidden,
                              data_sha256=digest, trained={"objective": "align", **info, **split,
+                                                          "regions_per_window": regions,
                                                           "val_loss_untrained": untrained})
         save_checkpoint(out, bank, card)
 
-    settings = settings_key(kind="align", data=digest, lm=lm_id, hidden=hidden, options={k: v for k, v in options.__dict__.items() if k not in ("steps", "progress", "checkpoint_every")})
+    settings = settings_key(kind="align", data=digest, lm=lm_id, hidden=hidden, regions=regions, options={k: v for k, v in options.__dict__.items() if k not in ("steps", "progress", "checkpoint_every")})
     fit(lm, tok, bank, list(bank.parameters()), train, out, options, save, settings)
     trained = mean_loss(lm, tok, bank, val)
     result = {**split, "val_loss_untrained": untrained, "val_loss": trained, "out": str(out)}

@@ -4,6 +4,10 @@ Per window: the HiCo clip tokens of the clips it overlaps, chosen by the questio
 a text tower (SigLIP2: :func:`videokb.retrieval.clips.select_tokens` with the question's vector), else by
 each clip's own pooled vector (EfficientNet has no text tower: the tokens most typical of the clip). Tokens
 come grouped per clip with its time span, so the prompt can put ``clip mm:ss-mm:ss:`` before them.
+
+Region vectors (grid cells and OCR boxes of the window's keyframes, ``regions_<space>``, the same space as
+the clips) are chosen the same way in the region space: nearest the question's vector where the space reads
+text, else nearest the window's mean region (the most typical ones); grouped per keyframe with its time.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videokb.index.embedders import EmbedderError, embedder_from_spec
+from videokb.index.schema import CLIPS_PREFIX, REGIONS_PREFIX
 from videokb.index.store import Store
 from videokb.retrieval.clips import select_tokens
 
@@ -98,4 +103,54 @@ def window_clips(store: Store, table: str, video_id: str, start_s: float, end_s:
     return sorted(clip_rows(store, table, {video_id}, k, where), key=lambda c: c.start_s)
 
 
-__all__ = ["ClipTokens", "clip_rows", "clips_table", "encoder_space", "window_clips"]
+@dataclass
+class RegionTokens:
+    video_id: str
+    t_s: float  # the keyframe's time
+    vectors: np.ndarray  # (n, dim), in stored (region) order
+
+
+def regions_table_for(store: Store, clips_table_name: str) -> str | None:
+    """The regions table of the same image space as ``clips_table_name`` (None when the index has none)."""
+    name = REGIONS_PREFIX + clips_table_name[len(CLIPS_PREFIX):]
+    return name if name in store.regions_tables() else None
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    x = np.atleast_2d(np.asarray(x, dtype=np.float32))
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def window_regions(store: Store, table: str | None, video_id: str, start_s: float, end_s: float,
+                   question: str | None, k: int = 4, device: str = "cpu") -> list[RegionTokens]:
+    """``k`` region vectors (grid cells and OCR boxes; whole frames are not regions) of ``video_id``'s keyframes
+    in [start_s, end_s): the nearest to the question where the space reads text, else to the window's mean
+    region; grouped per keyframe in time order. ``table`` None (no regions table) or ``k`` 0: none."""
+    if table is None or k < 1:
+        return []
+    live = store.live_attempts().get(video_id)
+    if live is None:
+        return []
+    where = (f"video_id = {_quote(video_id)} AND ingest_id = {_quote(live)} AND t_s >= {float(start_s)!r} "
+             f"AND t_s < {float(end_s)!r} AND kind <> 'frame'")
+    rows = store.dataset(table).to_table(columns=["t_s", "region_idx", "vector"], filter=where).to_pylist()
+    if not rows:
+        return []
+    vecs = _unit(np.stack([np.asarray(r["vector"], dtype=np.float32) for r in rows]))
+    spec = store.specs(table).get("vector")
+    emb = embedder_from_spec(spec, device) if spec is not None and question else None
+    if emb is not None and emb.has_text_tower:
+        query = _unit(emb.embed_query_texts([question]))
+    else:
+        query = _unit(vecs.mean(0))
+    scores = (vecs @ query.T).max(1)
+    best = sorted(np.argsort(-scores, kind="stable")[:k], key=lambda i: (rows[i]["t_s"], rows[i]["region_idx"]))
+    groups: dict[float, list[int]] = {}
+    for i in best:
+        groups.setdefault(rows[i]["t_s"], []).append(i)
+    return [RegionTokens(video_id, t, np.stack([np.asarray(rows[i]["vector"], dtype=np.float32) for i in idx]))
+            for t, idx in groups.items()]
+
+
+__all__ = ["ClipTokens", "RegionTokens", "clip_rows", "clips_table", "encoder_space", "regions_table_for",
+           "window_clips", "window_regions"]

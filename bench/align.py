@@ -29,7 +29,7 @@ from videokb.agent.projectors import load_checkpoint, make_bank
 from videokb.agent.splice import build_segments, embed_segments, greedy_stream
 from videokb.agent.train_align import clip_window, probe_question, run_align
 from videokb.agent.training import TrainOptions, split_by_video
-from videokb.agent.visual_tokens import clip_rows, clips_table
+from videokb.agent.visual_tokens import clip_rows, clips_table, regions_table_for, window_regions
 from videokb.index.store import Store
 from videokb.ingest import IngestConfig, ingest
 from videokb.ingest.models import ModelConfig
@@ -86,12 +86,14 @@ def photo_at(truth: dict, video_path: str, t: float) -> str | None:
     return None
 
 
-def probe(lm, tok, bank, clips, paths, truth) -> tuple[float, list]:
+def probe(lm, tok, bank, clips, paths, truth, store=None, regions: int = 0) -> tuple[float, list]:
+    region_table = regions_table_for(store, clips_table(store)) if store is not None and regions else None
     right, shown = 0, []
     for c in clips:
         mid = (c.start_s + c.end_s) / 2
         photo = photo_at(truth, paths[c.video_id], mid)
-        segs = build_segments(probe_question(mid), [clip_window(paths[c.video_id], c)])
+        regs = window_regions(store, region_table, c.video_id, c.start_s, c.end_s, None, regions)
+        segs = build_segments(probe_question(mid), [clip_window(paths[c.video_id], c, regions=regs)])
         embeds, _, _ = embed_segments(lm, tok, bank, segs)
         answer = "".join(greedy_stream(lm, tok, embeds, 12)).strip()
         ok = photo is not None and any(w in answer.lower() for w in CLASSES[photo][0])
@@ -112,6 +114,7 @@ def main() -> None:
     ap.add_argument("--min-label-score", type=float, default=0.5,
                     help="confident labels join the pairs (EfficientNet-Lite0 names most of these photos wrongly: "
                          "horse -> Doberman; 1.01 leaves them out)")
+    ap.add_argument("--regions", type=int, default=4, help="region vectors per clip beside its clip tokens")
     ap.add_argument("--show", action="store_true", help="print every probe answer")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -123,7 +126,7 @@ def main() -> None:
     out = args.work / f"align-{args.steps}"
     t = time.perf_counter()
     result = run_align(store, out, lm_id=args.lm, options=TrainOptions(steps=args.steps, lr=args.lr, batch=args.batch),
-                       val_fraction=args.val_fraction, min_label_score=args.min_label_score)
+                       val_fraction=args.val_fraction, min_label_score=args.min_label_score, regions=args.regions)
     train_s = time.perf_counter() - t
     paths = {r["video_id"]: r["video_path"] for r in store.videos().to_pylist()}
     val_clips = sorted(clip_rows(store, table, set(result["val_videos"])), key=lambda c: (c.video_id, c.start_s))
@@ -132,8 +135,8 @@ def main() -> None:
     torch.manual_seed(0)
     untrained = make_bank(trained.in_dim, trained.lm_hidden, trained.hidden)  # the same init run_align started from
     with torch.no_grad():
-        acc_u, shown_u = probe(lm, tok, untrained.eval(), val_clips, paths, truth)
-        acc_t, shown_t = probe(lm, tok, trained.eval(), val_clips, paths, truth)
+        acc_u, shown_u = probe(lm, tok, untrained.eval(), val_clips, paths, truth, store, args.regions)
+        acc_t, shown_t = probe(lm, tok, trained.eval(), val_clips, paths, truth, store, args.regions)
     print(f"archive: {args.videos} videos, {result['n_train']} train pairs ({len(result['train_videos'])} videos), "
           f"{result['n_val']} val pairs ({len(result['val_videos'])} videos), {len(val_clips)} val clips")
     print(f"train: {args.steps} steps x {args.batch} in {train_s:.0f} s ({args.lm}), labels >= {args.min_label_score}")

@@ -6,11 +6,16 @@ prompt state and exports the text model to ONNX, is timed apart, in an empty cac
     python bench/ask.py --db ~/.local/share/videokb/index --runs 8
     python bench/ask.py --db ./kb --cache ~/.cache/videokb   # an existing cache: no first use
     python bench/ask.py --db ./kb --compare gemma-270m,projector -o projector:checkpoint=CKPT
+    python bench/ask.py --db ./kb --compare gemma-270m,projector@untrained,projector@lora \
+        -o projector@untrained:checkpoint=untrained -o projector@lora:checkpoint=./kb/projector/lora
 
 --compare runs the sample corpus's 10 fact questions (tests/test_ask.py) through each answerer in one warm
 process, side by side: accuracy (the answer holds an accepted string), median first-token time of the
 model call (evidence retrieval excluded; the model loaded before), and prompt tokens per answer (for the
-projector answerer: text tokens plus spliced visual tokens).
+projector answerer: text tokens plus spliced visual tokens). ``NAME@LABEL`` runs one answerer several times
+with other options; ``checkpoint=untrained`` gives the projector answerer fresh random projectors (seed 0)
+made for the index. For a checkpoint trained on this index, each question says whether its video was
+among the training videos ("seen") or held out.
 
 Each run waits (up to --max-wait s) for the 1-minute load average to fall below --quiet-load, since other
 work on the machine slows a 2-core box a lot; the load average at each run's start is printed beside it.
@@ -35,19 +40,49 @@ QUESTIONS = [
 ]
 
 
-# The sample corpus's facts (tests/test_ask.py FACTS): question, accepted answers (any).
+# The sample corpus's facts (tests/test_ask.py FACTS): question, accepted answers (any), the video's stem.
 FACTS = [
-    ("How much does the sourdough loaf cost?", ["4.50", "four dollars"]),
-    ("How much are the blueberry muffins?", ["3", "three dollars"]),
-    ("On what date did the city council meet?", ["march 12", "march twelfth"]),
-    ("How much money did the council approve for the park?", ["2.3"]),
-    ("How many astronauts are in the crew?", ["4", "four"]),
-    ("How many days will the mission last?", ["6", "six"]),
-    ("How much is the adoption fee?", ["75", "seventy"]),
-    ("How many dogs are available for adoption?", ["22", "twenty"]),
-    ("How much is a coffee tasting ticket?", ["12", "twelve"]),
-    ("Which country did the winning beans come from?", ["ethiopia"]),
+    ("How much does the sourdough loaf cost?", ["4.50", "four dollars"], "bakery_tour"),
+    ("How much are the blueberry muffins?", ["3", "three dollars"], "bakery_tour"),
+    ("On what date did the city council meet?", ["march 12", "march twelfth"], "city_council_meeting"),
+    ("How much money did the council approve for the park?", ["2.3"], "city_council_meeting"),
+    ("How many astronauts are in the crew?", ["4", "four"], "rocket_launch_briefing"),
+    ("How many days will the mission last?", ["6", "six"], "rocket_launch_briefing"),
+    ("How much is the adoption fee?", ["75", "seventy"], "pet_adoption_day"),
+    ("How many dogs are available for adoption?", ["22", "twenty"], "pet_adoption_day"),
+    ("How much is a coffee tasting ticket?", ["12", "twelve"], "café tasting"),
+    ("Which country did the winning beans come from?", ["ethiopia"], "café tasting"),
 ]
+
+
+def untrained_checkpoint(store, folder: Path, lm_id: str | None = None) -> Path:
+    """Fresh random projectors (seed 0, the widths `videokb train align` uses) for ``store``'s clip space."""
+    import torch
+
+    from videokb.agent.lm import BUNDLED_LM, load_lm
+    from videokb.agent.projectors import ProjectorCard, make_bank, save_checkpoint
+    from videokb.agent.visual_tokens import clips_table, encoder_space
+
+    lm_id = lm_id or BUNDLED_LM
+    space = encoder_space(store, clips_table(store))
+    lm, _ = load_lm(lm_id, "cpu")
+    width = lm.get_input_embeddings().weight.shape[1]
+    torch.manual_seed(0)
+    card = ProjectorCard(encoder_space=space, lm_id=lm_id, lm_hidden=width, in_dim=space["dim"], hidden=1024,
+                         trained={"objective": "none (untrained)", "regions_per_window": 4})
+    return save_checkpoint(folder, make_bank(space["dim"], width, 1024), card)
+
+
+def _seen_videos(answerer, store) -> set[str]:
+    """Stems of the videos the projector checkpoint trained on, when it was trained on this index."""
+    if answerer.name != "projector":
+        return set()
+    from videokb.agent.answerers.projector import default_checkpoint
+    from videokb.agent.projectors import read_card
+
+    card = read_card(answerer.checkpoint or default_checkpoint(Path(store.uri)))
+    paths = {v["video_id"]: Path(v["video_path"]).stem for v in store.videos().to_pylist()}
+    return {paths[v] for v in card.trained.get("train_videos", []) if v in paths}
 
 
 def _prompt_tokens(answerer, evidence) -> int:
@@ -62,13 +97,19 @@ def _prompt_tokens(answerer, evidence) -> int:
 
 
 def compare(db: Path, names: list[str], options: dict[str, dict]) -> None:
-    """Each answerer over FACTS in this process: accuracy, first-token time, prompt tokens per answer."""
+    """Each answerer (``NAME`` or ``NAME@LABEL``) over FACTS in this process: accuracy, first-token time,
+    prompt tokens per answer."""
     from videokb.agent import AskOptions, ask, create_answerer
     from videokb.index.store import Store
 
     store = Store(db)
+    rows = []
     for name in names:
-        answerer = create_answerer(name, **options.get(name, {}))
+        opts = dict(options.get(name, {}))
+        if str(opts.get("checkpoint")) == "untrained":
+            opts["checkpoint"] = untrained_checkpoint(store, Path(tempfile.mkdtemp(prefix="videokb-untrained-")),
+                                                      opts.get("lm_id"))
+        answerer = create_answerer(name.split("@")[0], **opts)
         inner_stream = answerer.stream
         calls: list[tuple[float, int]] = []
 
@@ -84,16 +125,24 @@ def compare(db: Path, names: list[str], options: dict[str, dict]) -> None:
         answerer.stream = timed_stream  # measures the model call only (retrieval and the check excluded)
         ask(store, FACTS[0][0], answerer, AskOptions(device="cpu"))  # loads the model
         calls.clear()
-        right = 0
-        for question, accepted in FACTS:
+        seen = _seen_videos(answerer, store)
+        right, right_seen, n_seen = 0, 0, 0
+        for question, accepted, video in FACTS:
             result = ask(store, question, answerer, AskOptions(device="cpu"))
             ok = result.found and any(a in result.answer.lower() for a in accepted)
             right += ok
-            print(f"  {name:12s} {question!r} -> {result.answer!r} {'ok' if ok else 'WRONG'}")
+            n_seen += video in seen
+            right_seen += ok and video in seen
+            tag = " (video seen in training)" if video in seen else ""
+            print(f"  {name:12s} {question!r} -> {result.answer!r} {'ok' if ok else 'WRONG'}{tag}", flush=True)
         ttft = statistics.median(c[0] for c in calls) if calls else float("nan")
         tokens = statistics.mean(c[1] for c in calls) if calls else float("nan")
-        print(f"{name:12s} accuracy {right}/{len(FACTS)}  first token median {ttft:.2f}s over {len(calls)} model "
-              f"calls  prompt tokens per answer {tokens:.0f}")
+        split = (f" (videos seen in training {right_seen}/{n_seen}, held out {right - right_seen}/"
+                 f"{len(FACTS) - n_seen})" if seen else "")
+        rows.append(f"{name:22s} accuracy {right}/{len(FACTS)}{split}  first token median {ttft:.2f}s over "
+                    f"{len(calls)} model calls  prompt tokens per answer {tokens:.0f}")
+        print(rows[-1], flush=True)
+    print("\n" + "\n".join(rows))
 
 
 def videokb(*args: str) -> list[str]:
@@ -149,7 +198,7 @@ def main() -> None:
         options: dict[str, dict] = {}
         for item in args.option:
             name, _, pair = item.partition(":")
-            options.setdefault(name, {}).update(get_backend("answerer", name).parse_options([pair]))
+            options.setdefault(name, {}).update(get_backend("answerer", name.split("@")[0]).parse_options([pair]))
         compare(args.db, args.compare.split(","), options)
         return
 

@@ -22,6 +22,8 @@ from videokb.ingest import IngestConfig, ingest
 from videokb.ingest.models import ModelConfig
 from videokb.sample_hico import Shot, make_video
 
+from test_answerer_vlm import tiny_qwen_vl  # noqa: F401  (a tiny random Qwen2.5-VL, the teacher)
+
 IN_DIM = 12
 
 
@@ -259,3 +261,167 @@ def test_a_padded_batch_gives_the_per_example_losses(tiny_lm):
     extra = int(tok.eos_token_id is not None)
     weighted = sum(l * (n + extra) for l, n in apart) / sum(n + extra for _, n in apart)
     assert together == pytest.approx(weighted, rel=1e-4)
+
+
+def _window_evidence(store, video_name: str, question: str):
+    """An Evidence of one window over the whole video ``video_name``, as `videokb ask` hands it over."""
+    from videokb.agent.answerers import Evidence
+    from videokb.agent.evidence import Window, read_lines
+    from videokb.index.events import connect_events
+
+    video = next(v for v in store.videos().to_pylist() if Path(v["video_path"]).name == video_name)
+    w = Window(video["video_id"], video["video_path"], 0.0, 20.0, 1.0, 1)
+    con = connect_events(store)
+    w.lines, w.withheld = read_lines(con, w.video_id, w.start_s, w.end_s)
+    con.close()
+    return Evidence(question, w.text(), 1, windows=[w], store=store, sources=[ln.text for ln in w.lines])
+
+
+def test_region_vectors_reach_the_lm_through_the_region_projector(photo_index, tiny_lm, tmp_path):
+    from videokb.agent.answerers import create_answerer
+    from videokb.agent.splice import build_segments
+    from videokb.agent.visual_tokens import clips_table, encoder_space, regions_table_for
+
+    store = photo_index
+    table = clips_table(store)
+    space = encoder_space(store, table)
+    region_table = regions_table_for(store, table)
+    assert region_table == "regions_efficientnet_lite0"
+    card = card_for(tiny_lm, space["dim"], space)
+    card.trained = {"regions_per_window": 3}  # as `videokb train align --regions 3` records it
+    torch.manual_seed(4)
+    save_checkpoint(tmp_path / "ck", make_bank(space["dim"], 32, hidden=16), card)
+    evidence = _window_evidence(store, "photos.mp4", "What is shown?")
+    answerer = create_answerer("projector", checkpoint=tmp_path / "ck", lm_id=tiny_lm, device="cpu")
+    windows = answerer.window_inputs(evidence, 3)
+    [w] = windows
+    assert sum(len(r.vectors) for r in w.regions) == 3 and w.clips
+    # They are stored region vectors of that video (grid cells / OCR boxes), never whole frames.
+    rows = store.dataset(region_table).to_table(filter=f"video_id = '{evidence.windows[0].video_id}'").to_pylist()
+    stored = {kind: np.array([r["vector"] for r in rows if (r["kind"] == "frame") == (kind == "frame")])
+              for kind in ("frame", "region")}
+    for r in w.regions:
+        for v in r.vectors:
+            assert np.isclose(stored["region"], v).all(1).any() and not np.isclose(stored["frame"], v).all(1).any()
+    segs = build_segments(evidence.question, windows)
+    assert [s.kind for s in segs if isinstance(s, VisualSegment)].count("region") == len(w.regions)
+    assert any(isinstance(s, str) and s.startswith("regions ") for s in segs)
+
+    lm, tok, bank, _ = answerer._models(store)
+    plain = build_segments(evidence.question, answerer.window_inputs(evidence, 0))
+
+    def last_logits(segments):
+        with torch.no_grad():
+            return lm(inputs_embeds=embed_segments(lm, tok, bank, segments)[0]).logits[0, -1].clone()
+
+    before, before_plain = last_logits(segs), last_logits(plain)
+    with torch.no_grad():
+        bank.mlps["region"][2].bias.add_(1.0)  # only the region projector changes
+    try:
+        assert not torch.allclose(before, last_logits(segs))  # the region tokens reach the LM through it
+        assert torch.equal(before_plain, last_logits(plain))  # without them, it plays no part
+    finally:
+        with torch.no_grad():
+            bank.mlps["region"][2].bias.sub_(1.0)
+    # The answerer feeds as many as the checkpoint was trained with, unless told otherwise.
+    "".join(answerer.stream(evidence))
+    with_regions = answerer.last_prompt_tokens
+    none = create_answerer("projector", checkpoint=tmp_path / "ck", lm_id=tiny_lm, device="cpu", regions_per_window=0)
+    "".join(none.stream(evidence))
+    assert with_regions >= none.last_prompt_tokens + 3
+
+
+def test_align_trains_the_region_projector_with_the_clip_one(photo_index, tiny_lm):
+    from videokb.agent.splice import batch_loss
+    from videokb.agent.train_align import archive_examples
+    from videokb.agent.visual_tokens import clips_table, encoder_space
+
+    store = photo_index
+    table = clips_table(store)
+    examples = archive_examples(store, table, regions=2)
+    kinds = [[s.kind for s in e.segments if isinstance(s, VisualSegment)] for e in examples]
+    assert all(k.count("clip") == 1 and 1 <= k.count("region") <= 2 for k in kinds), kinds[:3]
+    assert all(not any(isinstance(s, VisualSegment) and s.kind == "region" for s in e.segments)
+               for e in archive_examples(store, table, regions=0))
+    lm, tok = load_lm(tiny_lm, "cpu")
+    bank = make_bank(encoder_space(store, table)["dim"], 32, hidden=16)
+    batch_loss(lm, tok, bank, [(e.segments, e.target) for e in examples[:3]]).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in bank.mlps["region"].parameters())
+    assert bank.kind_embedding.weight.grad[1].abs().sum() > 0  # the region kind's row
+
+
+def test_copy_decoding_writes_a_span_of_the_windows_lines(tiny_lm):
+    from videokb.agent.splice import _copy_token, is_span
+
+    lm, tok = load_lm(tiny_lm, "cpu")
+    sources = ["tickets are 12 dollars at the door", "not found in the archive"]
+    ids = {w: tok.convert_tokens_to_ids(w) for w in ("cats", "12", "dollars", "door")}
+    logits = torch.zeros(lm.config.vocab_size)
+    logits[ids["cats"]], logits[ids["12"]], logits[ids["door"]] = 3.0, 2.0, 1.0
+    assert _copy_token(tok, [], logits, sources) == ids["12"]  # the likeliest token that copies, not "cats"
+    assert _copy_token(tok, [ids["12"]], logits, sources) is None  # "12 cats" and "12 door" copy nothing: the end
+    logits[ids["dollars"]] = 1.5
+    assert _copy_token(tok, [ids["12"]], logits, sources) == ids["dollars"]
+    assert is_span("12 dollars", sources) and not is_span("2 dollars", sources)  # spans start at a word
+    # End to end with the random LM: left alone it writes noise; told to copy, only what the lines hold.
+    bank = make_bank(IN_DIM, 32, hidden=16)
+    with torch.no_grad():
+        embeds, _, _ = embed_segments(lm, tok, bank, segments(np.ones((2, IN_DIM))))
+    free = "".join(greedy_stream(lm, tok, embeds, 6)).strip()
+    assert free and not is_span(free, sources), free
+    assert "".join(greedy_stream(lm, tok, embeds, 6, sources=sources)).strip() == ""  # nothing it likes copies
+    line = f"the screen says {free} and more"
+    assert "".join(greedy_stream(lm, tok, embeds, 6, sources=[line])).strip() == free
+
+
+def test_train_align_with_a_teacher_trains_on_its_captions(photo_index, tiny_lm, tiny_qwen_vl, monkeypatch, tmp_path):
+    """`videokb train align --teacher transformers-vlm` (a tiny random Qwen2.5-VL built from a config): the
+    teacher sees each clip's keyframe, and its captions join the pairs as kind "teacher"."""
+    from transformers import Qwen2_5_VLConfig
+    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING
+
+    from videokb.agent.answerers import create_answerer
+    from videokb.agent.train_align import archive_examples, teacher_caption
+    from videokb.agent.visual_tokens import clip_rows, clips_table
+
+    path, stand_in = tiny_qwen_vl
+    if stand_in is not None:  # as tests/test_answerer_vlm.py: AutoProcessor finds the stand-in, this test only
+        monkeypatch.setitem(PROCESSOR_MAPPING._extra_content, Qwen2_5_VLConfig, stand_in)
+    store = photo_index
+    table = clips_table(store)
+    teacher = create_answerer("transformers-vlm", model_id=str(path), device="cpu", max_new_tokens=6)
+    model, _ = teacher._loaded()
+    seen = []
+    hook = model.model.visual.register_forward_pre_hook(lambda mod, args, kwargs: seen.append(kwargs["grid_thw"]),
+                                                        with_kwargs=True)
+    try:
+        taught = [e for e in archive_examples(store, table, teacher=teacher) if e.source == "teacher"]
+    finally:
+        hook.remove()
+    clips = list(clip_rows(store, table))
+    assert taught and len(seen) == len(clips)  # one keyframe shown per clip
+    assert all(len(g) == 1 for g in seen)
+    first = next(c for c in sorted(clips, key=lambda c: (c.video_id, c.start_s)))
+    assert taught[0].target == teacher_caption(teacher, store, first)  # greedy: the same caption again
+    res = CliRunner().invoke(cli, ["train", "align", "--db", str(store.uri), "--lm", tiny_lm, "--device", "cpu",
+                                   "--hidden", "16", "--batch", "2", "--steps", "2", "--val-fraction", "0.5",
+                                   "--out", str(tmp_path / "taught"), "--teacher", "transformers-vlm",
+                                   "--teacher-option", f"model_id={path}", "--teacher-option", "device=cpu",
+                                   "--teacher-option", "max_new_tokens=6"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["pairs_by_source"]["teacher"] == len(taught)
+    res = CliRunner().invoke(cli, ["train", "align", "--db", str(store.uri), "--teacher-option", "device=cpu"])
+    assert res.exit_code == 2 and "--teacher-option needs --teacher" in res.output
+
+
+def test_draft_qa_asks_no_question_with_several_answers():
+    from videokb.agent.draft_qa import _screen_records
+
+    [alone] = _screen_records("v", 3.0, 5.0, "Launch at 9 PM", alone=True)
+    assert (alone.question, alone.answer) == ("What is written on screen at 00:03?", "Launch at 9 PM")
+    # Three lines on one slide: "What is written on screen at 00:03?" would have three answers.
+    [fee] = _screen_records("v", 3.0, 5.0, "Adoption fee $75", alone=False)
+    assert (fee.question, fee.answer, fee.source) == \
+        ('On screen at 00:03: "Adoption fee ___" What goes in the blank?', "$75", "screen-number")
+    assert _screen_records("v", 3.0, 5.0, "Free microchips", alone=False) == []
