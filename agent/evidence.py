@@ -59,6 +59,7 @@ class Window:
     lines: list[Line] = field(default_factory=list)
     keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
     withheld: int = 0  # lines left out because they address the assistant (prompt injection)
+    language: str | None = None  # the video's spoken language, as ingest detected it
 
     def text(self) -> str:
         head = f"[{self.number}] {quote_name(self.video_path)} {mmss(self.start_s)}-{mmss(self.end_s)}"
@@ -104,7 +105,7 @@ def quote_name(video_path: str) -> str:
     return json.dumps(Path(video_path).name, ensure_ascii=False)
 
 
-def _translation_column(con: duckdb.DuckDBPyConnection) -> str | None:
+def translation_column(con: duckdb.DuckDBPyConnection) -> str | None:
     """The English-translation column of ``segments`` where the index has one (added at ingest for
     non-English speech); older indexes have none."""
     cols = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE segments)").fetchall()}
@@ -115,7 +116,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     """What is said, shown and labelled in ``video_id`` between t0 and t1, in order, as the model reads it;
     and how many lines were withheld because they address the assistant. Non-English speech keeps its
     original words and gains its stored English translation in brackets."""
-    translated = _translation_column(con)
+    translated = translation_column(con)
     speech_text = (f"CASE WHEN {translated} IS NOT NULL AND {translated} <> '' AND {translated} <> text "
                    f"THEN text || ' [English: ' || {translated} || ']' ELSE text END" if translated else "text")
     rows = con.execute(

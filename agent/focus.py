@@ -27,6 +27,12 @@ def _words(text: str) -> set[str]:
     return {stem(w.strip(".")) for w in content_words(text)}
 
 
+def _sentences(windows: list[Window]) -> list[str]:
+    """Every sentence of the windows' lines (a screen line's items apart)."""
+    return [x for w in windows for ln in w.lines for item in ln.text.split(" | ")
+            for x in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if x.strip()]
+
+
 def _parts(windows: list[Window]) -> list[str]:
     """Every clause of the windows' lines (a screen line's items apart)."""
     return [c for w in windows for ln in w.lines for c in clauses(ln.text)]
@@ -43,6 +49,7 @@ class _Relevance:
         self.weights = {k: 1.0 / n for k, n in df.items() if n}
         scored = [self.score(p) for p in parts if re.search(r"\d", p)]
         self.best_number = max(scored, default=0.0)  # the best clause that holds a number
+        self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
 
     def score(self, text: str) -> float:
         return sum(self.weights.get(k, 0.0) for k in _words(text))
@@ -60,10 +67,15 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
     $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
     question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
     "... the longest migration of any bird")."""
-    if not keywords or not re.search(r"\d", as_digits(span)):
+    if not keywords:
         return True
     relevance = _Relevance(windows, keywords)
     needle = fold(normalize_money(span)).strip(" .")
+    if not re.search(r"\d", as_digits(span)):
+        # A span without a number must sit in a sentence that speaks of the question as much as any does
+        # ("how do birds navigate?": not "by the length of the day", from the sentence about keeping time).
+        return not needle or any(needle in fold(s) and relevance.score(s) >= relevance.best_sentence - 1e-9
+                                 for s in _sentences(windows))
     return any(needle and needle in fold(part) and relevance.keeps(part) for part in _parts(windows))
 
 
@@ -81,14 +93,19 @@ def _focus_line(text: str, relevance: _Relevance) -> list[str]:
     return keep
 
 
-def focused(windows: list[Window], keywords: set[str]) -> list[Window]:
-    """Copies of the windows with only the parts that speak of the question most."""
+def focused(windows: list[Window], keywords: set[str], sentences: bool = False) -> list[Window]:
+    """Copies of the windows with only the parts that speak of the question most; with ``sentences``, only
+    the sentences that speak of it as much as any does (for an answer that is no number)."""
     relevance = _Relevance(windows, keywords)
     out = []
     for w in windows:
         lines = []
         for ln in w.lines:
-            keep = _focus_line(ln.text, relevance)
+            if sentences:
+                keep = [x for item in ln.text.split(" | ") for x in re.split(r"(?<=[.!?])\s+", normalize_money(item))
+                        if x.strip() and relevance.score(x) > 0 and relevance.score(x) >= relevance.best_sentence - 1e-9]
+            else:
+                keep = _focus_line(ln.text, relevance)
             if keep:
                 lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
         if lines:
@@ -96,4 +113,60 @@ def focused(windows: list[Window], keywords: set[str]) -> list[Window]:
     return out
 
 
-__all__ = ["clauses", "focused", "on_target", "stem"]
+# What kind of value the question asks for, in English and the archive's other languages: a time, a price,
+# a count. Another language's window cannot share the question's words, so its clauses are told apart by
+# the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
+# multilingual text embedder.
+_ASKS = {
+    "time": re.compile(r"\b(when|what time|what hour)\b|\b(quand|quelle heure|wann|wie viel uhr|cu[aá]ndo|qu[eé] hora|"
+                       r"quando|che ora)\b|几点|什么时候", re.I),
+    "price": re.compile(r"\bhow much (is|are|does|do|did|was|were|would)\b|\b(price|cost|costs|charge)\b|"
+                        r"\b(combien co[uû]te|wie viel kostet|was kostet|cu[aá]nto (cuesta|vale)|quanto costa)\b|多少钱",
+                        re.I),
+    "count": re.compile(r"\bhow many\b|\b(combien de|wie viele|cu[aá]nt[oa]s|quant[ie])\b|多少种|几种", re.I),
+}
+_CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan)\b", re.I)
+_TRANSLATION = re.compile(r"\s*\[English: (.*)\]\s*$")
+
+
+def asks_for(question: str) -> str | None:
+    """"time", "price" or "count" when the question asks for one, else None."""
+    return next((kind for kind, pattern in _ASKS.items() if pattern.search(question)), None)
+
+
+def _typed_parts(text: str, kind: str) -> list[str]:
+    """The clauses of a line (and of its stored English translation) that hold a value of ``kind``."""
+    original, english = text, ""
+    if m := _TRANSLATION.search(text):
+        original, english = text[: m.start()], m.group(1)
+    out = []
+    for item in original.split(" | ") + ([english] if english else []):
+        for part in clauses(item):
+            if not re.search(r"\d", as_digits(part)):
+                continue
+            priced = bool(_CURRENCY.search(part))
+            if priced == (kind == "price"):
+                out.append(part.strip())
+    return out
+
+
+def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) -> list[Window]:
+    """Windows of the ``foreign`` videos (said or shown in another language) cut down to the one clause that
+    holds the kind of value the question asks for and is closest to it in meaning (``embed(question,
+    parts)``: similarities); other windows, and questions of no such kind, unchanged."""
+    kind = asks_for(question)
+    if kind is None:
+        return windows
+    out = []
+    for w in windows:
+        parts = [(ln, p) for ln in w.lines for p in _typed_parts(ln.text, kind)] if w.video_id in foreign else []
+        if not parts:
+            out.append(w)
+            continue
+        sims = embed(question, [p for _, p in parts])
+        ln, part = parts[max(range(len(parts)), key=lambda i: sims[i])]
+        out.append(replace(w, lines=[replace(ln, text=part)], keyframes=list(w.keyframes)))
+    return out
+
+
+__all__ = ["asks_for", "clauses", "focused", "on_target", "stem", "typed_focus"]

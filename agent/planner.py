@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from videokb.agent.answerers import Answerer, Evidence
 from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
 from videokb.agent.evidence import Window, mmss
-from videokb.agent.focus import focused, on_target, stem
+from videokb.agent.focus import focused, on_target, stem, typed_focus
+from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
@@ -129,7 +130,12 @@ def _keywords(run: Run, question: str) -> set[str]:
 
 
 def lookup(run: Run, plan: Plan) -> Outcome:
-    windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
+    moments, ranges = _moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s)
+    windows = run.windows(moments, ranges)
+    # A question word that few moments hold and the windows lack ("argon", in a lecture whose parts all
+    # say "the discovery of ... was reported"): the moments that hold it word for word are read first.
+    if rare := rare_moments(run.tools, _keywords(run, plan.question), " ".join(w.text() for w in windows)):
+        windows = run.windows(rare + moments, ranges)
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
     named = set(plan.video_ids or [])
@@ -149,6 +155,8 @@ def lookup(run: Run, plan: Plan) -> Outcome:
 def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Outcome:
     """The model answers from ``windows``; every citation checked; asked again on the clauses that share the
     question's words when its span is unsupported or off target."""
+    foreign = {w.video_id for w in windows if not _english(run, w)}
+    windows = typed_focus(windows, plan.question, foreign, run.verifier.similarities) if foreign else windows
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
@@ -156,7 +164,9 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     off_target = good and c_attributed_only(citations) and not any(
         on_target(c.sentence, windows, keywords) for c in good)
     if off_target or not good:
-        narrowed = focused(windows, keywords)
+        # A span that is no number is read again from the sentences that speak of the question most only.
+        span = good[0].sentence if good else draft
+        narrowed = focused(windows, keywords, sentences=not re.search(r"\d", as_digits(span)))
         if off_target and not narrowed and all(_english(run, c.window) or c.window.video_id not in named
                                               for c in good):
             # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
@@ -177,7 +187,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
 
 
 def _english(run: Run, window: Window) -> bool:
-    return (run.tools.video(window.video_id).language or "en") == "en"
+    return (window.language or run.tools.video(window.video_id).language or "en") == "en"
 
 
 def c_attributed_only(citations: list[Citation]) -> bool:
