@@ -8,11 +8,16 @@ import re
 from dataclasses import replace
 
 from videokb.agent.cite import as_digits, normalize_money
-from videokb.agent.evidence import Window
+from videokb.agent.evidence import Line, Window
 from videokb.agent.plan import content_words, fold
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
+
+
+def has_number(text: str) -> bool:
+    """Digits, or a number said in words ("Eight planets orbit the sun")."""
+    return bool(re.search(r"\d", text) or re.search(r"\d", as_digits(text)))
 
 
 def stem(word: str) -> str:
@@ -27,15 +32,33 @@ def _words(text: str) -> set[str]:
     return {stem(w.strip(".")) for w in content_words(text)}
 
 
+_SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
+
+
+def joined(window: Window) -> list[Line]:
+    """The window's lines with a speech line that stops mid-sentence joined to the speech line that goes on
+    (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments)."""
+    out: list[Line] = []
+    last_speech = None
+    for ln in window.lines:
+        if ln.kind == "speech" and last_speech is not None and not _SENTENCE_END.search(out[last_speech].text):
+            out[last_speech] = replace(out[last_speech], text=f"{out[last_speech].text} {ln.text}")
+            continue
+        out.append(ln)
+        if ln.kind == "speech":
+            last_speech = len(out) - 1
+    return out
+
+
 def _sentences(windows: list[Window]) -> list[str]:
     """Every sentence of the windows' lines (a screen line's items apart)."""
-    return [x for w in windows for ln in w.lines for item in ln.text.split(" | ")
+    return [x for w in windows for ln in joined(w) for item in ln.text.split(" | ")
             for x in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if x.strip()]
 
 
 def _parts(windows: list[Window]) -> list[str]:
     """Every clause of the windows' lines (a screen line's items apart)."""
-    return [c for w in windows for ln in w.lines for c in clauses(ln.text)]
+    return [c for w in windows for ln in joined(w) for c in clauses(ln.text)]
 
 
 class _Relevance:
@@ -47,7 +70,7 @@ class _Relevance:
         parts = _parts(windows)
         df = {k: sum(k in _words(p) for p in parts) for k in keywords}
         self.weights = {k: 1.0 / n for k, n in df.items() if n}
-        scored = [self.score(p) for p in parts if re.search(r"\d", p)]
+        scored = [self.score(p) for p in parts if has_number(p)]
         self.best_number = max(scored, default=0.0)  # the best clause that holds a number
         self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
 
@@ -76,7 +99,8 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
         # ("how do birds navigate?": not "by the length of the day", from the sentence about keeping time).
         return not needle or any(needle in fold(s) and relevance.score(s) >= relevance.best_sentence - 1e-9
                                  for s in _sentences(windows))
-    return any(needle and needle in fold(part) and relevance.keeps(part) for part in _parts(windows))
+    return any(needle and (needle in fold(part) or needle in fold(as_digits(part))) and relevance.keeps(part)
+               for part in _parts(windows))
 
 
 def _focus_line(text: str, relevance: _Relevance) -> list[str]:
@@ -87,7 +111,7 @@ def _focus_line(text: str, relevance: _Relevance) -> list[str]:
     for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
         for clause in clauses(sentence):
             if relevance.keeps(clause):
-                part = clause if re.search(r"\d", clause) else sentence
+                part = clause if has_number(clause) else sentence
                 if part not in keep:
                     keep.append(part)
     return keep
@@ -100,7 +124,7 @@ def focused(windows: list[Window], keywords: set[str], sentences: bool = False) 
     out = []
     for w in windows:
         lines = []
-        for ln in w.lines:
+        for ln in joined(w):
             if sentences:
                 keep = [x for item in ln.text.split(" | ") for x in re.split(r"(?<=[.!?])\s+", normalize_money(item))
                         if x.strip() and relevance.score(x) > 0 and relevance.score(x) >= relevance.best_sentence - 1e-9]
@@ -126,6 +150,7 @@ _ASKS = {
     "count": re.compile(r"\bhow many\b|\b(combien de|wie viele|cu[aá]nt[oa]s|quant[ie])\b|多少种|几种", re.I),
 }
 _CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan)\b", re.I)
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s*(uhr|h|heures?|horas?|ore|o'clock|[ap]\.?m\.?)(?!\w)|点", re.I)
 _TRANSLATION = re.compile(r"\s*\[English: (.*)\]\s*$")
 
 
@@ -164,9 +189,11 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
             out.append(w)
             continue
         sims = embed(question, [p for _, p in parts])
-        ln, part = parts[max(range(len(parts)), key=lambda i: sims[i])]
+        # A time question prefers a clause written as a time ("15:00", "7 Uhr") to a bare number.
+        timed = [kind == "time" and bool(_TIME_OF_DAY.search(p)) for _, p in parts]
+        ln, part = parts[max(range(len(parts)), key=lambda i: (timed[i], sims[i]))]
         out.append(replace(w, lines=[replace(ln, text=part)], keyframes=list(w.keyframes)))
     return out
 
 
-__all__ = ["asks_for", "clauses", "focused", "on_target", "stem", "typed_focus"]
+__all__ = ["asks_for", "clauses", "focused", "has_number", "joined", "on_target", "stem", "typed_focus"]

@@ -75,6 +75,8 @@ class Run:
 
             images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
         sources = [item for w in windows for ln in w.lines for item in ln.text.split(" | ")]
+        # A number said in words may be copied as digits ("Eight planets" -> "8"): the check reads both.
+        sources += [d for d in (as_digits(x) for x in sources) if d not in sources]
         evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images,
                             windows=windows, store=self.tools.store, sources=sources)
         self.model_calls += 1
@@ -182,6 +184,11 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             draft = run.generate(plan.question, narrowed)
             _, citations = run.verifier.check(plan.question, draft, narrowed, named)
             windows = narrowed
+            again = [c for c in citations if c.supported]
+            if again and c_attributed_only(citations) and not any(on_target(c.sentence, windows, keywords)
+                                                                  for c in again):
+                run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
+                return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 

@@ -131,7 +131,7 @@ class ArchiveTools:
         info = self.video(video)
         (w,) = fill_windows(self.store, [Window(info.video_id, info.video_path, max(0.0, t0),
                                                 min(info.duration_s or t1, t1), score, language=info.language)],
-                            budget_tokens=10**9, max_windows=1, con=self.con)
+                            budget_tokens=10**9, max_windows=1, con=self.con, finish_sentences=False)
         self._record("read", {"video": info.name, "t0": round(w.start_s, 2), "t1": round(w.end_s, 2)},
                      _short(w.evidence_text()) or "nothing said or shown")
         return w
