@@ -96,9 +96,20 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
     needle = fold(normalize_money(span)).strip(" .")
     if not re.search(r"\d", as_digits(span)):
         # A span without a number must sit in a sentence that speaks of the question as much as any does
-        # ("how do birds navigate?": not "by the length of the day", from the sentence about keeping time).
-        return not needle or any(needle in fold(s) and relevance.score(s) >= relevance.best_sentence - 1e-9
-                                 for s in _sentences(windows))
+        # ("how do birds navigate?": not "by the length of the day", from the sentence about keeping time),
+        # or in a line that shares no word with it beside such a sentence: the subject named on the slide
+        # (screen "The Arctic tern", speech "... flies from pole to pole, the longest migration of any bird").
+        best = relevance.best_sentence - 1e-9
+        if not needle:
+            return True
+        for w in windows:
+            has_best = any(relevance.score(x) >= best for x in _sentences([w]))
+            for ln in joined(w):
+                for x in _sentences([replace(w, lines=[ln])]):
+                    if needle in fold(x) and (relevance.score(x) >= best or (
+                            has_best and ln.kind == "screen" and relevance.score(x) == 0)):
+                        return True
+        return False
     return any(needle and (needle in fold(part) or needle in fold(as_digits(part))) and relevance.keeps(part)
                for part in _parts(windows))
 

@@ -65,6 +65,12 @@ def test_a_span_without_a_number_must_come_from_the_sentence_most_about_the_ques
     keywords = {"bird", "navigate"}
     assert on_target("the magnetic field", [birds], keywords)
     assert not on_target("by the length of the day", [birds], keywords)
+    # The subject may be named on another line that shares no word with the question: the slide's title.
+    tern = Window("b", "/lib/birds.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "The Arctic tern"), Line(0.5, "speech", "It flies farther than any other bird."),
+        Line(5.0, "screen", "Bird clocks"), Line(5.5, "speech", "Birds keep time by the length of the day.")])
+    assert on_target("The Arctic tern", [tern], {"bird", "farther"})
+    assert not on_target("Bird clocks", [tern], {"bird", "farther"})
 
 
 @pytest.mark.parametrize("question, kind, clause", [
