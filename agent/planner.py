@@ -1,6 +1,7 @@
 """Run the plan that fits the question's shape, with the archive tools and the answering model.
 
-- lookup: search, widen to windows, the model answers, every citation checked (not found when none holds).
+- lookup: search (and the question's rare words word for word, :mod:`agent.lexical`), widen to windows, the
+  model answers, every citation checked (not found when none holds).
 - compare / superlative: map then reduce in code. One search and one short extraction per candidate video
   (the small model copies the value's span from that video's windows only), each value checked against its
   window; then Python sorts the values. Never one generation over mixed windows.
