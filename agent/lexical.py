@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videokb.agent.plan import STOPWORDS, content_words, fold
+from videokb.agent.plan import STOPWORDS, fold
 from videokb.retrieval import Moment
 
 if TYPE_CHECKING:
@@ -110,8 +110,4 @@ def holds_entity(phrase: list[str], text: str, video_path: str = "") -> bool:
                 or any(re.search(rf"\b{re.escape(w)}\b", stem) for w in phrase))
 
 
-def question_words(question: str) -> set[str]:
-    return {w.strip(".") for w in content_words(question)}
-
-
-__all__ = ["MAX_RARE_MOMENTS", "entities", "holds_entity", "question_words", "rare_moments"]
+__all__ = ["MAX_RARE_MOMENTS", "entities", "holds_entity", "rare_moments"]
