@@ -19,6 +19,7 @@ from pathlib import Path
 from text_to_num import alpha2digit
 
 from videokb.agent.evidence import Window
+from videokb.agent.lexical import entities, holds_entity
 from videokb.agent.plan import STOPWORDS, content_words, fold
 from videokb.index.embedders import TextEmbedder
 
@@ -114,7 +115,14 @@ class Verifier:
         self.embedder = embedder
         self.t = thresholds or Thresholds()
 
-    def _relevant(self, question: str, window: Window) -> bool:
+    def _relevant(self, question: str, window: Window, named: bool = False) -> bool:
+        """Whether the window bears on the question. A window of a video the question names does by that
+        alone (a German question's capitalised nouns are no names), unless the question asks about a thing
+        it does not hold ("a bagel at Harbor Cafe")."""
+        if self.missing_entities(question, window):
+            return False
+        if named:
+            return True
         if self.missing_names(question, window):
             return False
         q = set(content_words(question))
@@ -124,12 +132,28 @@ class Verifier:
         vecs = self.embedder.embed_texts([question] + lines)
         return float((vecs[1:] @ vecs[0]).max()) >= self.t.question
 
+    def similarities(self, query: str, texts: list[str]) -> list[float]:
+        """Cosine of each text with ``query``, embedded as a search query (e5's "query: " prefix)."""
+        q = self.embedder.embed_query_batch([query])[0]
+        return [float(x) for x in self.embedder.embed_batch(texts) @ q]
+
     @staticmethod
     def missing_names(question: str, window: Window) -> list[str]:
         """Names the question asks about ("How tall is Mount Fuji?") that neither the window nor its video's
         file name holds: a window about Mount Etna does not answer it, however well its numbers fit."""
         have = fold(window.evidence_text() + " " + Path(window.video_path).stem.replace("_", " "))
         return sorted(n for n in names(question) if not re.search(rf"\b{re.escape(n)}", have))
+
+    @staticmethod
+    def missing_entities(question: str, window: Window) -> list[str]:
+        """Things the question asks about ("the discovery of gold", "the swimming pool") that neither the
+        window nor its video's file name holds (:func:`agent.lexical.entities`): a window about argon's
+        discovery does not answer for gold's, however well its year fits. Another language's window cannot
+        hold the English words: it is not asked to."""
+        if (window.language or "en") != "en":
+            return []
+        return [" ".join(p) for p in entities(question)
+                if not holds_entity(p, window.evidence_text(), window.video_path)]
 
     def supports(self, claim: str, window: Window) -> tuple[bool, str]:
         evidence = window.evidence_text()
@@ -182,7 +206,8 @@ class Verifier:
         still support the sentence."""
         by_number = {w.number: w for w in windows}
         citations: list[Citation] = []
-        relevant: dict[int, bool] = {w.number: True for w in windows if w.video_id in (named or ())}
+        relevant: dict[int, bool] = {w.number: self._relevant(question, w, named=True)
+                                     for w in windows if w.video_id in (named or ())}
         clean_sentences = []
         for sentence in _sentences(answer):
             marks = [int(n) for n in _MARK.findall(sentence)]
@@ -208,7 +233,7 @@ class Verifier:
         if w.number not in relevant:
             relevant[w.number] = self._relevant(question, w)
         if not relevant[w.number]:
-            missing = self.missing_names(question, w)
+            missing = self.missing_names(question, w) or self.missing_entities(question, w)
             return False, (f"the question names {', '.join(missing)}; window {w.number} does not" if missing
                            else f"window {w.number} does not bear on the question")
         return self.supports(claim, w)

@@ -59,6 +59,7 @@ class Window:
     lines: list[Line] = field(default_factory=list)
     keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
     withheld: int = 0  # lines left out because they address the assistant (prompt injection)
+    language: str | None = None  # the video's spoken language, as ingest detected it
 
     def text(self) -> str:
         head = f"[{self.number}] {quote_name(self.video_path)} {mmss(self.start_s)}-{mmss(self.end_s)}"
@@ -104,7 +105,7 @@ def quote_name(video_path: str) -> str:
     return json.dumps(Path(video_path).name, ensure_ascii=False)
 
 
-def _translation_column(con: duckdb.DuckDBPyConnection) -> str | None:
+def translation_column(con: duckdb.DuckDBPyConnection) -> str | None:
     """The English-translation column of ``segments`` where the index has one (added at ingest for
     non-English speech); older indexes have none."""
     cols = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE segments)").fetchall()}
@@ -115,7 +116,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     """What is said, shown and labelled in ``video_id`` between t0 and t1, in order, as the model reads it;
     and how many lines were withheld because they address the assistant. Non-English speech keeps its
     original words and gains its stored English translation in brackets."""
-    translated = _translation_column(con)
+    translated = translation_column(con)
     speech_text = (f"CASE WHEN {translated} IS NOT NULL AND {translated} <> '' AND {translated} <> text "
                    f"THEN text || ' [English: ' || {translated} || ']' ELSE text END" if translated else "text")
     rows = con.execute(
@@ -151,9 +152,28 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     return merged, withheld
 
 
+_SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
+FINISH_WITHIN_S = 3.0  # a window whose last words stop mid-sentence takes the next segment starting this close
+
+
+def _finish_sentence(con: duckdb.DuckDBPyConnection, w: Window) -> None:
+    """Whisper cuts sentences across segments ("The discovery of iodine was reported" | "in the year 1850."):
+    a window whose last speech line stops mid-sentence is widened to the end of the segment that goes on."""
+    speech = [ln for ln in w.lines if ln.kind == "speech"]
+    if not speech or _SENTENCE_END.search(speech[-1].text):
+        return
+    row = con.execute("SELECT end_s FROM segments WHERE video_id = ? AND start_s > ? AND start_s <= ? "
+                      "ORDER BY start_s LIMIT 1", [w.video_id, speech[-1].t_s, w.end_s + FINISH_WITHIN_S]).fetchone()
+    if row and row[0] > w.end_s:
+        w.end_s = row[0]
+        w.lines, w.withheld = read_lines(con, w.video_id, w.start_s, w.end_s)
+
+
 def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max_windows: int,
-                 keyframes_per_window: int = 0, con: duckdb.DuckDBPyConnection | None = None) -> list[Window]:
-    """Read each window's transcript, on-screen text and labels; keep windows best first within the budget."""
+                 keyframes_per_window: int = 0, con: duckdb.DuckDBPyConnection | None = None,
+                 finish_sentences: bool = True) -> list[Window]:
+    """Read each window's transcript, on-screen text and labels; keep windows best first within the budget.
+    With ``finish_sentences``, a window that stops mid-sentence takes the rest of it (_finish_sentence)."""
     con = con or connect_events(store)
     kept: list[Window] = []
     used = 0
@@ -161,6 +181,8 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
         if len(kept) >= max_windows:
             break
         w.lines, w.withheld = read_lines(con, w.video_id, w.start_s, w.end_s)
+        if finish_sentences:
+            _finish_sentence(con, w)
         cost = _estimate_tokens(w.text())
         if kept and used + cost > budget_tokens:
             continue

@@ -8,11 +8,16 @@ import re
 from dataclasses import replace
 
 from videokb.agent.cite import as_digits, normalize_money
-from videokb.agent.evidence import Window
+from videokb.agent.evidence import Line, Window
 from videokb.agent.plan import content_words, fold
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
+
+
+def has_number(text: str) -> bool:
+    """Digits, or a number said in words ("Eight planets orbit the sun")."""
+    return bool(re.search(r"\d", text) or re.search(r"\d", as_digits(text)))
 
 
 def stem(word: str) -> str:
@@ -27,9 +32,33 @@ def _words(text: str) -> set[str]:
     return {stem(w.strip(".")) for w in content_words(text)}
 
 
+_SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
+
+
+def joined(window: Window) -> list[Line]:
+    """The window's lines with a speech line that stops mid-sentence joined to the speech line that goes on
+    (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments)."""
+    out: list[Line] = []
+    last_speech = None
+    for ln in window.lines:
+        if ln.kind == "speech" and last_speech is not None and not _SENTENCE_END.search(out[last_speech].text):
+            out[last_speech] = replace(out[last_speech], text=f"{out[last_speech].text} {ln.text}")
+            continue
+        out.append(ln)
+        if ln.kind == "speech":
+            last_speech = len(out) - 1
+    return out
+
+
+def _sentences(windows: list[Window]) -> list[str]:
+    """Every sentence of the windows' lines (a screen line's items apart)."""
+    return [x for w in windows for ln in joined(w) for item in ln.text.split(" | ")
+            for x in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if x.strip()]
+
+
 def _parts(windows: list[Window]) -> list[str]:
     """Every clause of the windows' lines (a screen line's items apart)."""
-    return [c for w in windows for ln in w.lines for c in clauses(ln.text)]
+    return [c for w in windows for ln in joined(w) for c in clauses(ln.text)]
 
 
 class _Relevance:
@@ -41,8 +70,9 @@ class _Relevance:
         parts = _parts(windows)
         df = {k: sum(k in _words(p) for p in parts) for k in keywords}
         self.weights = {k: 1.0 / n for k, n in df.items() if n}
-        scored = [self.score(p) for p in parts if re.search(r"\d", p)]
+        scored = [self.score(p) for p in parts if has_number(p)]
         self.best_number = max(scored, default=0.0)  # the best clause that holds a number
+        self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
 
     def score(self, text: str) -> float:
         return sum(self.weights.get(k, 0.0) for k in _words(text))
@@ -60,11 +90,28 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
     $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
     question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
     "... the longest migration of any bird")."""
-    if not keywords or not re.search(r"\d", as_digits(span)):
+    if not keywords:
         return True
     relevance = _Relevance(windows, keywords)
     needle = fold(normalize_money(span)).strip(" .")
-    return any(needle and needle in fold(part) and relevance.keeps(part) for part in _parts(windows))
+    if not re.search(r"\d", as_digits(span)):
+        # A span without a number must sit in a sentence that speaks of the question as much as any does
+        # ("how do birds navigate?": not "by the length of the day", from the sentence about keeping time),
+        # or in a line that shares no word with it beside such a sentence: the subject named on the slide
+        # (screen "The Arctic tern", speech "... flies from pole to pole, the longest migration of any bird").
+        best = relevance.best_sentence - 1e-9
+        if not needle:
+            return True
+        for w in windows:
+            has_best = any(relevance.score(x) >= best for x in _sentences([w]))
+            for ln in joined(w):
+                for x in _sentences([replace(w, lines=[ln])]):
+                    if needle in fold(x) and (relevance.score(x) >= best or (
+                            has_best and ln.kind == "screen" and relevance.score(x) == 0)):
+                        return True
+        return False
+    return any(needle and (needle in fold(part) or needle in fold(as_digits(part))) and relevance.keeps(part)
+               for part in _parts(windows))
 
 
 def _focus_line(text: str, relevance: _Relevance) -> list[str]:
@@ -75,20 +122,25 @@ def _focus_line(text: str, relevance: _Relevance) -> list[str]:
     for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(text)):
         for clause in clauses(sentence):
             if relevance.keeps(clause):
-                part = clause if re.search(r"\d", clause) else sentence
+                part = clause if has_number(clause) else sentence
                 if part not in keep:
                     keep.append(part)
     return keep
 
 
-def focused(windows: list[Window], keywords: set[str]) -> list[Window]:
-    """Copies of the windows with only the parts that speak of the question most."""
+def focused(windows: list[Window], keywords: set[str], sentences: bool = False) -> list[Window]:
+    """Copies of the windows with only the parts that speak of the question most; with ``sentences``, only
+    the sentences that speak of it as much as any does (for an answer that is no number)."""
     relevance = _Relevance(windows, keywords)
     out = []
     for w in windows:
         lines = []
-        for ln in w.lines:
-            keep = _focus_line(ln.text, relevance)
+        for ln in joined(w):
+            if sentences:
+                keep = [x for item in ln.text.split(" | ") for x in re.split(r"(?<=[.!?])\s+", normalize_money(item))
+                        if x.strip() and relevance.score(x) > 0 and relevance.score(x) >= relevance.best_sentence - 1e-9]
+            else:
+                keep = _focus_line(ln.text, relevance)
             if keep:
                 lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
         if lines:
@@ -96,4 +148,63 @@ def focused(windows: list[Window], keywords: set[str]) -> list[Window]:
     return out
 
 
-__all__ = ["clauses", "focused", "on_target", "stem"]
+# What kind of value the question asks for, in English and the archive's other languages: a time, a price,
+# a count. Another language's window cannot share the question's words, so its clauses are told apart by
+# the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
+# multilingual text embedder.
+_ASKS = {
+    "time": re.compile(r"\b(when|what time|what hour)\b|\b(quand|quelle heure|wann|wie viel uhr|cu[aá]ndo|qu[eé] hora|"
+                       r"quando|che ora)\b|几点|什么时候", re.I),
+    "price": re.compile(r"\bhow much (is|are|does|do|did|was|were|would)\b|\b(price|cost|costs|charge)\b|"
+                        r"\b(combien co[uû]te|wie viel kostet|was kostet|cu[aá]nto (cuesta|vale)|quanto costa)\b|多少钱",
+                        re.I),
+    "count": re.compile(r"\bhow many\b|\b(combien de|wie viele|cu[aá]nt[oa]s|quant[ie])\b|多少种|几种", re.I),
+}
+_CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan)\b", re.I)
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s*(uhr|h|heures?|horas?|ore|o'clock|[ap]\.?m\.?)(?!\w)|点", re.I)
+_TRANSLATION = re.compile(r"\s*\[English: (.*)\]\s*$")
+
+
+def asks_for(question: str) -> str | None:
+    """"time", "price" or "count" when the question asks for one, else None."""
+    return next((kind for kind, pattern in _ASKS.items() if pattern.search(question)), None)
+
+
+def _typed_parts(text: str, kind: str) -> list[str]:
+    """The clauses of a line (and of its stored English translation) that hold a value of ``kind``."""
+    original, english = text, ""
+    if m := _TRANSLATION.search(text):
+        original, english = text[: m.start()], m.group(1)
+    out = []
+    for item in original.split(" | ") + ([english] if english else []):
+        for part in clauses(item):
+            if not re.search(r"\d", as_digits(part)):
+                continue
+            priced = bool(_CURRENCY.search(part))
+            if priced == (kind == "price"):
+                out.append(part.strip())
+    return out
+
+
+def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) -> list[Window]:
+    """Windows of the ``foreign`` videos (said or shown in another language) cut down to the one clause that
+    holds the kind of value the question asks for and is closest to it in meaning (``embed(question,
+    parts)``: similarities); other windows, and questions of no such kind, unchanged."""
+    kind = asks_for(question)
+    if kind is None:
+        return windows
+    out = []
+    for w in windows:
+        parts = [(ln, p) for ln in w.lines for p in _typed_parts(ln.text, kind)] if w.video_id in foreign else []
+        if not parts:
+            out.append(w)
+            continue
+        sims = embed(question, [p for _, p in parts])
+        # A time question prefers a clause written as a time ("15:00", "7 Uhr") to a bare number.
+        timed = [kind == "time" and bool(_TIME_OF_DAY.search(p)) for _, p in parts]
+        ln, part = parts[max(range(len(parts)), key=lambda i: (timed[i], sims[i]))]
+        out.append(replace(w, lines=[replace(ln, text=part)], keyframes=list(w.keyframes)))
+    return out
+
+
+__all__ = ["asks_for", "clauses", "focused", "has_number", "joined", "on_target", "stem", "typed_focus"]

@@ -1,6 +1,7 @@
 """Run the plan that fits the question's shape, with the archive tools and the answering model.
 
-- lookup: search, widen to windows, the model answers, every citation checked (not found when none holds).
+- lookup: search (and the question's rare words word for word, :mod:`agent.lexical`), widen to windows, the
+  model answers, every citation checked (not found when none holds).
 - compare / superlative: map then reduce in code. One search and one short extraction per candidate video
   (the small model copies the value's span from that video's windows only), each value checked against its
   window; then Python sorts the values. Never one generation over mixed windows.
@@ -14,83 +15,26 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from videokb.agent.answerers import Answerer, Evidence
-from videokb.agent.cite import NOT_FOUND, Citation, Verifier, as_digits, checked_answer
+from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.evidence import Window, mmss
-from videokb.agent.focus import focused, on_target, stem
+from videokb.agent.focus import focused, on_target, stem, typed_focus
+from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
+from videokb.agent.run import Outcome, Run
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
 
 logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 8  # videos a compare or count reads, best first
+# A number from another language's window, in no clause sharing the question's words, stands only when the
+# question names that video (the swimming pool does not open at the Berlin bakery's 7). Measured in the
+# README (ask quality): what it costs cross-language questions and what it saves not-in-archive ones.
+FOREIGN_NUMBER_NEEDS_NAME = True
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b", re.I)
 _VALUE = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-@dataclass
-class Outcome:
-    answer: str
-    found: bool
-    citations: list[Citation]
-    windows: list[Window]
-    draft: str = ""
-    dropped: int = 0
-
-
-@dataclass
-class Run:
-    """What a plan works with: the tools, the model, the check, and the counters the result reports."""
-
-    tools: ArchiveTools
-    answerer: Answerer
-    verifier: Verifier
-    k: int = 6
-    edge_s: float = 30.0
-    keyframes_per_window: int = 2
-    budget_tokens: int | None = None
-    max_windows: int | None = None
-    on_token: Callable[[str], None] | None = None
-    model_calls: int = 0
-    loading: threading.Thread | None = None  # the model loading while the first searches run
-
-    # -- the model, once per call -------------------------------------------------------------------
-    def generate(self, question: str, windows: list[Window], stream: bool = False) -> str:
-        if self.loading is not None:
-            self.loading.join()
-            self.loading = None
-        if self.answerer.best_window_last:
-            windows = windows[::-1]
-        images = []
-        if self.answerer.sees_images:
-            import io
-
-            from PIL import Image
-
-            images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
-        sources = [item for w in windows for ln in w.lines for item in ln.text.split(" | ")]
-        evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images,
-                            windows=windows, store=self.tools.store, sources=sources)
-        self.model_calls += 1
-        pieces = []
-        for piece in self.answerer.stream(evidence):
-            pieces.append(piece)
-            if stream and self.on_token:
-                self.on_token(piece)
-        draft = "".join(pieces).strip()
-        self.tools._record("model", {"question": question, "windows": len(windows)}, draft or "(nothing)")
-        return draft
-
-    def windows(self, moments: list[Moment], ranges: dict[str, tuple[float, float]] | None = None) -> list[Window]:
-        return self.tools.windows(
-            moments, budget_tokens=self.budget_tokens or self.answerer.budget_tokens,
-            max_windows=self.max_windows or self.answerer.max_windows, time_ranges=ranges,
-            keyframes_per_window=self.keyframes_per_window if self.answerer.sees_images else 0)
 
 
 def _edge_ranges(plan: Plan, tools: ArchiveTools, edge_s: float) -> dict[str, tuple[float, float]] | None:
@@ -129,7 +73,12 @@ def _keywords(run: Run, question: str) -> set[str]:
 
 
 def lookup(run: Run, plan: Plan) -> Outcome:
-    windows = run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s))
+    moments, ranges = _moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s)
+    windows = run.windows(moments, ranges)
+    # A question word that few moments hold and the windows lack ("argon", in a lecture whose parts all
+    # say "the discovery of ... was reported"): the moments that hold it word for word are read first.
+    if rare := rare_moments(run.tools, _keywords(run, plan.question), " ".join(w.text() for w in windows)):
+        windows = run.windows(rare + moments, ranges)
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
     named = set(plan.video_ids or [])
@@ -149,6 +98,8 @@ def lookup(run: Run, plan: Plan) -> Outcome:
 def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Outcome:
     """The model answers from ``windows``; every citation checked; asked again on the clauses that share the
     question's words when its span is unsupported or off target."""
+    foreign = {w.video_id for w in windows if not _english(run, w)}
+    windows = typed_focus(windows, plan.question, foreign, run.verifier.similarities) if foreign else windows
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
@@ -156,9 +107,11 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     off_target = good and c_attributed_only(citations) and not any(
         on_target(c.sentence, windows, keywords) for c in good)
     if off_target or not good:
-        narrowed = focused(windows, keywords)
-        if off_target and not narrowed and all(_english(run, c.window) or c.window.video_id not in named
-                                              for c in good):
+        # A span that is no number is read again from the sentences that speak of the question most only.
+        span = good[0].sentence if good else draft
+        narrowed = focused(windows, keywords, sentences=not re.search(r"\d", as_digits(span)))
+        if off_target and not narrowed and all(_english(run, c.window) or (
+                FOREIGN_NUMBER_NEEDS_NAME and c.window.video_id not in named) for c in good):
             # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
             # a bagel. Another language's lines cannot share the question's words: there the question
             # must name the video ("at the Berlin bakery") for its number to stand.
@@ -172,12 +125,17 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             draft = run.generate(plan.question, narrowed)
             _, citations = run.verifier.check(plan.question, draft, narrowed, named)
             windows = narrowed
+            again = [c for c in citations if c.supported]
+            if again and c_attributed_only(citations) and not any(on_target(c.sentence, windows, keywords)
+                                                                  for c in again):
+                run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
+                return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 
 
 def _english(run: Run, window: Window) -> bool:
-    return (run.tools.video(window.video_id).language or "en") == "en"
+    return (window.language or run.tools.video(window.video_id).language or "en") == "en"
 
 
 def c_attributed_only(citations: list[Citation]) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from videokb.agent.evidence import Line, Window, fill_windows, merge_windows, mmss, read_lines
+from videokb.agent.evidence import Line, Window, fill_windows, merge_windows, mmss, read_lines, translation_column
 from videokb.index.events import connect_events
 from videokb.index.store import Store
 from videokb.retrieval import Moment, SearchOptions, Searcher
@@ -79,6 +79,10 @@ class ArchiveTools:
         logger.info("step %d: %s(%s) -> %s", len(self.steps), tool,
                     ", ".join(f"{k}={v!r}" for k, v in arguments.items()), result)
 
+    def translation_column(self) -> str | None:
+        """The column of ``segments`` holding the English translation of non-English speech, if any."""
+        return translation_column(self.con)
+
     def video(self, video: str) -> VideoInfo:
         """A video by id, id prefix, or file name."""
         infos = self._all_videos()
@@ -126,8 +130,8 @@ class ArchiveTools:
     def read(self, video: str, t0: float, t1: float, score: float = 0.0) -> Window:
         info = self.video(video)
         (w,) = fill_windows(self.store, [Window(info.video_id, info.video_path, max(0.0, t0),
-                                                min(info.duration_s or t1, t1), score)],
-                            budget_tokens=10**9, max_windows=1, con=self.con)
+                                                min(info.duration_s or t1, t1), score, language=info.language)],
+                            budget_tokens=10**9, max_windows=1, con=self.con, finish_sentences=False)
         self._record("read", {"video": info.name, "t0": round(w.start_s, 2), "t1": round(w.end_s, 2)},
                      _short(w.evidence_text()) or "nothing said or shown")
         return w
@@ -138,6 +142,8 @@ class ArchiveTools:
         """Moments widened into numbered evidence windows, best first, within a token budget."""
         durations = {v.video_id: v.duration_s for v in self._all_videos().values()}
         merged = merge_windows(moments, durations, self.pad_s, time_ranges)
+        for w in merged:
+            w.language = self._all_videos()[w.video_id].language if w.video_id in self._all_videos() else None
         return fill_windows(self.store, merged, budget_tokens=budget_tokens, max_windows=max_windows,
                             keyframes_per_window=keyframes_per_window, con=self.con)
 

@@ -4,7 +4,7 @@ German / Spanish / French / Italian / Mandarin videos, and templated questions w
 by template and by video (a dev question shares neither its wording nor its video with a train question).
 
     python bench/ask_quality.py --work /tmp/askq               # makes + ingests the archive once, then asks
-    python bench/ask_quality.py --work /tmp/askq --split train --show-wrong    # what to tune on
+    python bench/ask_quality.py --work /tmp/askq --split train,mixed --show-wrong    # what to tune on
 
 Per kind: accuracy (the answer holds an accepted string; for not-in-archive, the answer is "not found"), and
 cited accuracy (right, and a supported citation's window of the right video holds the evidence; compare and
@@ -87,8 +87,9 @@ def main() -> None:
     ap.add_argument("--lecture-scenes", type=int, default=45, help="scenes in the long lecture (~7 s each)")
     ap.add_argument("--cafes", type=int, default=6)
     ap.add_argument("--meetings", type=int, default=5)
-    ap.add_argument("--split", choices=["train", "dev", "mixed", "all"], default="dev",
-                    help="mixed: template and video on different sides (neither train nor dev)")
+    ap.add_argument("--split", default="dev",
+                    help="train, dev, mixed (template and video on different sides: neither train nor dev), "
+                         "several joined by commas (train,mixed), or all")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "videokb")
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--show-wrong", action="store_true")
@@ -98,8 +99,10 @@ def main() -> None:
 
     archive = build_archive(args.seed, cafes=args.cafes, meetings=args.meetings, lecture_scenes=args.lecture_scenes)
     store = build(args.work, archive, args.seed, args.cache)
-    cases = [c for c in archive.cases
-             if (args.split == "all" or c.split == args.split) and c.kind in args.kinds.split(",")]
+    splits = {"train", "dev", "mixed"} if args.split == "all" else set(args.split.split(","))
+    if not splits <= {"train", "dev", "mixed"}:
+        ap.error(f"--split: unknown split(s) {sorted(splits - {'train', 'dev', 'mixed'})}")
+    cases = [c for c in archive.cases if c.split in splits and c.kind in args.kinds.split(",")]
     model = create_answerer("gemma-270m", cache_dir=args.cache / "models")
     ask(store, "warm up", model, AskOptions(device="cpu"))  # the first question pays for loading
     per: dict[tuple[str, str], list[tuple[bool, bool, float, int]]] = defaultdict(list)

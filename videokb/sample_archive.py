@@ -157,7 +157,14 @@ NOT_IN_ARCHIVE = ["Who won the chess tournament?", "What is the price of a bicyc
                   "What is the name of the orchestra conductor?", "How much is a haircut at the barber shop?",
                   "How tall is Mount Fuji?", "What time does the library close on Sunday?",
                   "How much does a bagel cost at {cafe}?", "In what year was the discovery of gold reported?",
-                  "How many moons does Saturn have?", "Which team won the rowing race?"]
+                  "How many moons does Saturn have?", "Which team won the rowing race?",
+                  # near misses: a thing the archive's videos could hold but do not (a cafe without lattes,
+                  # a lecture without copper, a talk on Jupiter that gives no moons, the Gulf Stream's depth)
+                  "How much does a latte cost at {cafe}?", "In what year was the discovery of copper reported?",
+                  "How many moons does Jupiter have?", "How deep is the Gulf Stream?",
+                  "How many people attended the budget review?", "What is the price of a movie ticket?",
+                  "How tall is the Eiffel Tower?", "Who painted the Mona Lisa?",
+                  "When does the train to Munich leave?"]
 
 # Templates per kind; "{a}" is the article of the item.
 LOOKUP_T = ["How much is {a} {item} at {title}?", "What does {a} {item} cost at {title}?",

@@ -285,14 +285,14 @@ class CopyOnly:
     def __init__(self, llm, prompt_tokens: int, sources: list[str]) -> None:
         self.llm = llm
         self.start = prompt_tokens
-        self.sources = [s.casefold() for s in sources if s.strip()] + [NOT_FOUND]
+        self.sources = [s.casefold() for s in sources if s.strip()]
         self.newline = llm.tokenize(b"\n", add_bos=False, special=False)[-1]
         self.eos = llm.token_eos()
 
     def _copies(self, text: str) -> bool:
         needle = text.lstrip().casefold()
-        if not needle:
-            return True
+        if not needle or NOT_FOUND.startswith(needle):
+            return True  # "not found in the archive" from its start only: "in the" is no answer
         for source in self.sources:
             i = source.find(needle)
             while i >= 0:

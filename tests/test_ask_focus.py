@@ -1,0 +1,108 @@
+"""What the question is about, on hand-made windows and a tiny real index (no answering model): the things it
+names, its rare words found word for word, the clause a number must sit in, and the clause of another
+language's window that holds the kind of value it asks for."""
+
+import pytest
+
+from videokb.agent.cite import Verifier
+from videokb.agent.evidence import Line, Window
+from videokb.agent.focus import asks_for, joined, on_target, typed_focus
+from videokb.agent.lexical import entities
+from videokb.index.embedders import get_embedder
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def window(n, *lines, path="/lib/lecture.mp4", language="en", kind="speech"):
+    return Window(path.rsplit("/", 1)[-1], path, 0.0, 10.0, 1.0, number=n, language=language,
+                  lines=[Line(float(i), kind, t) for i, t in enumerate(lines)])
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return Verifier(get_embedder("sentence-transformers", MINILM, "cpu"))
+
+
+@pytest.mark.parametrize("question, things", [
+    ("In what year was the discovery of gold reported?", [["gold", "reported"]]),  # "discovery" is asked of gold
+    ("What is the price of a bagel at Harbor Cafe?", [["bagel"]]),
+    ("When does the swimming pool open?", [["swimming", "pool"]]),  # "open" is the verb
+    ("According to the lecture, when was the discovery of argon reported?", [["argon", "reported"]]),
+    ("How tall is Mount Etna?", []),  # a name: the name check's business
+    ("À quelle heure ouvre la boulangerie de Berlin ?", []),  # not an English question
+])
+def test_the_things_a_question_names(question, things):
+    """Each thing as the words of its phrase; the first word is the one a window must hold."""
+    assert entities(question) == things
+
+
+def test_a_window_that_holds_none_of_the_things_asked_about_does_not_answer(verifier):
+    """The near miss: the lecture's parts all say "the discovery of ... was reported in the year ...", so
+    argon's year fits a question about gold in every word but one."""
+    argon = window(1, "The discovery of argon was reported in the year 1806.")
+    _, cites = verifier.check("In what year was the discovery of gold reported?", "1806", [argon])
+    assert not any(c.supported for c in cites)
+    _, cites = verifier.check("In what year was the discovery of argon reported?", "1806", [argon])
+    assert [c.supported for c in cites] == [True]
+    # Another language's window cannot hold the English words: it is not asked to.
+    billet = window(1, "Billet 15 euros", path="/lib/musee_paris.mp4", language="fr", kind="screen")
+    assert verifier.missing_entities("How much is a ticket to the Paris museum?", billet) == []
+
+
+def test_a_sentence_cut_across_segments_is_read_whole():
+    iodine = window(1, "Part 22. The discovery of iodine was reported", "in the year 1850. Part 23.")
+    neon = window(2, "The discovery of neon was reported in the year 1827.")
+    assert [ln.text for ln in joined(iodine)] == [
+        "Part 22. The discovery of iodine was reported in the year 1850. Part 23."]
+    keywords = {"year", "discovery", "iodine", "reported"}
+    assert on_target("1850", [iodine, neon], keywords)
+    assert not on_target("1827", [iodine, neon], keywords)
+
+
+def test_a_span_without_a_number_must_come_from_the_sentence_most_about_the_question():
+    birds = window(1, "Migrating birds keep time by the length of the day.",
+                   "Many birds navigate with the magnetic field of the earth.")
+    keywords = {"bird", "navigate"}
+    assert on_target("the magnetic field", [birds], keywords)
+    assert not on_target("by the length of the day", [birds], keywords)
+    # The subject may be named on another line that shares no word with the question: the slide's title.
+    tern = Window("b", "/lib/birds.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "The Arctic tern"), Line(0.5, "speech", "It flies farther than any other bird."),
+        Line(5.0, "screen", "Bird clocks"), Line(5.5, "speech", "Birds keep time by the length of the day.")])
+    assert on_target("The Arctic tern", [tern], {"bird", "farther"})
+    assert not on_target("Bird clocks", [tern], {"bird", "farther"})
+
+
+@pytest.mark.parametrize("question, kind, clause", [
+    ("How many paintings does the Paris museum have?", "count", "900 tableaux"),
+    ("How much is a ticket to the Paris museum?", "price", "Billet 15 euros"),
+    ("Quand ferme le musée de Paris ?", "time", "Ouvert 9h30"),
+])
+def test_another_languages_window_is_cut_to_the_clause_with_the_value_asked_for(verifier, question, kind,
+                                                                                  clause):
+    museum = window(1, "Billet 15 euros | 900 tableaux | Ouvert 9h30", path="/lib/musee_paris.mp4",
+                    language="fr", kind="screen")
+    english = window(2, "Tickets cost 12 dollars and the museum has 300 paintings.")
+    assert asks_for(question) == kind
+    out = typed_focus([museum, english], question, {"musee_paris.mp4"}, verifier.similarities)
+    assert [ln.text for ln in out[0].lines] == [clause]
+    assert out[1] is english  # English windows are left to the word-overlap focus
+
+
+def test_a_rare_question_word_is_found_word_for_word(tmp_path):
+    """Vector search ranks a lecture's look-alike parts about equally; the part that names argon is found by
+    its word with the read-only sql tool, and "gold" does not find "golden"."""
+    from test_ask_imports import tiny_index
+
+    from videokb.agent.lexical import rare_moments
+    from videokb.agent.tools import ArchiveTools
+
+    parts = [f"The discovery of {e} was reported in the year {1700 + 7 * i}." for i, e in
+             enumerate(["oxygen", "hydrogen", "argon", "neon", "iodine", "sodium"])] + ["A golden box costs three euros."]
+    store = tiny_index(tmp_path / "db", get_embedder("sentence-transformers", MINILM, "cpu"), {"lecture": parts})
+    tools = ArchiveTools(store, device="cpu")
+    (m,) = rare_moments(tools, {"argon", "year", "discovery"})
+    assert (m.video_id, m.start_s) == ("lecture", 10.0)
+    assert rare_moments(tools, {"gold"}) == []
+    assert rare_moments(tools, {"argon"}, seen_text="... argon: 1714 ...") == []  # already in the windows
+    assert tools.steps[0].tool == "sql"
