@@ -110,10 +110,12 @@ def batch_loss(lm: Any, tok: Any, bank: Any, batch: list[tuple[list[Segment], st
 COPY_TOP_TOKENS = 40
 
 
-def is_span(text: str, sources: list[str]) -> bool:
-    """``text`` (stripped, case aside) is a span of one of ``sources`` (casefolded) that starts at a word."""
+def is_span(text: str, sources: list[str], anchored: tuple[str, ...] = ()) -> bool:
+    """``text`` (stripped, case aside) is a span of one of ``sources`` (casefolded) that starts at a word, or
+    the start of one of ``anchored`` (casefolded): "not found in the archive" from its start only, since "in
+    the" is no answer."""
     needle = text.lstrip().casefold()
-    if not needle:
+    if not needle or any(a.startswith(needle) for a in anchored):
         return True
     for source in sources:
         i = source.find(needle)
@@ -124,7 +126,8 @@ def is_span(text: str, sources: list[str]) -> bool:
     return False
 
 
-def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str]) -> int | None:
+def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str],
+                anchored: tuple[str, ...] = ()) -> int | None:
     """The most likely of the top COPY_TOP_TOKENS tokens that keeps the answer a span of ``sources``;
     None where the answer ends (the model prefers EOS or a newline once it has written something, or no
     candidate copies)."""
@@ -140,20 +143,21 @@ def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str]) -> in
             continue
         if token in special or not piece:
             continue
-        if is_span(tok.decode(ids + [token], skip_special_tokens=True), sources):
+        if is_span(tok.decode(ids + [token], skip_special_tokens=True), sources, anchored):
             return token
     return None
 
 
 def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...] = ("\n",),
-                  sources: list[str] | None = None) -> Iterator[str]:
+                  sources: list[str] | None = None, anchored: tuple[str, ...] = ()) -> Iterator[str]:
     """Greedy continuation of ``embeds`` (1, L, H) in text pieces, up to EOS or a stop string (not yielded).
 
     With ``sources`` it copies: each step takes the most likely token that keeps the answer a span of one
-    of them (:func:`is_span`), and the answer ends where none does."""
+    of them or the start of one of ``anchored`` (:func:`is_span`), and the answer ends where none does."""
     import torch
 
     copy_from = [s.casefold() for s in sources if s.strip()] if sources else None
+    anchored = tuple(a.casefold() for a in anchored)
 
     embed = lm.get_input_embeddings()
     base = lm.get_base_model() if hasattr(lm, "get_base_model") else lm  # under a peft wrapper
@@ -170,7 +174,7 @@ def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tup
             out = lm(inputs_embeds=step_input, use_cache=True, logits_to_keep=1, **{cache_arg: past})
             past = getattr(out, cache_arg)
             if copy_from is not None:
-                chosen = _copy_token(tok, ids, out.logits[0, -1], copy_from)
+                chosen = _copy_token(tok, ids, out.logits[0, -1], copy_from, anchored)
                 if chosen is None:
                     break
                 nxt = chosen

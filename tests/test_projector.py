@@ -363,6 +363,9 @@ def test_copy_decoding_writes_a_span_of_the_windows_lines(tiny_lm):
     logits[ids["dollars"]] = 1.5
     assert _copy_token(tok, [ids["12"]], logits, sources) == ids["dollars"]
     assert is_span("12 dollars", sources) and not is_span("2 dollars", sources)  # spans start at a word
+    # "not found in the archive" counts from its start only: "in the" is no answer.
+    lines, refusal = sources[:1], ("not found in the archive",)
+    assert is_span("not found", lines, refusal) and not is_span("in the", lines, refusal)
     # End to end with the random LM: left alone it writes noise; told to copy, only what the lines hold.
     bank = make_bank(IN_DIM, 32, hidden=16)
     with torch.no_grad():

@@ -148,9 +148,10 @@ class ProjectorAnswerer(Answerer):
         self.last_prompt_tokens = n
         logger.debug("projector prompt: %d positions over %d windows", n, len(evidence.windows))
         # Copy decoding needs the lines the model read: not in the visual-only probe, nor without sources.
-        sources = [*evidence.sources, NOT_FOUND] if self.copy and self.with_text and evidence.sources else None
+        sources = list(evidence.sources) if self.copy and self.with_text and evidence.sources else None
         started = False
-        for piece in greedy_stream(lm, tok, embeds, self.max_new_tokens, stop=("\n", "|"), sources=sources):
+        for piece in greedy_stream(lm, tok, embeds, self.max_new_tokens, stop=("\n", "|"), sources=sources,
+                                  anchored=(NOT_FOUND,)):
             if not started:
                 piece = piece.lstrip()
                 started = bool(piece)
