@@ -72,11 +72,10 @@ def build(work: Path, archive: Archive, seed: int, cache: Path) -> Store:
     make_archive(archive, videos)
     db = work / f"db-{seed}"
     store = Store(db)
-    if len(store.videos()) < len(archive.specs):
-        t0 = time.perf_counter()
-        report = ingest([videos], store, IngestConfig(models=ModelConfig(device="cpu", cache_dir=cache)),
-                        progress=False)
-        print(f"ingested {len(report.by_status('ingested'))} videos in {time.perf_counter() - t0:.0f} s")
+    # Every run ingests: an unchanged video is skipped, one made again (changed spec or renderer) replaces its rows.
+    t0 = time.perf_counter()
+    report = ingest([videos], store, IngestConfig(models=ModelConfig(device="cpu", cache_dir=cache)), progress=False)
+    print(f"ingested {len(report.by_status('ingested'))} videos in {time.perf_counter() - t0:.0f} s")
     return store
 
 

@@ -27,6 +27,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 logger = logging.getLogger(__name__)
 
+# Bump when the same spec renders or sounds different, so cached benchmark videos are made again.
+RENDER_VERSION = 2
 FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 # Slides in Chinese, Japanese or Korean need a CJK font (Debian: fonts-noto-cjk).
 CJK_FONT_PATH = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")

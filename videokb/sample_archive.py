@@ -17,11 +17,14 @@ Everything comes from a seed: the same seed gives the same videos, questions and
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videokb.sample import SampleVideo, SceneSpec, VideoSpec, make_video
+from videokb.sample import RENDER_VERSION, SampleVideo, SceneSpec, VideoSpec, make_video
 
 _ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
         "seventeen eighteen nineteen".split()
@@ -344,12 +347,23 @@ def _photo(said: str) -> str:
 
 
 def make_archive(archive: Archive, out_dir: Path) -> list[SampleVideo]:
-    """Write every video of ``archive`` into ``out_dir`` (existing files are kept)."""
+    """Write every video of ``archive`` into ``out_dir``; returns those made. A file is kept only when it was
+    made here from the same spec by the same renderer (``.specs.json`` records a digest per file), so a changed
+    spec or renderer never leaves a stale video in a benchmark (a Mandarin slide made before the CJK font was
+    used showed empty boxes)."""
+    out_dir = Path(out_dir)
+    record = out_dir / ".specs.json"
+    made = json.loads(record.read_text()) if record.exists() else {}
     out = []
     for spec in archive.specs:
-        if (Path(out_dir) / spec.filename).exists():
+        digest = hashlib.sha256(f"{RENDER_VERSION}:{spec!r}".encode()).hexdigest()
+        if (out_dir / spec.filename).exists() and made.get(spec.filename) == digest:
             continue
-        out.append(make_video(spec, Path(out_dir)))
+        out.append(make_video(spec, out_dir))
+        made[spec.filename] = digest
+        tmp = record.with_suffix(".tmp")  # after the video, so a killed run never records a half-made file
+        tmp.write_text(json.dumps(made, indent=1, sort_keys=True))
+        os.replace(tmp, record)
     return out
 
 
