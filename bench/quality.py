@@ -132,8 +132,8 @@ def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSetting
     same, since each must reach the target; the long lecture's many queries must not outvote the rest), then
     of recall@5, then IoU."""
     best, best_key = base, None
-    grid = itertools.product((0.0, 0.02), (0.0, 0.02), (0.0, 0.25, 0.5), (-0.08, -0.04, 0.0), (0.0, 0.02, 0.05, 0.1),
-                             (0.0, 0.5, 1.0))
+    grid = itertools.product((0.0, 0.02), (0.0, 0.02), (0.0, 0.25, 0.5), (-0.08, -0.04, 0.0),
+                             (0.0, 0.02, 0.05, 0.1, 0.2), (0.0, 0.5, 1.0))
     for w_bm25, w_phrase, w_rerank, label, w_video, w_calibrate in grid:
         s = dataclasses.replace(base, w_bm25=w_bm25, w_phrase=w_phrase, w_rerank=w_rerank, w_video=w_video,
                                 w_calibrate=w_calibrate, offsets={**base.offsets, "visual:label_vector": label})
@@ -162,6 +162,25 @@ def latency(store: Store, queries: list[Query]) -> None:
               f"p50 {np.percentile(lat, 50):.0f} ms, p95 {np.percentile(lat, 95):.0f} ms over {len(lat)} queries")
 
 
+def failures(ranker: VideokbRanker, settings: SearchSettings, queries: list[Query], videos) -> None:
+    """Each query whose truth is not ranked first: the truth, then the top 5 moments with their best text."""
+    for q in queries:
+        text = q.text
+        if text not in ranker._hits:
+            ranker.ranker(settings)(text)
+        hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in ranker._hits[text]]
+        moments = ranker.searcher.rank(text, False, hits, settings)
+        ranked = [(Path(ranker.paths[m.video_id]).name, m.start_s, m.end_s) for m in moments]
+        rank, _ = first_correct(ranked, q, videos)
+        if rank == 1:
+            continue
+        lo, hi = truth_span(q, videos)
+        print(f"\n[{q.category}/{q.template}] {text!r} -> {q.video} {lo:.1f}-{hi:.1f}s: rank {rank}")
+        for i, m in enumerate(moments[:5], 1):
+            print(f"  {i}. {ranked[i - 1][0]} {m.start_s:.1f}-{m.end_s:.1f} score {m.score:.3f} "
+                  f"{m.snippet(110)!r} [{', '.join(f'{h.source}:{h.fused:.3f}' for h in m.hits[:3])}]")
+
+
 def table(name: str, res: dict) -> None:
     print(f"\n{name}")
     print(f"{'category':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'IoU':>7}")
@@ -179,6 +198,7 @@ def main() -> None:
     ap.add_argument("--split", default="dev", choices=("dev", "train"))
     ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
     ap.add_argument("--ablate", action="store_true", help="also score with each bonus turned off")
+    ap.add_argument("--failures", action="store_true", help="print each shown query not ranked first")
     ap.add_argument("--latency", action="store_true", help="also time warm searches of the shown queries")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -196,6 +216,8 @@ def main() -> None:
     table("plain recipe (each segment/span alone, cosine)", score(plain.rank, shown, by_name))
     table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'}: {settings})",
           score(ranker.ranker(settings), shown, by_name))
+    if args.failures:
+        failures(ranker, settings, shown, by_name)
     if args.latency:
         latency(store, shown)
     if args.ablate:
