@@ -163,8 +163,10 @@ def run_one(args) -> dict:
     store = Store(root)
     n_regions = args.one * args.regions_per_segment
     out = {"segments": args.one, "regions": n_regions, "region_dim": args.region_dim}
-    policy = MaintenancePolicy(vector_index_type=args.index_type)
+    policy = MaintenancePolicy(vector_index_type=args.index_type,
+                               **({"pq_subvector_dim": args.pq_subvector_dim} if args.pq_subvector_dim else {}))
     out["index_type"] = policy.vector_index_type
+    out["pq_subvector_dim"] = policy.pq_subvector_dim
     out.update(build(store, args.one, n_regions, args.region_dim, seed=args.one, n_queries=args.queries,
                      policy=policy))
     out["disk_mb"] = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20
@@ -221,6 +223,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "videokb-bench" / "search")
     ap.add_argument("--index-type", default=MaintenancePolicy().vector_index_type,
                     choices=("IVF_PQ", "IVF_HNSW_SQ"), help="the ANN index (default: the library's)")
+    ap.add_argument("--pq-subvector-dim", type=int, help="dims per PQ sub-vector (default: the library's)")
     ap.add_argument("--sweep", action="store_true", help="also measure recall and latency per search setting")
     ap.add_argument("--keep", action="store_true", help="keep each size's index on disk")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -233,6 +236,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--one", str(n), "--regions-per-segment", str(args.regions_per_segment),
                "--region-dim", str(args.region_dim), "--queries", str(args.queries), "--workdir", str(args.workdir),
                "--index-type", args.index_type]
+        cmd += ["--pq-subvector-dim", str(args.pq_subvector_dim)] if args.pq_subvector_dim else []
         cmd += (["--keep"] if args.keep else []) + (["--sweep"] if args.sweep else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
