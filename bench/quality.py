@@ -100,13 +100,16 @@ class VideokbRanker:
         self.paths = dict(zip(*(store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
         self._hits: dict[str, list] = {}
 
+    def moments(self, text: str, settings: SearchSettings):
+        """The query's moments under ``settings``, from a copy of its candidate hits (scoring writes on them)."""
+        if text not in self._hits:
+            self._hits[text] = self.searcher.candidates(text, None, self.live)
+        hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in self._hits[text]]
+        return self.searcher.rank(text, False, hits, settings)
+
     def ranker(self, settings: SearchSettings):
         def rank(text: str) -> list[tuple[str, float, float]]:
-            if text not in self._hits:
-                self._hits[text] = self.searcher.candidates(text, None, self.live)
-            hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in self._hits[text]]
-            return [(Path(self.paths[m.video_id]).name, m.start_s, m.end_s)
-                    for m in self.searcher.rank(text, False, hits, settings)]
+            return [(Path(self.paths[m.video_id]).name, m.start_s, m.end_s) for m in self.moments(text, settings)]
         return rank
 
 
@@ -135,6 +138,7 @@ GRIDS = {
     "full": {"w_bm25": (0.0, 0.02), "w_phrase": (0.0, 0.02), "w_rerank": (0.0, 0.25, 0.5),
              "label": (-0.08, -0.04, 0.0), "w_video": (0.0, 0.02, 0.05, 0.1, 0.2), "w_calibrate": (0.0, 0.5, 1.0)},
 }
+
 
 def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSettings,
         grid: dict[str, tuple] = GRIDS["small"]) -> SearchSettings:
@@ -174,10 +178,7 @@ def failures(ranker: VideokbRanker, settings: SearchSettings, queries: list[Quer
     """Each query whose truth is not ranked first: the truth, then the top 5 moments with their best text."""
     for q in queries:
         text = q.text
-        if text not in ranker._hits:
-            ranker.ranker(settings)(text)
-        hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in ranker._hits[text]]
-        moments = ranker.searcher.rank(text, False, hits, settings)
+        moments = ranker.moments(text, settings)
         ranked = [(Path(ranker.paths[m.video_id]).name, m.start_s, m.end_s) for m in moments]
         rank, _ = first_correct(ranked, q, videos)
         if rank == 1:
