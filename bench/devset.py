@@ -22,7 +22,15 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from videokb.sample import SampleVideo, SceneSpec, VideoSpec, make_video, read_manifest, write_manifest
+from videokb.sample import (
+    RENDER_VERSION,
+    SampleVideo,
+    SceneSpec,
+    VideoSpec,
+    make_video,
+    read_manifest,
+    write_manifest,
+)
 
 SEED = 11
 TRAIN_FRACTION = 0.4
@@ -323,12 +331,15 @@ def _same(video: SampleVideo, spec: VideoSpec) -> bool:
 
 def make_devset(workdir: Path) -> tuple[list[SampleVideo], list[Query]]:
     """The dev library under ``workdir/videos``: a video whose spec is unchanged since the manifest was written
-    is reused (so an index keeps it), the others are made."""
+    by the same renderer (``sample.RENDER_VERSION``) is reused (so an index keeps it), the others are made."""
     specs, queries = build_specs()
     manifest = Path(workdir) / "videos" / "manifest.json"
-    have = {v.path.name: v for v in read_manifest(manifest)} if manifest.exists() else {}
+    version = manifest.parent / "render_version"
+    same_renderer = version.exists() and version.read_text().strip() == str(RENDER_VERSION)
+    have = {v.path.name: v for v in read_manifest(manifest)} if manifest.exists() and same_renderer else {}
     videos = [have[s.filename] if s.filename in have and _same(have[s.filename], s) else make_video(s, manifest.parent)
               for s in specs]
     write_manifest(videos, manifest)
+    version.write_text(f"{RENDER_VERSION}\n")
     (Path(workdir) / "queries.json").write_text(json.dumps([asdict(q) for q in queries], indent=1))
     return videos, queries
