@@ -22,7 +22,15 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from videokb.sample import SampleVideo, SceneSpec, VideoSpec, make_video, read_manifest, write_manifest
+from videokb.sample import (
+    RENDER_VERSION,
+    SampleVideo,
+    SceneSpec,
+    VideoSpec,
+    make_video,
+    read_manifest,
+    write_manifest,
+)
 
 SEED = 11
 TRAIN_FRACTION = 0.4
@@ -128,12 +136,23 @@ PARAPHRASES = [  # narration, a query sharing no content word with it
      "blizzard grounded planes at the terminal"),
     ("The chef prepares spicy noodles with shrimp on weekends.",
      "cook makes hot pasta with prawns on saturdays and sundays"),
+    # A third news video, so that train holds enough paraphrases to see their failures.
+    ("The mayor opened a new playground beside the town hall.",
+     "city leader unveiled a children's play area near the council building"),
+    ("Volunteers planted two hundred oak trees along the highway.",
+     "helpers put saplings in the ground next to the motorway"),
+    ("The dentist warns that sugary sodas damage teeth.",
+     "tooth doctor cautions sweet fizzy drinks harm your smile"),
+    ("A storm knocked down power lines across the northern villages.",
+     "bad weather cut electricity cables in hamlets up north"),
+    ("The bookshop hosts a poetry reading every Friday night.",
+     "store selling novels holds verse recitals at the end of each week"),
 ]
 
 
 def _paraphrase_videos() -> tuple[list[VideoSpec], list[Query]]:
     videos, queries = [], []
-    for v in range(2):
+    for v in range(len(PARAPHRASES) // 5):
         f = f"community_news_{v + 1}.mp4"
         scenes = [SceneSpec("Good evening and welcome to the community news.", slide_text="Community news")]
         for i, (narration, query) in enumerate(PARAPHRASES[v * 5:(v + 1) * 5], start=1):
@@ -215,6 +234,36 @@ LANGS = [  # voice, file stem, [(narration, slide, english query, native query)]
         ("茶馆每天早上九点开门。", "早上九点开门", "when does the tea house open", "茶馆几点开门"),
         ("老板的茶叶来自云南。", "云南茶叶", "where do the tea leaves come from", "茶叶来自哪里"),
     ]),
+    # A second video per language, so that train holds enough queries of each to see their failures.
+    ("de", "german_library", [
+        ("Die Bibliothek leiht Fahrräder für zwei Tage aus.", "Fahrradverleih",
+         "the library lends bicycles", "Bibliothek verleiht Fahrräder"),
+        ("Im Keller gibt es einen Raum für Schach.", "Schachraum im Keller",
+         "a chess room in the basement", "wo kann man Schach spielen"),
+        ("Das Lesecafé schließt um acht Uhr abends.", "Lesecafé\nBis acht Uhr",
+         "when does the reading cafe close", "wann schließt das Lesecafé"),
+    ]),
+    ("es", "spanish_market", [
+        ("Las naranjas cuestan dos euros el kilo.", "Naranjas\nDos euros",
+         "price of a kilo of oranges", "precio de las naranjas"),
+        ("El mercado abre los sábados a las siete.", "Sábados a las siete",
+         "when does the market open on saturday", "cuándo abre el mercado"),
+        ("El pescadero vende sardinas frescas del puerto.", "Sardinas frescas",
+         "fresh sardines from the harbour", "dónde comprar sardinas frescas"),
+    ]),
+    ("fr-fr", "french_hotel", [
+        ("Le petit déjeuner est servi jusqu'à dix heures.", "Petit déjeuner",
+         "until what time is breakfast served", "heure du petit déjeuner"),
+        ("La piscine de l'hôtel est sur le toit.", "Piscine sur le toit",
+         "the hotel pool is on the roof", "où est la piscine de l'hôtel"),
+        ("Les chambres ont une vue sur la mer.", "Vue sur la mer",
+         "rooms with a sea view", "chambres avec vue sur la mer"),
+    ]),
+    ("cmn", "mandarin_zoo", [
+        ("动物园里有两只大熊猫。", "两只大熊猫", "how many pandas live at the zoo", "动物园有几只熊猫"),
+        ("门票价格是八十元。", "门票八十元", "price of a zoo ticket", "门票多少钱"),
+        ("动物园周一不开放。", "周一闭园", "which day is the zoo closed", "动物园哪天关门"),
+    ]),
 ]
 
 
@@ -275,15 +324,22 @@ def build_specs() -> tuple[list[VideoSpec], list[Query]]:
     return videos, out
 
 
+def _same(video: SampleVideo, spec: VideoSpec) -> bool:
+    return video.title == spec.title and [(s.narration, s.slide_text, s.photo) for s in video.scenes] == [
+        (s.narration, s.slide_text, s.photo) for s in spec.scenes]
+
+
 def make_devset(workdir: Path) -> tuple[list[SampleVideo], list[Query]]:
-    """The dev library under ``workdir/videos`` (made once; reused when its manifest is there)."""
+    """The dev library under ``workdir/videos``: a video whose spec is unchanged since the manifest was written
+    by the same renderer (``sample.RENDER_VERSION``) is reused (so an index keeps it), the others are made."""
     specs, queries = build_specs()
     manifest = Path(workdir) / "videos" / "manifest.json"
-    if manifest.exists():
-        videos = read_manifest(manifest)
-        if sorted(v.path.name for v in videos) == sorted(s.filename for s in specs):
-            return videos, queries
-    videos = [make_video(s, manifest.parent) for s in specs]
+    version = manifest.parent / "render_version"
+    same_renderer = version.exists() and version.read_text().strip() == str(RENDER_VERSION)
+    have = {v.path.name: v for v in read_manifest(manifest)} if manifest.exists() and same_renderer else {}
+    videos = [have[s.filename] if s.filename in have and _same(have[s.filename], s) else make_video(s, manifest.parent)
+              for s in specs]
     write_manifest(videos, manifest)
+    version.write_text(f"{RENDER_VERSION}\n")
     (Path(workdir) / "queries.json").write_text(json.dumps([asdict(q) for q in queries], indent=1))
     return videos, queries

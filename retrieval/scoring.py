@@ -91,16 +91,19 @@ def moment_text(m: Moment) -> str:
 
 
 def video_coverage(query: str, hits: list[Hit]) -> dict[str, float]:
-    """video id -> weighted share of the query's words that its hits contain (weight: log(1 + videos / videos
-    holding the word), over the candidate videos, so words every video says count little)."""
+    """video id -> weighted share of the query's words that its hits contain, each word weighted by BM25's
+    IDF over the candidate videos (log(1 + (N - n + 0.5) / (n + 0.5)), n of the N videos holding it), so a
+    word every candidate video says ("the", "team" among four team meetings) counts next to nothing and the
+    word only one video says counts most."""
     words = set(_tokens(query))
-    found: dict[str, set[str]] = defaultdict(set)
+    found: dict[str, set[str]] = {h.video_id: set() for h in hits}
     for h in hits:
         for text in (h.text, h.extra.get("text_en")):
             if text:
                 found[h.video_id] |= words.intersection(_tokens(text))
+    n_videos = len(found)
     df = Counter(w for ws in found.values() for w in ws)
-    idf = {w: math.log(1 + len(found) / n) for w, n in df.items()}
+    idf = {w: math.log(1 + (n_videos - n + 0.5) / (n + 0.5)) for w, n in df.items()}
     total = sum(idf.values())
     return {v: sum(idf[w] for w in ws) / total for v, ws in found.items()} if total else {}
 

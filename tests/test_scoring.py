@@ -128,3 +128,14 @@ def test_calibration_lifts_a_label_that_stands_out_among_labels():
     fresh = [dataclasses.replace(h, extra=dict(h.extra)) for h in hits]
     ranked = score_moments("kitten", fresh, SearchSettings(offsets={}, w_calibrate=1.0), 60.0, None, None)
     assert ranked[0].video_id == "album"
+
+
+def test_a_word_every_candidate_video_says_counts_next_to_nothing():
+    # Four team meetings all say "team" and "budget"; only one says "marketing".
+    hits = [hit(v, 0, 5, "speech:vector", 0.8, f"{v} team budget") for v in ("sales", "design", "support")]
+    hits.append(hit("mkt", 0, 5, "speech:vector", 0.8, "marketing team budget"))
+    cov = video_coverage("marketing team budget", hits)
+    assert cov["mkt"] == pytest.approx(1.0)
+    # "team" and "budget" weigh log(1 + 0.5 / 4.5) each against log(1 + 3.5 / 1.5) for "marketing"
+    assert cov["sales"] == pytest.approx(2 * np.log(1 + 0.5 / 4.5) / (2 * np.log(1 + 0.5 / 4.5) + np.log(1 + 3.5 / 1.5)))
+    assert cov["sales"] < 0.2  # log(1 + videos / holders) gave the shared words 0.46 of the weight
