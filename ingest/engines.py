@@ -28,10 +28,11 @@ from pathlib import Path
 from videokb.index.store import Store
 from videokb.ingest.errors import BadVideoError
 from videokb.ingest.journal import Journal, hold_worker_lock
+from videokb.ingest.lanes import limit_lane_threads
 from videokb.ingest.models import Models, build_models
 from videokb.ingest.names import shown
 from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
-from videokb.ingest.worker import limit_torch_threads, process_video
+from videokb.ingest.worker import process_video
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def _init_worker(uri: str, config: IngestConfig, journal_path: str | None, pool:
         if journal_path:
             _STATE["worker_lock"] = hold_worker_lock(journal_path)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    limit_torch_threads(config.models.threads_per_lane)
+    limit_lane_threads(config.models.threads_per_lane)
     _STATE["store"] = Store(uri)
     _STATE["models"] = build_models(config.models)
     _STATE["config"] = config

@@ -100,7 +100,10 @@ class RapidOcrReader(OcrReader):
 
     reads_regions = True
 
-    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1, det_max_side: int = 640) -> None:
+    # Text boxes are found at 448 px on the long side: on the bench's 27 keyframes of slides, photos under
+    # motion and real footage every line found at 640 px is found at 448 px too (one stray "水" on a cartoon
+    # frame aside), for 39 ms of detection each against 74 ms.
+    def __init__(self, max_side: int = 960, min_score: float = 0.6, threads: int = 1, det_max_side: int = 448) -> None:
         self.max_side = max_side
         self.min_score = min_score
         self.threads = threads

