@@ -18,7 +18,7 @@ from pathlib import Path
 
 from text_to_num import alpha2digit
 
-from videokb.agent.evidence import Window
+from videokb.agent.evidence import Window, in_another_script
 from videokb.agent.lexical import entities, holds_entity
 from videokb.agent.plan import STOPWORDS, content_words, fold
 from videokb.index.embedders import TextEmbedder
@@ -150,7 +150,7 @@ class Verifier:
         window nor its video's file name holds (:func:`agent.lexical.entities`): a window about argon's
         discovery does not answer for gold's, however well its year fits. Another language's window cannot
         hold the English words: it is not asked to."""
-        if (window.language or "en") != "en":
+        if (window.language or "en") != "en" or in_another_script(window):
             return []
         return [" ".join(p) for p in entities(question)
                 if not holds_entity(p, window.evidence_text(), window.video_path)]

@@ -48,6 +48,18 @@ class Line:
     text: str
 
 
+# Letters of scripts other than Latin (Cyrillic, Hebrew, Arabic, Indic, Thai, kana, CJK, Hangul).
+_OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u0dff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff"
+                           r"\uac00-\ud7af]")
+
+
+def in_another_script(window: Window) -> bool:
+    """A line of the window is written in a script other than Latin: the window is in another language
+    whatever speech recognition detected (Whisper heard espeak's Mandarin as English words, while the slide
+    read "每杯8元")."""
+    return any(_OTHER_SCRIPT.search(re.sub(r"\s*\[English: .*\]\s*$", "", ln.text)) for ln in window.lines)
+
+
 @dataclass
 class Window:
     video_id: str

@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 
 from videokb.agent.cite import as_digits, normalize_money
-from videokb.agent.evidence import Line, Window
+from videokb.agent.evidence import Line, Window, in_another_script
 from videokb.agent.plan import content_words, fold
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.

@@ -60,8 +60,13 @@ def fold(text: str) -> str:
     return "".join(c for c in nfkd if not unicodedata.combining(c))
 
 
+# Kana and CJK characters: written without spaces, each one is a word of its own ("每杯8元" holds "8").
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
 def content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[\w$.%]+", fold(text)) if w.strip(".") and w not in STOPWORDS]
+    text = _NO_SPACES.sub(lambda m: f" {m.group()} ", fold(text))
+    return [w for w in re.findall(r"[\w$.%]+", text) if w.strip(".") and w not in STOPWORDS]
 
 
 SHAPES = ("lookup", "compare", "count", "adjacent")

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
-from videokb.agent.evidence import Window, mmss
+from videokb.agent.evidence import Window, in_another_script, mmss
 from videokb.agent.focus import focused, on_target, stem, typed_focus
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -135,6 +135,8 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
 
 
 def _english(run: Run, window: Window) -> bool:
+    if in_another_script(window):
+        return False
     return (window.language or run.tools.video(window.video_id).language or "en") == "en"
 
 

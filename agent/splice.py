@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,10 +121,23 @@ def is_span(text: str, sources: list[str], anchored: tuple[str, ...] = ()) -> bo
     for source in sources:
         i = source.find(needle)
         while i >= 0:
-            if i == 0 or not source[i - 1].isalnum():
+            if starts_word(source, i):
                 return True
             i = source.find(needle, i + 1)
     return False
+
+
+# Scripts written without spaces between words (kana, CJK): any character starts a word.
+_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def starts_word(source: str, i: int) -> bool:
+    """A word (or a number) starts at ``source[i]``: after a space or punctuation, next to a character of a
+    script written without spaces ("8" in "每杯8元"), or where digits meet letters."""
+    if i == 0 or not source[i - 1].isalnum():
+        return True
+    prev, cur = source[i - 1], source[i]
+    return bool(_NO_SPACES.match(prev) or _NO_SPACES.match(cur)) or prev.isdigit() != cur.isdigit()
 
 
 def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str],

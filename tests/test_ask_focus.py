@@ -5,7 +5,7 @@ language's window that holds the kind of value it asks for."""
 import pytest
 
 from videokb.agent.cite import Verifier
-from videokb.agent.evidence import Line, Window
+from videokb.agent.evidence import Line, Window, in_another_script
 from videokb.agent.focus import asks_for, joined, on_target, typed_focus
 from videokb.agent.lexical import entities
 from videokb.index.embedders import get_embedder
@@ -106,3 +106,25 @@ def test_a_rare_question_word_is_found_word_for_word(tmp_path):
     assert rare_moments(tools, {"gold"}) == []
     assert rare_moments(tools, {"argon"}, seen_text="... argon: 1714 ...") == []  # already in the windows
     assert tools.steps[0].tool == "sql"
+
+
+def test_a_window_in_another_script_is_foreign_whatever_speech_detected(verifier):
+    """Whisper heard a Mandarin narration as English words (language "en"); the slide says "30 kinds of tea,
+    8 yuan a cup": the window is cut to the priced clause all the same."""
+    tea = window(1, "Therefore, I want Chatu, one, three", "30种茶", "每杯8元", path="/lib/chaguan_beijing.mp4")
+    assert in_another_script(tea) and not in_another_script(window(2, "Café crème 3 euros [English: coffee]"))
+    out = typed_focus([tea], "How much is a cup of tea at the Beijing tea house?", {"chaguan_beijing.mp4"},
+                      verifier.similarities)
+    assert [ln.text for ln in out[0].lines] == ["每杯8元"]
+
+
+def test_a_number_inside_chinese_text_is_a_word_of_its_window(verifier):
+    """Chinese is written without spaces: "8" in "每杯8元" is a word of the window, so the answer "8" is
+    supported there, and copy decoding may start a span at it."""
+    from videokb.agent.splice import is_span
+
+    tea = window(1, "30种茶", "每杯8元", path="/lib/chaguan_beijing.mp4", kind="screen")
+    ok, why = verifier.supports("8", tea)
+    assert ok, why
+    assert not verifier.supports("9", tea)[0]
+    assert is_span("8", ["每杯8元"]) and not is_span("2 dollars", ["12 dollars"])

@@ -32,6 +32,7 @@ import numpy as np
 from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
 from videokb.agent.cite import NOT_FOUND
+from videokb.agent.splice import is_span
 from videokb.index.backends import BackendConfig
 from videokb.index.cache import models_cache_dir, publish_atomically
 
@@ -290,16 +291,8 @@ class CopyOnly:
         self.eos = llm.token_eos()
 
     def _copies(self, text: str) -> bool:
-        needle = text.lstrip().casefold()
-        if not needle or NOT_FOUND.startswith(needle):
-            return True  # "not found in the archive" from its start only: "in the" is no answer
-        for source in self.sources:
-            i = source.find(needle)
-            while i >= 0:
-                if i == 0 or not source[i - 1].isalnum():
-                    return True
-                i = source.find(needle, i + 1)
-        return False
+        # "not found in the archive" from its start only: "in the" is no answer.
+        return is_span(text, self.sources, (NOT_FOUND,))
 
     def __call__(self, input_ids, scores):
         done = self.llm.detokenize(list(input_ids[self.start:])).decode("utf-8", "ignore")
