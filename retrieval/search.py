@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -119,7 +119,11 @@ class Searcher:
         """The top ``k`` moments of the hits, scored with ``settings`` (default: those the index records)."""
         settings = settings or self.settings
         if by_image:
-            return score_moments("", hits, settings, self.options.max_moment_s, None, None)[: self.options.k]
+            # Calibration was fitted on text queries (each text list's typical cosine differs); an image query's
+            # lists share one image space, where shifting each by its median let a region of another video
+            # outrank the frame itself (a tiny random SigLIP2 puts every picture near every other).
+            image_settings = replace(settings, w_calibrate=0.0)
+            return score_moments("", hits, image_settings, self.options.max_moment_s, None, None)[: self.options.k]
         embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
                                        "vector")
         qvec = self._embed(embedder, query)
