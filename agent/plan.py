@@ -61,11 +61,11 @@ def fold(text: str) -> str:
 
 
 # Kana and CJK characters: written without spaces, each one is a word of its own ("每杯8元" holds "8").
-_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 def content_words(text: str) -> list[str]:
-    text = _NO_SPACES.sub(lambda m: f" {m.group()} ", fold(text))
+    text = NO_SPACES.sub(lambda m: f" {m.group()} ", fold(text))
     return [w for w in re.findall(r"[\w$.%]+", text) if w.strip(".") and w not in STOPWORDS]
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from videokb.agent.plan import NO_SPACES
+
 logger = logging.getLogger(__name__)
 
 IGNORE = -100  # label of the positions the loss skips (the prompt)
@@ -127,17 +129,13 @@ def is_span(text: str, sources: list[str], anchored: tuple[str, ...] = ()) -> bo
     return False
 
 
-# Scripts written without spaces between words (kana, CJK): any character starts a word.
-_NO_SPACES = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-
-
 def starts_word(source: str, i: int) -> bool:
     """A word (or a number) starts at ``source[i]``: after a space or punctuation, next to a character of a
     script written without spaces ("8" in "每杯8元"), or where digits meet letters."""
     if i == 0 or not source[i - 1].isalnum():
         return True
     prev, cur = source[i - 1], source[i]
-    return bool(_NO_SPACES.match(prev) or _NO_SPACES.match(cur)) or prev.isdigit() != cur.isdigit()
+    return bool(NO_SPACES.match(prev) or NO_SPACES.match(cur)) or prev.isdigit() != cur.isdigit()
 
 
 def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str],
