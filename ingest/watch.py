@@ -119,7 +119,8 @@ def watch_folder(
             finally:
                 journal.close()
             if gone:
-                maintain(store)
+                # Said before the maintenance pass: a stop (Ctrl-C, SIGTERM) during it must not hide what was removed.
                 if on_report:
                     on_report(IngestReport(models={}, outcomes=gone))
+                maintain(store)
         logger.info("watch: %d changed, %d removed (%s)", len(ready), len(removed), time.strftime("%H:%M:%S"))

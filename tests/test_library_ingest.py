@@ -259,6 +259,7 @@ def test_watch_ingests_new_files_and_prunes_deleted_ones(corpus, shared_cache, t
     proc = subprocess.Popen(_cli("watch", str(watched), "--db", str(db), "--prune"), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     err_lines: list[str] = []
+    out_lines: list[str] = []
     ready = threading.Event()
 
     def drain() -> None:  # read stderr as it comes (a full pipe would block the watcher)
@@ -267,25 +268,31 @@ def test_watch_ingests_new_files_and_prunes_deleted_ones(corpus, shared_cache, t
             if line.startswith("watching "):
                 ready.set()
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    def drain_out() -> None:
+        out_lines.extend(proc.stdout)
+
+    readers = [threading.Thread(target=f, daemon=True) for f in (drain, drain_out)]
+    for r in readers:
+        r.start()
     clip = watched / "new clip.mp4"
     try:
         assert _wait_for(lambda: ready.is_set() or proc.poll() is not None) and ready.is_set(), "".join(err_lines)
         shutil.copy(corpus[0].path, clip)
         assert _wait_for(lambda: Store(db).videos().num_rows == 1), "not ingested:\n" + "".join(err_lines)
         assert Store(db).videos().to_pylist()[0]["video_path"] == str(clip)
+        assert _wait_for(lambda: f"ingested  {clip}\n" in out_lines), "".join(out_lines + err_lines)
         clip.unlink()
-        assert _wait_for(lambda: Store(db).videos().num_rows == 0), "not pruned:\n" + "".join(err_lines)
+        # What the user reads: the removal is reported (before the maintenance pass that follows it).
+        assert _wait_for(lambda: f"removed   {clip}\n" in out_lines), "".join(out_lines + err_lines)
+        assert Store(db).videos().num_rows == 0
         assert snapshot(Store(db)) == {name: [] for name in Store(db).table_names()}
     finally:
         proc.send_signal(signal.SIGTERM)  # not SIGINT: a shell starting CI in the background ignores it
         proc.wait(timeout=60)
-        out = proc.stdout.read()
-        reader.join(10)
+        for r in readers:
+            r.join(10)
     assert proc.returncode == 0, "".join(err_lines)
     assert "stopped\n" in err_lines
-    assert f"ingested  {clip}" in out and f"removed   {clip}" in out
 
 
 def _wait_for(condition, timeout_s: float = 180) -> bool:
