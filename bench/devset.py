@@ -73,43 +73,65 @@ TALKS = [  # subject, finding, animal/object, count words, slide-only line
 ]
 
 
-def _family_videos() -> tuple[list[VideoSpec], list[Query]]:
+# The wording of every family scene and query: a variant (bench/devset_fresh.py) says the same kind of fact
+# in other words. Fields are filled with str.format from the fact tuples above.
+WORDING = {
+    "cafe": ("Welcome to {name} cafe, where coffee lovers meet every day.", "At our cafe the {drink} costs {price}.",
+             "All the coffee beans in this cafe are roasted from farms in {origin}.",
+             "price of the {drink}", "coffee beans from {origin}"),
+    "meeting": ("This is the weekly {team} team meeting, and everyone on the team is here.",
+                "The team decided to {decision}, and the deadline is next {day}.",
+                "The team budget for this quarter is {budget}.",
+                "team decided to {decision}", "{team} team budget for the quarter"),
+    "talk": ("Welcome to this science talk about {subject}, and thank you for coming.",
+             "Our main finding is that {finding}.", "During the field trip we counted {count} members of {animal}.",
+             "{finding}", "how many {animals} were counted"),
+    "lecture": ("The {name} bridge in {city} opened in {year}, and it is built from {material}. Engineers still "
+                "visit it to study how it was made, and tourists walk across it.",
+                "Like every bridge in this lecture, the {name} bridge carries traffic across the water every day. "
+                "Take a moment to look at the slide and its drawing before we continue with the next bridge.",
+                "{name} Bridge\n{city}", "{name} Bridge\nDesigned by {architect}",
+                "bridge built from {material}", "bridge designed by {architect}"),
+    "photo": "Here is the next picture from our album.",
+}
+
+
+def _family_videos(d) -> tuple[list[VideoSpec], list[Query]]:
     videos: list[VideoSpec] = []
     queries: list[Query] = []
-    for name, drink, price, origin, shown in CAFES:
+    w = d.WORDING
+    for name, drink, price, origin, shown in d.CAFES:
         f = f"cafe_{name.lower()}.mp4"
+        kw = dict(name=name, drink=drink, price=price, origin=origin)
         videos.append(VideoSpec(f, f"{name} Cafe", (
-            SceneSpec(f"Welcome to {name} cafe, where coffee lovers meet every day.",
-                      slide_text=f"{name} Cafe\nCoffee every day"),
-            SceneSpec(f"At our cafe the {drink} costs {price}.", slide_text=f"{drink.title()}\n{shown}"),
-            SceneSpec(f"All the coffee beans in this cafe are roasted from farms in {origin}.",
-                      slide_text="Our beans"),
+            SceneSpec(w["cafe"][0].format(**kw), slide_text=f"{name} Cafe\nCoffee every day"),
+            SceneSpec(w["cafe"][1].format(**kw), slide_text=f"{drink.title()}\n{shown}"),
+            SceneSpec(w["cafe"][2].format(**kw), slide_text="Our beans"),
         )))
-        queries += [Query(f"price of the {drink}", "family", f, 1, "speech", "cafe_price"),
-                    Query(f"coffee beans from {origin}", "family", f, 2, "speech", "cafe_origin"),
+        queries += [Query(w["cafe"][3].format(**kw), "family", f, 1, "speech", "cafe_price"),
+                    Query(w["cafe"][4].format(**kw), "family", f, 2, "speech", "cafe_origin"),
                     Query(shown.lower(), "ocr", f, 1, "scene", "cafe_slide")]
-    for team, decision, day, budget, shown in MEETINGS:
+    for team, decision, day, budget, shown in d.MEETINGS:
         f = f"meeting_{team}.mp4"
+        kw = dict(team=team, decision=decision, day=day, budget=budget)
         videos.append(VideoSpec(f, f"{team.title()} team meeting", (
-            SceneSpec(f"This is the weekly {team} team meeting, and everyone on the team is here.",
-                      slide_text=f"{team.title()} team\nWeekly meeting"),
-            SceneSpec(f"The team decided to {decision}, and the deadline is next {day}.",
-                      slide_text=f"Decision\n{shown}"),
-            SceneSpec(f"The team budget for this quarter is {budget}.", slide_text="Budget"),
+            SceneSpec(w["meeting"][0].format(**kw), slide_text=f"{team.title()} team\nWeekly meeting"),
+            SceneSpec(w["meeting"][1].format(**kw), slide_text=f"Decision\n{shown}"),
+            SceneSpec(w["meeting"][2].format(**kw), slide_text="Budget"),
         )))
-        queries += [Query(f"team decided to {decision}", "family", f, 1, "speech", "meeting_decision"),
-                    Query(f"{team} team budget for the quarter", "family", f, 2, "speech", "meeting_budget"),
+        queries += [Query(w["meeting"][3].format(**kw), "family", f, 1, "speech", "meeting_decision"),
+                    Query(w["meeting"][4].format(**kw), "family", f, 2, "speech", "meeting_budget"),
                     Query(shown.lower(), "ocr", f, 1, "scene", "meeting_slide")]
-    for subject, finding, animal, count, shown in TALKS:
+    for subject, finding, animal, count, shown in d.TALKS:
         f = f"talk_{subject.replace(' ', '_')}.mp4"
+        kw = dict(subject=subject, finding=finding, animal=animal, count=count, animals=animal.split(' of ')[1])
         videos.append(VideoSpec(f, f"Science talk: {subject}", (
-            SceneSpec(f"Welcome to this science talk about {subject}, and thank you for coming.",
-                      slide_text=f"Science talk\n{subject.title()}"),
-            SceneSpec(f"Our main finding is that {finding}.", slide_text=f"Finding\n{shown}"),
-            SceneSpec(f"During the field trip we counted {count} members of {animal}.", slide_text="Field trip"),
+            SceneSpec(w["talk"][0].format(**kw), slide_text=f"Science talk\n{subject.title()}"),
+            SceneSpec(w["talk"][1].format(**kw), slide_text=f"Finding\n{shown}"),
+            SceneSpec(w["talk"][2].format(**kw), slide_text="Field trip"),
         )))
-        queries += [Query(finding, "family", f, 1, "speech", "talk_finding"),
-                    Query(f"how many {animal.split(' of ')[1]} were counted", "family", f, 2, "speech", "talk_count"),
+        queries += [Query(w["talk"][3].format(**kw), "family", f, 1, "speech", "talk_finding"),
+                    Query(w["talk"][4].format(**kw), "family", f, 2, "speech", "talk_count"),
                     Query(shown.lower(), "ocr", f, 1, "scene", "talk_slide")]
     return videos, queries
 
@@ -150,16 +172,16 @@ PARAPHRASES = [  # narration, a query sharing no content word with it
 ]
 
 
-def _paraphrase_videos() -> tuple[list[VideoSpec], list[Query]]:
+def _paraphrase_videos(d) -> tuple[list[VideoSpec], list[Query]]:
     videos, queries = [], []
-    for v in range(len(PARAPHRASES) // 5):
+    for v in range(len(d.PARAPHRASES) // 5):
         f = f"community_news_{v + 1}.mp4"
         scenes = [SceneSpec("Good evening and welcome to the community news.", slide_text="Community news")]
-        for i, (narration, query) in enumerate(PARAPHRASES[v * 5:(v + 1) * 5], start=1):
+        for i, (narration, query) in enumerate(d.PARAPHRASES[v * 5:(v + 1) * 5], start=1):
             scenes.append(SceneSpec(narration, slide_text=f"Story {i}"))
             queries.append(Query(query, "paraphrase", f, i, "speech", "paraphrase"))
         videos.append(VideoSpec(f, f"Community news {v + 1}", tuple(scenes)))
-    for narration, query in PARAPHRASES:
+    for narration, query in d.PARAPHRASES:
         shared = _content(narration) & _content(query)
         if shared:
             raise AssertionError(f"paraphrase query {query!r} shares {shared} with its narration")
@@ -187,20 +209,18 @@ YEARS = ["eighteen ninety", "nineteen twelve", "nineteen thirty", "nineteen fort
          "two thousand eleven", "two thousand eighteen"]
 
 
-def _lecture() -> tuple[VideoSpec, list[Query]]:
-    f = "lecture_bridges.mp4"
+def _lecture(d) -> tuple[VideoSpec, list[Query]]:
+    f, title = d.LECTURE
+    w = d.WORDING["lecture"]
     scenes, queries = [], []
-    for i, ((name, city, material), architect, year) in enumerate(zip(BRIDGES, ARCHITECTS, YEARS)):
-        # Two scenes per bridge: a spoken fact with a plain slide, then the slide-only architect.
-        scenes.append(SceneSpec(f"The {name} bridge in {city} opened in {year}, and it is built from {material}. "
-                                f"Engineers still visit it to study how it was made, and tourists walk across it.",
-                                slide_text=f"{name} Bridge\n{city}"))
-        scenes.append(SceneSpec(f"Like every bridge in this lecture, the {name} bridge carries traffic "
-                                f"across the water every day. Take a moment to look at the slide and its drawing "
-                                f"before we continue with the next bridge.", slide_text=f"{name} Bridge\nDesigned by {architect}"))
-        queries.append(Query(f"bridge built from {material}", "long", f, 2 * i, "speech", "lecture_material"))
-        queries.append(Query(f"bridge designed by {architect}", "long", f, 2 * i + 1, "scene", "lecture_architect"))
-    return VideoSpec(f, "Lecture: bridges of the world", tuple(scenes)), queries
+    for i, ((name, city, material), architect, year) in enumerate(zip(d.BRIDGES, d.ARCHITECTS, d.YEARS)):
+        # Two scenes per item: a spoken fact with a plain slide, then the slide-only person.
+        kw = dict(name=name, city=city, year=year, material=material, architect=architect)
+        scenes.append(SceneSpec(w[0].format(**kw), slide_text=w[2].format(**kw)))
+        scenes.append(SceneSpec(w[1].format(**kw), slide_text=w[3].format(**kw)))
+        queries.append(Query(w[4].format(**kw), "long", f, 2 * i, "speech", "lecture_material"))
+        queries.append(Query(w[5].format(**kw), "long", f, 2 * i + 1, "scene", "lecture_architect"))
+    return VideoSpec(f, title, tuple(scenes)), queries
 
 
 # ------------------------------------------------------------------------------------------------ languages
@@ -267,9 +287,9 @@ LANGS = [  # voice, file stem, [(narration, slide, english query, native query)]
 ]
 
 
-def _language_videos() -> tuple[list[VideoSpec], list[Query]]:
+def _language_videos(d) -> tuple[list[VideoSpec], list[Query]]:
     videos, queries = [], []
-    for voice, stem, facts in LANGS:
+    for voice, stem, facts in d.LANGS:
         f = f"{stem}.mp4"
         videos.append(VideoSpec(f, stem.replace("_", " ").title(), tuple(
             SceneSpec(narration, slide_text=slide, voice=voice) for narration, slide, _, _ in facts)))
@@ -290,24 +310,43 @@ PHOTOS = [("chelsea", ("tabby cat", "a cat with stripes", "pet kitten lying down
 PHOTO_TEMPLATES = ("photo_label", "photo_name", "photo_scene")
 
 
-def _photo_video() -> tuple[VideoSpec, list[Query]]:
+def _photo_video(d) -> tuple[VideoSpec, list[Query]]:
     f = "photo_album.mp4"
-    scenes = [SceneSpec("Here is the next picture from our album.", photo=p) for p, _ in PHOTOS]
-    queries = [Query(q, "photo", f, i, "scene", t) for i, (_, qs) in enumerate(PHOTOS)
+    scenes = [SceneSpec(d.WORDING["photo"], photo=p) for p, _ in d.PHOTOS]
+    queries = [Query(q, "photo", f, i, "scene", t) for i, (_, qs) in enumerate(d.PHOTOS)
                for q, t in zip(qs, PHOTO_TEMPLATES)]
     return VideoSpec(f, "Photo album", tuple(scenes)), queries
 
 
 # ------------------------------------------------------------------------------------------------ all
-def build_specs() -> tuple[list[VideoSpec], list[Query]]:
+LECTURE = ("lecture_bridges.mp4", "Lecture: bridges of the world")
+VARIANTS = ("", "fresh")
+
+
+def _data(variant: str):
+    """The fact tables and wording of a variant: "" (this module's, read while tuning) or "fresh" (the same
+    templates with other facts, wording, photo queries and languages' sentences: bench/devset_fresh.py)."""
+    if variant == "":
+        import sys
+
+        return sys.modules[__name__]
+    if variant == "fresh":
+        from bench import devset_fresh
+
+        return devset_fresh
+    raise ValueError(f"unknown dev library variant {variant!r}; choose one of {VARIANTS}")
+
+
+def build_specs(variant: str = "") -> tuple[list[VideoSpec], list[Query]]:
     """Every video spec and every query, queries with their seeded train/dev split."""
+    d = _data(variant)
     videos, queries = [], []
     for make in (_family_videos, _paraphrase_videos, _language_videos):
-        v, q = make()
+        v, q = make(d)
         videos += v
         queries += q
     for make in (_lecture, _photo_video):
-        v, q = make()
+        v, q = make(d)
         videos.append(v)
         queries += q
     # Stratified by template: each template has queries in train, so a failure kind can be tuned on; a
@@ -329,10 +368,11 @@ def _same(video: SampleVideo, spec: VideoSpec) -> bool:
         (s.narration, s.slide_text, s.photo) for s in spec.scenes]
 
 
-def make_devset(workdir: Path) -> tuple[list[SampleVideo], list[Query]]:
+def make_devset(workdir: Path, variant: str = "") -> tuple[list[SampleVideo], list[Query]]:
     """The dev library under ``workdir/videos``: a video whose spec is unchanged since the manifest was written
-    by the same renderer (``sample.RENDER_VERSION``) is reused (so an index keeps it), the others are made."""
-    specs, queries = build_specs()
+    by the same renderer (``sample.RENDER_VERSION``) is reused (so an index keeps it), the others are made.
+    ``variant`` "fresh": another library from the same templates (give it its own ``workdir``)."""
+    specs, queries = build_specs(variant)
     manifest = Path(workdir) / "videos" / "manifest.json"
     version = manifest.parent / "render_version"
     same_renderer = version.exists() and version.read_text().strip() == str(RENDER_VERSION)

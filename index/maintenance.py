@@ -46,6 +46,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 VectorIndexType = Literal["IVF_PQ", "IVF_HNSW_SQ"]
+# Rows per IVF partition: Lance's own targets, which its index updates also split and merge towards
+# (index.query probes a share of the partitions, counted from this).
+IVF_PQ_PARTITION_ROWS = 8192
+IVF_HNSW_PARTITION_ROWS = 1_048_576
 
 # Old versions kept by `optimize`. Lance's default is 7 days, which would make `videokb optimize` reclaim no
 # space for a week after a re-ingest. Nothing in videokb reads an old version on purpose (no time travel;
@@ -65,8 +69,7 @@ class MaintenancePolicy:
     # IVF-PQ keeps ~dim/8 bytes a vector (a few GB for tens of millions of region vectors); IVF_HNSW_SQ
     # has better recall before re-ranking but keeps ~dim bytes plus a graph a vector.
     vector_index_type: VectorIndexType = "IVF_PQ"
-    # Rows per IVF partition: Lance's own targets, which its index updates also split and merge towards.
-    partition_rows: int | None = None  # None: 8192 for IVF_PQ, 1,048,576 for IVF_HNSW_SQ
+    partition_rows: int | None = None  # rows per IVF partition; None: Lance's targets (see above)
     pq_subvector_dim: int = 8  # dims per PQ sub-vector (dim / num_sub_vectors)
     # Rows an index does not cover are scanned on every query; fold them in once they reach this many, or
     # this fraction of the indexed rows, whichever is fewer.
@@ -87,7 +90,7 @@ class MaintenancePolicy:
     def rows_per_partition(self) -> int:
         if self.partition_rows is not None:
             return self.partition_rows
-        return 8192 if self.vector_index_type == "IVF_PQ" else 1_048_576
+        return IVF_PQ_PARTITION_ROWS if self.vector_index_type == "IVF_PQ" else IVF_HNSW_PARTITION_ROWS
 
     def should_fold_in(self, indexed: int, unindexed: int) -> bool:
         return unindexed >= max(1, min(self.fold_in_rows, math.ceil(self.fold_in_fraction * indexed)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +26,12 @@ logger = logging.getLogger(__name__)
 
 _FTS_COLUMNS = {S.SEGMENTS: "text", S.OCR_SPANS: "text", S.KEYFRAMES: "labels"}
 
+# Lance caches every table version's manifest, and version k of a table lists its k fragments, so with its
+# default size the cache grew with the square of the appends: 500 appends of 16 rows took it to 139 MB,
+# and an hour of video (each batch of keyframes an append to two or three tables) grew an ingest's peak RSS
+# by hundreds of MB. Bounded here; only the latest version is ever read, so the entries it drops are old ones.
+METADATA_CACHE_BYTES = 64 << 20
+
 
 class IndexMismatchError(RuntimeError):
     """A table was built with another embedder than the one asked to write or read it."""
@@ -33,9 +41,21 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _committed(folder: Path) -> bool:
+    """A table folder whose first version is committed. A writer creating a table makes the folder (and
+    writes its data) before the first manifest: a reader that took the bare folder for a table would fail to
+    open it ("Dataset at path ... was not found"); until then the table does not exist yet."""
+    try:
+        with os.scandir(folder / "_versions") as entries:
+            return any(e.name.endswith(".manifest") for e in entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
 class Store:
-    def __init__(self, uri: str | Path) -> None:
+    def __init__(self, uri: str | Path, metadata_cache_bytes: int = METADATA_CACHE_BYTES) -> None:
         self.uri = str(uri)
+        self.metadata_cache_bytes = metadata_cache_bytes
         if "://" not in self.uri:
             Path(self.uri).mkdir(parents=True, exist_ok=True)
         self._db = None
@@ -49,7 +69,8 @@ class Store:
 
             # Every handle checks for newer versions before reading: writers and readers in one process (or
             # another one) see each other's commits, not the snapshot a handle was opened on.
-            self._db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
+            self.session = lancedb.Session(metadata_cache_size_bytes=self.metadata_cache_bytes)
+            self._db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0), session=self.session)
         return self._db
 
     # -- tables -------------------------------------------------------------------------------------
@@ -58,7 +79,7 @@ class Store:
 
     def table_names(self) -> list[str]:
         if self._local():  # LanceDB keeps a local table as the dataset folder <name>.lance
-            return sorted(p.name[: -len(".lance")] for p in Path(self.uri).glob("*.lance") if p.is_dir())
+            return sorted(p.name[: -len(".lance")] for p in Path(self.uri).glob("*.lance") if _committed(p))
         return list(self.db.list_tables().tables)
 
     def table(self, name: str):
@@ -112,8 +133,13 @@ class Store:
                 hit("store.create_table")
                 return self.db.create_table(name, schema=schema)
             except ValueError:
-                # Another writer (a worker process, a Ray actor) created it first: check theirs instead.
-                table = self.table(name)
+                # Another writer (a worker process, a Ray actor) created it first: check theirs instead, once
+                # its first version is committed (the folder comes first).
+                folder = Path(self.uri) / f"{name}.lance"
+                deadline = time.monotonic() + 30
+                while (table := self.table(name)) is None and self._local() and folder.is_dir() \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 if table is None:
                     raise
         have = S.embedder_specs(table.schema)

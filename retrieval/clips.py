@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from videokb.index import schema as S
+from videokb.index.datasets import OpenDatasets
 from videokb.index.embedders import EmbedderError, ImageEmbedder
 from videokb.index.store import Store
 from videokb.retrieval.moments import Hit
 
 if TYPE_CHECKING:
+    from lance import LanceDataset
     from PIL import Image
 
 logger = logging.getLogger(__name__)
@@ -42,10 +45,12 @@ def _unit(q: np.ndarray) -> np.ndarray:
     return q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
 
 
-def clip_hits(store: Store, table_name: str, query: np.ndarray, limit: int, where: str | None = None) -> list[Hit]:
-    """Clip entries of ``table_name`` ranked by MaxSim against ``query`` (n_query, dim), best first."""
+def clip_hits(store: Store, table_name: str, query: np.ndarray, limit: int, where: str | None = None,
+              dataset: LanceDataset | None = None) -> list[Hit]:
+    """Clip entries of ``table_name`` ranked by MaxSim against ``query`` (n_query, dim), best first; ``dataset``:
+    the table already open (a searcher's kept handle), else it is opened here."""
     q = _unit(query)
-    ds = store.dataset(table_name)
+    ds = dataset if dataset is not None else store.dataset(table_name)
     if ds is None:
         return []
     rows = ds.to_table(
@@ -72,14 +77,18 @@ def query_tokens(embedder: ImageEmbedder, text: str | None = None, image: Image.
 
 
 def clip_lists(store: Store, embedder_for: Callable[[str], ImageEmbedder], *, text: str | None = None,
-               image: Image.Image | None = None, limit: int = 100, where: str | None = None) -> dict[str, list[Hit]]:
-    """One ranked list per clips table: always for an image; for text only where the space is text-aligned."""
+               image: Image.Image | None = None, limit: int = 100, where: str | None = None,
+               datasets: OpenDatasets | None = None) -> dict[str, list[Hit]]:
+    """One ranked list per clips table: always for an image; for text only where the space is text-aligned.
+    ``datasets``: the caller's open tables (a searcher's), else each table is opened here."""
     lists: dict[str, list[Hit]] = {}
-    for name in store.clips_tables():
+    names = store.clips_tables() if datasets is None else [n for n in datasets.names() if n.startswith(S.CLIPS_PREFIX)]
+    for name in names:
         emb = embedder_for(name)
         if text is not None and not emb.has_text_tower:
             continue
-        lists[f"visual:{name}"] = clip_hits(store, name, query_tokens(emb, text, image), limit, where)
+        ds = datasets.get(name) if datasets is not None else None
+        lists[f"visual:{name}"] = clip_hits(store, name, query_tokens(emb, text, image), limit, where, dataset=ds)
     return lists
 
 

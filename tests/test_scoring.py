@@ -5,7 +5,7 @@ import pytest
 
 from videokb.index.search_config import SearchSettings
 from videokb.retrieval.moments import Hit
-from videokb.retrieval.scoring import phrase_score, score_moments, video_coverage
+from videokb.retrieval.scoring import lexical, phrase_score, score_moments, video_coverage
 
 
 def hit(video, start, end, source, sim, text="t", bm25=0.0, modality=None):
@@ -139,3 +139,123 @@ def test_a_word_every_candidate_video_says_counts_next_to_nothing():
     # "team" and "budget" weigh log(1 + 0.5 / 4.5) each against log(1 + 3.5 / 1.5) for "marketing"
     assert cov["sales"] == pytest.approx(2 * np.log(1 + 0.5 / 4.5) / (2 * np.log(1 + 0.5 / 4.5) + np.log(1 + 3.5 / 1.5)))
     assert cov["sales"] < 0.2  # log(1 + videos / holders) gave the shared words 0.46 of the weight
+
+
+def test_a_whisper_fragment_loses_its_lead_but_stays_in_its_moment():
+    hits = [hit("v", 10, 10.4, "speech:vector", 0.82, "day."), hit("v", 8, 11, "ocr:vector", 0.80, "Bridge",
+                                                                    modality="ocr"),
+            hit("w", 0, 3, "speech:vector", 0.81, "The bridge opened in nineteen twelve.")]
+    assert score_moments("q", hits, SearchSettings(), 60.0, None, None)[0].video_id == "v"
+    ranked = score_moments("q", hits, SearchSettings(w_fragment=0.05), 60.0, None, None)
+    assert [m.video_id for m in ranked] == ["w", "v"]
+    assert [h.text for h in ranked[1].hits] == ["Bridge", "day."]  # the fragment is still evidence of its moment
+
+
+def test_a_second_list_family_that_stands_out_lifts_its_moment():
+    # Two candidate videos: v's sentence is a little weaker, but its slide stands well above the slides' median.
+    hits = [hit("v", 0, 3, "speech:vector", 0.84), hit("v", 0, 4, "ocr:vector", 0.83, modality="ocr"),
+            hit("w", 0, 3, "speech:vector", 0.85), hit("w", 0, 4, "ocr:vector", 0.75, modality="ocr"),
+            *[hit(f"x{i}", 0, 3, "speech:vector", 0.76) for i in range(3)],
+            *[hit(f"x{i}", 10, 13, "ocr:vector", 0.75, modality="ocr") for i in range(3)]]
+    assert score_moments("q", hits, SearchSettings(), 60.0, None, None)[0].video_id == "w"
+    ranked = score_moments("q", hits, SearchSettings(w_second=0.5), 60.0, None, None)
+    assert ranked[0].video_id == "v"
+    assert ranked[0].score == pytest.approx(0.84 + 0.5 * (0.83 - 0.75))
+
+
+def test_spread_scaling_lets_a_standout_of_a_tight_list_beat_one_of_a_loose_list():
+    # Slides sit close together (spread 0.01), sentences far apart (spread 0.05): a slide 0.03 above its
+    # median stands out more than a sentence 0.04 above its own.
+    speech = [hit(f"s{i}", 0, 3, "speech:vector", s) for i, s in enumerate((0.70, 0.75, 0.80, 0.85, 0.84))]
+    ocr = [hit(f"o{i}", 0, 3, "ocr:vector", s, modality="ocr") for i, s in enumerate((0.79, 0.80, 0.81, 0.80, 0.83))]
+    calibrated = SearchSettings(w_calibrate=1.0)
+    assert score_moments("q", speech + ocr, calibrated, 60.0, None, None)[0].video_id == "s3"
+    scaled = dataclasses.replace(calibrated, w_scale=1.0)
+    assert score_moments("q", speech + ocr, scaled, 60.0, None, None)[0].video_id == "o4"
+
+
+def test_whisper_doubt_lowers_a_transcript_of_noise_not_a_less_sure_clear_sentence():
+    clear = hit("v", 0, 3, "speech:vector", 0.80, "The museum closes on Mondays.")
+    clear.extra["avg_logprob"] = -0.3
+    surer = hit("u", 0, 3, "speech:vector", 0.79, "The gallery opens at nine.")
+    surer.extra["avg_logprob"] = -0.1
+    noise = hit("w", 0, 3, "speech:vector", 0.81, "Dibbibliot eik lait fareda futz maita gauz.")
+    noise.extra["avg_logprob"] = -1.0
+    hits = [clear, surer, noise]
+    assert score_moments("q", hits, SearchSettings(), 60.0, None, None)[0].video_id == "w"
+    ranked = score_moments("q", hits, SearchSettings(w_asr=0.1), 60.0, None, None)
+    assert [m.video_id for m in ranked] == ["v", "u", "w"]
+    # the doubt counted is the shortfall from the median confidence of the query's speech hits (the clear
+    # sentence's own): the clear sentences lose nothing, so their order is their similarity's
+    assert ranked[0].score == pytest.approx(0.80)
+    assert ranked[2].score == pytest.approx(0.81 - 0.1 * (np.exp(-0.3) - np.exp(-1.0)))
+
+
+def test_a_sentence_that_only_touches_a_long_slide_span_keeps_its_own_moment():
+    slide = hit("v", 0, 24, "ocr:vector", 0.90, "Beacon Lighthouse", modality="ocr")
+    sentence = hit("v", 23, 30, "speech:vector", 0.85, "The Anchor lighthouse is made of granite.")
+    inside = hit("v", 4, 10, "speech:vector", 0.80, "The Beacon lighthouse is made of iron.")
+    assert len(score_moments("q", [slide, sentence, inside], SearchSettings(), 60.0, None, None)) == 1
+    ranked = score_moments("q", [slide, sentence, inside], SearchSettings(min_overlap=0.5), 60.0, None, None)
+    # 1 s of the sentence's 7 overlaps the slide: apart; the sentence inside the slide's span joins it
+    assert [(m.start_s, m.end_s, len(m.hits)) for m in ranked] == [(0, 24, 2), (23, 30, 1)]
+
+
+def test_the_plain_recipes_top_hits_stay_in_the_first_five():
+    # Calibration lifts six slides far above their list's median; the sentences sit at their list's median,
+    # so fusion ranks every slide above the best sentence, which the plain recipe ranks first (highest cosine).
+    slides = [hit(f"s{i}", 0, 5, "ocr:vector", 0.80 + i / 1000, f"slide {i}", modality="ocr") for i in range(6)]
+    slides += [hit(f"t{i}", 0, 5, "ocr:vector", 0.70, f"other {i}", modality="ocr") for i in range(6)]
+    speech = [hit(f"p{i}", 0, 5, "speech:vector", 0.87 - i / 100, f"sentence {i}") for i in range(5)]
+    speech += [hit(f"q{i}", 0, 5, "speech:vector", 0.87, f"more {i}") for i in range(6)]
+    settings = SearchSettings(w_calibrate=1.0)
+    fused = [m.video_id for m in score_moments("q", slides + speech, settings, 60.0, None, None)]
+    assert fused[:6] == ["s5", "s4", "s3", "s2", "s1", "s0"]
+    kept = score_moments("q", slides + speech, dataclasses.replace(settings, plain_slots=2), 60.0, None, None)
+    top = [m.video_id for m in kept]
+    # fusion's first three keep their places; the plain recipe's top two (q* at 0.87, then p0 or a twin at
+    # 0.87) take the last two of five
+    assert top[:3] == fused[:3]
+    assert len(top) == len(fused) and set(top) == set(fused)
+    plain = sorted(speech, key=lambda h: -h.extra["similarity"])[:2]
+    assert {m.video_id for m in kept[3:5]} == {h.video_id for h in plain}
+
+
+def lecture_hits():
+    """Fifteen look-alike slide titles of one lecture and the one sentence that says the query's rare word,
+    shaped like the fresh dev library's lighthouse lecture: every title stands above the sentence by cosine."""
+    titles = [hit("lecture", 24.0 * i, 24.0 * i + 24, "ocr:vector", 0.84 - 0.001 * i, f"{name} Lighthouse",
+                  modality="ocr") for i, name in enumerate(["Beacon", "Gull", "Anchor", "Pelican", "Compass",
+                                                            "Seal", "Tide", "Storm", "Dolphin", "Puffin",
+                                                            "Mariner", "Osprey", "Albatross", "Heron", "Crown"])]
+    sentence = hit("lecture", 400.0, 407.0, "speech:vector", 0.83,
+                   "The Compass lighthouse was first lit in 1936, and its tower is made of concrete")
+    other = [hit("lecture", 410.0 + 8 * i, 417.0 + 8 * i, "speech:vector", 0.82,
+                 f"The lighthouse number {i} is made of {m}") for i, m in enumerate(["granite", "iron", "brick"])]
+    elsewhere = hit("cafe", 0.0, 4.0, "speech:vector", 0.835, "Welcome to Lighthouse cafe", modality="speech")
+    return [*titles, sentence, *other, elsewhere]
+
+
+def test_the_sentence_with_the_rare_word_leads_its_video_and_videos_keep_their_standing():
+    query = "lighthouse made of concrete rings"
+    before = score_moments(query, lecture_hits(), SearchSettings(), 60.0, None, None)
+    assert before[0].hits[0].text == "Beacon Lighthouse"  # by cosine the first title wins
+    after = score_moments(query, lecture_hits(), SearchSettings(w_lex=0.08), 60.0, None, None)
+    assert "concrete" in after[0].hits[0].text and (after[0].start_s, after[0].end_s) == (400.0, 407.0)
+    # the lecture's scores are handed out again, not raised: the same values, the cafe keeps its place
+    assert sorted(m.score for m in after) == pytest.approx(sorted(m.score for m in before))
+    assert [m.video_id for m in after] == [m.video_id for m in before]
+
+
+def test_lexical_share_weights_query_words_by_how_few_candidate_rows_hold_them():
+    hits = lecture_hits()
+    lexical("lighthouse made of concrete rings", hits)
+    share = {h.text: h.extra["lex"] for h in hits}
+    concrete = share["The Compass lighthouse was first lit in 1936, and its tower is made of concrete"]
+    assert concrete > share["The lighthouse number 0 is made of granite"] > share["Beacon Lighthouse"] > 0
+    assert concrete < 1.0  # "rings" is said nowhere
+    # CJK is written without spaces: each character is a word
+    cjk = [hit("v", 0, 2, "ocr:vector", 0.8, "牛肉面二十元", modality="ocr"),
+           hit("w", 0, 2, "ocr:vector", 0.8, "绿茶十五元", modality="ocr")]
+    lexical("牛肉面多少钱", cjk)
+    assert cjk[0].extra["lex"] > 0 and cjk[1].extra.get("lex", 0.0) == 0.0

@@ -67,3 +67,30 @@ def test_events_and_views_read_an_empty_index(tmp_path):
     assert con.sql("SELECT count(*) FROM events").fetchall() == [(0,)]
     assert "vector" not in con.sql("SELECT * FROM segments").columns
     assert isinstance(con.sql("SELECT * FROM videos").arrow(), (pa.Table, pa.RecordBatchReader))
+
+
+def test_lance_metadata_cache_stays_within_its_bound_over_many_appends(tmp_path):
+    # Lance caches each table version's manifest, and version k lists k fragments: unbounded, the cache grows
+    # with the square of the appends (what made a 1-hour ingest's memory grow).
+    sizes = {}
+    for bound in (2 << 20, 1 << 30):
+        store = Store(tmp_path / f"db-{bound}", metadata_cache_bytes=bound)
+        segs = store.ensure_table(S.SEGMENTS, S.segments_schema(2), {"vector": SPEC})
+        for i in range(150):
+            store.add(segs, [seg("v", "a", f"line {i}", start=float(i))])
+        assert segs.count_rows() == 150
+        sizes[bound] = store.session.size_bytes
+    assert sizes[2 << 20] <= 2 << 20
+    assert sizes[1 << 30] > 2 << 20  # the same appends, under a loose bound, do grow it past the tight one
+
+
+def test_a_table_being_created_is_not_a_table_until_its_first_version_commits(tmp_path):
+    """A writer creating a table makes its folder (and data files) before the first manifest. A reader in
+    between (a search while an ingest starts) must see no table, not fail opening one that is "not found"."""
+    store = Store(tmp_path / "db")
+    half = tmp_path / "db" / f"{S.VIDEOS}.lance"
+    (half / "data").mkdir(parents=True)  # what a crash or a reader sees before the first commit
+    assert store.table_names() == [] and store.dataset(S.VIDEOS) is None and store.find_video(video_id="v") is None
+    assert store.videos().num_rows == 0
+    store.commit_video(video("v", "a1"))  # a writer still creates it over the bare folder
+    assert store.table_names() == [S.VIDEOS] and store.find_video(video_id="v")["ingest_id"] == "a1"
