@@ -93,15 +93,10 @@ def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6
     run = Run(tools, _NoModel(max_windows, budget_tokens, with_keyframes), None, k=options.k,
               edge_s=options.edge_s, budget_tokens=options.budget_tokens, max_windows=options.max_windows)
     if plan.shape == "adjacent":
-        from videokb.agent.planner import _anchor, _neighbour
+        from videokb.agent.adjacent import adjacent_window
 
-        anchor = _anchor(run, plan)
-        if anchor is None:
-            return []
-        t0, t1 = _neighbour(run, anchor, plan.direction or "after")
-        w = tools.read(anchor.video_id, t0, t1)
-        w.number = 1
-        return [w] if t1 > t0 else []
+        w = adjacent_window(run, plan)
+        return [w] if w is not None else []
     return run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, tools, options.edge_s))
 
 

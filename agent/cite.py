@@ -19,6 +19,7 @@ from pathlib import Path
 from text_to_num import alpha2digit
 
 from videokb.agent.evidence import Window, in_another_script
+from videokb.agent.kinds import asked, refuses
 from videokb.agent.lexical import entities, holds_entity
 from videokb.agent.plan import STOPWORDS, content_words, fold
 from videokb.index.embedders import TextEmbedder
@@ -236,7 +237,22 @@ class Verifier:
             missing = self.missing_names(question, w) or self.missing_entities(question, w)
             return False, (f"the question names {', '.join(missing)}; window {w.number} does not" if missing
                            else f"window {w.number} does not bear on the question")
+        if why := self.other_measure(question, claim, w):
+            return False, why
         return self.supports(claim, w)
+
+    @staticmethod
+    def other_measure(question: str, claim: str, w: Window) -> str | None:
+        """Why the claim's number is of another measure than the question asks for (:mod:`agent.kinds`:
+        the Gulf Stream's flow, in cubic meters, for "how deep is the Gulf Stream?"), or None."""
+        want = asked(question)
+        if want is None:
+            return None
+        text = as_digits(w.evidence_text())
+        for n in _numbers(claim, threshold=3):
+            if why := refuses(want, n, text):
+                return f"window {w.number}: {why}"
+        return None
 
     def _attribute(self, question: str, claim: str, windows: list[Window],
                    relevant: dict[int, bool]) -> list[Citation]:

@@ -46,6 +46,10 @@ class Line:
     t_s: float
     kind: str  # "speech" | "screen" | "visual"
     text: str
+    began_s: float | None = None  # when it began, where that is before the window (t_s is then its start)
+
+    def began(self) -> float:
+        return self.t_s if self.began_s is None else self.began_s
 
 
 # Letters of scripts other than Latin (Cyrillic, Hebrew, Arabic, Indic, Thai, kana, CJK, Hangul).
@@ -149,7 +153,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
         if _INSTRUCTION.search(text):
             withheld += 1
             continue
-        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text))
+        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None))
     # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
     merged: list[Line] = []
     for ln in lines:

@@ -8,7 +8,8 @@ import re
 from dataclasses import replace
 
 from videokb.agent.cite import as_digits, normalize_money
-from videokb.agent.evidence import Line, Window, in_another_script
+from videokb.agent.evidence import Line, Window
+from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
 from videokb.agent.plan import content_words, fold
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
@@ -22,6 +23,12 @@ def has_number(text: str) -> bool:
 
 def stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _meaning(word: str) -> str:
+    """A stemmed word as relevance matches it: a word naming a dimension as that dimension ("deep", "depth":
+    "depth"), so "to what depth do whales dive?" meets "... about 2,000 meters deep"."""
+    return dimension_word(word) or word
 
 
 def clauses(text: str) -> list[str]:
@@ -67,22 +74,81 @@ class _Relevance:
     reported in the year ...", the clause that names argon outweighs those that share only the frame."""
 
     def __init__(self, windows: list[Window], keywords: set[str]) -> None:
+        keywords = {_meaning(k) for k in keywords}
+        self.titles = _titles(windows)
         parts = _parts(windows)
-        df = {k: sum(k in _words(p) for p in parts) for k in keywords}
+        df = {k: sum(k in self._all_words(p) for p in parts) for k in keywords}
         self.weights = {k: 1.0 / n for k, n in df.items() if n}
-        scored = [self.score(p) for p in parts if has_number(p)]
-        self.best_number = max(scored, default=0.0)  # the best clause that holds a number
+        # The rarest question word any clause holds ("diphtheria") tells the lecture's parts apart: a clause
+        # holding it outranks one holding more of the frame's words ("The vaccine against smallpox was first
+        # tested in the year ..." beside Whisper's "The Maxine against Diffuria ..." and the slide
+        # "Diphtheria vaccine: 1873").
+        self.top = {k for k, w in self.weights.items() if w == max(self.weights.values())}
+        scored = [(self.rank(p), p) for p in parts if has_number(p)]
+        self.best_rank = max((x for x, _ in scored), default=(False, 0.0))  # the best clause that holds a number
+        self.best_number = self.best_rank[1]
+        # The slide on screen as that clause is said, when it holds the clause's rarest question words
+        # ("smallpox", not the lecture's frame "vaccine ... tested in the year"), speaks of the same thing
+        # with fewer of the frame's words: the slide "Smallpox vaccine: 1781" beside the speech "The vaccine
+        # against smallpox was first tested in the year 1,7801", as Whisper wrote it.
+        best = next((p for x, p in scored if x == self.best_rank and x[1] > 0), None)
+        held = {k: self.weights[k] for k in self._all_words(best) if k in self.weights} if best else {}
+        rarest = {k for k, w in held.items() if w == max(held.values())} if held else set()
+        self.companions = {c for w in windows for lines in [joined(w)] for ln in lines
+                           if ln.kind == "speech" and best in clauses(ln.text)
+                           for s in _title_lines(lines, ln) for c in clauses(s.text)
+                           if rarest <= self._all_words(c)} if best else set()
         self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
 
+    def _all_words(self, text: str) -> set[str]:
+        return {_meaning(w) for w in _words(text) | self.titles.get(text, set())}
+
     def score(self, text: str) -> float:
-        return sum(self.weights.get(k, 0.0) for k in _words(text))
+        return sum(self.weights.get(k, 0.0) for k in self._all_words(text))
+
+    def rank(self, text: str) -> tuple[bool, float]:
+        """(holds the rarest question word, score)."""
+        return bool(self.top & self._all_words(text)), self.score(text)
 
     def keeps(self, part: str) -> bool:
         """A part worth reading again: it shares a word with the question, and no clause with a number
-        speaks of the question more than it does (when one holds a number)."""
-        score = self.score(part)
-        return score > 0 and score >= self.best_number - 1e-9
+        outranks it (when one holds a number), or it is on the slide shown as that clause is said and holds
+        that clause's rarest question words."""
+        top, score = self.rank(part)
+        at_best = top > self.best_rank[0] or top == self.best_rank[0] and score >= self.best_number - 1e-9
+        return score > 0 and (at_best or part in self.companions)
 
+
+def _title_lines(lines: list[Line], speech: Line) -> list[Line]:
+    """The screen lines shown last before (or as) ``speech`` is said: the slide it is said under. Times are
+    when each began, not when the window starts showing it: a sentence begun under the previous slide
+    and cut by the window's start is not said under the slide that follows it a second later."""
+    said = speech.began()
+    before = [s for s in lines if s.kind == "screen" and s.began() <= said + 1.0]
+    last = max((s.began() for s in before), default=0.0)
+    return [s for s in before if s.began() >= last - 0.5]
+
+
+def _titles(windows: list[Window]) -> dict[str, set[str]]:
+    """Each speech clause and sentence -> the words of the slide title on screen while it is said (the screen
+    items without a number shown last before it): the title names what is said under it, and speech
+    recognition may garble that name ("Lake Baikal" on the slide, "Lake Michael in Siberia is about 1600
+    meters deep" in the speech). A slide item with a number ("Espresso $3.30") is no title: it would lend
+    one price's item to the clause of another."""
+    out: dict[str, set[str]] = {}
+    for w in windows:
+        lines = joined(w)
+        for ln in lines:
+            if ln.kind != "speech":
+                continue
+            title = {x for s in _title_lines(lines, ln) for item in s.text.split(" | ")
+                     if not has_number(item) for x in _words(item)}
+            if not title:
+                continue
+            for part in clauses(ln.text) + [x for x in re.split(r"(?<=[.!?])\s+", normalize_money(ln.text))
+                                            if x.strip()]:
+                out.setdefault(part, set()).update(title)
+    return out
 
 def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
     """Whether a number the span holds sits in a clause that speaks of the question most (_Relevance): a small
@@ -123,9 +189,20 @@ def _focus_line(text: str, relevance: _Relevance) -> list[str]:
         for clause in clauses(sentence):
             if relevance.keeps(clause):
                 part = clause if has_number(clause) else sentence
-                if part not in keep:
+                if part == sentence:  # the whole sentence holds the clauses kept from it
+                    keep = [k for k in keep if k not in sentence]
+                if part not in keep and sentence not in keep:
                     keep.append(part)
     return keep
+
+
+def _add_title(lines: list[Line], every: list[Line], speech: Line, relevance: _Relevance) -> None:
+    """The slide ``speech`` is said under goes with it where it names a question word: the name the check
+    looks for may be on the slide alone ("The Nile"; Whisper said "The aisle is ...")."""
+    for title in _title_lines(every, speech):
+        items = [i for i in title.text.split(" | ") if not has_number(i) and relevance.score(i) > 0]
+        if items and not any(x.t_s == title.t_s and x.kind == "screen" for x in lines):
+            lines.append(replace(title, text=" | ".join(items)))
 
 
 def focused(windows: list[Window], keywords: set[str], sentences: bool = False) -> list[Window]:
@@ -134,15 +211,72 @@ def focused(windows: list[Window], keywords: set[str], sentences: bool = False) 
     relevance = _Relevance(windows, keywords)
     out = []
     for w in windows:
-        lines = []
-        for ln in joined(w):
+        lines: list[Line] = []
+        every = joined(w)
+        for ln in every:
             if sentences:
                 keep = [x for item in ln.text.split(" | ") for x in re.split(r"(?<=[.!?])\s+", normalize_money(item))
                         if x.strip() and relevance.score(x) > 0 and relevance.score(x) >= relevance.best_sentence - 1e-9]
             else:
                 keep = _focus_line(ln.text, relevance)
+            if keep and ln.kind == "speech":
+                _add_title(lines, every, ln, relevance)
             if keep:
                 lines.append(replace(ln, text=" | ".join(keep) if ln.kind == "screen" else ", ".join(keep)))
+        if lines:
+            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
+    return out
+
+
+def _place_clauses(windows: list[Window], keywords: set[str], asked: set[str] = frozenset()) -> list[str]:
+    """The clauses that answer "where": of those that hold a place and say more than the ``asked`` words
+    (the question's own: the slide "Lake Baikal" does not say where Lake Baikal is), the ones that speak of
+    the question most (and at all)."""
+    relevance = _Relevance(windows, keywords)
+    # Each line's own clauses, not joined across Whisper's segments: a place is said within one, and
+    # segments that lost their full stops would join into one clause holding every place of the window.
+    placed = [(relevance.score(c), c) for w in windows for ln in w.lines for c in clauses(ln.text)
+              if holds_place(c) and _words(c) - asked]
+    best = max((x for x, _ in placed), default=0.0)
+    return [c for x, c in placed if x > 0 and x >= best - 1e-9]
+
+
+def in_place_clause(span: str, windows: list[Window], keywords: set[str], asked: set[str] = frozenset()) -> bool:
+    """A "where" answer: the span holds a place and sits in a clause that answers "where" (_place_clauses):
+    "near Greenland", not "along the ocean floor" from the clause next to it."""
+    needle = fold(normalize_money(span)).strip(" .")
+    return bool(needle) and holds_place(span) and bool(_words(span) - asked) and any(
+        needle in fold(c) for c in _place_clauses(windows, keywords, asked))
+
+
+_PLACE_PHRASE = re.compile(r"\b(?:in|near|off|on|at|along|outside)\s+(?:the\s+)?[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
+
+
+def place_phrases(windows: list[Window], keywords: set[str], asked: set[str] = frozenset()) -> list[str]:
+    """The place phrases ("in San Francisco", "near Greenland") of the clauses that answer "where"
+    (_place_clauses) that say more than the question's own words, each once."""
+    out: list[str] = []
+    for c in _place_clauses(windows, keywords, asked):
+        for m in _PLACE_PHRASE.finditer(c):
+            if _words(m.group()) - asked - {"near", "outside", "along"} and m.group() not in out:
+                out.append(m.group())
+    return out
+
+
+def place_focused(windows: list[Window], keywords: set[str], asked: set[str] = frozenset()) -> list[Window]:
+    """Copies of the windows with only the clauses that answer "where" (_place_clauses), each with the
+    slide it is said under where that names a question word."""
+    keep = set(_place_clauses(windows, keywords, asked))
+    relevance = _Relevance(windows, keywords)
+    out = []
+    for w in windows:
+        lines: list[Line] = []
+        for ln in w.lines:
+            parts = [c for c in clauses(ln.text) if c in keep]
+            if parts and ln.kind == "speech":
+                _add_title(lines, w.lines, ln, relevance)
+            if parts:
+                lines.append(replace(ln, text=" | ".join(parts) if ln.kind == "screen" else ", ".join(parts)))
         if lines:
             out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
     return out
@@ -162,6 +296,7 @@ _ASKS = {
 }
 _CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan)\b", re.I)
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s*(uhr|h|heures?|horas?|ore|o'clock|[ap]\.?m\.?)(?!\w)|点", re.I)
+_COUNTED = re.compile(r"\d\s*[^\W\d_]")
 _TRANSLATION = re.compile(r"\s*\[English: (.*)\]\s*$")
 
 
@@ -196,15 +331,24 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     out = []
     for w in windows:
         parts = [(ln, p) for ln in w.lines for p in _typed_parts(ln.text, kind)] if w.video_id in foreign else []
+        if want := asked(question):  # "how many paintings?" is not read from a clause of meters or euros
+            parts = [(ln, p) for ln, p in parts
+                     if not (nums := re.findall(r"\d[\d.,]*\d|\d", as_digits(p)))
+                     or not all(refuses(want, n, as_digits(p)) for n in nums)]
         if not parts:
             out.append(w)
             continue
         sims = embed(question, [p for _, p in parts])
-        # A time question prefers a clause written as a time ("15:00", "7 Uhr") to a bare number.
-        timed = [kind == "time" and bool(_TIME_OF_DAY.search(p)) for _, p in parts]
-        ln, part = parts[max(range(len(parts)), key=lambda i: (timed[i], sims[i]))]
+        # A time question prefers a clause written as a time ("15:00", "7 Uhr") to a bare number; a count
+        # one a number said with what it counts ("20种面", "40 elefantes") to digits alone (Whisper heard
+        # espeak's Mandarin as "4-9-1-4-1-3-...").
+        typed = [bool(_TIME_OF_DAY.search(p)) if kind == "time" else bool(_COUNTED.search(p)) if kind == "count"
+                 else False for _, p in parts]
+        ln, part = parts[max(range(len(parts)), key=lambda i: (typed[i], sims[i]))]
         out.append(replace(w, lines=[replace(ln, text=part)], keyframes=list(w.keyframes)))
     return out
 
 
-__all__ = ["asks_for", "clauses", "focused", "has_number", "joined", "on_target", "stem", "typed_focus"]
+__all__ = ["asks_for", "clauses", "focused", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+           "place_phrases",
+           "stem", "typed_focus"]

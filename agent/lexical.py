@@ -5,8 +5,8 @@ Vector search ranks the parts of a long lecture that all say "the discovery of .
 found word for word with the read-only ``sql`` tool instead (:func:`rare_moments`). A question word that
 only a few moments of the archive hold is what the question is about: those moments are read first.
 
-:func:`entities` are the things a question asks about (the noun after "the", "a" or "of": "the discovery of
-gold" asks about gold, "the swimming pool" about a swimming pool); a window that holds none of them cannot
+:func:`entities` are the things a question asks about (the noun after "the", "a", "of" or "against": "the
+discovery of gold" asks about gold, "the swimming pool" about a swimming pool); a window that holds none of them cannot
 answer it, however well its numbers fit (``agent.cite`` refuses it).
 """
 
@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 
 MAX_RARE_MOMENTS = 4  # a word held by more moments than this does not tell them apart
 _MIN_LETTERS = 4
-_OPENERS = frozenset(["the", "a", "an", "of"])
+# "against" names a thing as "of" does: "the vaccine against leprosy" asks about leprosy, and a lecture whose
+# every part says "the vaccine against ... was first tested in ..." does not answer for one it never names.
+_OPENERS = frozenset(["the", "a", "an", "of", "against"])
 _AUXILIARY = re.compile(r"\b(do|does|did|can|could|will|would|should)\b", re.I)
 _ENGLISH = re.compile(r"^\W*(what|how|when|where|which|who|whom|whose|why|in|at|near|according|is|are|does|do|"
                       r"did|can)\b", re.I)
@@ -71,7 +73,7 @@ def rare_moments(tools: ArchiveTools, words: set[str], seen_text: str = "") -> l
 
 def entities(question: str) -> list[list[str]]:
     """The things the question names, each as the words of its phrase, the first one first: the words after
-    "the", "a", "an" or "of" up to the next small word ("the swimming pool", "the Rome gelateria"), leaving
+    "the", "a", "an", "of" or "against" up to the next small word ("the swimming pool", "the Rome gelateria"), leaving
     out a phrase asked about another ("the price of a bagel": the bagel), words that name the archive's own
     kinds of things ("the lecture", "the year"), and the question's closing verb ("does the pool open?")."""
     if not _ENGLISH.search(question):

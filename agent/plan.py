@@ -8,6 +8,7 @@ archive by itself (a file called ``fee.mp4`` must not hide the video that states
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,13 +24,25 @@ STOPWORDS = frozenset(
 _START = re.compile(r"\b(at|in|near|towards?) the (very )?(start|beginning|opening)\b|\bfirst (few )?(seconds|minutes?)\b",
                     re.I)
 _END = re.compile(r"\b(at|in|near|towards?) the (very )?(end|close)\b|\blast (few )?(seconds|minutes?)\b", re.I)
-_AFTER = re.compile(r"\b(?P<dir>after|before|following|preceding) (the )?(slide|part|section|segment|bit|scene|talk|title|"
-                    r"heading|screen)s?( (titled|called|named|about|on|with|showing|mentioning|that says|saying|reading))?"
+_NAMED = r"( (titled|called|named|about|on|with|showing|mentioning|that says|saying|reading))?"
+_NOUN = r"(slide|part|section|segment|bit|scene|talk|title|heading|screen)s?"
+_AFTER = re.compile(r"\b(?P<dir>after|before|following|preceding) (the )?(" + _NOUN + "|(the )?one)" + _NAMED +
                     r" [\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
+# "once the slide X is gone": after it
+_GONE = re.compile(r"\b(once|when|as soon as) (the )?(" + _NOUN + _NAMED + r" [\"'“]?(?P<topic>[^,?;\"”]+?)[\"”]?|"
+                   r"(?P<topic2>[^,?;]+?) " + _NOUN + r") (is|has|was|had) (been )?(gone|over|done|finished|removed|"
+                   r"taken down|off( the)? screen)\b", re.I)
+# "right after the Mount Etna slide": the slide named before its noun
+_NAMED_FIRST = re.compile(r"\b(?P<dir>after|before|following|preceding) the (?P<topic>[^,?;]+?) " + _NOUN + r"\b",
+                          re.I)
+# "what was on screen", "which slide is shown": the question asks for the slide, not the speech
+_SHOWN = re.compile(r"^\s*(what|which) (is|was|are|were|gets|got)? ?(on (the )?screen|shown|displayed|put up)\b"
+                    r"|^\s*(which|what) (slide|title|screen)s?\b|^\s*what (do|does|did) (they|he|she|we|you|the \w+) "
+                    r"(show|display|put up)\b", re.I)
 _WHAT_NEXT = re.compile(r"^\s*what (is|was|gets|got|are|were)? ?(said|shown|discussed|talked about|covered|explained|"
                         r"presented|mentioned|next)\b|^\s*what (comes|came|happens|happened|follows|followed|is next)\b"
-                        r"|^\s*what (do|does|did) (they|he|she|we|you|the \w+) (say|show|discuss|talk about|cover|"
-                        r"explain|present|mention)\b",
+                        r"|^\s*what (do|does|did) (they|he|she|we|you|the \w+) (go on to |then |next )?(say|hear|show|discuss|talk about|"
+                        r"cover|explain|present|mention)\b",
                         re.I)
 _MIN_WORDS = ("cheapest", "least expensive", "lowest", "smallest", "shortest", "earliest", "fewest", "least",
               "slowest", "youngest", "oldest", "lightest", "closest", "nearest", "cheaper", "lower", "smaller",
@@ -85,6 +98,7 @@ class Plan:
     value_question: str | None = None  # compare: the question asked of each candidate video
     group: str | None = None  # count / compare: the kind of video asked about ("meetings")
     what_next: bool = False  # adjacent: the question asks what is said there, not one fact from it
+    reads: str = "said"  # adjacent, what_next: "said" (the speech there) or "shown" (the slide there)
     notes: list[str] = field(default_factory=list)
 
 
@@ -94,15 +108,18 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     queries = [question] + ([keywords] if keywords and keywords != fold(question).strip() else [])
     plan = Plan(question=question, queries=queries)
     q_words = set(re.findall(r"\w+", fold(question)))
-    named = _named(q_words, videos)
+    named = _named(q_words, videos, _proper_names(question))
     if named:
         plan.video_ids = named
         plan.notes.append(f"{len(named)} video(s) named in the question: searched first")
-    if m := _AFTER.search(question):
+    if m := _AFTER.search(question) or _GONE.search(question) or _NAMED_FIRST.search(question):
         plan.shape = "adjacent"
-        plan.direction = "before" if m.group("dir").lower() in ("before", "preceding") else "after"
-        plan.after_topic = m.group("topic").strip()
-        plan.what_next = bool(_WHAT_NEXT.search(question[: m.start()] or question))
+        plan.direction = "before" if m.re is not _GONE and m.group("dir").lower() in ("before", "preceding") \
+            else "after"
+        plan.after_topic = (m.group("topic") or m.groupdict().get("topic2") or "").strip()
+        head = question[: m.start()] or question
+        plan.reads = "shown" if _SHOWN.search(head) else "said"
+        plan.what_next = plan.reads == "shown" or bool(_WHAT_NEXT.search(head))
         rest = (question[: m.start()] + question[m.end():]).strip(" ,?")
         plan.value_question = (rest + "?") if content_words(rest) else question
         plan.notes.append(f"{plan.direction}: {plan.after_topic}")
@@ -120,10 +137,30 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     return plan
 
 
-def _named(q_words: set[str], videos: list[tuple[str, str]]) -> list[str]:
+_PROPER = re.compile(r"(?<=[\s(¿¡\"'«])[A-ZÀ-Þ][^\W\d_]{3,}")
+SPELLING_RATIO = 0.8  # difflib's ratio at which a place name is another language's spelling of a file name's
+
+
+def _proper_names(question: str) -> set[str]:
+    """The question's capitalised words past its first (place names: "Hamburgo", "Hambourg"), folded."""
+    return {fold(w) for w in _PROPER.findall(question)}
+
+
+def _spells(name: str, word: str) -> bool:
+    """``name`` (a capitalised word of the question) is another language's spelling of the file name's
+    ``word``: "Hamburgo" and "Hambourg" of hamburg, "Sevilla" of seville; same first letter, 5 letters or
+    more, and close by difflib's ratio; not its plural or singular ("Castle" does not name castles_talk.mp4,
+    as the plain word does not)."""
+    return (len(word) >= 5 and len(name) >= 5 and name[0] == word[0] and singular(name) != singular(word)
+            and difflib.SequenceMatcher(None, name, word).ratio() >= SPELLING_RATIO)
+
+
+def _named(q_words: set[str], videos: list[tuple[str, str]], proper: set[str] = frozenset()) -> list[str]:
     """Videos the question names: every word of the file name is in the question ("the bakery tour"), or a
     distinctive one is ("at the Berlin bakery" for bakerei_berlin.mp4: a word of at least 4 letters that at
-    most one file name holds; "cafe", in every cafe's name, names none of them)."""
+    most one file name holds; "cafe", in every cafe's name, names none of them), or is spelled as another
+    language spells it by a capitalised word of the question ("la librería de Hamburgo" for
+    buchladen_hamburg.mp4)."""
     names = {vid: [w for w in re.findall(r"[^\W_\d]+", fold(Path(path).stem)) if w not in STOPWORDS and len(w) > 1]
              for vid, path in videos}
     holders: dict[str, int] = {}
@@ -133,7 +170,8 @@ def _named(q_words: set[str], videos: list[tuple[str, str]]) -> list[str]:
     named = []
     for vid, words in names.items():
         if words and (all(w in q_words for w in words)
-                      or any(len(w) >= 4 and holders[w] == 1 and w in q_words for w in words)):
+                      or any(len(w) >= 4 and holders[w] == 1 and (w in q_words or any(_spells(p, w) for p in proper))
+                             for w in words)):
             named.append(vid)
     return named
 
@@ -144,6 +182,11 @@ def singular(word: str) -> str:
         if word.endswith(end) and len(word) > len(end) + 2:
             return word[: -len(end)] + repl
     return word
+
+
+def _name_words(path: str) -> set[str]:
+    """The words of a file name, singular ("team_meeting_monday.mp4": team, meeting, monday; not "day")."""
+    return {singular(w) for w in re.findall(r"[^\W_\d]+", fold(Path(path).stem))}
 
 
 def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, str] | None:
@@ -157,7 +200,7 @@ def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, st
         return None
     last = fold(group_words[-1])
     is_group = bool(m.group("of")) or last in _CONTAINERS or (
-        len(group_words) <= 2 and sum(singular(last) in fold(Path(p).stem) for _, p in videos) >= 2)
+        len(group_words) <= 2 and sum(singular(last) in _name_words(p) for _, p in videos) >= 2)
     if not is_group or m.group("verb").lower() in ("is", "are", "was", "were", "has", "have", "had") and not (
             m.group("of") or last in _CONTAINERS):
         return None

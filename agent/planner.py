@@ -17,9 +17,11 @@ import logging
 import re
 from collections.abc import Callable
 
+from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import focused, on_target, stem, typed_focus
+from videokb.agent.focus import focused, in_place_clause, on_target, place_focused, place_phrases, stem, typed_focus
+from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.run import Outcome, Run
@@ -103,13 +105,29 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
+    where = asks_where(plan.question)
+
+    measure = asked(plan.question)
+    q_words = {stem(w.strip(".")) for w in content_words(plan.question)}
+
+    def aimed(c: Citation, windows: list[Window]) -> bool:
+        # A measure or a count needs a number ("how wide is the Gulf Stream?" is not answered by its name);
+        # "where" asks for a place that is not just the question's words, from the clause that speaks of
+        # the question most (agent.kinds).
+        if measure is not None and not re.search(r"\d", as_digits(c.sentence)):
+            return False
+        if where and _english(run, c.window) and not in_place_clause(c.sentence, windows, keywords, q_words):
+            return False
+        return on_target(c.sentence, windows, keywords)
+
     good = [c for c in citations if c.supported]
-    off_target = good and c_attributed_only(citations) and not any(
-        on_target(c.sentence, windows, keywords) for c in good)
+    off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
     if off_target or not good:
-        # A span that is no number is read again from the sentences that speak of the question most only.
+        # A span that is no number is read again from the sentences that speak of the question most only;
+        # a "where" question from the clauses holding a place that speak of it most.
         span = good[0].sentence if good else draft
-        narrowed = focused(windows, keywords, sentences=not re.search(r"\d", as_digits(span)))
+        narrowed = place_focused(windows, keywords, q_words) if where and all(_english(run, w) for w in windows) else \
+            focused(windows, keywords, sentences=not re.search(r"\d", as_digits(span)))
         if off_target and not narrowed and all(_english(run, c.window) or (
                 FOREIGN_NUMBER_NEEDS_NAME and c.window.video_id not in named) for c in good):
             # "How much does a bagel cost at Harbor Cafe?": a price, but no clause of any window speaks of
@@ -126,8 +144,17 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             _, citations = run.verifier.check(plan.question, draft, narrowed, named)
             windows = narrowed
             again = [c for c in citations if c.supported]
-            if again and c_attributed_only(citations) and not any(on_target(c.sentence, windows, keywords)
-                                                                  for c in again):
+            if again and c_attributed_only(citations) and not any(aimed(c, windows) for c in again):
+                if where and len(phrases := place_phrases(windows, keywords, q_words)) == 1:
+                    # The small model copies the question's own subject ("the Golden Gate Bridge") from
+                    # "The Golden Gate Bridge in San Francisco is ..."; the one place phrase of the clauses
+                    # that answer "where" is the answer, checked like any span.
+                    _, placed = run.verifier.check(plan.question, phrases[0], windows, named)
+                    if any(c.supported and aimed(c, windows) for c in placed):
+                        run.tools._record("check", {"span": again[0].sentence},
+                                          f"the question's own words; the place said there: {phrases[0]!r}")
+                        answer, found, dropped = checked_answer(phrases[0], placed)
+                        return Outcome(answer, found, placed, windows, phrases[0], dropped)
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
                 return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
     answer, found, dropped = checked_answer(draft, citations)
@@ -252,96 +279,6 @@ def count(run: Run, plan: Plan) -> Outcome:
     names = ", ".join(f"{run.tools.video(c.window.video_id).name} [{c.number}]" for c in counted)
     answer = f"{len(counted)} of the {len(videos)} {group} mention {topic}" + (f": {names}." if names else ".")
     return Outcome(answer, True, counted, windows, draft=answer)
-
-
-# -- before / after ------------------------------------------------------------------------------------
-def _anchor(run: Run, plan: Plan) -> Moment | None:
-    """The moment of the slide (or words) the question points at: the hit whose text holds most of the topic's
-    words, its own time span, not its whole moment's (a moment may run into the next slide)."""
-    words = set(content_words(plan.after_topic))
-    for modalities in (("ocr",), ("ocr", "speech")):
-        moments = run.tools.search(plan.after_topic, videos=plan.video_ids, k=3, modalities=modalities)
-        if plan.video_ids and not moments:
-            moments = run.tools.search(plan.after_topic, k=3, modalities=modalities)
-        hits = [(len(words & set(content_words(h.text or ""))) / max(1, len(words)), h.fused, m, h)
-                for m in moments for h in m.hits if h.modality in modalities]
-        hits = [x for x in hits if x[0] > 0]
-        if hits:
-            _, _, m, h = max(hits, key=lambda x: (x[0], x[1]))
-            return Moment(m.video_id, h.start_s, h.end_s, m.score, [h], m.video_path)
-    return None
-
-
-def _screens(run: Run, video_id: str) -> list[tuple[float, float, frozenset[str]]]:
-    """What the screen shows over time: (start, end, its text lines), keyframes in a row that show the same
-    lines merged into one. Slides that share a background are often one camera shot; their text is not."""
-    _, rows = run.tools.sql(
-        "SELECT start_s, max(end_s), list(text ORDER BY text) FROM events WHERE video_id = ? AND kind = 'ocr' "
-        "GROUP BY start_s ORDER BY start_s", [video_id])
-    out: list[tuple[float, float, frozenset[str]]] = []
-    for start, end, texts in rows:
-        lines = frozenset(fold(t) for t in texts)
-        if out and out[-1][2] == lines and start <= out[-1][1] + 0.5:
-            out[-1] = (out[-1][0], max(out[-1][1], end), lines)
-        else:
-            out.append((start, end, lines))
-    return out
-
-
-def _neighbour(run: Run, anchor: Moment, direction: str) -> tuple[float, float]:
-    """The span after (before) the screen or shot the anchor is in: the next slide's time on screen, or what
-    plays between this slide and the next; the next shot when the anchor has no on-screen text."""
-    seen_at = anchor.start_s + 0.01  # the frame its text was read from, or its first word
-    screens = _screens(run, anchor.video_id)
-    at = next((i for i, (s, e, _) in enumerate(screens) if s <= seen_at < e), None)
-    if at is not None and anchor.hits and anchor.hits[0].modality == "ocr":
-        if direction == "after":
-            t0 = screens[at][1]
-            if at + 1 < len(screens):
-                nxt = screens[at + 1]
-                return (nxt[0], nxt[1]) if nxt[0] <= t0 + 0.5 else (t0, nxt[0])
-            return t0, run.tools.video(anchor.video_id).duration_s
-        t1 = screens[at][0]
-        if at > 0:
-            prev = screens[at - 1]
-            return (prev[0], prev[1]) if prev[1] >= t1 - 0.5 else (prev[1], t1)
-        return 0.0, t1
-    _, shots = run.tools.sql(
-        "SELECT start_s, end_s FROM events WHERE kind = 'shot' AND video_id = ? ORDER BY start_s",
-        [anchor.video_id])
-    at = next((i for i, (s, e) in enumerate(shots) if s <= seen_at < e), None)
-    if at is not None:
-        j = at + (1 if direction == "after" else -1)
-        if 0 <= j < len(shots):
-            return shots[j]
-        return (shots[at][1], shots[at][1]) if direction == "after" else (shots[at][0], shots[at][0])
-    return (anchor.end_s, anchor.end_s + 15.0) if direction == "after" else (max(0, anchor.start_s - 15), anchor.start_s)
-
-
-def adjacent(run: Run, plan: Plan) -> Outcome:
-    anchor = _anchor(run, plan)
-    if anchor is None:
-        return Outcome(NOT_FOUND, False, [], [])
-    t0, t1 = _neighbour(run, anchor, plan.direction or "after")
-    if t1 <= t0:
-        run.tools._record("timeline", {"video": run.tools.video(anchor.video_id).name},
-                          f"nothing {plan.direction} {mmss(t0)}")
-        return Outcome(NOT_FOUND, False, [], [])
-    window = run.tools.read(anchor.video_id, t0, t1, score=anchor.score)
-    window.number = 1
-    if not window.lines:
-        return Outcome(NOT_FOUND, False, [], [window])
-    if plan.what_next:
-        speech = [ln.text for ln in window.lines if ln.kind == "speech"] or [ln.text for ln in window.lines]
-        said = " ".join(speech).strip()
-        ok, why = run.verifier.supports(said, window)
-        cite = Citation(1, window, said, ok, f"the window {plan.direction} the anchor; {why}")
-        answer, found, dropped = checked_answer(said + " [1]", [cite])
-        return Outcome(answer, found, [cite], [window], said, dropped)
-    draft = run.generate(plan.value_question or plan.question, [window])
-    _, citations = run.verifier.check(plan.value_question or plan.question, draft, [window])
-    answer, found, dropped = checked_answer(draft, citations)
-    return Outcome(answer, found, citations, [window], draft, dropped)
 
 
 PLANS: dict[str, Callable[[Run, Plan], Outcome]] = {

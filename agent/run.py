@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from videokb.agent.answerers import Answerer, Evidence
 from videokb.agent.cite import Citation, Verifier, as_digits
 from videokb.agent.evidence import Window
+from videokb.agent.kinds import measure_sources
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
 
@@ -54,7 +55,7 @@ class Run:
             from PIL import Image
 
             images = [(w.number, Image.open(io.BytesIO(jpeg))) for w in windows for _, jpeg in w.keyframes]
-        sources = [item for w in windows for ln in w.lines for item in ln.text.split(" | ")]
+        sources = measure_sources(question, [item for w in windows for ln in w.lines for item in ln.text.split(" | ")])
         # A number said in words may be copied as digits ("Eight planets" -> "8"): the check reads both.
         sources += [d for d in (as_digits(x) for x in sources) if d not in sources]
         evidence = Evidence(question, "\n\n".join(w.text() for w in windows), len(windows), images,

@@ -135,6 +135,8 @@ def starts_word(source: str, i: int) -> bool:
     if i == 0 or not source[i - 1].isalnum():
         return True
     prev, cur = source[i - 1], source[i]
+    if cur.isdigit() and prev.isalpha() and i >= 2 and source[i - 2].isdigit():
+        return False  # "9h00", "1h30": the minutes of a time are no number of their own
     return bool(NO_SPACES.match(prev) or NO_SPACES.match(cur)) or prev.isdigit() != cur.isdigit()
 
 

@@ -5,6 +5,7 @@ by template and by video (a dev question shares neither its wording nor its vide
 
     python bench/ask_quality.py --work /tmp/askq               # makes + ingests the archive once, then asks
     python bench/ask_quality.py --work /tmp/askq --split train,mixed --show-wrong    # what to tune on
+    python bench/ask_quality.py --work /tmp/askq --variant 1 --seed 1      # a fresh archive: no fact shared
 
 Per kind: accuracy (the answer holds an accepted string; for not-in-archive, the answer is "not found"), and
 cited accuracy (right, and a supported citation's window of the right video holds the evidence; compare and
@@ -67,10 +68,11 @@ def score(case: Case, result) -> tuple[bool, bool]:
     return True, holds
 
 
-def build(work: Path, archive: Archive, seed: int, cache: Path) -> Store:
-    videos = work / f"videos-{seed}"
+def build(work: Path, archive: Archive, seed: int, cache: Path, variant: int = 0) -> Store:
+    name = f"{seed}" if variant == 0 else f"v{variant}-{seed}"
+    videos = work / f"videos-{name}"
     make_archive(archive, videos)
-    db = work / f"db-{seed}"
+    db = work / f"db-{name}"
     store = Store(db)
     # Every run ingests: an unchanged video is skipped, one made again (changed spec or renderer) replaces its rows.
     t0 = time.perf_counter()
@@ -83,6 +85,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, required=True, help="folder for the videos and the index (kept)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--variant", type=int, default=0, choices=[0, 1, 2],
+                    help="bank of facts: 0 the archive the ask plans were tuned on, 1 and 2 fresh ones (no shared "
+                         "fact; 2 made after the before/after fixes)")
+    ap.add_argument("--ingest-only", action="store_true", help="make and ingest the archive, ask nothing")
     ap.add_argument("--lecture-scenes", type=int, default=45, help="scenes in the long lecture (~7 s each)")
     ap.add_argument("--cafes", type=int, default=6)
     ap.add_argument("--meetings", type=int, default=5)
@@ -96,8 +102,11 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    archive = build_archive(args.seed, cafes=args.cafes, meetings=args.meetings, lecture_scenes=args.lecture_scenes)
-    store = build(args.work, archive, args.seed, args.cache)
+    archive = build_archive(args.seed, cafes=args.cafes, meetings=args.meetings, lecture_scenes=args.lecture_scenes,
+                            variant=args.variant)
+    store = build(args.work, archive, args.seed, args.cache, args.variant)
+    if args.ingest_only:
+        return
     splits = {"train", "dev", "mixed"} if args.split == "all" else set(args.split.split(","))
     if not splits <= {"train", "dev", "mixed"}:
         ap.error(f"--split: unknown split(s) {sorted(splits - {'train', 'dev', 'mixed'})}")
@@ -122,7 +131,7 @@ def main() -> None:
         if args.show_wrong and not cited:
             print(f"  {'WRONG' if not right else 'UNCITED'} [{case.split} {case.kind}] {case.question} -> "
                   f"{result.answer!r} (want {case.accepted})", flush=True)
-    print(f"\nseed={args.seed} questions={len(cases)} videos={len(archive.specs)}")
+    print(f"\nvariant={args.variant} seed={args.seed} questions={len(cases)} videos={len(archive.specs)}")
     print(f"{'split':<7}{'kind':<16}{'n':>4}{'accuracy':>10}{'cited':>8}{'median s':>10}{'calls':>7}")
     for split in ("train", "dev", "mixed"):
         for kind in KINDS:

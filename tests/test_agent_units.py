@@ -162,6 +162,15 @@ def test_count_plan_names_the_group_and_topic():
     assert make_plan("What did they say after the slide about the launch window?", VIDEOS).what_next
 
 
+def test_a_count_group_is_a_whole_word_of_the_file_names():
+    """"day" sits inside "monday" and "tuesday", but no file name has the word: "how many days does the tern
+    fly?" is a fact inside one video, not a count over videos."""
+    videos = [("1", "/lib/team_meeting_monday.mp4"), ("2", "/lib/team_meeting_tuesday.mp4"),
+              ("3", "/lib/bird_migration_talk.mp4")]
+    assert make_plan("How many days does the Arctic tern fly?", videos).shape == "lookup"
+    assert make_plan("How many meetings talk about the fire drill?", videos).shape == "count"
+
+
 def test_a_count_asked_in_the_passive_keeps_only_its_topic():
     plan = make_plan("In how many of the team meetings is the holiday party discussed?", VIDEOS)
     assert (plan.shape, plan.group, plan.topic) == ("count", "meeting", "the holiday party")
@@ -238,3 +247,73 @@ def test_non_english_speech_is_read_with_its_stored_translation():
         ("speech", "Der Apfelkuchen kostet vier Euro. [English: The apple cake costs four euros.]"),
         ("screen", "Apfelkuchen 4 Euro"), ("speech", "Hello again.")]
     assert withheld == 0
+
+
+# -- before / after a slide (agent/adjacent.py) -------------------------------------------------------------
+@pytest.mark.parametrize("question,direction,topic,reads", [
+    ("What does the speaker say once the slide Glaciers is gone?", "after", "Glaciers", "said"),
+    ("What is said once the slide titled Caves has gone?", "after", "Caves", "said"),
+    ("What comes right after the Bell Rock slide?", "after", "Bell Rock", "said"),
+    ("What does the narrator say just before the Ice ages slide?", "before", "Ice ages", "said"),
+    ("What do we hear next, after the slide titled Lake Baikal?", "after", "Lake Baikal", "said"),
+    ("What was on screen just before the slide Glacier speed?", "before", "Glacier speed", "shown"),
+    ("Which slide is shown after the slide called Glaciers?", "after", "Glaciers", "shown"),
+    ("What slide comes after the one called Caves?", "after", "Caves", "shown"),
+    ("What is said once the Waterfalls slide is gone?", "after", "Waterfalls", "said"),
+    ("What does the speaker go on to say after the slide titled Angel Falls?", "after", "Angel Falls", "said"),
+])
+def test_before_after_questions_in_other_wordings(question, direction, topic, reads):
+    plan = make_plan(question, VIDEOS)
+    assert (plan.shape, plan.direction, plan.after_topic, plan.reads, plan.what_next) == (
+        "adjacent", direction, topic, reads, True)
+
+
+def test_the_slide_named_is_the_one_without_other_words():
+    from videokb.agent.adjacent import title_match
+
+    # titles repeating a word of another: "Glaciers" is the slide "Glaciers", not "Melting glaciers"
+    scores = {t: title_match("Glaciers", t) for t in ("Glaciers", "Melting glaciers", "Glacier speed")}
+    assert max(scores, key=scores.get) == "Glaciers"
+    assert title_match("the great lakes", "Great lakes") == (1.0, 1.0)  # a question's article is no title word
+    assert title_match("Krubera Cave", "Krubcra Cave")[0] == 1.0  # OCR misread a letter
+    assert title_match("Mount Etna", "Mount Fuji") == (0.5, 0.5)
+    assert title_match("Mammoth", "Whale songs") == (0.0, 0.0)
+
+
+def test_the_timeline_is_cut_into_slides_and_the_gaps_between_them():
+    from videokb.agent.adjacent import screen_spans
+
+    rows = [(0.0, 5.0, ["Glaciers"]), (5.0, 9.0, ["Glacier speed"]), (9.0, 13.0, ["Melting glaciers"]),
+            (13.0, 15.0, ["The Aletsch Glacier"]), (15.0, 17.0, ["The Aletsch Glacier"]),  # one slide, 2 frames
+            (25.0, 30.0, ["Ice ages"])]
+    spans = screen_spans(rows, 32.0)
+    assert [(s, e, sorted(lines)) for s, e, lines in spans] == [
+        (0.0, 5.0, ["glaciers"]), (5.0, 9.0, ["glacier speed"]), (9.0, 13.0, ["melting glaciers"]),
+        (13.0, 17.0, ["the aletsch glacier"]), (17.0, 25.0, []),  # a photo between two slides
+        (25.0, 30.0, ["ice ages"]), (30.0, 32.0, [])]
+
+
+def test_what_is_said_in_one_go_splits_at_pauses_and_slide_changes():
+    from videokb.agent.adjacent import paragraphs
+
+    # Whisper started the second slide's words 0.06 s before its first keyframe, after a 0.7 s pause
+    segments = [(0.02, 4.64, "Tunnels carry roads."), (5.34, 9.62, "A boring machine grinds."),
+                (9.8, 11.0, "It is slow."), (14.7, 19.2, "The tunnel is long.")]
+    assert [p[2] for p in paragraphs(segments, [5.4, 14.4])] == [
+        "Tunnels carry roads.", "A boring machine grinds. It is slow.", "The tunnel is long."]
+
+
+def test_the_speech_of_a_slide_whose_keyframe_came_late_is_its_own():
+    from videokb.agent.adjacent import own_paragraph
+
+    # measured on the generated solar-system talk: no keyframe between the slides "Jupiter" and "Neptune"
+    # (one background), so the text "Jupiter" is read until 15.2 s while "Neptune has ..." is said from 10.98 s
+    paras = [(0.0, 4.52, "Eight planets orbit the sun."), (5.38, 9.9, "Jupiter is the largest planet."),
+             (10.98, 15.62, "Neptune has 16 known moons."), (16.58, 21.4, "This picture of the deep sky.")]
+    assert own_paragraph(paras, 5.2, 15.2, "Jupiter") == 1  # after it: index 2, Neptune's words
+    assert own_paragraph(paras, 15.2, 16.4, "Neptune") == 2  # after it: the photo, not Neptune again
+    assert own_paragraph(paras, 0.0, 5.2, "The planets") == 0  # its words need not say the title
+    assert own_paragraph(paras, 16.4, 16.5, "Melting glaciers") is None  # a slide shown in silence
+    # words said under the next slide that repeat a short title are not the slide's (generated canals talk)
+    canals = [(0.05, 4.41, "Cannell's carry boats across that land"), (5.05, 9.51, "A canal lock lifts a boat")]
+    assert own_paragraph(canals, 0.0, 5.2, "Canals") == 0

@@ -128,3 +128,21 @@ def test_a_number_inside_chinese_text_is_a_word_of_its_window(verifier):
     assert ok, why
     assert not verifier.supports("9", tea)[0]
     assert is_span("8", ["每杯8元"]) and not is_span("2 dollars", ["12 dollars"])
+
+
+def test_a_speech_clause_is_read_with_the_title_of_its_slide():
+    """Whisper wrote "Lake Michael" for "Lake Baikal"; the slide on screen as it is said names the lake, so
+    the depth is the number of the clause most about the question. A slide item with a number is no title
+    (a menu's "Espresso $3.30" must not lend the espresso to the croissant's clause)."""
+    lake = Window("l", "/lib/lakes_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+        Line(4.0, "screen", "Lake Baikal"),
+        Line(4.0, "speech", "Lake Michael in Siberia is about 1600 meters deep, the deepest lake on earth."),
+        Line(15.0, "screen", "Lake Superior"),
+        Line(16.0, "speech", "Lake Superior is about 560 kilometers long and very cold.")])
+    assert on_target("1600 meters", [lake], {"depth", "baikal"})
+    assert not on_target("560 kilometers", [lake], {"depth", "baikal"})
+    menu = Window("c", "/lib/harbor_cafe.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Harbor Cafe menu | Espresso $3.30 | Croissant $2.50"),
+        Line(0.5, "speech", "An espresso costs $3.30, and a croissant costs $2.50.")])
+    assert on_target("$3.30", [menu], {"espresso"})
+    assert not on_target("$2.50", [menu], {"espresso"})

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from videokb.sample import RENDER_VERSION, SampleVideo, SceneSpec, VideoSpec, make_video
+from videokb.sample_archive_bank2 import BANK2
+from videokb.sample_archive_banks import BANK0, BANK1
+from videokb.sample_archive_shapes import SHAPES, shape_cases
 
 _ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
         "seventeen eighteen nineteen".split()
@@ -68,120 +71,6 @@ class Archive:
     cases: list[Case]
 
 
-CAFES = ["harbor", "corner", "garden", "station", "river", "market"]
-ITEMS = ["espresso", "croissant", "muffin"]
-TOPICS = {  # topic -> (agenda slide line, a sentence that says it)
-    "fire drill": ("Fire drill", "The fire drill is planned for next week, so please know your exits."),
-    "budget review": ("Budget review", "The budget review needs every team's numbers by the end of the month."),
-    "parking lot": ("Parking lot", "The parking lot will be repaved, so park on the street for two days."),
-    "holiday party": ("Holiday party", "The holiday party will be held in the cafeteria this year."),
-    "new interns": ("New interns", "Three new interns join the design team on Monday."),
-}
-TALKS = {
-    "ocean_currents_talk": [
-        ("Ocean currents", "Ocean currents carry warm water from the equator toward the poles."),
-        ("The Gulf Stream", "The Gulf Stream moves about thirty million cubic meters of water every second."),
-        (None, "This photo shows the moon, whose gravity drives the tides along every coast."),
-        ("Deep water", "Cold salty water sinks near Greenland and flows south along the ocean floor."),
-    ],
-    "volcano_talk": [
-        ("How volcanoes form", "Volcanoes form where magma rises through cracks in the crust."),
-        ("Mount Etna", "Mount Etna in Sicily is about three thousand three hundred meters tall."),
-        ("Lava temperature", "Fresh lava can reach about eleven hundred degrees Celsius."),
-        (None, "This picture shows layers of cooled rock, like bricks stacked by many eruptions."),
-    ],
-    "bird_migration_talk": [
-        ("Why birds migrate", "Birds migrate to follow food and warm weather across the seasons."),
-        ("The Arctic tern", "The Arctic tern flies from pole to pole, the longest migration of any bird."),
-        (None, "This photo shows a clock, because migrating birds keep time by the length of the day."),
-        ("Navigation", "Many birds navigate with the magnetic field of the earth and the position of the sun."),
-    ],
-    "solar_system_talk": [
-        ("The planets", "Eight planets orbit the sun, and the four inner ones are made of rock."),
-        ("Jupiter", "Jupiter is the largest planet, more than eleven times wider than the earth."),
-        ("Neptune", "Neptune has sixteen known moons and the fastest winds in the solar system."),
-        (None, "This picture of the deep sky shows thousands of galaxies far beyond our own."),
-    ],
-}
-# talk -> facts: (two wordings of the question, accepted answers); the first is each talk's old question.
-TALK_FACTS = {
-    "ocean_currents_talk": [
-        (("How much water does the Gulf Stream move every second?",
-          "What volume of water does the Gulf Stream carry each second?"),
-         ["30 million", "thirty million", "30,000,000", "30000000"]),
-        (("Where does cold salty water sink?", "Near which island does cold salty water sink?"), ["greenland"]),
-    ],
-    "volcano_talk": [
-        (("How tall is Mount Etna?", "What is the height of Mount Etna?"),
-         ["3,300", "3300", "three thousand three hundred"]),
-        (("How hot can fresh lava get?", "What temperature can fresh lava reach?"),
-         ["1100", "1,100", "eleven hundred"]),
-    ],
-    "bird_migration_talk": [
-        (("Which bird has the longest migration?", "What bird flies from pole to pole?"), ["arctic tern", "tern"]),
-        (("How do many birds navigate?", "What do many birds use to navigate?"), ["magnetic field", "magnetic"]),
-    ],
-    "solar_system_talk": [
-        (("How many known moons does Neptune have?", "What number of moons does Neptune have?"),
-         ["16", "sixteen"]),
-        (("How many planets orbit the sun?", "What number of planets go around the sun?"), ["8", "eight"]),
-    ],
-}
-# file, voice, narration, slide, facts: (English question, the question in another language, accepted)
-FOREIGN = [
-    ("bakerei_berlin.mp4", "de", "Der Apfelkuchen kostet vier Euro und die Bäckerei öffnet um sieben Uhr.",
-     "Apfelkuchen 4 Euro\nGeöffnet ab 7 Uhr", [
-         ("How much does the apple cake cost at the Berlin bakery?",
-          "¿Cuánto cuesta la tarta de manzana en la panadería de Berlín?", ["4"]),
-         ("At what time does the Berlin bakery open?", "À quelle heure ouvre la boulangerie de Berlin ?", ["7"])]),
-    ("mercado_madrid.mp4", "es", "Las naranjas cuestan dos euros el kilo y el mercado cierra a las tres.",
-     "Naranjas 2 euros el kilo\nCierre 15:00", [
-         ("How much is a kilo of oranges at the Madrid market?",
-          "Wie viel kostet ein Kilo Orangen auf dem Markt in Madrid?", ["2"]),
-         ("When does the Madrid market close?", "Quand ferme le marché de Madrid ?", ["3", "15"])]),
-    ("musee_paris.mp4", "fr", "Le musée possède neuf cents tableaux et le billet coûte quinze euros.",
-     "Billet 15 euros\n900 tableaux", [
-         ("How much is a ticket to the Paris museum?",
-          "¿Cuánto cuesta una entrada al museo de París?", ["15"]),
-         ("How many paintings does the Paris museum have?", "Wie viele Gemälde hat das Museum in Paris?",
-          ["900", "nine hundred"])]),
-    ("chaguan_beijing.mp4", "cmn", "这家茶馆有三十种茶，每杯茶八元。", "30种茶\n每杯8元", [
-         ("How much is a cup of tea at the Beijing tea house?", "北京茶馆一杯茶多少钱？", ["8"]),
-         ("How many kinds of tea does the Beijing tea house serve?",
-          "¿Cuántos tipos de té sirve la casa de té de Pekín?", ["30", "thirty"])]),
-    ("gelateria_roma.mp4", "it", "Una coppa di gelato costa tre euro e la gelateria chiude alle dieci di sera.",
-     "Gelato 3 euro\nChiude alle 22", [
-         ("How much is a cup of ice cream at the Rome gelateria?",
-          "Combien coûte une coupe de glace à la gelateria de Rome ?", ["3"]),
-         ("When does the Rome gelateria close?", "Wann schließt die Gelateria in Rom?", ["10", "22"])]),
-]
-NOT_IN_ARCHIVE = ["Who won the chess tournament?", "What is the price of a bicycle repair?",
-                  "How many goals were scored in the football final?", "When does the swimming pool open?",
-                  "What is the name of the orchestra conductor?", "How much is a haircut at the barber shop?",
-                  "How tall is Mount Fuji?", "What time does the library close on Sunday?",
-                  "How much does a bagel cost at {cafe}?", "In what year was the discovery of gold reported?",
-                  "How many moons does Saturn have?", "Which team won the rowing race?",
-                  # near misses: a thing the archive's videos could hold but do not (a cafe without lattes,
-                  # a lecture without copper, a talk on Jupiter that gives no moons, the Gulf Stream's depth)
-                  "How much does a latte cost at {cafe}?", "In what year was the discovery of copper reported?",
-                  "How many moons does Jupiter have?", "How deep is the Gulf Stream?",
-                  "How many people attended the budget review?", "What is the price of a movie ticket?",
-                  "How tall is the Eiffel Tower?", "Who painted the Mona Lisa?",
-                  "When does the train to Munich leave?"]
-
-# Templates per kind; "{a}" is the article of the item.
-LOOKUP_T = ["How much is {a} {item} at {title}?", "What does {a} {item} cost at {title}?",
-            "What is the price of {a} {item} at {title}?", "At {title}, how much do they charge for {a} {item}?"]
-COMPARE_T = ["Which of the cafes sells the {word} {item}?", "Which cafe has the {word} {item}?",
-             "Which of our cafes offers the {word} {item}?"]
-COUNT_T = ["How many of the meetings mention the {topic}?", "How many meetings talk about the {topic}?",
-           "In how many of the team meetings is the {topic} discussed?"]
-ADJACENT_T = ["What is said after the slide titled {title}?", "What does the speaker say after the slide called "
-              "{title}?", "What comes after the slide titled {title}?"]
-LONG_T = ["In what year was the discovery of {element} reported?",
-          "According to the lecture, when was the discovery of {element} reported?"]
-
-
 def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
@@ -202,139 +91,168 @@ class _Splitter:
         return "train" if t and k else "dev" if not t and not k else "mixed"
 
 
+BANKS = [BANK0, BANK1, BANK2]
+
+
 def build_archive(seed: int = 0, *, cafes: int = 4, meetings: int = 4, lecture_scenes: int = 30,
-                  foreign: bool = True, talks: bool = True, distractors: bool = True) -> Archive:
+                  foreign: bool = True, talks: bool = True, distractors: bool = True, variant: int = 0,
+                  train_talks: bool = True) -> Archive:
+    """The archive of ``variant``'s bank of facts (:mod:`videokb.sample_archive_banks`; 0: the tuned one, 1: a
+    fresh one sharing no fact, name, number or wording with it; 2: :mod:`videokb.sample_archive_bank2`, a third
+    made after the before/after fixes), its numbers and split drawn from ``seed``.
+    ``cafes``: shops of the family (cafes, bakeries); ``meetings``: meetings; ``train_talks``: the extra
+    talks whose questions are always train."""
+    bank = BANKS[variant]
     rng = random.Random(seed)
     split = _Splitter(seed)
-    for kind, templates in (("lookup", LOOKUP_T), ("compare", COMPARE_T), ("count", COUNT_T),
-                            ("adjacent", ADJACENT_T), ("long_lookup", LONG_T), ("talk", ["0", "1"]),
+    for kind, templates in (("lookup", bank.lookup_t), ("compare", bank.compare_t), ("count", bank.count_t),
+                            ("adjacent", bank.adjacent_t), ("long_lookup", bank.long_t), ("talk", ["0", "1"]),
                             ("cross_language", ["en", "other"])):
         split.choose([f"{kind}/{i}" for i in range(len(templates))])
     specs: list[VideoSpec] = []
     cases: list[Case] = []
 
     def add(kind: str, template: str, key: str, question: str, accepted: list[str], videos: list[str],
-            evidence: list[str]) -> None:
-        cases.append(Case(kind, question, accepted, videos, evidence, split(template, key), template, key))
+            evidence: list[str], forced: str | None = None) -> None:
+        cases.append(Case(kind, question, accepted, videos, evidence, forced or split(template, key), template, key))
 
-    # -- cafes: one menu each; compare the prices across them --------------------------------------
-    names = rng.sample(CAFES, cafes)
-    prices = {item: rng.sample(range(150, 650, 10), cafes) for item in ITEMS}
-    split.choose([f"{n}_cafe.mp4" for n in names])
-    split.choose(list(ITEMS))
+    # -- shops (cafes): one menu each; compare the prices across them ------------------------------
+    names = rng.sample(bank.shops, cafes)
+    prices = {item: rng.sample(bank.price_range, cafes) for item in bank.items}
+    noun = bank.shop
+    split.choose([f"{n}_{noun}.mp4" for n in names])
+    split.choose(list(bank.items))
     for i, name in enumerate(names):
-        p = {item: prices[item][i] for item in ITEMS}
-        title = f"{name.title()} Cafe"
-        file = f"{name}_cafe.mp4"
-        specs.append(VideoSpec(file, title, (
-            SceneSpec(f"Welcome to {title}. An espresso costs {spoken_price(p['espresso'])}, and a croissant "
-                      f"costs {spoken_price(p['croissant'])}.",
-                      slide_text=f"{title} menu\nEspresso {price(p['espresso'])}\nCroissant {price(p['croissant'])}"),
-            SceneSpec("This photo shows a red cup of espresso on a saucer with a silver spoon.", photo="coffee"),
-            SceneSpec(f"Our blueberry muffin costs {spoken_price(p['muffin'])}, baked fresh every morning.",
-                      slide_text=f"Blueberry muffin {price(p['muffin'])}\nBaked daily"),
-        )))
-        for j, item in enumerate(ITEMS):  # each fact in two of the wordings, in turn
-            for t in (i + j) % len(LOOKUP_T), (i + j + 1) % len(LOOKUP_T):
-                q = LOOKUP_T[t].format(a=_article(item), item=item, title=title)
+        p = {item: prices[item][i] for item in bank.items}
+        title = f"{name.title()} {noun.title()}"
+        file = f"{name}_{noun}.mp4"
+        specs.append(VideoSpec(file, title, bank.shop_scenes(title, p, spoken_price, price)))
+        for j, item in enumerate(bank.items):  # each fact in two of the wordings, in turn
+            for t in (i + j) % len(bank.lookup_t), (i + j + 1) % len(bank.lookup_t):
+                q = bank.lookup_t[t].format(a=_article(item), item=item, title=title)
                 add("lookup", f"lookup/{t}", file, q, [price(p[item])[1:]], [file], [price(p[item])])
-    for item in ITEMS:
+    for item in bank.items:
         for word, pick in (("cheapest", min), ("most expensive", max)):
             best = names[prices[item].index(pick(prices[item]))]
-            for t, template in enumerate(COMPARE_T):
-                add("compare", f"compare/{t}", item, template.format(word=word, item=item), [f"{best}_cafe"],
-                    [f"{c}_cafe.mp4" for c in names], [price(pick(prices[item]))])
+            for t, template in enumerate(bank.compare_t):
+                add("compare", f"compare/{t}", item, template.format(word=word, item=item), [f"{best}_{noun}"],
+                    [f"{c}_{noun}.mp4" for c in names], [price(pick(prices[item]))])
 
     # -- meetings: agendas; count the meetings that mention a topic --------------------------------
-    days = ["monday", "tuesday", "wednesday", "thursday", "friday"][:meetings]
-    topics = list(TOPICS)
+    days = bank.days[:meetings]
+    topics = list(bank.topics)
     agenda = {d: rng.sample(topics, 2) for d in days}
     split.choose(topics)
     for d in days:
-        scenes = [SceneSpec(f"Good morning, this is the {d.title()} team meeting.",
-                            slide_text=f"Team meeting\n{d.title()} agenda")]
+        said, slide = bank.meeting_open
+        scenes = [SceneSpec(said.format(D=d.title()), slide_text=slide.format(D=d.title()))]
         for t in agenda[d]:
-            slide, said = TOPICS[t]
+            slide, said = bank.topics[t]
             scenes.append(SceneSpec(said, slide_text=slide))
-        specs.append(VideoSpec(f"team_meeting_{d}.mp4", f"{d.title()} Team Meeting", tuple(scenes)))
+        specs.append(VideoSpec(bank.meeting_file.format(d=d), bank.meeting_title.format(D=d.title()), tuple(scenes)))
     for topic in topics:
         having = [d for d in days if topic in agenda[d]]
-        for t, template in enumerate(COUNT_T):
+        for t, template in enumerate(bank.count_t):
             add("count", f"count/{t}", topic, template.format(topic=topic), [str(len(having))],
-                [f"team_meeting_{d}.mp4" for d in having], [topic.split()[-1]])
+                [bank.meeting_file.format(d=d) for d in having], [topic.split()[-1]])
 
-    # -- distractors: a cafeteria (not a cafe) with a menu, that mentions a fire drill (not a meeting) --
+    # -- distractors: a shop that is not of the family, with prices, that mentions a meeting topic --
     if distractors:
-        specs.append(VideoSpec("school_cafeteria.mp4", "School Cafeteria", (
-            SceneSpec("Welcome to the school cafeteria. An espresso costs one dollar, and a croissant costs "
-                      "one dollar and ten cents.",
-                      slide_text="School cafeteria menu\nEspresso $1.00\nCroissant $1.10"),
-            SceneSpec("After the fire drill, lunch is served at noon in the main hall.",
-                      slide_text="Lunch at noon\nMain hall"),
-        )))
+        specs.append(VideoSpec(*bank.distractor))
 
     # -- science talks: titled slides; what is said after a slide ----------------------------------
     if talks:
-        split.choose(list(TALKS))
-        for name, parts in TALKS.items():
+        split.choose(list(bank.talks))
+        for name, parts in bank.talks.items():
             file = f"{name}.mp4"
-            specs.append(VideoSpec(file, name.replace("_", " ").title(), tuple(
-                SceneSpec(said, slide_text=title) if title else SceneSpec(said, photo=_photo(said))
-                for title, said in parts)))
+            specs.append(_talk(name, parts))
             for i, ((title, _), (_, said_next)) in enumerate(zip(parts, parts[1:])):
                 if title is None:
                     continue
-                key = max((w for w in said_next.split() if w.isalpha() and w not in _NUMBER_WORDS), key=len)
-                for t in i % len(ADJACENT_T), (i + 1) % len(ADJACENT_T):
-                    add("adjacent", f"adjacent/{t}", file, ADJACENT_T[t].format(title=title), [key.lower()],
+                key = _key_word(said_next)
+                for t in i % len(bank.adjacent_t), (i + 1) % len(bank.adjacent_t):
+                    add("adjacent", f"adjacent/{t}", file, bank.adjacent_t[t].format(title=title), [key.lower()],
                         [file], [key])
-            for questions, accepted in TALK_FACTS[name]:
+            for questions, accepted in bank.talk_facts[name]:
                 for t, q in enumerate(questions):
                     add("lookup", f"talk/{t}", file, q, accepted, [file], accepted)
 
     # -- one long lecture: facts far apart ---------------------------------------------------------
     if lecture_scenes:
         scenes, facts = [], []
+        base, step, jitter = bank.lecture_years
+        said, slide = bank.lecture_fact
         for i in range(lecture_scenes):
-            year = 1700 + 7 * i + rng.randrange(5)
-            chem = f"element {i + 1}"
-            if i % 3 == 0 and len(facts) < len(_ELEMENTS):
-                element = _ELEMENTS[len(facts)]
-                scenes.append(SceneSpec(f"Part {i + 1}. The discovery of {element} was reported in the year "
-                                        f"{year}.", slide_text=f"Part {i + 1}\n{element.title()}: {year}"))
-                facts.append((element, year))
+            year = base + step * i + rng.randrange(jitter)
+            if i % 3 == 0 and len(facts) < len(bank.lecture_things):
+                thing = bank.lecture_things[len(facts)]
+                scenes.append(SceneSpec(said.format(i=i + 1, thing=thing, year=year),
+                                        slide_text=slide.format(i=i + 1, Thing=thing.title(), year=year)))
+                facts.append((thing, year))
             else:
-                scenes.append(SceneSpec(f"Part {i + 1}. Chemists of that time argued about {chem} and many "
-                                        "careful measurements were repeated in the laboratory.",
+                scenes.append(SceneSpec(bank.lecture_filler.format(i=i + 1),
                                         photo=["moon", "clock", "coins", "camera"][i % 4]))
-        specs.append(VideoSpec("history_of_chemistry_lecture.mp4", "History of Chemistry", tuple(scenes)))
+        specs.append(VideoSpec(bank.lecture[0], bank.lecture[1], tuple(scenes)))
         split.choose([e for e, _ in facts])
-        for element, year in facts:
-            for t in range(len(LONG_T)):
-                add("long_lookup", f"long_lookup/{t}", element, LONG_T[t].format(element=element),
-                    [str(year)], ["history_of_chemistry_lecture.mp4"], [str(year)])
+        for thing, year in facts:
+            for t in range(len(bank.long_t)):
+                add("long_lookup", f"long_lookup/{t}", thing, bank.long_t[t].format(thing=thing),
+                    [str(year)], [bank.lecture[0]], [str(year)])
 
     # -- other languages ---------------------------------------------------------------------------
     if foreign:
-        split.choose([f[0] for f in FOREIGN])
-        for file, voice, said, slide, facts in FOREIGN:
+        split.choose([f[0] for f in bank.foreign])
+        for file, voice, said, slide, facts in bank.foreign:
             specs.append(VideoSpec(file, file[:-4].replace("_", " ").title(), (
                 SceneSpec(said, slide_text=slide, voice=voice),)))
             for english, other, accepted in facts:
                 add("cross_language", "cross_language/0", file, english, accepted, [file], accepted)
                 add("cross_language", "cross_language/1", file, other, accepted, [file], accepted)
 
-    cafe = f"{names[0].title()} Cafe"
-    not_found = [q.format(cafe=cafe) for q in NOT_IN_ARCHIVE]
+    shop = f"{names[0].title()} {noun.title()}"
+    not_found = [q.format(shop=shop) for q in bank.not_in_archive]
     split.choose(not_found)
     for q in not_found:  # one wording each: the question is its own template
         add("not_found", q, q, q, [], [], [])
+
+    # -- train talks: more lookups of measures and of where / who / when, and what is said after each
+    # slide, always train ------------------------------------------------------------------------------
+    # (after every seeded draw, so adding them changes no other question's split)
+    if train_talks:
+        for name, parts in bank.train_talks.items():
+            specs.append(_talk(name, parts))
+            for i, ((title, _), (_, said_next)) in enumerate(zip(parts, parts[1:])):
+                if title is not None:  # what is said after each slide, in every wording
+                    key = _key_word(said_next)
+                    for t, template in enumerate(bank.adjacent_t):
+                        add("adjacent", f"train_adjacent/{t}", f"{name}.mp4", template.format(title=title),
+                            [key.lower()], [f"{name}.mp4"], [key], forced="train")
+            for questions, accepted in bank.train_facts[name]:
+                for t, q in enumerate(questions):
+                    add("lookup", f"train_talk/{t}", f"{name}.mp4", q, accepted, [f"{name}.mp4"], accepted,
+                        forced="train")
+        for q in bank.train_not_found:
+            add("not_found", q, q, q, [], [], [], forced="train")
+        # before/after in more shapes (other wordings, a part of a title, before-slide questions) on the train
+        # talks and on talks built for them (titles sharing words, a slide shown in silence, the last slide)
+        shapes = SHAPES[variant]
+        specs.extend(_talk(name, parts) for name, parts in shapes.talks.items())
+        for template, file, question, accepted in shape_cases({**bank.train_talks, **shapes.talks}, shapes):
+            add("adjacent", template, file, question, accepted, [file], accepted, forced="train")
     return Archive(specs, cases)
 
 
+def _talk(name: str, parts: list[tuple[str | None, str]]) -> VideoSpec:
+    return VideoSpec(f"{name}.mp4", name.replace("_", " ").title(), tuple(
+        SceneSpec(said, slide_text=title) if title else SceneSpec(said, photo=_photo(said)) for title, said in parts))
+
+
 _NUMBER_WORDS = frozenset(_ONES + _TENS + ["hundred", "thousand", "million"])
-_ELEMENTS = ["oxygen", "hydrogen", "nitrogen", "chlorine", "helium", "argon", "neon", "iodine", "sodium",
-             "potassium", "calcium", "barium"]
+
+
+def _key_word(said: str) -> str:
+    """The word that shows an answer read what was said: the longest of ``said`` that is no number."""
+    return max((w for w in said.split() if w.isalpha() and w not in _NUMBER_WORDS), key=len)
 
 
 def _photo(said: str) -> str:

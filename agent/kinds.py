@@ -1,0 +1,242 @@
+"""What kind of value a question asks for, and whether a value of the evidence is of that kind.
+
+- A **measure**: "how deep / tall / long / wide / far / heavy / old / hot / fast", "what area / volume",
+  "how much water" ask for a value with a unit of that measure (length, area, volume, mass, temperature,
+  time, speed). A number whose unit in the evidence is of another measure does not answer, however well its
+  words fit: "How deep is the Gulf Stream?" is not answered by its flow, 30 million cubic meters a second.
+  Units and questions are read in English, German, Spanish, French, Italian and Mandarin, so "neun Meter"
+  and "九米" are lengths. A length of another dimension does not answer either: a depth is not answered by
+  a clause that says "long" and never "deep" ("The Nile is ... kilometers long" for "how deep is the Nile?").
+- "how many X" asks for a count: a number whose unit is a measure's ("100 kilometers") does not answer
+  unless X is that unit ("how many kilometers").
+- **where** asks for a place: the answer must hold one (a capitalised name, or a place word after "in",
+  "near", "on", "at", "off", "along"...) and sit in a clause of the sentence that speaks of the question most,
+  not in the clause next to it ("Cold salty water sinks near Greenland | and flows south along the ocean
+  floor": "near Greenland").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from videokb.agent.plan import NO_SPACES, fold
+
+# unit words (folded, accents removed) -> measure; multi-word units first ("cubic meters" is a volume).
+# Italian "chili" (kilos) is left out: in English "12 chili plants" is a count, not 12 kilograms.
+_UNITS: dict[str, tuple[str, ...]] = {
+    "area": ("square", "sq", "km2", "m2", "km²", "m²", "hectares", "hectare", "acres", "acre", "hektar",
+             "quadratkilometer", "quadratmeter", "cuadrados", "cuadrado", "carres", "carre", "quadrati",
+             "quadrato", "平方", "公顷"),
+    "volume": ("cubic", "m3", "m³", "liters", "liter", "litres", "litre", "gallons", "gallon", "kubikmeter",
+               "litros", "litro", "cubicos", "cubes", "cube", "litri", "cubi", "立方", "升"),
+    "length": ("meters", "meter", "metres", "metre", "m", "km", "kilometers", "kilometer", "kilometres",
+               "kilometre", "cm", "centimeters", "centimeter", "mm", "millimeters", "miles", "mile", "feet",
+               "foot", "ft", "yards", "yard", "inches", "inch", "metern", "kilometern", "zentimeter",
+               "metros", "metro", "kilometros", "kilometro", "centimetros", "metres", "kilometres",
+               "centimetres", "metri", "chilometri", "chilometro", "centimetri", "米", "公里", "千米", "厘米"),
+    "mass": ("kg", "kilograms", "kilogram", "kilos", "grams", "gram", "g", "tonnes", "tonne", "tons", "ton",
+             "lbs", "lb", "kilogramm", "gramm", "tonnen", "kilogramos", "gramos", "toneladas", "kilogrammes",
+             "grammes", "chilogrammi", "grammi", "tonnellate", "公斤", "千克", "吨", "克"),
+    "temperature": ("degrees", "degree", "°c", "°f", "°", "celsius", "fahrenheit", "kelvin", "grad",
+                    "grados", "degres", "gradi", "度"),
+    "speed": ("mph", "km/h", "kph", "knots"),
+    "time": ("seconds", "second", "minutes", "minute", "hours", "hour", "days", "day", "weeks", "week",
+             "months", "month", "years", "year", "centuries", "century", "sekunden", "minuten", "stunden",
+             "tage", "tagen", "wochen", "monate", "jahre", "jahren", "segundos", "minutos", "horas", "dias",
+             "semanas", "meses", "anos", "heures", "jours", "semaines", "mois", "ans", "annees", "secondi",
+             "minuti", "ore", "giorni", "settimane", "mesi", "anni", "秒", "分钟", "小时", "天", "周", "月", "年"),
+    "price": ("$", "€", "£", "¥", "dollars", "dollar", "cents", "cent", "euros", "euro", "pounds", "yuan", "元",
+              "块"),
+}
+_UNIT_OF = {u: kind for kind, units in _UNITS.items() for u in units}
+_PER = re.compile(r"^(per|a|an|each|every|pro|por|par|al|ogni|每)$")  # "cubic meters per second": still a volume
+# Dimensions of a length, by the words a clause says them with.
+_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "depth": ("deep", "depth", "deeper", "deepest", "tief", "tiefe", "profundo", "profunda", "profundidad",
+              "profond", "profonde", "profondeur", "profondo", "profondita", "深"),
+    "height": ("tall", "high", "height", "taller", "tallest", "higher", "highest", "altitude", "elevation",
+               "hoch", "hohe", "höhe", "alto", "alta", "altura", "haut", "haute", "hauteur", "altezza", "高"),
+    "length": ("long", "length", "longer", "longest", "lang", "lange", "länge", "largo", "larga", "longitud",
+               "longue", "longueur", "lungo", "lunga", "lunghezza", "长"),
+    "width": ("wide", "width", "wider", "widest", "across", "broad", "breit", "breite", "ancho", "anchura",
+              "large", "largeur", "larghezza", "宽"),
+    "distance": ("far", "away", "distance", "weit", "entfernt", "lejos", "distancia", "loin", "lontano", "远"),
+}
+_DIMENSION_OF = {fold(w): d for d, words in _DIMENSIONS.items() for w in words}
+
+
+def dimension_word(word: str) -> str | None:
+    """The dimension a word names ("deep", "depth", "tief": "depth"), for matching a question's "depth" with
+    a clause's "deep"; None for any other word."""
+    return _DIMENSION_OF.get(fold(word))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The kinds of unit a value must have (``measures``); the dimension of a length it asks for, if any;
+    for "how many X", the counted noun."""
+
+    measures: frozenset[str]
+    dimension: str | None = None
+    counted: str | None = None
+
+
+# question patterns -> (measures, dimension); the first that matches decides. English, German, Spanish,
+# French, Italian, Mandarin.
+_ASKED: list[tuple[re.Pattern, frozenset[str], str | None]] = [
+    (re.compile(r"\bhow deep\b|\bdepth\b|\bwie tief\b|\bprofundidad\b|\bprofondeur\b|\bprofondit|"
+                r"\bque tan profund|\bquanto (e )?profond|多深", re.I), frozenset({"length"}), "depth"),
+    (re.compile(r"\bhow (tall|high)\b|\bheight\b|\baltitude\b|\belevation\b|\bwie hoch\b|\bhohe\b|\baltura\b|"
+                r"\bhauteur\b|\baltezza\b|\bquanto (e )?alt|多高", re.I), frozenset({"length"}), "height"),
+    (re.compile(r"\bhow (wide|broad)\b|\bwidth\b|\bwie breit\b|\banchura\b|\blargeur\b|\blarghezza\b|多宽", re.I),
+     frozenset({"length"}), "width"),
+    (re.compile(r"\bhow far\b|\bdistance\b|\bwie weit\b|\bdistancia\b|\bquanto (e )?lontan|多远", re.I),
+     frozenset({"length"}), "distance"),
+    (re.compile(r"\blength\b|\bwie lang\b|\blongitud\b|\blongueur\b|\blunghezza\b|多长", re.I),
+     frozenset({"length", "time"}), "length"),
+    (re.compile(r"\bhow long\b", re.I), frozenset({"length", "time"}), "length"),
+    (re.compile(r"\bhow heavy\b|\bweigh(s|ed|t)?\b|\bmass\b|\bwie schwer\b|\bwiegt\b|\bpesa\b|\bpeso\b|\bpese\b|"
+                r"\bpoids\b|多重", re.I), frozenset({"mass"}), None),
+    (re.compile(r"\bhow (hot|cold|warm)\b|\btemperature\b|\btemperatur\b|\btemperatura\b|多热|温度", re.I),
+     frozenset({"temperature"}), None),
+    (re.compile(r"\bhow fast\b|\bspeed\b|\bgeschwindigkeit\b|\bvelocidad\b|\bvitesse\b|\bvelocit", re.I),
+     frozenset({"speed"}), None),
+    (re.compile(r"\bhow old\b|\bage\b|\bwie alt\b|\bedad\b", re.I), frozenset({"time"}), None),
+    (re.compile(r"\barea\b|\bflache\b|\bsuperficie\b|面积", re.I), frozenset({"area"}), None),
+    (re.compile(r"\bvolume\b|\bhow much (water|air|gas|oil|rain|sand|ice|mud|milk|fuel)\b|\bvolumen\b|体积", re.I),
+     frozenset({"volume"}), None),
+]
+_HOW_MANY = re.compile(r"\bhow many (?P<noun>[^\W\d_]+)|\bwie viele (?P<de>\w+)|\bcu[aá]nt[oa]s (?P<es>\w+)|"
+                       r"\bcombien d[e'] ?(?P<fr>\w+)|\bquant[ie] (?P<it>\w+)", re.I)
+
+
+def asked(question: str) -> Asked | None:
+    """The measure (or count) the question asks for; None when it asks for no measure."""
+    q = fold(question)
+    for pattern, measures, dimension in _ASKED:
+        if pattern.search(q):
+            return Asked(measures, dimension)
+    if m := _HOW_MANY.search(q):
+        return Asked(frozenset(), None, next(g for g in m.groups() if g))
+    return None
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\d[\d.,]*\d|[$€£¥°]|[\w/²³°]+", NO_SPACES.sub(lambda m: f" {m.group()} ", fold(text)))
+
+
+_SCALE_WORDS = frozenset("million millions thousand thousands billion billions hundred hundreds mil millones "
+                         "millionen tausend mille milioni milliarden 万 亿 千 百 about around some roughly over "
+                         "nearly almost more than".split())
+
+
+def unit_after(tokens: list[str], at: int) -> str | None:
+    """The measure of the unit that follows the number at ``tokens[at]`` (or the currency before it): a
+    scale word or two between them is skipped ("30 million cubic meters")."""
+    if at > 0 and _UNIT_OF.get(tokens[at - 1]) == "price":
+        return "price"
+    for tok in tokens[at + 1: at + 4]:
+        if tok in _SCALE_WORDS:
+            continue
+        if (kind := _UNIT_OF.get(tok)) is not None:
+            return kind
+        return None
+    return None
+
+
+def _same_number(token: str, number: str) -> bool:
+    def norm(n: str) -> str:
+        n = n.replace(",", "")
+        return n.rstrip("0").rstrip(".") if "." in n else n
+    return bool(re.fullmatch(r"\d[\d.,]*", token)) and norm(token) == norm(number)
+
+
+def value_measures(number: str, text: str) -> set[str | None]:
+    """The measure of every place ``text`` says ``number`` (digits) with a unit; None for a place with none."""
+    tokens = _tokens(text)
+    return {unit_after(tokens, i) for i, tok in enumerate(tokens) if _same_number(tok, number)}
+
+
+def dimensions(text: str) -> set[str]:
+    """The dimensions a clause names ("about 6,600 kilometers long": {"length"})."""
+    return {d for t in _tokens(text) if (d := _DIMENSION_OF.get(t))}
+
+
+_CLAUSE = re.compile(r"\s*(?:[;|.!?。，；]\s|[;|。，；]|,\s|\band\b|\bbut\b|\bwhile\b|\bund\b|\by\b|\bet\b|\be\b)\s*",
+                     re.I)
+
+
+def _refuses_clause(want: Asked, number: str, clause: str) -> str | None:
+    units = value_measures(number, clause)
+    if not units or None in units:
+        return None
+    if want.counted is not None:
+        if _UNIT_OF.get(want.counted) in units:
+            return None
+        return f"{number} is a {'/'.join(sorted(units))}, not a count of {want.counted}"
+    if not units & want.measures:
+        return f"{number} is a {'/'.join(sorted(units))}, not a {'/'.join(sorted(want.measures))}"
+    if want.dimension and "length" in units:
+        said = dimensions(clause)
+        if said and want.dimension not in said:
+            return f"{number} is a {'/'.join(sorted(said))}, not a {want.dimension}"
+    return None
+
+
+def refuses(want: Asked | None, number: str, text: str) -> str | None:
+    """Why ``number`` (digits), as ``text`` says it, is no answer to a question asking ``want``; None when
+    it may be. Each clause that says the number is read alone; the number is refused only when every one of
+    them says it with a unit of another measure (or a length of another dimension): a number said with no
+    unit is left to the other checks."""
+    if want is None:
+        return None
+    reasons = [_refuses_clause(want, number, c) for c in _CLAUSE.split(text)
+               if c and any(_same_number(t, number) for t in _tokens(c))]
+    return reasons[0] if reasons and all(reasons) else None
+
+
+def measure_sources(question: str, sources: list[str]) -> list[str]:
+    """What copy decoding may copy from: ``sources`` with each clause whose numbers are all of another
+    measure than the question asks for cut out (its item split into the clauses that remain), so the model
+    cannot copy the Gulf Stream's flow for its depth. Unchanged for a question that asks for no measure."""
+    from videokb.agent.cite import as_digits
+
+    want = asked(question)
+    if want is None:
+        return sources
+    out = []
+    for item in sources:
+        parts = [c for c in _CLAUSE.split(item) if c and c.strip()]
+        keep = []
+        for part in parts:
+            digits = as_digits(part)
+            numbers = [t for t in _tokens(digits) if re.fullmatch(r"\d[\d.,]*", t)]
+            if numbers and all(refuses(want, n, digits) for n in numbers):
+                continue
+            keep.append(part)
+        out.extend([item] if len(keep) == len(parts) else keep)
+    return out
+
+
+# -- where -----------------------------------------------------------------------------------------------
+_WHERE = re.compile(r"^\W*(where\b|near which\b|(in|off|on|at|from|near) which (country|city|state|place|region|town|"
+                    r"coast|island|sea|ocean|river|lake)\b|(in|off|on|at|from|near) what (country|city|state|place|region|"
+                    r"town|coast|island|sea|ocean|river|lake)\b|wo\b|d[oó]nde\b|o[uù]\b|dove\b)|哪里|在哪",
+                    re.I)
+_PLACE_WORD = re.compile(r"\b(in|near|on|at|off|along|under|inside|beside|behind|across|by|from|to|into|toward|"
+                         r"towards|around|between|above|below)\s+(the\s+)?\w+", re.I)
+_CAPITAL = re.compile(r"(?<![\w'])[A-Z][a-z]+")
+
+
+def asks_where(question: str) -> bool:
+    return bool(_WHERE.search(question.strip()))
+
+
+def holds_place(span: str) -> bool:
+    """A place: a capitalised name ("Greenland", "San Francisco") or a place word with its noun ("near the
+    coast", "on a reef")."""
+    return bool(_CAPITAL.search(span) or _PLACE_WORD.search(span))
+
+
+__all__ = ["Asked", "asked", "asks_where", "dimension_word", "dimensions", "holds_place", "measure_sources", "refuses", "unit_after", "value_measures"]
