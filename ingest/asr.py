@@ -28,6 +28,7 @@ import numpy as np
 from videokb.index.backends import BackendConfig
 from videokb.index.cache import models_cache_dir, publish_atomically
 from videokb.ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.lanes import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -173,10 +174,11 @@ class FasterWhisperConfig(BackendConfig):
     compute_type: str = "default"  # int8 on the CPU, float16 on CUDA
     threads: int = 0
     beam_size: int = DEFAULT_BEAM_SIZE
-    # Audio is transcribed in chunks of at most this long: faster-whisper's log-mel features of a chunk take
-    # about 0.7 MB per second of it at their peak (measured: +230 MB at 300 s, +844 MB at 1200 s), so a
-    # bounded chunk keeps a 1-hour video's memory at a 10-minute one's.
-    chunk_s: float = 300.0
+    # Audio is transcribed in chunks of at most this long: a chunk's transcription (VAD over all of it, then
+    # log-mel features of its speech) peaks at +73 MB for 60 s, +117 MB for 120 s, +288 MB for 300 s (steady
+    # state, Whisper base), so a bounded chunk keeps a 1-hour video's memory at a 10-minute one's, and a short
+    # one keeps that peak from standing out above the visual lane's.
+    chunk_s: float = 120.0
     vad: bool = True
     translate: bool = True  # also store Whisper's English translation of non-English speech
 
@@ -199,7 +201,7 @@ class FasterWhisperTranscriber(Transcriber):
         compute_type: str = "default",
         threads: int = 0,
         beam_size: int = DEFAULT_BEAM_SIZE,
-        chunk_s: float = 300.0,
+        chunk_s: float = 120.0,
         vad: bool = True,
         translate: bool = True,
     ) -> None:
@@ -281,6 +283,7 @@ class FasterWhisperTranscriber(Transcriber):
                                            condition_on_previous_text=False)[0]
                 attach_translations(segments[first:], [(offset + t.start, offset + t.end, t.text.strip())
                                                        for t in english if t.text.strip()])
+            release_free_memory()  # what the chunk's features and VAD held goes back before the next one
         return Transcript(language=language, language_prob=language_prob, segments=segments)
 
 

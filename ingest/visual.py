@@ -15,6 +15,7 @@ from videokb.index.embedders import ImageEncoding, TextEmbedder
 from videokb.index.store import Store
 from videokb.ingest import rows as R
 from videokb.ingest.keyframes import DecodeStats, Keyframe, iter_keyframes
+from videokb.ingest.lanes import release_free_memory
 from videokb.ingest.models import Models, lane_threads
 from videokb.ingest.ocr import OcrLine
 from videokb.ingest.ocr_reuse import IncrementalOcr
@@ -23,6 +24,11 @@ from videokb.ingest.probe import VideoInfo
 from videokb.ingest.task import IngestConfig
 
 __all__ = ["LaneCancelledError", "OcrFrame", "VisualLane"]
+
+# Keyframe and region rows are written every this many keyframes (and at the end): each write is a Lance
+# append (a new table version, ~50 ms), and a lane that flushes what decoding has ready made one per keyframe
+# or two. 32 keyframes of rows are a few MB (thumbnails and region vectors), so memory stays bounded.
+WRITE_EVERY = 32
 
 OcrFrame = tuple[float, float, list[OcrLine]]  # (start_s, end_s, the lines read on that keyframe)
 
@@ -38,7 +44,7 @@ class VisualLane:
     _BUSY = ("ocr", "visual", "embed", "write")  # the lane's own work; the rest of its time it waits on decoding
 
     def __init__(self, store: Store, models: Models, config: IngestConfig, keys: dict,
-                 timings: dict[str, float]) -> None:
+                 timings: dict[str, float], cancel: threading.Event | None = None) -> None:
         self.models = models
         self.config = config
         self.keys = keys
@@ -47,13 +53,15 @@ class VisualLane:
         self.ocr_frames: list[OcrFrame] = []
         self.n_keyframes = self.n_regions = 0
         self.counts: dict[str, int] = {}  # label_texts_embedded, label_texts_cached
-        self.cancel = threading.Event()  # set from another thread: stop at the next keyframe
+        self.cancel = cancel or threading.Event()  # set from another thread: stop at the next keyframe
         self._store = store
         self._kf_table = R.keyframes_table(store, models)
         self._reg_table = R.regions_table(store, models)
         # HiCo clip tokens from the same forward pass (ingest.hico), on by default.
         self._clips = R.clip_writer(store, models, keys, config.hico)
         self._prev_lines: list[OcrLine] = []
+        self._kf_rows: list[dict] = []  # rows not written yet (at most WRITE_EVERY keyframes' worth)
+        self._reg_rows: list[dict] = []
         ocr = models.ocr
         self._incremental = IncrementalOcr(ocr) if ocr is not None and ocr.reads_regions else None
 
@@ -82,6 +90,7 @@ class VisualLane:
                     self._flush(batch, [k.t_s for k in batch[1:]] + [pending[0].t_s])
         if pending:
             self._flush(pending, [k.t_s for k in pending[1:]] + [max(info.duration_s, pending[-1].t_s)])
+        self._write()
         # Decoding and keyframe choice run in their own thread, beside the rest of the lane: their seconds are
         # their own work there; "decode_wait" is what the lane spent waiting on them.
         clip_counts = self._clips.finish() if self._clips is not None else {}
@@ -134,22 +143,32 @@ class VisualLane:
         t = time.perf_counter()
         label_texts = [R.labels_text(enc) if enc is not None else None for enc in encs]
         to_embed = [lt for lt in label_texts if lt]
-        label_vecs = iter(_LABEL_VECTORS.embed(self.models.text, [R.label_words(lt) for lt in to_embed],
-                                               self.counts))
+        with self.models.text_lock:
+            label_vecs = iter(_LABEL_VECTORS.embed(self.models.text, [R.label_words(lt) for lt in to_embed],
+                                                   self.counts))
         self._timed("embed", t)
         t = time.perf_counter()
-        kf_rows, reg_rows = [], []
         for kf, end, enc, lt in zip(batch, ends, encs, label_texts):
-            kf_rows.append(R.keyframe_row(self.keys, kf, end, lt, next(label_vecs) if lt else None,
-                                          self.config.thumb_max_side))
+            self._kf_rows.append(R.keyframe_row(self.keys, kf, end, lt, next(label_vecs) if lt else None,
+                                                self.config.thumb_max_side))
             if enc is not None:
-                reg_rows.extend(R.region_rows(self.keys, kf, end, enc))
+                self._reg_rows.extend(R.region_rows(self.keys, kf, end, enc))
+        self._timed("write", t)
+        if len(self._kf_rows) >= WRITE_EVERY:
+            self._write()
+
+    def _write(self) -> None:
+        t = time.perf_counter()
+        kf_rows, self._kf_rows = self._kf_rows, []
+        reg_rows, self._reg_rows = self._reg_rows, []
         self._store.add(self._kf_table, kf_rows)
         if self._reg_table is not None:
             self._store.add(self._reg_table, reg_rows)
         self._timed("write", t)
         self.n_keyframes += len(kf_rows)
         self.n_regions += len(reg_rows)
+        del kf_rows, reg_rows
+        release_free_memory()
 
 
 class LabelVectors:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 import weakref
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,127 +25,152 @@ from videokb.index.store import Store
 from videokb.ingest import rows as R
 from videokb.ingest.asr import Transcript, TranscriptSegment, Word
 from videokb.ingest.errors import BadVideoError
-from videokb.ingest.lanes import start_lane
+from videokb.ingest.lanes import Lane
 from videokb.ingest.models import Models, lane_threads
 from videokb.ingest.ocr import OcrLine, SpanMerger
 from videokb.ingest.probe import VideoInfo
 from videokb.ingest.task import Checkpoint, FileOutcome, IngestConfig, VideoTask
 from videokb.ingest.visual import VisualLane
 
-__all__ = ["load_models", "process_video"]
+__all__ = ["Lanes", "VideoJob", "load_models", "process_video"]
 
 logger = logging.getLogger(__name__)
+
+
+class Lanes:
+    """The two lanes a process's videos share: speech, and the visual lane (below speech's priority, within
+    its thread budget; see :mod:`ingest.lanes`). Each works on one video at a time, in the order the videos
+    were started, so one video's visual lane runs beside the next one's speech."""
+
+    def __init__(self, config: IngestConfig) -> None:
+        self.speech = Lane("speech")
+        self.visual = Lane("visual", nice=config.visual_nice, threads=lane_threads(config.models))
+
+    def close(self) -> None:
+        self.visual.close()
+        self.speech.close()
 
 
 def process_video(task: VideoTask, store: Store, models: Models, config: IngestConfig, *,
                   checkpoint: Checkpoint | None = None, progress: bool = False) -> FileOutcome:
     """Run the stages of ``task`` not done yet; raise BadVideoError if the file turns out to be unusable."""
-    t0 = time.perf_counter()
+    lanes = Lanes(config)
     try:
-        outcome = _process(task, store, models, config, checkpoint or (lambda stage, payload: None), progress)
-    except OSError as e:
-        if not task.path.exists():
-            raise BadVideoError(task.path, "file vanished during ingest") from e
-        raise
-    outcome.seconds = time.perf_counter() - t0
-    return outcome
-
-
-def _process(task: VideoTask, store: Store, models: Models, config: IngestConfig, checkpoint: Checkpoint,
-             progress: bool) -> FileOutcome:
-    path, info = task.path, task.info
-    timings: dict[str, float] = {}
-    keys = {"video_id": task.video_id, "ingest_id": task.ingest_id}
-    warnings: list[str] = []  # what was skipped: the video is indexed without it (issue 17)
-    if load_s := load_models(models):
-        timings["load_models"] = load_s  # paid by the first video of a process only; not a stage of this one
-
-    asr_future: Future | None = None
-    asr_later: Callable[[], Transcript] | None = None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr")
-    if "asr" not in task.done and models.asr and info.has_audio:
-
-        def run_asr() -> Transcript | None:
-            t = time.perf_counter()
-            try:
-                transcript = models.asr.transcribe(path)
-            except BadVideoError as e:
-                if not info.has_video:
-                    raise
-                warnings.append(f"speech not indexed: {e.reason}")  # a broken audio track; the picture is fine
-                return None
-            finally:
-                timings["asr"] = time.perf_counter() - t
-            checkpoint("asr", asdict(transcript))
-            return transcript
-
-        if config.parallel_lanes:
-            asr_future = pool.submit(run_asr)
-        else:
-            asr_later = run_asr  # after the visual lane: the other workers already take the other cores
-
-    try:
-        if "visual" in task.done:
-            visual = task.done["visual"]
-        else:
-            visual = {"ocr_frames": [], "counts": {}, "frames_decoded": 0, "last_t_s": 0.0}
-            if info.has_video:
-                lane = VisualLane(store, models, config, keys, timings)
-                bar = tqdm(total=math.ceil(info.duration_s), unit="s", desc=path.name[:30], leave=False,
-                           disable=not progress)
-                with bar:
-                    counts = _run_visual(lane, path, info, bar, config, asr_future is not None)
-                visual = {
-                    "ocr_frames": [[s, e, [[ln.text, list(ln.bbox_xyxy), ln.score] for ln in lines]]
-                                   for s, e, lines in lane.ocr_frames],
-                    "counts": counts, "frames_decoded": lane.stats.frames_decoded, "last_t_s": lane.stats.last_t_s,
-                    "damaged_s": lane.stats.damaged_s,
-                }
-            _check_decoded(path, info, visual)
-            checkpoint("visual", visual)
-        if asr_future is not None:
-            transcript = asr_future.result()
-        elif asr_later is not None:
-            transcript = asr_later()
-        elif "asr" in task.done:
-            transcript = _transcript(task.done["asr"])
-        else:
-            transcript = None
+        return VideoJob(task, store, models, config, lanes, checkpoint=checkpoint, progress=progress).outcome()
     finally:
-        pool.shutdown(wait=True)
-
-    n_spans, n_segments = _text_stage(store, models, keys, visual["ocr_frames"], transcript, timings)
-
-    counts = {
-        **visual["counts"],
-        "frames_decoded": visual["frames_decoded"],
-        "ocr_spans": n_spans,
-        "segments": n_segments,
-    }
-    resumed = f"resumed after {', '.join(sorted(task.done))}" if task.done else ""
-    if damaged := visual.get("damaged_s"):
-        warnings.insert(0, f"damaged video skipped: {len(damaged)} packets between {min(damaged):.1f}s and "
-                           f"{max(damaged):.1f}s")
-    note = "; ".join([resumed] * bool(resumed) + [f"warning: {w}" for w in warnings])
-    return FileOutcome(path, "ingested", note, task.video_id, info.duration_s, stage_seconds=timings, counts=counts,
-                       language=transcript.language if transcript else None,
-                       language_prob=transcript.language_prob if transcript else None)
+        lanes.close()
 
 
-def _run_visual(lane: VisualLane, path: Path, info: VideoInfo, bar: tqdm, config: IngestConfig,
-                beside_speech: bool) -> dict[str, int]:
-    """The visual lane; beside speech, in a thread of its own below speech's priority (see ingest.lanes)."""
-    if not beside_speech:
-        return lane.run(path, info, bar)
-    future = start_lane(lambda: lane.run(path, info, bar), name="visual", nice=config.visual_nice,
-                        threads=lane_threads(config.models))
-    try:
-        return future.result()
-    except BaseException:
-        if not future.done():  # interrupted here (Ctrl-C): stop the lane before its rows go on
-            lane.cancel.set()
-            wait([future])
-        raise
+class VideoJob:
+    """One video's stages not done yet. Made, it has queued its speech and its visual stage on ``lanes``
+    (with ``config.parallel_lanes`` off they run one after the other in :meth:`outcome` instead);
+    :meth:`outcome` waits for both, runs the text stage and returns what happened. A video with no audio
+    never waits for the speech lane, and its visual stage can run while an earlier video's speech does."""
+
+    def __init__(self, task: VideoTask, store: Store, models: Models, config: IngestConfig, lanes: Lanes, *,
+                 checkpoint: Checkpoint | None = None, progress: bool = False) -> None:
+        self.task, self.store, self.models, self.config = task, store, models, config
+        self.started_at = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self.keys = {"video_id": task.video_id, "ingest_id": task.ingest_id}
+        self.warnings: list[str] = []  # what was skipped: the video is indexed without it (issue 17)
+        self._checkpoint = checkpoint or (lambda stage, payload: None)
+        self._progress = progress
+        self._cancel = threading.Event()  # stops the visual lane at its next keyframe
+        if load_s := load_models(models):
+            self.timings["load_models"] = load_s  # paid by the first video of a process only
+        info = task.info
+        self._speech = "asr" not in task.done and models.asr is not None and info.has_audio
+        self._visual = "visual" not in task.done
+        self._futures: list[Future] = []
+        self._asr_future = self._visual_future = None
+        if config.parallel_lanes:
+            if self._speech:
+                self._asr_future = lanes.speech.submit(self._run_asr)
+            if self._visual:
+                self._visual_future = lanes.visual.submit(self._run_visual)
+            self._futures = [f for f in (self._visual_future, self._asr_future) if f is not None]
+
+    def outcome(self) -> FileOutcome:
+        task = self.task
+        try:
+            visual, transcript = self._lanes_done()
+        except BaseException as e:
+            self.stop()
+            if isinstance(e, OSError) and not task.path.exists():
+                raise BadVideoError(task.path, "file vanished during ingest") from e
+            raise
+        n_spans, n_segments = _text_stage(self.store, self.models, self.keys, visual["ocr_frames"], transcript,
+                                          self.timings)
+        counts = {**visual["counts"], "frames_decoded": visual["frames_decoded"], "ocr_spans": n_spans,
+                  "segments": n_segments}
+        resumed = f"resumed after {', '.join(sorted(task.done))}" if task.done else ""
+        warnings = list(self.warnings)
+        if damaged := visual.get("damaged_s"):
+            warnings.insert(0, f"damaged video skipped: {len(damaged)} packets between {min(damaged):.1f}s and "
+                               f"{max(damaged):.1f}s")
+        note = "; ".join([resumed] * bool(resumed) + [f"warning: {w}" for w in warnings])
+        return FileOutcome(task.path, "ingested", note, task.video_id, task.info.duration_s,
+                           seconds=time.perf_counter() - self.started_at, started_at=self.started_at,
+                           stage_seconds=self.timings, counts=counts,
+                           language=transcript.language if transcript else None,
+                           language_prob=transcript.language_prob if transcript else None)
+
+    def stop(self) -> None:
+        """Stop the visual stage at its next keyframe, drop a stage not started, wait for a running one (so
+        nothing of this attempt is written or checkpointed after it is reported)."""
+        self._cancel.set()
+        for f in self._futures:
+            f.cancel()
+        wait(self._futures)
+
+    def _lanes_done(self) -> tuple[dict, Transcript | None]:
+        done = self.task.done
+        if self._visual_future is not None:
+            visual = self._visual_future.result()
+        else:
+            visual = self._run_visual() if self._visual else done["visual"]
+        if self._asr_future is not None:
+            transcript = self._asr_future.result()
+        elif self._speech:
+            transcript = self._run_asr()  # after the visual lane: the other workers already take the other cores
+        else:
+            transcript = _transcript(done["asr"]) if "asr" in done else None
+        return visual, transcript
+
+    def _run_asr(self) -> Transcript | None:
+        info, path = self.task.info, self.task.path
+        t = time.perf_counter()
+        try:
+            transcript = self.models.asr.transcribe(path)
+        except BadVideoError as e:
+            if not info.has_video:
+                raise
+            self.warnings.append(f"speech not indexed: {e.reason}")  # a broken audio track; the picture is fine
+            return None
+        finally:
+            self.timings["asr"] = time.perf_counter() - t
+        self._checkpoint("asr", asdict(transcript))
+        return transcript
+
+    def _run_visual(self) -> dict:
+        path, info = self.task.path, self.task.info
+        visual = {"ocr_frames": [], "counts": {}, "frames_decoded": 0, "last_t_s": 0.0}
+        if info.has_video:
+            lane = VisualLane(self.store, self.models, self.config, self.keys, self.timings, cancel=self._cancel)
+            bar = tqdm(total=math.ceil(info.duration_s), unit="s", desc=path.name[:30], leave=False,
+                       disable=not self._progress)
+            with bar:
+                counts = lane.run(path, info, bar)
+            visual = {
+                "ocr_frames": [[s, e, [[ln.text, list(ln.bbox_xyxy), ln.score] for ln in lines]]
+                               for s, e, lines in lane.ocr_frames],
+                "counts": counts, "frames_decoded": lane.stats.frames_decoded, "last_t_s": lane.stats.last_t_s,
+                "damaged_s": lane.stats.damaged_s,
+            }
+        _check_decoded(path, info, visual)
+        self._checkpoint("visual", visual)
+        return visual
 
 
 def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, transcript: Transcript | None,
@@ -157,7 +182,8 @@ def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, tran
         merger.add(start, end, [OcrLine(text, tuple(box), score) for text, box, score in lines])
     spans = merger.finish()
     segments = transcript.segments if transcript else []
-    vecs = models.text.embed_texts([s.text for s in spans] + [s.text for s in segments])
+    with models.text_lock:
+        vecs = models.text.embed_texts([s.text for s in spans] + [s.text for s in segments])
     ocr_rows = R.ocr_span_rows(keys, spans, vecs)
     seg_rows = R.segment_rows(keys, transcript, vecs[len(spans):])
     timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t

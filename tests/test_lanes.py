@@ -1,6 +1,7 @@
 """The visual lane's thread (below speech's priority, OpenMP within its budget) and its label-vector cache."""
 
 import os
+import subprocess
 import sys
 import threading
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from videokb.index.embedders import get_embedder
-from videokb.ingest.lanes import start_lane
+from videokb.ingest.lanes import Lane
 from videokb.ingest.prefetch import prefetch
 from videokb.ingest.visual import LabelVectors
 
@@ -30,10 +31,40 @@ def test_lane_runs_nicer_and_so_do_the_threads_it_starts_while_the_caller_keeps_
         t.join()
         return _nice(), child[0], threading.current_thread().name
 
-    own, child, name = start_lane(lane, name="visual", nice=7, threads=1).result(timeout=30)
-    assert own == min(19, before + 7) and child == own
-    assert name == "visual"
-    assert _nice() == before
+    visual = Lane("visual", nice=7, threads=1)
+    try:
+        own, child, name = visual.submit(lane).result(timeout=30)
+        assert own == min(19, before + 7) and child == own
+        assert name == "visual"
+        assert _nice() == before
+        # The lane's thread keeps its priority for the next video's job (it cannot raise it again).
+        assert visual.submit(_nice).result(timeout=30) == own
+    finally:
+        visual.close()
+
+
+def test_a_lane_runs_its_jobs_one_at_a_time_in_order():
+    lane = Lane("speech")
+    running: list[int] = []
+    order: list[int] = []
+    gate = threading.Event()
+
+    def job(i: int):
+        running.append(i)
+        if i == 0:
+            gate.wait(10)
+        order.append((i, len(running) - len(order)))  # jobs running at once, this one included
+        return i
+
+    try:
+        futures = [lane.submit(lambda i=i: job(i)) for i in range(3)]
+        threading.Event().wait(0.2)
+        assert running == [0]  # the second job waits for the first
+        gate.set()
+        assert [f.result(timeout=30) for f in futures] == [0, 1, 2]
+        assert order == [(0, 1), (1, 1), (2, 1)]
+    finally:
+        lane.close()
 
 
 def test_lane_limits_openmp_in_its_own_thread_only():
@@ -45,7 +76,9 @@ def test_lane_limits_openmp_in_its_own_thread_only():
         return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
 
     outside = omp_threads()
-    inside = start_lane(omp_threads, name="visual", nice=0, threads=1).result(timeout=30)
+    lane = Lane("visual", threads=1)
+    inside = lane.submit(omp_threads).result(timeout=30)
+    lane.close()
     assert inside == {1}
     assert omp_threads() == outside
 
@@ -55,7 +88,7 @@ def test_lane_error_reaches_the_caller():
         raise ValueError("bad frame at 3.0s")
 
     with pytest.raises(ValueError, match="bad frame"):
-        start_lane(broken, name="visual", nice=5, threads=1).result(timeout=30)
+        Lane("visual", nice=5, threads=1).submit(broken).result(timeout=30)
 
 
 def test_label_vectors_are_the_embedders_own_and_each_string_is_embedded_once():
@@ -96,3 +129,34 @@ def test_prefetch_says_how_many_items_are_ready():
         assert it.ready() == 0  # 3 is not made yet: the lane works on what it has
         release.set()
         assert list(it) == [3]
+
+
+_ARENAS = """
+import ctypes, sys, threading
+from videokb.ingest.lanes import limit_malloc_arenas
+if sys.argv[1] == "limit":
+    assert limit_malloc_arenas(2)
+libc = ctypes.CDLL("libc.so.6")
+keep = []
+def work():
+    keep.append([bytes(1000) * 1 for _ in range(20_000)])
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+buf, size = ctypes.c_char_p(), ctypes.c_size_t()
+libc.open_memstream.restype = ctypes.c_void_p
+fp = libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
+libc.malloc_info(0, ctypes.c_void_p(fp))
+libc.fclose(ctypes.c_void_p(fp))
+print(buf.value.decode().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc arenas are Linux-only")
+def test_malloc_arenas_are_limited_across_threads():
+    def arenas(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", _ARENAS, mode], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+
+    assert arenas("limit") <= 2
+    assert arenas("default") > 2  # the same threads spread over more arenas without the limit
