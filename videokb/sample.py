@@ -259,13 +259,14 @@ def _build(specs: list[SceneSpec], path: Path, title: str, size: tuple[int, int]
         work = Path(tmp)
         speech: dict[str, tuple[np.ndarray, int]] = {}
         images: dict[tuple[str | None, str | None], Path] = {}
-        for spec in specs:  # synthesise each distinct narration once
-            if spec.narration not in speech:
+        for spec in specs:  # synthesise each distinct narration once; "" is a scene with no speech
+            if spec.narration and spec.narration not in speech:
                 speech[spec.narration] = _speak(spec.narration, work, len(speech), spec.voice)
         rates = {rate for _, rate in speech.values()}
         if len(rates) != 1:
             raise SampleError(f"espeak-ng: inconsistent sample rates {sorted(rates)}")
         rate = rates.pop()
+        speech[""] = (np.zeros(0, dtype="<i2"), rate)
 
         def scene_frames(spec: SceneSpec) -> int:
             # Whole frames, so video cuts and the audio track stay aligned.
