@@ -62,6 +62,11 @@ class SearchSettings:
     # alone by its cosine with the query) are kept in the first PLAIN_GUARD_RANK results, in the last places
     # there if fusion ranks them lower (0: off). Fusion's own order above them is unchanged, so recall@1 is too.
     plain_slots: int = 0
+    # Moments whose only evidence is a classifier's label list take at most this many of the first
+    # PLAIN_GUARD_RANK results; further ones follow them (0: off). A photo the query describes still leads,
+    # but the album's other photos, whose label lists stand above the slides' identical ones for any query,
+    # cannot fill the places a sentence or slide that says the query's fact needs.
+    label_slots: int = 0
     rerank_top: int = 20  # moments reranked
     version: int = VERSION
 

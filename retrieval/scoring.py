@@ -307,9 +307,34 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
             m.score += settings.w_rerank * float(s)
         head.sort(key=lambda m: -m.score)
         moments = head + tail
+    if settings.label_slots:
+        moments = cap_label_only(moments, settings.label_slots)
     if settings.plain_slots:
         moments = keep_plain(moments, hits, settings)
     return moments
+
+
+def is_label_only(m: Moment) -> bool:
+    """A moment whose every hit is a classifier label list's (no sentence, no on-screen text, no image vector)."""
+    return all(h.source in TEXT_SPACE_VISUAL for h in m.hits)
+
+
+def cap_label_only(moments: list[Moment], slots: int) -> list[Moment]:
+    """Moments reordered so that at most ``slots`` label-only moments are among the first PLAIN_GUARD_RANK: the
+    first ``slots`` keep their places, further ones move to just after those PLAIN_GUARD_RANK places, in their
+    order; every other moment keeps fusion's order. ImageNet label lists sit near any query, so a photo album's
+    photos otherwise fill the places of the sentence or slide that says what was asked."""
+    head: list[Moment] = []
+    moved: list[Moment] = []
+    rest = iter(moments)
+    for m in rest:
+        if is_label_only(m) and sum(map(is_label_only, head)) >= slots:
+            moved.append(m)
+        else:
+            head.append(m)
+        if len(head) == PLAIN_GUARD_RANK:
+            break
+    return head + moved + list(rest)
 
 
 def plain_top(hits: list[Hit], n: int) -> list[Hit]:

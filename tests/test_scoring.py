@@ -259,3 +259,22 @@ def test_lexical_share_weights_query_words_by_how_few_candidate_rows_hold_them()
            hit("w", 0, 2, "ocr:vector", 0.8, "绿茶十五元", modality="ocr")]
     lexical("牛肉面多少钱", cjk)
     assert cjk[0].extra["lex"] > 0 and cjk[1].extra.get("lex", 0.0) == 0.0
+
+
+def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
+    # An album's four photos (label lists only) stand above every sentence; the sentences of other videos follow.
+    photos = [hit(f"photo{i}", 0, 5, "visual:label_vector", 0.86 - i / 100, f"label {i}", modality="visual")
+              for i in range(4)]
+    sentences = [hit(f"s{i}", 0, 5, "speech:vector", 0.80 - i / 100, f"sentence {i}") for i in range(5)]
+    # a moment holding a label list and a sentence is not label-only
+    mixed = [hit("both", 0, 5, "visual:label_vector", 0.855, "label", modality="visual"),
+             hit("both", 0, 5, "speech:vector", 0.70, "said")]
+    hits = photos + sentences + mixed
+    fused = [m.video_id for m in score_moments("q", hits, SearchSettings(offsets={}), 60.0, None, None)]
+    assert fused[:6] == ["photo0", "both", "photo1", "photo2", "photo3", "s0"]
+    capped = [m.video_id for m in score_moments("q", hits, SearchSettings(offsets={}, label_slots=1), 60.0, None, None)]
+    # the best photo keeps first place, the mixed moment its own; the other photos follow the first five
+    assert capped[:5] == ["photo0", "both", "s0", "s1", "s2"]
+    assert capped[5:8] == ["photo1", "photo2", "photo3"] and capped[8:] == ["s3", "s4"]
+    two = [m.video_id for m in score_moments("q", hits, SearchSettings(offsets={}, label_slots=2), 60.0, None, None)]
+    assert two[:5] == ["photo0", "both", "photo1", "s0", "s1"]

