@@ -164,6 +164,14 @@ def _load(model_path: str, device: str, compute_type: str, threads: int):
 
 # Greedy decoding (1) garbled synthetic speech here at no real saving.
 DEFAULT_BEAM_SIZE = 5
+# Beam search at temperature 0 only, never faster-whisper's fallback to sampling at 0.2-1.0 when a window's
+# text looks repetitive or unlikely. That sampling draws from CTranslate2's random generator, which is seeded
+# from std::random_device once per model thread and never reseeded (``ctranslate2.set_random_seed`` only
+# reaches threads not started yet): the same video gave another transcript in every process, and in one
+# process on every call (issue 11: the dev library's Mandarin videos, read by Whisper as garbled English,
+# came out three ways in three runs, moving search figures between two builds of the same code). A video's
+# transcript must be a function of its audio, not of what the process transcribed before it.
+DECODE_TEMPERATURE = 0.0
 
 
 @dataclass
@@ -251,6 +259,7 @@ class FasterWhisperTranscriber(Transcriber):
                 vad_filter=self.vad,
                 word_timestamps=True,
                 condition_on_previous_text=False,
+                temperature=DECODE_TEMPERATURE,
             )
             for s in segs:
                 text = s.text.strip()
@@ -279,7 +288,7 @@ class FasterWhisperTranscriber(Transcriber):
                 # sampled text; at temperature 0 it took 1.6-1.8 s for each. No 3-gram repeats: what the
                 # fallback was there to catch, a decoding stuck in a loop ("south and south and south ...").
                 english = model.transcribe(audio, language=language, task="translate", beam_size=self.beam_size,
-                                           temperature=0.0, no_repeat_ngram_size=3, vad_filter=self.vad,
+                                           temperature=DECODE_TEMPERATURE, no_repeat_ngram_size=3, vad_filter=self.vad,
                                            condition_on_previous_text=False)[0]
                 attach_translations(segments[first:], [(offset + t.start, offset + t.end, t.text.strip())
                                                        for t in english if t.text.strip()])
