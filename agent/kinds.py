@@ -131,11 +131,19 @@ _SCALE_WORDS = frozenset("million millions thousand thousands billion billions h
                          "nearly almost more than".split())
 
 
+# Words before a four-digit number that say it is a year ("opened in 1848", "the year 1850", "seit 1848"):
+# a date, not a count or a measure ("how many days does the bridge take to build?" is not answered by 1848).
+_YEAR_BEFORE = frozenset("in since until till year im seit jahr en desde ano depuis annee nel dal anno".split())
+
+
 def unit_after(tokens: list[str], at: int) -> str | None:
     """The measure of the unit that follows the number at ``tokens[at]`` (or the currency before it): a
-    scale word or two between them is skipped ("30 million cubic meters")."""
+    scale word or two between them is skipped ("30 million cubic meters"). A year said as one ("in 1848")
+    is a "date"."""
     if at > 0 and _UNIT_OF.get(tokens[at - 1]) == "price":
         return "price"
+    if at > 0 and tokens[at - 1] in _YEAR_BEFORE and re.fullmatch(r"1\d{3}|20\d{2}", tokens[at].replace(",", "")):
+        return "date"
     for tok in tokens[at + 1: at + 4]:
         if tok in _SCALE_WORDS:
             continue
