@@ -228,9 +228,8 @@ def measure_sources(question: str, sources: list[str]) -> list[str]:
 
 
 # -- where -----------------------------------------------------------------------------------------------
-_WHERE = re.compile(r"^\W*(where\b|near which\b|(in|off|on|at|from|near) which (country|city|state|place|region|town|"
-                    r"coast|island|sea|ocean|river|lake)\b|(in|off|on|at|from|near) what (country|city|state|place|region|"
-                    r"town|coast|island|sea|ocean|river|lake)\b|wo\b|d[oó]nde\b|o[uù]\b|dove\b)|哪里|在哪",
+_WHERE = re.compile(r"^\W*(where\b|near which\b|(in|off|on|at|from|near) (which|what) (country|city|state|place|region|"
+                    r"town|coast|island|sea|ocean|river|lake|part)\b|wo\b|d[oó]nde\b|o[uù]\b|dove\b)|哪里|在哪",
                     re.I)
 _PLACE_WORD = re.compile(r"\b(in|near|on|at|off|along|under|inside|beside|behind|across|by|from|to|into|toward|"
                          r"towards|around|between|above|below)\s+(the\s+)?\w+", re.I)

@@ -340,3 +340,15 @@ def test_compare_reads_a_value_from_its_slide_first():
         Line(0.0, "screen", "Rose $9.70"), Line(0.5, "speech", "a rose cost $1.70"), Line(1.0, "screen", "Roses")])
     assert [ln.text for ln in shown_values([w])[0].lines] == ["Rose $9.70"]
     assert shown_values([window(1, "a rose cost $1.70")]) == []
+
+
+def test_where_reads_part_of_and_compass_places():
+    """"In which part of X" asks where; a compass direction from a place ("east of Africa") is a place
+    phrase as "near Greenland" is."""
+    from videokb.agent.focus import place_phrases
+    from videokb.agent.kinds import asks_where
+
+    assert asks_where("In which part of Africa is the Congo Basin?")
+    assert not asks_where("In which year was the bridge opened?")
+    w = window(1, "Madagascar lies east of Africa and is about 1,600 kilometers long")
+    assert place_phrases([w], {"madagascar", "lie"}, {"madagascar", "lie"}) == ["east of Africa"]
