@@ -55,7 +55,9 @@ _PER = re.compile(r"^(per|a|an|each|every|pro|por|par|al|ogni|每)$")  # "cubic 
 _DIMENSIONS: dict[str, tuple[str, ...]] = {
     "depth": ("deep", "depth", "deeper", "deepest", "tief", "tiefe", "profundo", "profunda", "profundidad",
               "profond", "profonde", "profondeur", "profondo", "profondita", "深"),
+    # a fall or a rise is a vertical extent: "the falls drop about 980 meters", "rises about 5,890 meters"
     "height": ("tall", "high", "height", "taller", "tallest", "higher", "highest", "altitude", "elevation",
+               "drops", "drop", "rises", "rise",
                "hoch", "hohe", "höhe", "alto", "alta", "altura", "haut", "haute", "hauteur", "altezza", "高"),
     "length": ("long", "length", "longer", "longest", "lang", "lange", "länge", "largo", "larga", "longitud",
                "longue", "longueur", "lungo", "lunga", "lunghezza", "长"),
@@ -138,17 +140,21 @@ _YEAR_BEFORE = frozenset("in since until till year im seit jahr en desde ano dep
 
 def unit_after(tokens: list[str], at: int) -> str | None:
     """The measure of the unit that follows the number at ``tokens[at]`` (or the currency before it): a
-    scale word or two between them is skipped ("30 million cubic meters"). A year said as one ("in 1848")
+    scale word or two between them is skipped ("30 million cubic meters"), and one other word. A year said as one ("in 1848")
     is a "date"."""
     if at > 0 and _UNIT_OF.get(tokens[at - 1]) == "price":
         return "price"
     if at > 0 and tokens[at - 1] in _YEAR_BEFORE and re.fullmatch(r"1\d{3}|20\d{2}", tokens[at].replace(",", "")):
         return "date"
+    odd = 1  # one other word may sit between them: Whisper inserts words ("about 100 baby meters")
     for tok in tokens[at + 1: at + 4]:
         if tok in _SCALE_WORDS:
             continue
         if (kind := _UNIT_OF.get(tok)) is not None:
             return kind
+        if odd and tok.isalpha():
+            odd -= 1
+            continue
         return None
     return None
 
