@@ -249,7 +249,9 @@ def in_place_clause(span: str, windows: list[Window], keywords: set[str], asked:
         needle in fold(c) for c in _place_clauses(windows, keywords, asked))
 
 
-_PLACE_PHRASE = re.compile(r"\b(?:in|near|off|on|at|along|outside)\s+(?:the\s+)?[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
+# "in San Francisco", "near Greenland", and a compass direction from a place ("east of Africa")
+_PLACE_PHRASE = re.compile(r"\b(?:in|near|off|on|at|along|outside|(?:north|south|east|west)(?:east|west)?(?:ern)? of)"
+                           r"\s+(?:the\s+)?[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*")
 
 
 def place_phrases(windows: list[Window], keywords: set[str], asked: set[str] = frozenset()) -> list[str]:

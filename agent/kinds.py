@@ -55,7 +55,9 @@ _PER = re.compile(r"^(per|a|an|each|every|pro|por|par|al|ogni|每)$")  # "cubic 
 _DIMENSIONS: dict[str, tuple[str, ...]] = {
     "depth": ("deep", "depth", "deeper", "deepest", "tief", "tiefe", "profundo", "profunda", "profundidad",
               "profond", "profonde", "profondeur", "profondo", "profondita", "深"),
+    # a fall or a rise is a vertical extent: "the falls drop about 980 meters", "rises about 5,890 meters"
     "height": ("tall", "high", "height", "taller", "tallest", "higher", "highest", "altitude", "elevation",
+               "drops", "drop", "rises", "rise",
                "hoch", "hohe", "höhe", "alto", "alta", "altura", "haut", "haute", "hauteur", "altezza", "高"),
     "length": ("long", "length", "longer", "longest", "lang", "lange", "länge", "largo", "larga", "longitud",
                "longue", "longueur", "lungo", "lunga", "lunghezza", "长"),
@@ -131,16 +133,28 @@ _SCALE_WORDS = frozenset("million millions thousand thousands billion billions h
                          "nearly almost more than".split())
 
 
+# Words before a four-digit number that say it is a year ("opened in 1848", "the year 1850", "seit 1848"):
+# a date, not a count or a measure ("how many days does the bridge take to build?" is not answered by 1848).
+_YEAR_BEFORE = frozenset("in since until till year im seit jahr en desde ano depuis annee nel dal anno".split())
+
+
 def unit_after(tokens: list[str], at: int) -> str | None:
     """The measure of the unit that follows the number at ``tokens[at]`` (or the currency before it): a
-    scale word or two between them is skipped ("30 million cubic meters")."""
+    scale word or two between them is skipped ("30 million cubic meters"), and one other word. A year said as one ("in 1848")
+    is a "date"."""
     if at > 0 and _UNIT_OF.get(tokens[at - 1]) == "price":
         return "price"
+    if at > 0 and tokens[at - 1] in _YEAR_BEFORE and re.fullmatch(r"1\d{3}|20\d{2}", tokens[at].replace(",", "")):
+        return "date"
+    odd = 1  # one other word may sit between them: Whisper inserts words ("about 100 baby meters")
     for tok in tokens[at + 1: at + 4]:
         if tok in _SCALE_WORDS:
             continue
         if (kind := _UNIT_OF.get(tok)) is not None:
             return kind
+        if odd and tok.isalpha():
+            odd -= 1
+            continue
         return None
     return None
 
@@ -220,9 +234,8 @@ def measure_sources(question: str, sources: list[str]) -> list[str]:
 
 
 # -- where -----------------------------------------------------------------------------------------------
-_WHERE = re.compile(r"^\W*(where\b|near which\b|(in|off|on|at|from|near) which (country|city|state|place|region|town|"
-                    r"coast|island|sea|ocean|river|lake)\b|(in|off|on|at|from|near) what (country|city|state|place|region|"
-                    r"town|coast|island|sea|ocean|river|lake)\b|wo\b|d[oó]nde\b|o[uù]\b|dove\b)|哪里|在哪",
+_WHERE = re.compile(r"^\W*(where\b|near which\b|(in|off|on|at|from|near) (which|what) (country|city|state|place|region|"
+                    r"town|coast|island|sea|ocean|river|lake|part)\b|wo\b|d[oó]nde\b|o[uù]\b|dove\b)|哪里|在哪",
                     re.I)
 _PLACE_WORD = re.compile(r"\b(in|near|on|at|off|along|under|inside|beside|behind|across|by|from|to|into|toward|"
                          r"towards|around|between|above|below)\s+(the\s+)?\w+", re.I)

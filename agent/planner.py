@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
@@ -217,6 +218,16 @@ def _renumber(citations: list[Citation]) -> list[Window]:
     return windows
 
 
+def shown_values(windows: list[Window]) -> list[Window]:
+    """Copies of the windows with only their screen lines that hold a number; empty when none does."""
+    out = []
+    for w in windows:
+        lines = [ln for ln in w.lines if ln.kind == "screen" and re.search(r"\d", ln.text)]
+        if lines:
+            out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
+    return out
+
+
 def compare(run: Run, plan: Plan) -> Outcome:
     if plan.group and _members(run, plan) is None:
         # "Which bird has the longest migration?": fewer than two videos are about birds, so the superlative
@@ -234,7 +245,10 @@ def compare(run: Run, plan: Plan) -> Outcome:
             run.tools._record("extract", {"video": run.tools.video(video_id).name},
                               f"no clause names {', '.join(sorted(keywords))}")
             continue
-        windows = narrowed or windows
+        # Where the thing's slide gives its value, the value is read from the slide alone: OCR reads a
+        # rendered slide exactly, Whisper garbles spoken numbers (slide "Rose $9.70", speech "a rose cost
+        # $1.70"), and a wrong value here changes the winner.
+        windows = (shown_values(narrowed) if narrowed else []) or narrowed or windows
         if not windows:
             continue
         draft = run.generate(plan.value_question, windows)

@@ -317,3 +317,38 @@ def test_the_speech_of_a_slide_whose_keyframe_came_late_is_its_own():
     # words said under the next slide that repeat a short title are not the slide's (generated canals talk)
     canals = [(0.05, 4.41, "Cannell's carry boats across that land"), (5.05, 9.51, "A canal lock lifts a boat")]
     assert own_paragraph(canals, 0.0, 5.2, "Canals") == 0
+
+
+def test_a_year_is_no_count_or_measure():
+    """A number said as a year ("opened in 1848") does not answer "how many days" or "how long"; a year
+    question is not affected, and a number with no year word before it is left to the other checks."""
+    from videokb.agent.kinds import asked, refuses
+
+    said = "Its first bridge opened in 1848."
+    assert refuses(asked("How many days does the bridge take to build?"), "1848", said)
+    assert refuses(asked("How long is the bridge?"), "1848", said)
+    assert refuses(asked("In what year did the bridge open?"), "1848", said) is None
+    assert refuses(asked("How many people came?"), "1848", "About 1848 people came.") is None
+
+
+def test_compare_reads_a_value_from_its_slide_first():
+    """The slide's value stands over Whisper's spoken one (slide "Rose $9.70", speech "a rose cost $1.70");
+    a window with no numbered screen line gives nothing, so the speech is read."""
+    from videokb.agent.planner import shown_values
+
+    w = Window("v", "/lib/v.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Rose $9.70"), Line(0.5, "speech", "a rose cost $1.70"), Line(1.0, "screen", "Roses")])
+    assert [ln.text for ln in shown_values([w])[0].lines] == ["Rose $9.70"]
+    assert shown_values([window(1, "a rose cost $1.70")]) == []
+
+
+def test_where_reads_part_of_and_compass_places():
+    """"In which part of X" asks where; a compass direction from a place ("east of Africa") is a place
+    phrase as "near Greenland" is."""
+    from videokb.agent.focus import place_phrases
+    from videokb.agent.kinds import asks_where
+
+    assert asks_where("In which part of Africa is the Congo Basin?")
+    assert not asks_where("In which year was the bridge opened?")
+    w = window(1, "Madagascar lies east of Africa and is about 1,600 kilometers long")
+    assert place_phrases([w], {"madagascar", "lie"}, {"madagascar", "lie"}) == ["east of Africa"]

@@ -66,7 +66,13 @@ def test_a_question_of_no_measure_asks_for_none(question):
     ("How many kilometers does it fly?", "100", "it flies for 100 kilometers", False),
     ("How many moons does Neptune have?", "16", "Neptune has sixteen known moons", False),
     # a number with no unit is left to the other checks
-    ("How deep is the lake?", "1850", "it was reported in the year 1850", False),
+    ("How deep is the lake?", "85", "the lake is about 85 at its middle", False),
+    # ... but a year said as one ("in the year 1850", "opened in 1848") is a date, no measure or count
+    ("How deep is the lake?", "1850", "it was reported in the year 1850", True),
+    ("How many days does the bridge take to build?", "1848", "its first bridge opened in 1848", True),
+    # a fall is a height, and a word Whisper inserted before the unit does not hide it
+    ("How wide is the waterfall?", "100", "the falls drop about a hundred baby meters", True),
+    ("How tall is the waterfall?", "100", "the falls drop about a hundred baby meters", False),
     # other languages: the unit words are theirs
     ("Wie tief ist der See?", "9", "Der See ist 9 Meter lang", True),
     ("How deep is the lake?", "9", "Der See ist 9 Meter tief", False),
