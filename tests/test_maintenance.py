@@ -292,6 +292,8 @@ def test_an_unfiltered_search_probes_at_most_its_share_of_the_partitions(tmp_pat
     q = np.random.default_rng(2).normal(size=DIM).astype(np.float32)
     bounded = partitions_searched(ds, nearest_params("vector", q, 30, rows=rows))
     unbounded = partitions_searched(ds, nearest_params("vector", q, 30, rows=rows, filtered=True))
-    assert bounded == 7 < unbounded
+    # Lance's own rule usually probes more for the filtered search, but its k-means partitions are not seeded,
+    # so on some builds 30 rows fit in 7 partitions (CI saw 7 < 7 once): what we bound is the unfiltered count.
+    assert bounded == 7 <= unbounded
     got = vector_query(regions, q, "vector", rows=rows).select(["video_id"]).limit(30).explain_plan(verbose=True)
     assert "maximum_nprobes=Some(7)" in got
