@@ -20,12 +20,17 @@ strong one. Bonuses, with weights fitted on a train split (:mod:`index.search_co
   moment's best-matching text holds, so in a lecture the one sentence that says the query's rare word
   ("concrete") leads, not one of fifteen look-alike slide titles that all say "lighthouse"; the video's
   standing against other videos is unchanged;
+- ``local``: also an order within each video: how far a moment's best hit stands above the median of its
+  own video's hits of the same list family (:func:`local_deviation`), so in a lecture whose fifteen slide titles
+  all say the query's topic word, the one sentence that stands out among the lecture's sentences leads;
 - ``rerank``: for the top moments, the cosine of the query with the moment's whole text as one passage, so
   the model reads the query and the moment together. The passage vector is the normalised sum of the stored
   vectors of the moment's hits (no encoding at search time); a caller whose hits carry no vectors passes
   ``embed_passages`` and the moment's text is encoded instead.
 
-Before that, each list family's similarities are calibrated for the query (:func:`calibrate`: shifted by
+Speech hits whose text is a Whisper decoding loop ("2-4-4-4-...", zlib compression ratio above
+``max_compression``) are dropped first: they sit near any query and say nothing. Then each list family's
+similarities are calibrated for the query (:func:`calibrate`: shifted by
 their median, deviations stretched by their spread), and a speech hit can lose a little for being a Whisper
 fragment (``w_fragment``) or for Whisper's doubt about it (``w_asr``: how far its mean token probability falls
 below the median of the query's speech hits, so confidence differences among clearly heard sentences, which
