@@ -33,6 +33,9 @@ from videokb.sample import (
 )
 
 SEED = 11
+# Templates added after the split was first drawn, always train (outside the draw, so the queries of the
+# other templates keep their split): more of the shapes that dev failed on, never dev queries' facts.
+TRAIN_ONLY = ("lecture_year", "lecture_city")
 TRAIN_FRACTION = 0.4
 STOPWORDS = set("""a an the of in on at to for from by with and or is are was were be been it its this that these
 those what which who whom when where how much many does do did will would can could there their our your my his her
@@ -93,6 +96,10 @@ WORDING = {
                 "{name} Bridge\n{city}", "{name} Bridge\nDesigned by {architect}",
                 "bridge built from {material}", "bridge designed by {architect}"),
     "photo": "Here is the next picture from our album.",
+    # Train-only lecture queries (TRAIN_ONLY): the year said in one sentence, the city said there and shown
+    # on the scene's slide, so train holds the lecture's shape (one fact among 30 look-alike scenes) more than
+    # a few times; its two templates above keep their split.
+    "lecture_train": ("bridge that opened in {year}", "bridge in {city}"),
 }
 
 
@@ -220,6 +227,9 @@ def _lecture(d) -> tuple[VideoSpec, list[Query]]:
         scenes.append(SceneSpec(w[1].format(**kw), slide_text=w[3].format(**kw)))
         queries.append(Query(w[4].format(**kw), "long", f, 2 * i, "speech", "lecture_material"))
         queries.append(Query(w[5].format(**kw), "long", f, 2 * i + 1, "scene", "lecture_architect"))
+        year, city = d.WORDING["lecture_train"]
+        queries.append(Query(year.format(**kw), "long", f, 2 * i, "speech", "lecture_year", "train"))
+        queries.append(Query(city.format(**kw), "long", f, 2 * i, "scene", "lecture_city", "train"))
     return VideoSpec(f, title, tuple(scenes)), queries
 
 
@@ -352,7 +362,8 @@ def build_specs(variant: str = "") -> tuple[list[VideoSpec], list[Query]]:
     # Stratified by template: each template has queries in train, so a failure kind can be tuned on; a
     # template's dev queries are never seen.
     rng = random.Random(SEED)
-    out = []
+    out = [q for q in queries if q.template in TRAIN_ONLY]
+    queries = [q for q in queries if q.template not in TRAIN_ONLY]
     for group in sorted({(q.category, q.template) for q in queries}):
         qs = [q for q in queries if (q.category, q.template) == group]
         order = list(range(len(qs)))

@@ -50,6 +50,7 @@ WORDING = {
                 "night. Study the slide and its picture before we move on to the next lighthouse.",
                 "{name} Lighthouse\n{city}", "{name} Lighthouse\nKeeper {architect}",
                 "lighthouse made of {material}", "lighthouse kept by {architect}"),
+    "lecture_train": ("lighthouse first lit in {year}", "lighthouse near {city}"),
     "photo": "This is another photo from our collection.",
 }
 

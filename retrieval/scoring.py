@@ -20,12 +20,17 @@ strong one. Bonuses, with weights fitted on a train split (:mod:`index.search_co
   moment's best-matching text holds, so in a lecture the one sentence that says the query's rare word
   ("concrete") leads, not one of fifteen look-alike slide titles that all say "lighthouse"; the video's
   standing against other videos is unchanged;
+- ``local``: also an order within each video: how far a moment's best hit stands above the median of its
+  own video's hits of the same list family (:func:`local_deviation`), so in a lecture whose fifteen slide titles
+  all say the query's topic word, the one sentence that stands out among the lecture's sentences leads;
 - ``rerank``: for the top moments, the cosine of the query with the moment's whole text as one passage, so
   the model reads the query and the moment together. The passage vector is the normalised sum of the stored
   vectors of the moment's hits (no encoding at search time); a caller whose hits carry no vectors passes
   ``embed_passages`` and the moment's text is encoded instead.
 
-Before that, each list family's similarities are calibrated for the query (:func:`calibrate`: shifted by
+Speech hits whose text is a Whisper decoding loop ("2-4-4-4-...", zlib compression ratio above
+``max_compression``) are dropped first: they sit near any query and say nothing. Then each list family's
+similarities are calibrated for the query (:func:`calibrate`: shifted by
 their median, deviations stretched by their spread), and a speech hit can lose a little for being a Whisper
 fragment (``w_fragment``) or for Whisper's doubt about it (``w_asr``: how far its mean token probability falls
 below the median of the query's speech hits, so confidence differences among clearly heard sentences, which
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 
@@ -57,6 +63,9 @@ TEXT_SPACE_VISUAL = ("visual:label_vector", "visual:fts")
 # The plain recipe's top hits (settings.plain_slots) are kept within this many results: recall@5 is the bar.
 PLAIN_GUARD_RANK = 5
 
+# A video needs this many vector hits of a list family for its own median there (retrieval.scoring.local_deviation)
+LOCAL_MIN = 8
+
 # A speech hit this short, in characters and in words, is a Whisper fragment ("day.", "Okay."), not a sentence.
 FRAGMENT_CHARS = 12
 FRAGMENT_WORDS = 3
@@ -65,6 +74,18 @@ FRAGMENT_WORDS = 3
 def is_fragment(hit: Hit) -> bool:
     text = (hit.text or "").strip()
     return hit.modality == "speech" and len(text) < FRAGMENT_CHARS and len(_tokens(text)) < FRAGMENT_WORDS
+
+
+def compression_ratio(text: str) -> float:
+    """Whisper's measure of a decoding loop: the text's length in bytes over its zlib-compressed length."""
+    raw = text.encode()
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def is_loop(hit: Hit, max_ratio: float) -> bool:
+    """A speech hit whose text repeats itself beyond ``max_ratio`` ("2-4-4-4-4-..."): Whisper stuck in a loop on
+    speech it could not read; its similarity to a query says nothing of what was said."""
+    return hit.modality == "speech" and compression_ratio(hit.text or "") > max_ratio
 
 
 def dense(hit: Hit, settings: SearchSettings) -> float:
@@ -149,7 +170,21 @@ def lexical(query: str, hits: list[Hit]) -> None:
             h.extra["lex"] = sum(idf[w] for w in rows[key]) / total
 
 
-def reorder_within_videos(moments: list[Moment], weight: float) -> None:
+def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:
+    """Set each vector hit's ``local``: how far its similarity stands above the median of its own video's hits
+    of its list family, stretched like its family (``stretch``), where the video has LOCAL_MIN such hits; else
+    how far it stands above its family's median for the query (``median``)."""
+    sims: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for h in hits:
+        if not h.source.endswith(":fts"):
+            sims[(h.video_id, _space(h))].append(h.extra["similarity"])
+    medians = {k: float(np.median(v)) for k, v in sims.items() if len(v) >= LOCAL_MIN}
+    for h in hits:
+        median = medians.get((h.video_id, _space(h)), h.extra.get("median", 0.0))
+        h.extra["local"] = (h.extra["similarity"] - median) * h.extra.get("stretch", 1.0)
+
+
+def reorder_within_videos(moments: list[Moment], weight: float, w_local: float = 0.0) -> None:
     """Within each video, hand the video's moment scores out again in the order of score + ``weight`` x the
     moment's best ``lex``: which moment of a video leads is decided with the query's rare words too, while
     the video's standing against other videos (the set of its scores) is unchanged, so a word match never
@@ -162,7 +197,9 @@ def reorder_within_videos(moments: list[Moment], weight: float) -> None:
             continue
         scores = sorted((m.score for m in ms), reverse=True)
         lex = {id(m): max((h.extra.get("lex", 0.0) for h in m.hits), default=0.0) for m in ms}
-        for m, value in zip(sorted(ms, key=lambda m: -(m.score + weight * lex[id(m)])), scores):
+        local = {id(m): max((h.extra.get("local", 0.0) for h in m.hits), default=0.0) for m in ms}
+        key = {id(m): m.score + weight * lex[id(m)] + w_local * local[id(m)] for m in ms}
+        for m, value in zip(sorted(ms, key=lambda m: -key[id(m)]), scores):
             m.score = value
 
 
@@ -263,6 +300,8 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
                   embed_passages: Callable[[list[str]], np.ndarray] | None, query_vector: np.ndarray | None,
                   rerank_encode: bool = False) -> list[Moment]:
     """Moments for the hits, best first, each with ``score`` and ``extra``-style features on its hits."""
+    if settings.max_compression:
+        hits = [h for h in hits if not is_loop(h, settings.max_compression)]
     if settings.w_calibrate or settings.w_scale or settings.w_second:
         calibrate(hits, settings.w_calibrate, settings.w_scale)
     if settings.w_lex:
@@ -289,8 +328,10 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         for h in m.hits:
             h.fused = dense(h, settings)
         m.hits.sort(key=lambda h: -h.fused)
-    if settings.w_lex:
-        reorder_within_videos(moments, settings.w_lex)
+    if settings.w_lex or settings.w_local:
+        if settings.w_local:
+            local_deviation(hits, settings)
+        reorder_within_videos(moments, settings.w_lex, settings.w_local)
     moments.sort(key=lambda m: -m.score)
     if settings.w_rerank and query_vector is not None and moments:
         head, tail = moments[: settings.rerank_top], moments[settings.rerank_top:]

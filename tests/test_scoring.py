@@ -5,7 +5,7 @@ import pytest
 
 from videokb.index.search_config import SearchSettings
 from videokb.retrieval.moments import Hit
-from videokb.retrieval.scoring import lexical, phrase_score, score_moments, video_coverage
+from videokb.retrieval.scoring import compression_ratio, is_loop, lexical, phrase_score, score_moments, video_coverage
 
 
 def hit(video, start, end, source, sim, text="t", bm25=0.0, modality=None):
@@ -278,3 +278,41 @@ def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
     assert capped[5:8] == ["photo1", "photo2", "photo3"] and capped[8:] == ["s3", "s4"]
     two = [m.video_id for m in score_moments("q", hits, SearchSettings(offsets={}, label_slots=2), 60.0, None, None)]
     assert two[:5] == ["photo0", "both", "photo1", "s0", "s1"]
+
+
+def test_a_whisper_decoding_loop_is_no_evidence():
+    loop = hit("zh", 0, 14, "speech:vector", 0.90, "2-4-4-" + "-".join(["4"] * 120))
+    said = hit("news", 10, 14, "speech:vector", 0.85, "The hospital hired twenty nurses in January.")
+    slide = hit("zh", 0, 5, "ocr:vector", 0.80, "牛肉面二十元", modality="ocr")
+    hits = [loop, said, slide]
+    assert compression_ratio(loop.text) > 2.4 > compression_ratio(said.text)
+    kept = [m.video_id for m in score_moments("q", [dataclasses.replace(h, extra=dict(h.extra)) for h in hits],
+                                              SearchSettings(), 60.0, None, None)]
+    assert kept[0] == "zh"  # off: the loop leads
+    dropped = score_moments("q", hits, SearchSettings(max_compression=2.4), 60.0, None, None)
+    assert [m.video_id for m in dropped] == ["news", "zh"]
+    # the video keeps its on-screen text, with the slide's bounds, not the loop's
+    assert (dropped[1].start_s, dropped[1].end_s) == (0, 5) and not is_loop(slide, 2.4)
+
+
+def test_within_a_video_the_moment_that_stands_out_among_its_own_hits_leads():
+    # A lecture: ten slide titles that all say the query's topic word, each with its scene's sentence; the one
+    # sentence that says the fact stands out among the lecture's sentences, though a title outscores it.
+    hits = []
+    for i in range(10):
+        hits.append(hit("lecture", 20 * i, 20 * i + 20, "ocr:vector", 0.84 - i / 1000, f"Title {i} Lighthouse",
+                        modality="ocr"))
+        hits.append(hit("lecture", 20 * i + 1, 20 * i + 7, "speech:vector", 0.835 if i == 6 else 0.80,
+                        f"sentence {i}"))
+    # other videos: their slides far below the titles, their sentences above the lecture's typical one
+    for i in range(12):
+        hits.append(hit(f"o{i}", 0, 5, "ocr:vector", 0.76, f"slide {i}", modality="ocr"))
+        hits.append(hit(f"o{i}", 10, 15, "speech:vector", 0.82, f"other sentence {i}"))
+    settings = SearchSettings(offsets={}, w_calibrate=1.0, min_overlap=0.5)
+    copy = lambda: [dataclasses.replace(h, extra=dict(h.extra)) for h in hits]  # noqa: E731
+    before = score_moments("q", copy(), settings, 60.0, None, None)
+    after = score_moments("q", copy(), dataclasses.replace(settings, w_local=0.5), 60.0, None, None)
+    assert before[0].start_s == 0 and after[0].video_id == "lecture" and after[0].start_s == 120
+    # scores are handed out again within the video: every video keeps its standing
+    assert sorted(m.score for m in after) == pytest.approx(sorted(m.score for m in before))
+    assert [m.video_id for m in after] == [m.video_id for m in before]
