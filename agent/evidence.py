@@ -47,9 +47,14 @@ class Line:
     kind: str  # "speech" | "screen" | "visual"
     text: str
     began_s: float | None = None  # when it began, where that is before the window (t_s is then its start)
+    end_s: float | None = None  # when it ended (a slide: when it left the screen); None where not known
 
     def began(self) -> float:
         return self.t_s if self.began_s is None else self.began_s
+
+    def shown_at(self, t: float) -> bool:
+        """Whether the line had not yet ended at ``t`` (a line with no known end is taken to last)."""
+        return self.end_s is None or self.end_s > t
 
 
 # Letters of scripts other than Latin (Cyrillic, Hebrew, Arabic, Indic, Thai, kana, CJK, Hangul).
@@ -136,16 +141,16 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     speech_text = (f"CASE WHEN {translated} IS NOT NULL AND {translated} <> '' AND {translated} <> text "
                    f"THEN text || ' [English: ' || {translated} || ']' ELSE text END" if translated else "text")
     rows = con.execute(
-        f"SELECT start_s, 'speech' AS kind, {speech_text} AS text FROM segments "
+        f"SELECT start_s, end_s, 'speech' AS kind, {speech_text} AS text FROM segments "
         "WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
-        "UNION ALL SELECT start_s, kind, text FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
+        "UNION ALL SELECT start_s, end_s, kind, text FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
         "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
         [video_id, t0, t1, video_id, t0, t1],
     ).fetchall()
     seen: set[str] = set()
     lines: list[Line] = []
     withheld = 0
-    for start, kind, text in rows:
+    for start, end, kind, text in rows:
         key = f"{kind}:{text.casefold()}"
         if key in seen or (kind == "ocr" and _BARE_NUMBER.match(text)):
             continue
@@ -153,12 +158,14 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
         if _INSTRUCTION.search(text):
             withheld += 1
             continue
-        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None))
+        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None, end))
     # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
     merged: list[Line] = []
     for ln in lines:
         if merged and ln.kind == "screen" == merged[-1].kind and ln.t_s == merged[-1].t_s:
             merged[-1].text += " | " + ln.text
+            ends = [e for e in (merged[-1].end_s, ln.end_s) if e is not None]
+            merged[-1].end_s = max(ends) if ends else None
         else:
             merged.append(ln)
     # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with

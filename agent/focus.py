@@ -120,11 +120,14 @@ class _Relevance:
 
 
 def _title_lines(lines: list[Line], speech: Line) -> list[Line]:
-    """The screen lines shown last before (or as) ``speech`` is said: the slide it is said under. Times are
-    when each began, not when the window starts showing it: a sentence begun under the previous slide
-    and cut by the window's start is not said under the slide that follows it a second later."""
+    """The screen lines shown last before (or as) ``speech`` is said, and still shown as it begins: the slide
+    it is said under. Times are when each began, not when the window starts showing it: a sentence begun
+    under the previous slide and cut by the window's start is not said under the slide that follows it a
+    second later. A slide gone before the speech begins is not its title: a photo's sentence ("This photo
+    shows the moon rising behind the sharp ridge on Bear Rock") is not about the slide before the photo
+    ("Mount Kilimanjaro")."""
     said = speech.began()
-    before = [s for s in lines if s.kind == "screen" and s.began() <= said + 1.0]
+    before = [s for s in lines if s.kind == "screen" and s.began() <= said + 1.0 and s.shown_at(said)]
     last = max((s.began() for s in before), default=0.0)
     return [s for s in before if s.began() >= last - 0.5]
 

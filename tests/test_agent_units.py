@@ -352,3 +352,39 @@ def test_where_reads_part_of_and_compass_places():
     assert not asks_where("In which year was the bridge opened?")
     w = window(1, "Madagascar lies east of Africa and is about 1,600 kilometers long")
     assert place_phrases([w], {"madagascar", "lie"}, {"madagascar", "lie"}) == ["east of Africa"]
+
+
+def test_a_sentence_said_after_a_slide_is_gone_does_not_borrow_its_title():
+    """A photo follows the slide "Mount Cook" with no text of its own: its sentence is said once the slide has
+    left the screen, so it is not about Mount Cook, and its place ("near Lake Tekapo") does not answer where
+    Mount Cook is. Said while the slide is shown, the same sentence is read with its title."""
+    from videokb.agent.focus import in_place_clause, place_phrases
+
+    def talk(slide_end_s):
+        return Window("t", "/lib/peaks_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+            Line(0.0, "screen", "Mount Cook", end_s=slide_end_s),
+            Line(0.2, "speech", "Mount Cook rises about 3,700 meters above the plains.", end_s=6.0),
+            Line(10.3, "speech", "This photo shows a stone hut near Lake Tekapo.", end_s=14.0)])
+
+    words = {"country", "mount", "cook"}
+    assert not in_place_clause("near Lake Tekapo", [talk(10.0)], words, words)
+    assert place_phrases([talk(10.0)], words, words) == []
+    assert in_place_clause("near Lake Tekapo", [talk(15.0)], words, words)  # the slide still shown
+
+
+def test_screen_lines_keep_when_they_leave_the_screen(tmp_path):
+    """read_lines carries each line's end: the slide's end is when its text left the screen."""
+    import duckdb
+
+    from videokb.agent.evidence import read_lines
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE segments (video_id VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("CREATE TABLE events (video_id VARCHAR, kind VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("INSERT INTO segments VALUES ('v', 5.7, 11.8, 'The peak rises 5,000 meters.'), "
+                "('v', 12.6, 16.5, 'This photo shows a hut.')")
+    con.execute("INSERT INTO events VALUES ('v', 'ocr', 5.6, 12.4, 'Peak'), ('v', 'ocr', 5.6, 12.0, 'Height')")
+    lines, _ = read_lines(con, "v", 0.0, 20.0)
+    assert [(ln.kind, ln.t_s, ln.end_s) for ln in lines] == [("screen", 5.6, 12.4), ("speech", 5.7, 11.8),
+                                                             ("speech", 12.6, 16.5)]
+    assert sorted(lines[0].text.split(" | ")) == ["Height", "Peak"]  # one slide, ended when its last line did
