@@ -179,8 +179,15 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
                             has_best and ln.kind == "screen" and relevance.score(x) == 0)):
                         return True
         return False
-    return any(needle and (needle in fold(part) or needle in fold(as_digits(part))) and relevance.keeps(part)
-               for part in _parts(windows))
+    needle = _unseparated(needle)
+    return any(needle and (needle in _unseparated(fold(part)) or needle in _unseparated(fold(as_digits(part))))
+               and relevance.keeps(part) for part in _parts(windows))
+
+
+def _unseparated(text: str) -> str:
+    """Without thousands separators, as the citation check reads numbers: Whisper writes the year 1796 as
+    "1,796", and the span copied from the slide says "1796"."""
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
 def _focus_line(text: str, relevance: _Relevance) -> list[str]:

@@ -388,3 +388,14 @@ def test_screen_lines_keep_when_they_leave_the_screen(tmp_path):
     assert [(ln.kind, ln.t_s, ln.end_s) for ln in lines] == [("screen", 5.6, 12.4), ("speech", 5.7, 11.8),
                                                              ("speech", 12.6, 16.5)]
     assert sorted(lines[0].text.split(" | ")) == ["Height", "Peak"]  # one slide, ended when its last line did
+
+
+def test_a_number_is_on_target_whatever_its_thousands_separator():
+    """Whisper writes the year 1796 as "1,796"; the span "1796" (the slide's way, as the check reads it) sits
+    in that clause all the same."""
+    from videokb.agent.focus import on_target
+
+    w = window(1, "Part 7. The vaccine against cholera was first tested in the year 1,879.")
+    assert on_target("1879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+    assert on_target("1,879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+    assert not on_target("1880", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
