@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from videokb.agent.heard import heard_as, spelled_out
 from videokb.index.events import connect_events
 from videokb.index.store import Store
 from videokb.retrieval import Moment
@@ -81,6 +82,7 @@ class Window:
     keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
     withheld: int = 0  # lines left out because they address the assistant (prompt injection)
     language: str | None = None  # the video's spoken language, as ingest detected it
+    heard: dict[str, str] = field(default_factory=dict)  # misheard names of its video -> slide spelling (agent.heard)
 
     def text(self) -> str:
         head = f"[{self.number}] {quote_name(self.video_path)} {mmss(self.start_s)}-{mmss(self.end_s)}"
@@ -91,6 +93,11 @@ class Window:
     def evidence_text(self) -> str:
         """What the window says, without its header: what a citation is checked against."""
         return " ".join(ln.text for ln in self.lines)
+
+    def names_text(self) -> str:
+        """What the window says, with the slide's spelling of each name its speech misheard (agent.heard): what
+        tells whether it bears on a question naming that thing (never what supports an answer)."""
+        return spelled_out(self.evidence_text(), self.heard)
 
 
 def _estimate_tokens(text: str) -> int:
@@ -200,6 +207,7 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
     con = con or connect_events(store)
     kept: list[Window] = []
     used = 0
+    heard: dict[str, dict[str, str]] = {}
     for w in windows:
         if len(kept) >= max_windows:
             break
@@ -214,6 +222,9 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
                 "SELECT t_s, k.image_jpeg FROM _raw_keyframes k JOIN videos v USING (video_id, ingest_id) "
                 "WHERE video_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s LIMIT ?",
                 [w.video_id, w.start_s, w.end_s, keyframes_per_window]).fetchall()]
+        if w.video_id not in heard:
+            heard[w.video_id] = heard_as(con, w.video_id)
+        w.heard = heard[w.video_id]
         used += cost
         kept.append(w)
     for i, w in enumerate(kept, 1):

@@ -399,3 +399,40 @@ def test_a_number_is_on_target_whatever_its_thousands_separator():
     assert on_target("1879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
     assert on_target("1,879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
     assert not on_target("1880", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+
+
+@pytest.mark.parametrize("title, speech, pair", [
+    ("The Bell Rock", "The male rock lighthouse stands on a reef.", ("male rock", "bell rock")),
+    ("Congo Basin", "The Congo mason holds the second largest rainforest.", ("congo mason", "congo basin")),
+    ("Lake Baikal", "Lake Baikal is the deepest lake.", None),  # heard right
+    ("Team meeting", "Welcome to the first meeting of the week.", None),  # a sentence-case title names nothing
+    ("Mountain goats", "Mountain dotes climb steep cliffs.", None),  # no name
+    ("Niagara Falls", "Samuel Clemens wrote about a waterfall.", None),  # more than one word missing
+])
+def test_a_name_misheard_under_its_slide_is_lined_up_with_the_slides_spelling(title, speech, pair):
+    from videokb.agent.heard import aligned
+
+    assert aligned(title, speech) == pair
+
+
+def test_a_window_saying_a_misheard_name_bears_on_the_question_that_names_it(verifier):
+    """Whisper said "male rock" for the Bell Rock under its slide and again later under a slide that does not
+    name it: the later window answers a question about the Bell Rock lighthouse; a question about another
+    lighthouse it still does not answer, and its text alone supports the answer."""
+    import duckdb
+
+    from videokb.agent.heard import heard_as
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE segments (video_id VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("CREATE TABLE events (video_id VARCHAR, kind VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("INSERT INTO segments VALUES ('v', 6.2, 11.1, 'The male rock lighthouse stands on a reef.'), "
+                "('v', 17.9, 24.1, 'Anna Smith painted the male rock lighthouse in 1822.')")
+    con.execute("INSERT INTO events VALUES ('v', 'ocr', 5.8, 11.8, 'The Bell Rock'), ('v', 'ocr', 17.6, 25.0, 'Painters')")
+    later = Window("v", "/lib/lighthouses_talk.mp4", 17.0, 25.0, 1.0, number=1, lines=[
+        Line(17.6, "screen", "Painters"), Line(17.9, "speech", "Anna Smith painted the male rock lighthouse in 1822.")],
+        heard=heard_as(con, "v"))
+    assert later.heard == {"male rock": "bell rock"}
+    assert verifier.check("Who painted the Bell Rock lighthouse?", "Anna Smith [1]", [later])[1][0].supported
+    assert not verifier.check("Who painted the Eddystone lighthouse?", "Anna Smith [1]", [later])[1][0].supported
+    assert not verifier.check("Who painted the lighthouse?", "Bell Rock [1]", [later])[1][0].supported
