@@ -294,6 +294,42 @@ def place_focused(windows: list[Window], keywords: set[str], asked: set[str] = f
     return out
 
 
+# "What rules a colony?", "Who designed the lighthouse?": the question asks who or what does the verb; the
+# evidence often says it in the passive ("a colony ruled by a single queen"), which a small model that copies
+# spans starting where the question's words do not find.
+_ASKS_DOER = re.compile(r"^\s*(?:what|who)\s+([a-z]{3,})\s+\S", re.I)
+_NOT_A_VERB = frozenset("""is are was were be been do does did has have had can could will would shall should may
+    might must kind sort type year day time""".split())
+MAX_DOER_WORDS = 5
+_PREPOSITIONS = frozenset("in on at from with during after before for since until to of".split())
+
+
+def doer_phrases(question: str, windows: list[Window]) -> list[str]:
+    """For "what / who VERBs X?", the phrase after "VERBed by" in a sentence of the windows that shares another
+    word with the question ("... colony ruled by a single queen": "a single queen"), each once; [] for other
+    questions. Only regular past participles are read ("rules": "ruled", "designs": "designed")."""
+    m = _ASKS_DOER.match(question)
+    if not m or fold(m.group(1)) in _NOT_A_VERB:
+        return []
+    verb = fold(m.group(1))
+    roots = {verb, verb[:-1] if verb.endswith("s") else verb, verb[:-2] if verb.endswith("es") else verb,
+             verb[:-2] if verb.endswith("ed") else verb, verb[:-1] if verb.endswith("ed") else verb}
+    participle = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, roots)))})(?:ed|d)?\s+by\s+(.+)", re.I)
+    others = {stem(w.strip(".")) for w in content_words(question)} - {stem(verb)}
+    out: list[str] = []
+    for w in windows:
+        for sentence in _sentences([w]):
+            if not (hit := participle.search(sentence)) or not others & _words(sentence):
+                continue
+            # The doer ends where the clause does or a preposition begins ("by Lena Park in 1901").
+            words = clauses(hit.group(1))[0].split()[:MAX_DOER_WORDS]
+            cut = next((i for i, x in enumerate(words) if i and fold(x) in _PREPOSITIONS), len(words))
+            phrase = " ".join(words[:cut]).strip(" .,;:!?")
+            if phrase and content_words(phrase) and phrase not in out:
+                out.append(phrase)
+    return out
+
+
 # What kind of value the question asks for, in English and the archive's other languages: a time, a price,
 # a count. Another language's window cannot share the question's words, so its clauses are told apart by
 # the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
@@ -361,6 +397,6 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "focused", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+__all__ = ["asks_for", "clauses", "doer_phrases", "focused", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
            "place_phrases",
            "stem", "typed_focus"]

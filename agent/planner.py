@@ -21,7 +21,7 @@ from dataclasses import replace
 from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import focused, in_place_clause, on_target, place_focused, place_phrases, stem, typed_focus
+from videokb.agent.focus import doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases, stem, typed_focus
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -103,6 +103,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     question's words when its span is unsupported or off target."""
     foreign = {w.video_id for w in windows if not _english(run, w)}
     windows = typed_focus(windows, plan.question, foreign, run.verifier.similarities) if foreign else windows
+    given = windows
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
@@ -158,6 +159,16 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                         return Outcome(answer, found, placed, windows, phrases[0], dropped)
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
                 return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
+    if not any(c.supported for c in citations) and all(_english(run, w) for w in given):
+        # "What rules a colony of honeybees?": the evidence says it in the passive ("... colony ruled by a
+        # single queen") and the model copied nothing that holds; the phrase after "ruled by" is the answer,
+        # checked like any span.
+        for phrase in doer_phrases(plan.question, given):
+            _, doer = run.verifier.check(plan.question, phrase, given, named)
+            if any(c.supported and aimed(c, given) for c in doer):
+                run.tools._record("check", {"span": draft}, f"unsupported; the doer said in the passive: {phrase!r}")
+                answer, found, dropped = checked_answer(phrase, doer)
+                return Outcome(answer, found, doer, given, phrase, dropped)
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 

@@ -436,3 +436,16 @@ def test_a_window_saying_a_misheard_name_bears_on_the_question_that_names_it(ver
     assert verifier.check("Who painted the Bell Rock lighthouse?", "Anna Smith [1]", [later])[1][0].supported
     assert not verifier.check("Who painted the Eddystone lighthouse?", "Anna Smith [1]", [later])[1][0].supported
     assert not verifier.check("Who painted the lighthouse?", "Bell Rock [1]", [later])[1][0].supported
+
+
+def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
+    """"What leads a wolf pack?" when the talk says "A wolf pack is led by ..." in the passive: the phrase
+    after "VERBed by", from a sentence that shares another of the question's words; not for other shapes."""
+    from videokb.agent.focus import doer_phrases
+
+    w = window(1, "Each wolf pack guided by an older female, and pups stay near the den.",
+               "The museum was designed by Lena Park in 1901.")
+    assert doer_phrases("What guides a wolf pack?", [w]) == ["an older female"]
+    assert doer_phrases("Who designed the museum?", [w]) == ["Lena Park"]
+    assert doer_phrases("Who designed the bridge?", [w]) == []  # no sentence about a bridge
+    assert doer_phrases("What is a wolf pack?", [w]) == []
