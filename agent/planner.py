@@ -75,13 +75,25 @@ def _keywords(run: Run, question: str) -> set[str]:
     return {stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
 
 
-def lookup(run: Run, plan: Plan) -> Outcome:
+def lookup_windows(run: Run, plan: Plan) -> list[Window]:
+    """The evidence windows of a lookup: the searches' moments (a named video's first), and the moments that
+    hold a rare question word the windows lack (agent.lexical)."""
     moments, ranges = _moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s)
     windows = run.windows(moments, ranges)
     # A question word that few moments hold and the windows lack ("argon", in a lecture whose parts all
     # say "the discovery of ... was reported"): the moments that hold it word for word are read first.
     if rare := rare_moments(run.tools, _keywords(run, plan.question), " ".join(w.text() for w in windows)):
-        windows = run.windows(rare + moments, ranges)
+        # The video the question names stays first: a common verb of the question ("make") held by a few
+        # moments of other videos must not push it out of the windows.
+        ordered = rare + moments
+        ordered = [m for m in ordered if m.video_id in (plan.video_ids or ())] + \
+            [m for m in ordered if m.video_id not in (plan.video_ids or ())]
+        windows = run.windows(ordered, ranges)
+    return windows
+
+
+def lookup(run: Run, plan: Plan) -> Outcome:
+    windows = lookup_windows(run, plan)
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
     named = set(plan.video_ids or [])

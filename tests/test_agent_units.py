@@ -449,3 +449,21 @@ def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
     assert doer_phrases("Who designed the museum?", [w]) == ["Lena Park"]
     assert doer_phrases("Who designed the bridge?", [w]) == []  # no sentence about a bridge
     assert doer_phrases("What is a wolf pack?", [w]) == []
+
+
+def test_a_named_video_stays_in_the_windows_when_rare_words_are_looked_up(tmp_path):
+    """"How many kinds of tea does the Chengdu teahouse make?": "make" is held word for word by a few moments
+    of other videos; read first, they must not push the video the question names out of the windows."""
+    from test_ask_imports import MINILM, tiny_index
+
+    from videokb.agent import AskOptions
+    from videokb.agent.ask import retrieve
+
+    store = tiny_index(tmp_path / "db", get_embedder("sentence-transformers", MINILM, "cpu"), {
+        "chengdu_teahouse": ["30种茶", "每杯8元"],
+        "oak_bakery": ["Our oven makes forty loaves a day."], "elm_bakery": ["She makes cakes for weddings."]})
+    videos = [(v["video_id"], v["video_path"]) for v in store.videos().to_pylist()]
+    plan = make_plan("How many kinds of tea does the Chengdu teahouse make?", videos)
+    assert plan.video_ids == ["chengdu_teahouse"]
+    windows = retrieve(store, plan, AskOptions(device="cpu", max_windows=1))
+    assert [w.video_id for w in windows] == ["chengdu_teahouse"]
