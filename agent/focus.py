@@ -175,13 +175,20 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
             has_best = any(relevance.score(x) >= best for x in _sentences([w]))
             for ln in joined(w):
                 for x in _sentences([replace(w, lines=[ln])]):
-                    if needle in fold(x) and (relevance.score(x) >= best or (
+                    if _holds(fold(x), needle) and (relevance.score(x) >= best or (
                             has_best and ln.kind == "screen" and relevance.score(x) == 0)):
                         return True
         return False
     needle = _unseparated(needle)
-    return any(needle and (needle in _unseparated(fold(part)) or needle in _unseparated(fold(as_digits(part))))
+    return any(needle and (_holds(_unseparated(fold(part)), needle) or _holds(_unseparated(fold(as_digits(part))), needle))
                and relevance.keeps(part) for part in _parts(windows))
+
+
+def _holds(text: str, needle: str) -> bool:
+    """``needle`` in ``text`` as whole words and whole numbers: "honey" is not in "honeybee's", "100" not in
+    "1000" nor "3" in "3.30"."""
+    # Latin letters and digits only: a number inside Chinese text ("每杯8元") is a word of its own.
+    return bool(re.search(rf"(?<![a-z0-9.]){re.escape(needle)}(?![a-z0-9]|[.,]\d)", text))
 
 
 def _unseparated(text: str) -> str:
@@ -256,7 +263,7 @@ def in_place_clause(span: str, windows: list[Window], keywords: set[str], asked:
     "near Greenland", not "along the ocean floor" from the clause next to it."""
     needle = fold(normalize_money(span)).strip(" .")
     return bool(needle) and holds_place(span) and bool(_words(span) - asked) and any(
-        needle in fold(c) for c in _place_clauses(windows, keywords, asked))
+        _holds(fold(c), needle) for c in _place_clauses(windows, keywords, asked))
 
 
 # "in San Francisco", "near Greenland", and a compass direction from a place ("east of Africa")

@@ -488,3 +488,28 @@ def test_before_after_read_from_the_verb_a_fronted_clause_or_the_slide_asked_for
     plan = make_plan(question, VIDEOS)
     assert (plan.shape, plan.direction, plan.after_topic, plan.reads, plan.what_next) == (
         "adjacent", direction, topic, reads, True)
+
+
+def test_an_order_word_names_no_thing(verifier):
+    """"The first canal lock" asks about a canal lock: a window that says "its first bridge" does not bear on
+    it, however well the name it holds fits "who"."""
+    from videokb.agent.lexical import entities
+
+    assert entities("Who built the first canal lock?") == [["canal", "lock"]]
+    assert entities("When did the first ferry sail?") == [["ferry"]]
+    falls = window(1, "Samuel Clemens wrote about a waterfall, and its first bridge opened in 1848.")
+    assert not verifier.check("Who built the first canal lock?", "Samuel Clemens [1]", [falls])[1][0].supported
+
+
+def test_a_span_sits_in_a_sentence_as_whole_words():
+    """"honey" is not in "Honeybee's ... colony", nor "100" in "1000": a span found only inside a longer word
+    does not sit in the sentence most about the question."""
+    from videokb.agent.focus import on_target
+
+    bees = window(1, "A honeybee colony is ruled by a single queen.",
+                  "This photo shows old coins, because honey was once traded like money.")
+    assert not on_target("honey", [bees], {"queen", "bee", "eat"})
+    assert on_target("a single queen", [bees], {"queen", "bee", "eat"})
+    hall = window(2, "The hall seats 1000 people.", "The stage is 100 years old.")
+    assert not on_target("100", [hall], {"people", "seat"})
+    assert on_target("1000", [hall], {"people", "seat"})
