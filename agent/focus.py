@@ -153,15 +153,24 @@ def _titles(windows: list[Window]) -> dict[str, set[str]]:
                 out.setdefault(part, set()).update(title)
     return out
 
-def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
+def on_target(span: str, windows: list[Window], keywords: set[str], names: set[str] = frozenset(),
+              context: list[Window] | None = None) -> bool:
     """Whether a number the span holds sits in a clause that speaks of the question most (_Relevance): a small
     model often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant
-    $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
-    question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
-    "... the longest migration of any bird")."""
+    $2.50"), or the year of the part before. Where a clause (with the slide it is said under) holds every one
+    of the question's ``names``, the number's clause must too: "how long is the Amazon?" is not answered by
+    the Nile's length, though "long" is the rarer word (``context``: the windows first given, of which
+    ``windows`` may be the clauses read again). A span without a number is on target (the window
+    bears on the question: the check saw to that; its subject may sit on another line: screen "The Arctic
+    tern", speech "... the longest migration of any bird")."""
     if not keywords:
         return True
     relevance = _Relevance(windows, keywords)
+    named = {_meaning(stem(n)) for n in names}
+    parts = _parts(windows)
+    among = _Relevance(context, keywords) if context is not None else relevance
+    if named and any(named <= among._all_words(p) for p in _parts(context if context is not None else windows)):
+        parts = [p for p in parts if named <= relevance._all_words(p)]
     needle = fold(normalize_money(span)).strip(" .")
     if not re.search(r"\d", as_digits(span)):
         # A span without a number must sit in a sentence that speaks of the question as much as any does
@@ -181,7 +190,14 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
         return False
     needle = _unseparated(needle)
     return any(needle and (_holds(_unseparated(fold(part)), needle) or _holds(_unseparated(fold(as_digits(part))), needle))
-               and relevance.keeps(part) for part in _parts(windows))
+               and relevance.keeps(part) for part in parts)
+
+
+def repeats_question(span: str, question_words: set[str]) -> bool:
+    """A span with no number made only of the question's own (stemmed) words: it says nothing the question
+    did not ("what does a blue whale eat?": "whale")."""
+    words = {stem(w.strip(".")) for w in content_words(span)}
+    return not has_number(span) and words <= question_words
 
 
 def _holds(text: str, needle: str) -> bool:
@@ -404,6 +420,6 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "doer_phrases", "focused", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+__all__ = ["asks_for", "clauses", "doer_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
            "place_phrases",
            "stem", "typed_focus"]

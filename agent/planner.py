@@ -20,8 +20,10 @@ from dataclasses import replace
 
 from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
+from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases, stem, typed_focus
+from videokb.agent.focus import (doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases,
+                                 repeats_question, stem, typed_focus)
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -132,7 +134,11 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             return False
         if where and _english(run, c.window) and not in_place_clause(c.sentence, windows, keywords, q_words):
             return False
-        return on_target(c.sentence, windows, keywords)
+        if repeats_question(c.sentence, q_words):
+            return False
+        # The question's names the clause must hold (not those of a video it names: "at Maple Bakery").
+        return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if stem(n) in keywords},
+                         context=given)
 
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)

@@ -513,3 +513,29 @@ def test_a_span_sits_in_a_sentence_as_whole_words():
     hall = window(2, "The hall seats 1000 people.", "The stage is 100 years old.")
     assert not on_target("100", [hall], {"people", "seat"})
     assert on_target("1000", [hall], {"people", "seat"})
+
+
+def test_a_number_for_a_named_thing_sits_in_a_clause_that_names_it():
+    """"How long is the Amazon?": the window says the Nile's length (its rarer word "long") and what the Amazon
+    carries; the Nile's length is not the Amazon's, even once the clauses read again hold the Nile's alone."""
+    from videokb.agent.focus import on_target
+
+    rivers = Window("r", "/lib/rivers_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+        Line(5.0, "screen", "The Nile", end_s=12.0),
+        Line(5.2, "speech", "The aisle is about 6,600 kilometers long, the longest river in Africa.", end_s=11.5),
+        Line(16.0, "screen", "The Amazon", end_s=22.0),
+        Line(16.2, "speech", "The Amazon carries about 200,000 cubic meters of water each second.", end_s=21.0)])
+    words = {"length", "amazon", "river"}
+    assert not on_target("6,600 kilometers", [rivers], words, {"amazon"})
+    nile_only = Window("r", "/lib/rivers_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[rivers.lines[1]])
+    assert not on_target("6,600 kilometers", [nile_only], words, {"amazon"}, context=[rivers])
+    assert on_target("6,600 kilometers", [rivers], {"length", "nile", "river"}, {"nile"})  # under its slide
+    assert on_target("200,000 cubic meters", [rivers], {"water", "amazon", "carry"}, {"amazon"})
+
+
+def test_a_span_of_the_questions_own_words_says_nothing():
+    from videokb.agent.focus import repeats_question
+
+    asked = {"blue", "whale", "eat"}
+    assert repeats_question("whale", asked) and repeats_question("the Blue Whale", asked)
+    assert not repeats_question("krill", asked) and not repeats_question("150 tons", asked)
