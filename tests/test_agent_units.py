@@ -539,3 +539,15 @@ def test_a_span_of_the_questions_own_words_says_nothing():
     asked = {"blue", "whale", "eat"}
     assert repeats_question("whale", asked) and repeats_question("the Blue Whale", asked)
     assert not repeats_question("krill", asked) and not repeats_question("150 tons", asked)
+
+
+def test_the_slide_named_holds_every_name_of_the_topic():
+    """"After the slide titled Mount Fuji" is not after "Mount Etna", which shares only "Mount"; a letter
+    misread by OCR still finds the slide, and a sentence-case title's first word is no name."""
+    from videokb.agent.adjacent import names_held, topic_names
+
+    assert topic_names("Mount Fuji") == ["mount", "fuji"] and topic_names("Glacier speed") == []
+    assert topic_names("The Arctic tern") == ["arctic"]
+    assert not names_held("Mount Fuji", "Mount Etna")
+    assert names_held("Mount Etna", "Mount Etna") and names_held("The Arctic tern", "The Arctie tern")
+    assert names_held("Glacier speed", "Melting glaciers")  # no name: left to the word and meaning scores
