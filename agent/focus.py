@@ -204,7 +204,9 @@ def _holds(text: str, needle: str) -> bool:
     """``needle`` in ``text`` as whole words and whole numbers: "honey" is not in "honeybee's", "100" not in
     "1000" nor "3" in "3.30"."""
     # Latin letters and digits only: a number inside Chinese text ("每杯8元") is a word of its own.
-    return bool(re.search(rf"(?<![a-z0-9.]){re.escape(needle)}(?![a-z0-9]|[.,]\d)", text))
+    # A plural ending may follow a word ("12 euro" copied from "12 euros").
+    end = r"(?![a-z0-9]|[.,]\d)" if needle[-1:].isdigit() else r"(?:s|es|'s)?(?![a-z0-9])"
+    return bool(re.search(rf"(?<![a-z0-9.]){re.escape(needle)}{end}", text))
 
 
 def _unseparated(text: str) -> str:
