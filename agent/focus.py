@@ -68,6 +68,13 @@ def _parts(windows: list[Window]) -> list[str]:
     return [c for w in windows for ln in joined(w) for c in clauses(ln.text)]
 
 
+def _clause_sentences(windows: list[Window]) -> list[tuple[str, str]]:
+    """Every clause of the windows' lines (as _parts) with the sentence it belongs to."""
+    return [(c, sentence) for w in windows for ln in joined(w) for item in ln.text.split(" | ")
+            for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if sentence.strip()
+            for c in clauses(sentence)]
+
+
 class _Relevance:
     """How much a clause speaks of the question: the question's words it holds, each weighted by how few of
     the windows' clauses hold it (1/df). In a lecture where every part says "the discovery of ... was
@@ -170,7 +177,9 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
     parts = _parts(windows)
     among = _Relevance(context, keywords) if context is not None else relevance
     if named and any(named <= among._all_words(p) for p in _parts(context if context is not None else windows)):
-        parts = [p for p in parts if named <= relevance._all_words(p)]
+        # The clause's sentence may name it ("Madagascar lies east of Africa and is about 1,600 km long").
+        parts = [p for p, sentence in _clause_sentences(windows)
+                 if named <= relevance._all_words(p) | relevance._all_words(sentence)]
     needle = fold(normalize_money(span)).strip(" .")
     if not re.search(r"\d", as_digits(span)):
         # A span without a number must sit in a sentence that speaks of the question as much as any does

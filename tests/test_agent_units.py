@@ -522,6 +522,9 @@ def test_a_number_for_a_named_thing_sits_in_a_clause_that_names_it():
     assert not on_target("6,600 kilometers", [nile_only], words, {"amazon"}, context=[rivers])
     assert on_target("6,600 kilometers", [rivers], {"length", "nile", "river"}, {"nile"})  # under its slide
     assert on_target("200,000 cubic meters", [rivers], {"water", "amazon", "carry"}, {"amazon"})
+    # the name may sit in another clause of the number's sentence
+    rings = window(2, "Huygens pointed a lens at Saturn and saw seven faint rings.", "Mars has two moons.")
+    assert on_target("7", [rings], {"number", "ring", "huygen", "saturn"}, {"huygens", "saturn"})
 
 
 def test_a_span_of_the_questions_own_words_says_nothing():
