@@ -50,6 +50,25 @@ def _same_word(a: str, b: str) -> bool:
                       and difflib.SequenceMatcher(None, a, b).ratio() >= OCR_MISREAD_RATIO)
 
 
+def topic_names(topic: str) -> list[str]:
+    """The names in the topic as the question writes it: its capitalised words but a first one that opens a
+    sentence-case title ("Mount Fuji": mount, fuji; "The Arctic tern": arctic; "Glacier speed": none)."""
+    words = [w.strip(".,'\"“”") for w in topic.split()]
+    out = []
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w[:1].isupper() and (i > 0 or nxt[:1].isupper()) and _stems(w):
+            out.extend(_stems(w))
+    return out
+
+
+def names_held(topic: str, line: str) -> bool:
+    """Whether ``line`` holds every name of the topic (a letter or two misread by OCR allowed): a slide
+    "Mount Etna" shares a word with "Mount Fuji" but is not that slide."""
+    have = set(_stems(line))
+    return all(any(_same_word(n, h) for h in have) for n in topic_names(topic))
+
+
 def title_match(topic: str, line: str) -> tuple[float, float]:
     """(share of the topic's words the line holds, share of the line's words that are the topic's)."""
     want, have = set(_stems(topic)), set(_stems(line))
@@ -70,7 +89,7 @@ def find_slide(run: Run, plan: Plan) -> Moment | None:
             moments = run.tools.search(topic, k=ANCHOR_K, modalities=modalities)
         hits = [(title_match(topic, h.text or ""), h.fused, m, h)
                 for m in moments for h in m.hits if h.modality in modalities]
-        hits = [x for x in hits if x[0][0] > 0]
+        hits = [x for x in hits if x[0][0] > 0 and names_held(topic, x[3].text or "")]
         if not hits:
             continue
         hits.sort(key=lambda x: (x[0], x[1]), reverse=True)

@@ -87,7 +87,7 @@ class AskResult:
 def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6,
              budget_tokens: int = 1200, with_keyframes: bool = False) -> list[Window]:
     """The evidence windows a lookup plan would give the model (for tests and tools)."""
-    from videokb.agent.planner import _edge_ranges, _moments
+    from videokb.agent.planner import lookup_windows
 
     tools = ArchiveTools(store, k=options.k, pad_s=options.pad_s, device=options.device)
     run = Run(tools, _NoModel(max_windows, budget_tokens, with_keyframes), None, k=options.k,
@@ -97,7 +97,7 @@ def retrieve(store: Store, plan: Plan, options: AskOptions, max_windows: int = 6
 
         w = adjacent_window(run, plan)
         return [w] if w is not None else []
-    return run.windows(_moments(run, plan, plan.queries), _edge_ranges(plan, tools, options.edge_s))
+    return lookup_windows(run, plan)
 
 
 class _NoModel:

@@ -142,7 +142,7 @@ class Verifier:
     def missing_names(question: str, window: Window) -> list[str]:
         """Names the question asks about ("How tall is Mount Fuji?") that neither the window nor its video's
         file name holds: a window about Mount Etna does not answer it, however well its numbers fit."""
-        have = fold(window.evidence_text() + " " + Path(window.video_path).stem.replace("_", " "))
+        have = fold(window.names_text() + " " + Path(window.video_path).stem.replace("_", " "))
         return sorted(n for n in names(question) if not re.search(rf"\b{re.escape(n)}", have))
 
     @staticmethod
@@ -154,7 +154,7 @@ class Verifier:
         if (window.language or "en") != "en" or in_another_script(window):
             return []
         return [" ".join(p) for p in entities(question)
-                if not holds_entity(p, window.evidence_text(), window.video_path)]
+                if not holds_entity(p, window.names_text(), window.video_path)]
 
     def supports(self, claim: str, window: Window) -> tuple[bool, str]:
         evidence = window.evidence_text()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from videokb.agent.heard import heard_as, spelled_out
 from videokb.index.events import connect_events
 from videokb.index.store import Store
 from videokb.retrieval import Moment
@@ -47,9 +48,14 @@ class Line:
     kind: str  # "speech" | "screen" | "visual"
     text: str
     began_s: float | None = None  # when it began, where that is before the window (t_s is then its start)
+    end_s: float | None = None  # when it ended (a slide: when it left the screen); None where not known
 
     def began(self) -> float:
         return self.t_s if self.began_s is None else self.began_s
+
+    def shown_at(self, t: float) -> bool:
+        """Whether the line had not yet ended at ``t`` (a line with no known end is taken to last)."""
+        return self.end_s is None or self.end_s > t
 
 
 # Letters of scripts other than Latin (Cyrillic, Hebrew, Arabic, Indic, Thai, kana, CJK, Hangul).
@@ -76,6 +82,7 @@ class Window:
     keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
     withheld: int = 0  # lines left out because they address the assistant (prompt injection)
     language: str | None = None  # the video's spoken language, as ingest detected it
+    heard: dict[str, str] = field(default_factory=dict)  # misheard names of its video -> slide spelling (agent.heard)
 
     def text(self) -> str:
         head = f"[{self.number}] {quote_name(self.video_path)} {mmss(self.start_s)}-{mmss(self.end_s)}"
@@ -86,6 +93,11 @@ class Window:
     def evidence_text(self) -> str:
         """What the window says, without its header: what a citation is checked against."""
         return " ".join(ln.text for ln in self.lines)
+
+    def names_text(self) -> str:
+        """What the window says, with the slide's spelling of each name its speech misheard (agent.heard): what
+        tells whether it bears on a question naming that thing (never what supports an answer)."""
+        return spelled_out(self.evidence_text(), self.heard)
 
 
 def _estimate_tokens(text: str) -> int:
@@ -136,16 +148,16 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     speech_text = (f"CASE WHEN {translated} IS NOT NULL AND {translated} <> '' AND {translated} <> text "
                    f"THEN text || ' [English: ' || {translated} || ']' ELSE text END" if translated else "text")
     rows = con.execute(
-        f"SELECT start_s, 'speech' AS kind, {speech_text} AS text FROM segments "
+        f"SELECT start_s, end_s, 'speech' AS kind, {speech_text} AS text FROM segments "
         "WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
-        "UNION ALL SELECT start_s, kind, text FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
+        "UNION ALL SELECT start_s, end_s, kind, text FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
         "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
         [video_id, t0, t1, video_id, t0, t1],
     ).fetchall()
     seen: set[str] = set()
     lines: list[Line] = []
     withheld = 0
-    for start, kind, text in rows:
+    for start, end, kind, text in rows:
         key = f"{kind}:{text.casefold()}"
         if key in seen or (kind == "ocr" and _BARE_NUMBER.match(text)):
             continue
@@ -153,12 +165,14 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
         if _INSTRUCTION.search(text):
             withheld += 1
             continue
-        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None))
+        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None, end))
     # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
     merged: list[Line] = []
     for ln in lines:
         if merged and ln.kind == "screen" == merged[-1].kind and ln.t_s == merged[-1].t_s:
             merged[-1].text += " | " + ln.text
+            ends = [e for e in (merged[-1].end_s, ln.end_s) if e is not None]
+            merged[-1].end_s = max(ends) if ends else None
         else:
             merged.append(ln)
     # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with
@@ -193,6 +207,7 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
     con = con or connect_events(store)
     kept: list[Window] = []
     used = 0
+    heard: dict[str, dict[str, str]] = {}
     for w in windows:
         if len(kept) >= max_windows:
             break
@@ -207,6 +222,9 @@ def fill_windows(store: Store, windows: list[Window], *, budget_tokens: int, max
                 "SELECT t_s, k.image_jpeg FROM _raw_keyframes k JOIN videos v USING (video_id, ingest_id) "
                 "WHERE video_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s LIMIT ?",
                 [w.video_id, w.start_s, w.end_s, keyframes_per_window]).fetchall()]
+        if w.video_id not in heard:
+            heard[w.video_id] = heard_as(con, w.video_id)
+        w.heard = heard[w.video_id]
         used += cost
         kept.append(w)
     for i, w in enumerate(kept, 1):

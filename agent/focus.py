@@ -68,6 +68,13 @@ def _parts(windows: list[Window]) -> list[str]:
     return [c for w in windows for ln in joined(w) for c in clauses(ln.text)]
 
 
+def _clause_sentences(windows: list[Window]) -> list[tuple[str, str]]:
+    """Every clause of the windows' lines (as _parts) with the sentence it belongs to."""
+    return [(c, sentence) for w in windows for ln in joined(w) for item in ln.text.split(" | ")
+            for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if sentence.strip()
+            for c in clauses(sentence)]
+
+
 class _Relevance:
     """How much a clause speaks of the question: the question's words it holds, each weighted by how few of
     the windows' clauses hold it (1/df). In a lecture where every part says "the discovery of ... was
@@ -120,11 +127,14 @@ class _Relevance:
 
 
 def _title_lines(lines: list[Line], speech: Line) -> list[Line]:
-    """The screen lines shown last before (or as) ``speech`` is said: the slide it is said under. Times are
-    when each began, not when the window starts showing it: a sentence begun under the previous slide
-    and cut by the window's start is not said under the slide that follows it a second later."""
+    """The screen lines shown last before (or as) ``speech`` is said, and still shown as it begins: the slide
+    it is said under. Times are when each began, not when the window starts showing it: a sentence begun
+    under the previous slide and cut by the window's start is not said under the slide that follows it a
+    second later. A slide gone before the speech begins is not its title: a photo's sentence ("This photo
+    shows the moon rising behind the sharp ridge on Bear Rock") is not about the slide before the photo
+    ("Mount Kilimanjaro")."""
     said = speech.began()
-    before = [s for s in lines if s.kind == "screen" and s.began() <= said + 1.0]
+    before = [s for s in lines if s.kind == "screen" and s.began() <= said + 1.0 and s.shown_at(said)]
     last = max((s.began() for s in before), default=0.0)
     return [s for s in before if s.began() >= last - 0.5]
 
@@ -150,15 +160,26 @@ def _titles(windows: list[Window]) -> dict[str, set[str]]:
                 out.setdefault(part, set()).update(title)
     return out
 
-def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
+def on_target(span: str, windows: list[Window], keywords: set[str], names: set[str] = frozenset(),
+              context: list[Window] | None = None) -> bool:
     """Whether a number the span holds sits in a clause that speaks of the question most (_Relevance): a small
     model often copies the price next to the one asked about ("an espresso costs $3.30, and a croissant
-    $2.50"), or the year of the part before. A span without a number is on target (the window bears on the
-    question: the check saw to that; its subject may sit on another line: screen "The Arctic tern", speech
-    "... the longest migration of any bird")."""
+    $2.50"), or the year of the part before. Where a clause (with the slide it is said under) holds every one
+    of the question's ``names``, the number's clause must too: "how long is the Amazon?" is not answered by
+    the Nile's length, though "long" is the rarer word (``context``: the windows first given, of which
+    ``windows`` may be the clauses read again). A span without a number is on target (the window
+    bears on the question: the check saw to that; its subject may sit on another line: screen "The Arctic
+    tern", speech "... the longest migration of any bird")."""
     if not keywords:
         return True
     relevance = _Relevance(windows, keywords)
+    named = {_meaning(stem(n)) for n in names}
+    parts = _parts(windows)
+    among = _Relevance(context, keywords) if context is not None else relevance
+    if named and any(named <= among._all_words(p) for p in _parts(context if context is not None else windows)):
+        # The clause's sentence may name it ("Madagascar lies east of Africa and is about 1,600 km long").
+        parts = [p for p, sentence in _clause_sentences(windows)
+                 if named <= relevance._all_words(p) | relevance._all_words(sentence)]
     needle = fold(normalize_money(span)).strip(" .")
     if not re.search(r"\d", as_digits(span)):
         # A span without a number must sit in a sentence that speaks of the question as much as any does
@@ -172,12 +193,35 @@ def on_target(span: str, windows: list[Window], keywords: set[str]) -> bool:
             has_best = any(relevance.score(x) >= best for x in _sentences([w]))
             for ln in joined(w):
                 for x in _sentences([replace(w, lines=[ln])]):
-                    if needle in fold(x) and (relevance.score(x) >= best or (
+                    if _holds(fold(x), needle) and (relevance.score(x) >= best or (
                             has_best and ln.kind == "screen" and relevance.score(x) == 0)):
                         return True
         return False
-    return any(needle and (needle in fold(part) or needle in fold(as_digits(part))) and relevance.keeps(part)
-               for part in _parts(windows))
+    needle = _unseparated(needle)
+    return any(needle and (_holds(_unseparated(fold(part)), needle) or _holds(_unseparated(fold(as_digits(part))), needle))
+               and relevance.keeps(part) for part in parts)
+
+
+def repeats_question(span: str, question_words: set[str]) -> bool:
+    """A span with no number made only of the question's own (stemmed) words: it says nothing the question
+    did not ("what does a blue whale eat?": "whale")."""
+    words = {stem(w.strip(".")) for w in content_words(span)}
+    return not has_number(span) and words <= question_words
+
+
+def _holds(text: str, needle: str) -> bool:
+    """``needle`` in ``text`` as whole words and whole numbers: "honey" is not in "honeybee's", "100" not in
+    "1000" nor "3" in "3.30"."""
+    # Latin letters and digits only: a number inside Chinese text ("每杯8元") is a word of its own.
+    # A plural ending may follow a word ("12 euro" copied from "12 euros").
+    end = r"(?![a-z0-9]|[.,]\d)" if needle[-1:].isdigit() else r"(?:s|es|'s)?(?![a-z0-9])"
+    return bool(re.search(rf"(?<![a-z0-9.]){re.escape(needle)}{end}", text))
+
+
+def _unseparated(text: str) -> str:
+    """Without thousands separators, as the citation check reads numbers: Whisper writes the year 1796 as
+    "1,796", and the span copied from the slide says "1796"."""
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 
 def _focus_line(text: str, relevance: _Relevance) -> list[str]:
@@ -246,7 +290,7 @@ def in_place_clause(span: str, windows: list[Window], keywords: set[str], asked:
     "near Greenland", not "along the ocean floor" from the clause next to it."""
     needle = fold(normalize_money(span)).strip(" .")
     return bool(needle) and holds_place(span) and bool(_words(span) - asked) and any(
-        needle in fold(c) for c in _place_clauses(windows, keywords, asked))
+        _holds(fold(c), needle) for c in _place_clauses(windows, keywords, asked))
 
 
 # "in San Francisco", "near Greenland", and a compass direction from a place ("east of Africa")
@@ -281,6 +325,42 @@ def place_focused(windows: list[Window], keywords: set[str], asked: set[str] = f
                 lines.append(replace(ln, text=" | ".join(parts) if ln.kind == "screen" else ", ".join(parts)))
         if lines:
             out.append(replace(w, lines=lines, keyframes=list(w.keyframes)))
+    return out
+
+
+# "What rules a colony?", "Who designed the lighthouse?": the question asks who or what does the verb; the
+# evidence often says it in the passive ("a colony ruled by a single queen"), which a small model that copies
+# spans starting where the question's words do not find.
+_ASKS_DOER = re.compile(r"^\s*(?:what|who)\s+([a-z]{3,})\s+\S", re.I)
+_NOT_A_VERB = frozenset("""is are was were be been do does did has have had can could will would shall should may
+    might must kind sort type year day time""".split())
+MAX_DOER_WORDS = 5
+_PREPOSITIONS = frozenset("in on at from with during after before for since until to of".split())
+
+
+def doer_phrases(question: str, windows: list[Window]) -> list[str]:
+    """For "what / who VERBs X?", the phrase after "VERBed by" in a sentence of the windows that shares another
+    word with the question ("... colony ruled by a single queen": "a single queen"), each once; [] for other
+    questions. Only regular past participles are read ("rules": "ruled", "designs": "designed")."""
+    m = _ASKS_DOER.match(question)
+    if not m or fold(m.group(1)) in _NOT_A_VERB:
+        return []
+    verb = fold(m.group(1))
+    roots = {verb, verb[:-1] if verb.endswith("s") else verb, verb[:-2] if verb.endswith("es") else verb,
+             verb[:-2] if verb.endswith("ed") else verb, verb[:-1] if verb.endswith("ed") else verb}
+    participle = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, roots)))})(?:ed|d)?\s+by\s+(.+)", re.I)
+    others = {stem(w.strip(".")) for w in content_words(question)} - {stem(verb)}
+    out: list[str] = []
+    for w in windows:
+        for sentence in _sentences([w]):
+            if not (hit := participle.search(sentence)) or not others & _words(sentence):
+                continue
+            # The doer ends where the clause does or a preposition begins ("by Lena Park in 1901").
+            words = clauses(hit.group(1))[0].split()[:MAX_DOER_WORDS]
+            cut = next((i for i, x in enumerate(words) if i and fold(x) in _PREPOSITIONS), len(words))
+            phrase = " ".join(words[:cut]).strip(" .,;:!?")
+            if phrase and content_words(phrase) and phrase not in out:
+                out.append(phrase)
     return out
 
 
@@ -351,6 +431,6 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "focused", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+__all__ = ["asks_for", "clauses", "doer_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
            "place_phrases",
            "stem", "typed_focus"]

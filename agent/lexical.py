@@ -36,6 +36,10 @@ _ENGLISH = re.compile(r"^\W*(what|how|when|where|which|who|whom|whose|why|in|at|
 _VERBISH = frozenset(["cost", "costs", "price"])  # "how much does a bagel cost": asked of the bagel
 _GENERIC = frozenset("lecture talk talks video videos clip meeting meetings speaker slide slides part year time "
                      "number kind kinds".split())
+# An order or age before the thing names none ("the first canal lock" asks about a canal lock, and a window
+# saying "its first bridge" does not bear on it).
+_ORDER = frozenset("first second third fourth fifth last next previous original earliest latest oldest newest "
+                   "early late old new main".split())
 
 
 def _pattern(word: str) -> str:
@@ -95,6 +99,8 @@ def entities(question: str) -> list[list[str]]:
         if end < len(words) and fold(words[end]) == "of":
             continue  # "the price of ...": the thing is after "of"
         phrase = [f for f in phrase if f not in _VERBISH]
+        while len(phrase) > 1 and phrase[0] in _ORDER:
+            phrase.pop(0)
         if phrase and phrase[0] not in _GENERIC and len(phrase[0]) >= 3:
             out.append(phrase)
     return out

@@ -26,17 +26,28 @@ _START = re.compile(r"\b(at|in|near|towards?) the (very )?(start|beginning|openi
 _END = re.compile(r"\b(at|in|near|towards?) the (very )?(end|close)\b|\blast (few )?(seconds|minutes?)\b", re.I)
 _NAMED = r"( (titled|called|named|about|on|with|showing|mentioning|that says|saying|reading))?"
 _NOUN = r"(slide|part|section|segment|bit|scene|talk|title|heading|screen)s?"
-_AFTER = re.compile(r"\b(?P<dir>after|before|following|preceding) (the )?(" + _NOUN + "|(the )?one)" + _NAMED +
-                    r" [\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
+# "after showing the slide X": the verb that puts the slide up says nothing of which one
+_SHOWING = r"((showing|displaying|presenting|putting up) )?"
+_AFTER = re.compile(r"\b(?P<dir>after|before|following|preceding) " + _SHOWING + r"(the )?(" + _NOUN + "|(the )?one)" +
+                    _NAMED + r" [\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
+# "which slide follows the one titled X", "what precedes the slide X": the direction is in the verb
+_FOLLOWS = re.compile(r"\b(?P<dir>follows?|followed|precedes?|preceded|comes? after|came after|comes? before|"
+                      r"came before) (the )?(" + _NOUN + "|one)" + _NAMED + r" [\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
+# "the next slide after X", "the slide after X": the slide is asked for, its title follows
+_SLIDE_AFTER = re.compile(r"\b(next |previous |following |preceding )?(slide|screen|title)s? (?P<dir>after|before|"
+                          r"following|preceding) (the )?(" + _NOUN + _NAMED + r" )?[\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
+# what the slide does as the question's words end: not part of its title ("after the slide X disappears")
+_TOPIC_TAIL = re.compile(r"\s+(disappears|goes away|is gone|is removed|is replaced|ends|is over|leaves the screen|"
+                         r"appears|comes up|is shown|is displayed|was shown|was displayed)\s*$", re.I)
 # "once the slide X is gone": after it
 _GONE = re.compile(r"\b(once|when|as soon as) (the )?(" + _NOUN + _NAMED + r" [\"'“]?(?P<topic>[^,?;\"”]+?)[\"”]?|"
-                   r"(?P<topic2>[^,?;]+?) " + _NOUN + r") (is|has|was|had) (been )?(gone|over|done|finished|removed|"
+                   r"(?P<topic2>[^,?;]+?) " + _NOUN + r") (is|has|was|had) (been )?(gone|over|done|finished|removed|replaced|"
                    r"taken down|off( the)? screen)\b", re.I)
 # "right after the Mount Etna slide": the slide named before its noun
-_NAMED_FIRST = re.compile(r"\b(?P<dir>after|before|following|preceding) the (?P<topic>[^,?;]+?) " + _NOUN + r"\b",
-                          re.I)
+_NAMED_FIRST = re.compile(r"\b(?P<dir>after|before|following|preceding) " + _SHOWING + r"the (?P<topic>[^,?;]+?) " +
+                          _NOUN + r"\b", re.I)
 # "what was on screen", "which slide is shown": the question asks for the slide, not the speech
-_SHOWN = re.compile(r"^\s*(what|which) (is|was|are|were|gets|got)? ?(on (the )?screen|shown|displayed|put up)\b"
+_SHOWN = re.compile(r"^\s*(what|which)('s)? (is |was |are |were |gets |got )?(on (the )?screen|shown|displayed|put up)\b"
                     r"|^\s*(which|what) (slide|title|screen)s?\b|^\s*what (do|does|did) (they|he|she|we|you|the \w+) "
                     r"(show|display|put up)\b", re.I)
 _WHAT_NEXT = re.compile(r"^\s*what (is|was|gets|got|are|were)? ?(said|shown|discussed|talked about|covered|explained|"
@@ -112,13 +123,19 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     if named:
         plan.video_ids = named
         plan.notes.append(f"{len(named)} video(s) named in the question: searched first")
-    if m := _AFTER.search(question) or _GONE.search(question) or _NAMED_FIRST.search(question):
+    if m := (_AFTER.search(question) or _GONE.search(question) or _NAMED_FIRST.search(question)
+             or _FOLLOWS.search(question) or _SLIDE_AFTER.search(question)):
         plan.shape = "adjacent"
-        plan.direction = "before" if m.re is not _GONE and m.group("dir").lower() in ("before", "preceding") \
-            else "after"
-        plan.after_topic = (m.group("topic") or m.groupdict().get("topic2") or "").strip()
-        head = question[: m.start()] or question
-        plan.reads = "shown" if _SHOWN.search(head) else "said"
+        plan.direction = "before" if m.re is not _GONE and re.match(r"(before|preced|comes? before|came before)",
+                                                                    m.group("dir").lower()) else "after"
+        plan.after_topic = _TOPIC_TAIL.sub("", (m.group("topic") or m.groupdict().get("topic2") or "").strip())
+        # The question's own ask: the words before the slide named, or after it where it comes first ("After
+        # the slide titled X, what does the speaker say?").
+        head = question[: m.start()] if question[: m.start()].strip() else question[m.end():].strip(" ,") or question
+        if m.re is _FOLLOWS:  # "What follows the slide X?": the verb is the ask
+            head = question[: m.end("dir")]
+        plan.reads = "shown" if _SHOWN.search(head) or m.re is _SLIDE_AFTER or (
+            m.re is _FOLLOWS and re.match(r"\s*(which|what) (slide|title|screen)s?\b", head, re.I)) else "said"
         plan.what_next = plan.reads == "shown" or bool(_WHAT_NEXT.search(head))
         rest = (question[: m.start()] + question[m.end():]).strip(" ,?")
         plan.value_question = (rest + "?") if content_words(rest) else question

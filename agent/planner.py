@@ -20,8 +20,10 @@ from dataclasses import replace
 
 from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
+from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import focused, in_place_clause, on_target, place_focused, place_phrases, stem, typed_focus
+from videokb.agent.focus import (doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases,
+                                 repeats_question, stem, typed_focus)
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -75,13 +77,25 @@ def _keywords(run: Run, question: str) -> set[str]:
     return {stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
 
 
-def lookup(run: Run, plan: Plan) -> Outcome:
+def lookup_windows(run: Run, plan: Plan) -> list[Window]:
+    """The evidence windows of a lookup: the searches' moments (a named video's first), and the moments that
+    hold a rare question word the windows lack (agent.lexical)."""
     moments, ranges = _moments(run, plan, plan.queries), _edge_ranges(plan, run.tools, run.edge_s)
     windows = run.windows(moments, ranges)
     # A question word that few moments hold and the windows lack ("argon", in a lecture whose parts all
     # say "the discovery of ... was reported"): the moments that hold it word for word are read first.
     if rare := rare_moments(run.tools, _keywords(run, plan.question), " ".join(w.text() for w in windows)):
-        windows = run.windows(rare + moments, ranges)
+        # The video the question names stays first: a common verb of the question ("make") held by a few
+        # moments of other videos must not push it out of the windows.
+        ordered = rare + moments
+        ordered = [m for m in ordered if m.video_id in (plan.video_ids or ())] + \
+            [m for m in ordered if m.video_id not in (plan.video_ids or ())]
+        windows = run.windows(ordered, ranges)
+    return windows
+
+
+def lookup(run: Run, plan: Plan) -> Outcome:
+    windows = lookup_windows(run, plan)
     if not windows:
         return Outcome(NOT_FOUND, False, [], [])
     named = set(plan.video_ids or [])
@@ -103,6 +117,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     question's words when its span is unsupported or off target."""
     foreign = {w.video_id for w in windows if not _english(run, w)}
     windows = typed_focus(windows, plan.question, foreign, run.verifier.similarities) if foreign else windows
+    given = windows
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
     keywords = _keywords(run, plan.question)
@@ -119,7 +134,11 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             return False
         if where and _english(run, c.window) and not in_place_clause(c.sentence, windows, keywords, q_words):
             return False
-        return on_target(c.sentence, windows, keywords)
+        if repeats_question(c.sentence, q_words):
+            return False
+        # The question's names the clause must hold (not those of a video it names: "at Maple Bakery").
+        return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if stem(n) in keywords},
+                         context=given)
 
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
@@ -158,6 +177,16 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                         return Outcome(answer, found, placed, windows, phrases[0], dropped)
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
                 return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
+    if not any(c.supported for c in citations) and all(_english(run, w) for w in given):
+        # "What rules a colony of honeybees?": the evidence says it in the passive ("... colony ruled by a
+        # single queen") and the model copied nothing that holds; the phrase after "ruled by" is the answer,
+        # checked like any span.
+        for phrase in doer_phrases(plan.question, given):
+            _, doer = run.verifier.check(plan.question, phrase, given, named)
+            if any(c.supported and aimed(c, given) for c in doer):
+                run.tools._record("check", {"span": draft}, f"unsupported; the doer said in the passive: {phrase!r}")
+                answer, found, dropped = checked_answer(phrase, doer)
+                return Outcome(answer, found, doer, given, phrase, dropped)
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 

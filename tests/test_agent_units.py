@@ -261,6 +261,18 @@ def test_non_english_speech_is_read_with_its_stored_translation():
     ("What slide comes after the one called Caves?", "after", "Caves", "shown"),
     ("What is said once the Waterfalls slide is gone?", "after", "Waterfalls", "said"),
     ("What does the speaker go on to say after the slide titled Angel Falls?", "after", "Angel Falls", "said"),
+    # the direction in the verb, the ask after a fronted clause, "the next slide after X" asking for a slide
+    ("Which slide follows the one titled Sea caves?", "after", "Sea caves", "shown"),
+    ("What slide precedes the slide called Sea caves?", "before", "Sea caves", "shown"),
+    ("What follows the slide titled Sea caves?", "after", "Sea caves", "said"),
+    ("After the slide titled Sea caves, what does the speaker say?", "after", "Sea caves", "said"),
+    ("After the Sea caves slide, what comes next?", "after", "Sea caves", "said"),
+    ("What does the speaker talk about after the slide Sea caves disappears?", "after", "Sea caves", "said"),
+    ("What does the presenter say next after showing the Sea caves slide?", "after", "Sea caves", "said"),
+    ("What is said when the Sea caves slide is replaced?", "after", "Sea caves", "said"),
+    ("What is the next slide after Sea caves?", "after", "Sea caves", "shown"),
+    ("What is shown on the slide before Sea caves?", "before", "Sea caves", "shown"),
+    ("What's on screen after the slide Sea caves?", "after", "Sea caves", "shown"),
 ])
 def test_before_after_questions_in_other_wordings(question, direction, topic, reads):
     plan = make_plan(question, VIDEOS)
@@ -352,3 +364,184 @@ def test_where_reads_part_of_and_compass_places():
     assert not asks_where("In which year was the bridge opened?")
     w = window(1, "Madagascar lies east of Africa and is about 1,600 kilometers long")
     assert place_phrases([w], {"madagascar", "lie"}, {"madagascar", "lie"}) == ["east of Africa"]
+
+
+def test_a_sentence_said_after_a_slide_is_gone_does_not_borrow_its_title():
+    """A photo follows the slide "Mount Cook" with no text of its own: its sentence is said once the slide has
+    left the screen, so it is not about Mount Cook, and its place ("near Lake Tekapo") does not answer where
+    Mount Cook is. Said while the slide is shown, the same sentence is read with its title."""
+    from videokb.agent.focus import in_place_clause, place_phrases
+
+    def talk(slide_end_s):
+        return Window("t", "/lib/peaks_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+            Line(0.0, "screen", "Mount Cook", end_s=slide_end_s),
+            Line(0.2, "speech", "Mount Cook rises about 3,700 meters above the plains.", end_s=6.0),
+            Line(10.3, "speech", "This photo shows a stone hut near Lake Tekapo.", end_s=14.0)])
+
+    words = {"country", "mount", "cook"}
+    assert not in_place_clause("near Lake Tekapo", [talk(10.0)], words, words)
+    assert place_phrases([talk(10.0)], words, words) == []
+    assert in_place_clause("near Lake Tekapo", [talk(15.0)], words, words)  # the slide still shown
+
+
+def test_screen_lines_keep_when_they_leave_the_screen(tmp_path):
+    """read_lines carries each line's end: the slide's end is when its text left the screen."""
+    import duckdb
+
+    from videokb.agent.evidence import read_lines
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE segments (video_id VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("CREATE TABLE events (video_id VARCHAR, kind VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("INSERT INTO segments VALUES ('v', 5.7, 11.8, 'The peak rises 5,000 meters.'), "
+                "('v', 12.6, 16.5, 'This photo shows a hut.')")
+    con.execute("INSERT INTO events VALUES ('v', 'ocr', 5.6, 12.4, 'Peak'), ('v', 'ocr', 5.6, 12.0, 'Height')")
+    lines, _ = read_lines(con, "v", 0.0, 20.0)
+    assert [(ln.kind, ln.t_s, ln.end_s) for ln in lines] == [("screen", 5.6, 12.4), ("speech", 5.7, 11.8),
+                                                             ("speech", 12.6, 16.5)]
+    assert sorted(lines[0].text.split(" | ")) == ["Height", "Peak"]  # one slide, ended when its last line did
+
+
+def test_a_number_is_on_target_whatever_its_thousands_separator():
+    """Whisper writes the year 1796 as "1,796"; the span "1796" (the slide's way, as the check reads it) sits
+    in that clause all the same."""
+    from videokb.agent.focus import on_target
+
+    w = window(1, "Part 7. The vaccine against cholera was first tested in the year 1,879.")
+    assert on_target("1879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+    assert on_target("1,879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+    assert not on_target("1880", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+
+
+@pytest.mark.parametrize("title, speech, pair", [
+    ("The Bell Rock", "The male rock lighthouse stands on a reef.", ("male rock", "bell rock")),
+    ("Congo Basin", "The Congo mason holds the second largest rainforest.", ("congo mason", "congo basin")),
+    ("Lake Baikal", "Lake Baikal is the deepest lake.", None),  # heard right
+    ("Team meeting", "Welcome to the first meeting of the week.", None),  # a sentence-case title names nothing
+    ("Mountain goats", "Mountain dotes climb steep cliffs.", None),  # no name
+    ("Niagara Falls", "Samuel Clemens wrote about a waterfall.", None),  # more than one word missing
+])
+def test_a_name_misheard_under_its_slide_is_lined_up_with_the_slides_spelling(title, speech, pair):
+    from videokb.agent.heard import aligned
+
+    assert aligned(title, speech) == pair
+
+
+def test_a_window_saying_a_misheard_name_bears_on_the_question_that_names_it(verifier):
+    """Whisper said "male rock" for the Bell Rock under its slide and again later under a slide that does not
+    name it: the later window answers a question about the Bell Rock lighthouse; a question about another
+    lighthouse it still does not answer, and its text alone supports the answer."""
+    import duckdb
+
+    from videokb.agent.heard import heard_as
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE segments (video_id VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("CREATE TABLE events (video_id VARCHAR, kind VARCHAR, start_s DOUBLE, end_s DOUBLE, text VARCHAR)")
+    con.execute("INSERT INTO segments VALUES ('v', 6.2, 11.1, 'The male rock lighthouse stands on a reef.'), "
+                "('v', 17.9, 24.1, 'Anna Smith painted the male rock lighthouse in 1822.')")
+    con.execute("INSERT INTO events VALUES ('v', 'ocr', 5.8, 11.8, 'The Bell Rock'), ('v', 'ocr', 17.6, 25.0, 'Painters')")
+    later = Window("v", "/lib/lighthouses_talk.mp4", 17.0, 25.0, 1.0, number=1, lines=[
+        Line(17.6, "screen", "Painters"), Line(17.9, "speech", "Anna Smith painted the male rock lighthouse in 1822.")],
+        heard=heard_as(con, "v"))
+    assert later.heard == {"male rock": "bell rock"}
+    assert verifier.check("Who painted the Bell Rock lighthouse?", "Anna Smith [1]", [later])[1][0].supported
+    assert not verifier.check("Who painted the Eddystone lighthouse?", "Anna Smith [1]", [later])[1][0].supported
+    assert not verifier.check("Who painted the lighthouse?", "Bell Rock [1]", [later])[1][0].supported
+
+
+def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
+    """"What leads a wolf pack?" when the talk says "A wolf pack is led by ..." in the passive: the phrase
+    after "VERBed by", from a sentence that shares another of the question's words; not for other shapes."""
+    from videokb.agent.focus import doer_phrases
+
+    w = window(1, "Each wolf pack guided by an older female, and pups stay near the den.",
+               "The museum was designed by Lena Park in 1901.")
+    assert doer_phrases("What guides a wolf pack?", [w]) == ["an older female"]
+    assert doer_phrases("Who designed the museum?", [w]) == ["Lena Park"]
+    assert doer_phrases("Who designed the bridge?", [w]) == []  # no sentence about a bridge
+    assert doer_phrases("What is a wolf pack?", [w]) == []
+
+
+def test_a_named_video_stays_in_the_windows_when_rare_words_are_looked_up(tmp_path):
+    """"How many kinds of tea does the Chengdu teahouse make?": "make" is held word for word by a few moments
+    of other videos; read first, they must not push the video the question names out of the windows."""
+    from test_ask_imports import MINILM, tiny_index
+
+    from videokb.agent import AskOptions
+    from videokb.agent.ask import retrieve
+
+    store = tiny_index(tmp_path / "db", get_embedder("sentence-transformers", MINILM, "cpu"), {
+        "chengdu_teahouse": ["30种茶", "每杯8元"],
+        "oak_bakery": ["Our oven makes forty loaves a day."], "elm_bakery": ["She makes cakes for weddings."]})
+    videos = [(v["video_id"], v["video_path"]) for v in store.videos().to_pylist()]
+    plan = make_plan("How many kinds of tea does the Chengdu teahouse make?", videos)
+    assert plan.video_ids == ["chengdu_teahouse"]
+    windows = retrieve(store, plan, AskOptions(device="cpu", max_windows=1))
+    assert [w.video_id for w in windows] == ["chengdu_teahouse"]
+
+
+def test_an_order_word_names_no_thing(verifier):
+    """"The first canal lock" asks about a canal lock: a window that says "its first bridge" does not bear on
+    it, however well the name it holds fits "who"."""
+    from videokb.agent.lexical import entities
+
+    assert entities("Who built the first canal lock?") == [["canal", "lock"]]
+    assert entities("When did the first ferry sail?") == [["ferry"]]
+    falls = window(1, "Samuel Clemens wrote about a waterfall, and its first bridge opened in 1848.")
+    assert not verifier.check("Who built the first canal lock?", "Samuel Clemens [1]", [falls])[1][0].supported
+
+
+def test_a_span_sits_in_a_sentence_as_whole_words():
+    """"honey" is not in "Honeybee's ... colony", nor "100" in "1000": a span found only inside a longer word
+    does not sit in the sentence most about the question."""
+    from videokb.agent.focus import on_target
+
+    bees = window(1, "A honeybee colony is ruled by a single queen.",
+                  "This photo shows old coins, because honey was once traded like money.")
+    assert not on_target("honey", [bees], {"queen", "bee", "eat"})
+    assert on_target("a single queen", [bees], {"queen", "bee", "eat"})
+    hall = window(2, "The hall seats 1000 people.", "The stage is 100 years old.")
+    assert not on_target("100", [hall], {"people", "seat"})
+    assert on_target("1000", [hall], {"people", "seat"})
+
+
+def test_a_number_for_a_named_thing_sits_in_a_clause_that_names_it():
+    """"How long is the Amazon?": the window says the Nile's length (its rarer word "long") and what the Amazon
+    carries; the Nile's length is not the Amazon's, even once the clauses read again hold the Nile's alone."""
+    from videokb.agent.focus import on_target
+
+    rivers = Window("r", "/lib/rivers_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+        Line(5.0, "screen", "The Nile", end_s=12.0),
+        Line(5.2, "speech", "The aisle is about 6,600 kilometers long, the longest river in Africa.", end_s=11.5),
+        Line(16.0, "screen", "The Amazon", end_s=22.0),
+        Line(16.2, "speech", "The Amazon carries about 200,000 cubic meters of water each second.", end_s=21.0)])
+    words = {"length", "amazon", "river"}
+    assert not on_target("6,600 kilometers", [rivers], words, {"amazon"})
+    nile_only = Window("r", "/lib/rivers_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[rivers.lines[1]])
+    assert not on_target("6,600 kilometers", [nile_only], words, {"amazon"}, context=[rivers])
+    assert on_target("6,600 kilometers", [rivers], {"length", "nile", "river"}, {"nile"})  # under its slide
+    assert on_target("200,000 cubic meters", [rivers], {"water", "amazon", "carry"}, {"amazon"})
+    # the name may sit in another clause of the number's sentence
+    rings = window(2, "Huygens pointed a lens at Saturn and saw seven faint rings.", "Mars has two moons.")
+    assert on_target("7", [rings], {"number", "ring", "huygen", "saturn"}, {"huygens", "saturn"})
+
+
+def test_a_span_of_the_questions_own_words_says_nothing():
+    from videokb.agent.focus import repeats_question
+
+    asked = {"blue", "whale", "eat"}
+    assert repeats_question("whale", asked) and repeats_question("the Blue Whale", asked)
+    assert not repeats_question("krill", asked) and not repeats_question("150 tons", asked)
+
+
+def test_the_slide_named_holds_every_name_of_the_topic():
+    """"After the slide titled Mount Fuji" is not after "Mount Etna", which shares only "Mount"; a letter
+    misread by OCR still finds the slide, and a sentence-case title's first word is no name."""
+    from videokb.agent.adjacent import names_held, topic_names
+
+    assert topic_names("Mount Fuji") == ["mount", "fuji"] and topic_names("Glacier speed") == []
+    assert topic_names("The Arctic tern") == ["arctic"]
+    assert not names_held("Mount Fuji", "Mount Etna")
+    assert names_held("Mount Etna", "Mount Etna") and names_held("The Arctic tern", "The Arctie tern")
+    assert names_held("Glacier speed", "Melting glaciers")  # no name: left to the word and meaning scores
