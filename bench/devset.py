@@ -35,7 +35,7 @@ from videokb.sample import (
 SEED = 11
 # Templates added after the split was first drawn, always train (outside the draw, so the queries of the
 # other templates keep their split): more of the shapes that dev failed on, never dev queries' facts.
-TRAIN_ONLY = ("lecture_year", "lecture_city")
+TRAIN_ONLY = ("lecture_year", "lecture_city", "crosslingual_more")
 TRAIN_FRACTION = 0.4
 STOPWORDS = set("""a an the of in on at to for from by with and or is are was were be been it its this that these
 those what which who whom when where how much many does do did will would can could there their our your my his her
@@ -297,6 +297,21 @@ LANGS = [  # voice, file stem, [(narration, slide, english query, native query)]
 ]
 
 
+# Train-only English queries (TRAIN_ONLY "crosslingual_more"): two more wordings of each fact whose English
+# query the split put in train (build_specs checks), so train holds English queries over foreign speech more
+# than eight times; no dev query's fact gets a train twin.
+CROSSLINGUAL_MORE = {
+    ("german_bakery", 0): ("price of a slice of apple cake", "what does the apple pie cost"),
+    ("spanish_museum", 1): ("which day is the museum shut", "museum closing day"),
+    ("french_train", 2): ("can I bring my dog to the restaurant car", "no pets in the dining carriage"),
+    ("mandarin_tea", 0): ("how much is green tea", "cost of one green tea at the tea house"),
+    ("mandarin_tea", 2): ("origin of the tea leaves", "which region grows the owner's tea"),
+    ("german_library", 2): ("closing time of the reading cafe", "until when is the library cafe open"),
+    ("spanish_market", 1): ("saturday opening time of the market", "what time does the market start on saturdays"),
+    ("french_hotel", 2): ("bedrooms that look out over the ocean", "can I see the sea from my room"),
+}
+
+
 def _language_videos(d) -> tuple[list[VideoSpec], list[Query]]:
     videos, queries = [], []
     for voice, stem, facts in d.LANGS:
@@ -306,6 +321,8 @@ def _language_videos(d) -> tuple[list[VideoSpec], list[Query]]:
         for i, (_, _, english, native) in enumerate(facts):
             queries.append(Query(english, "crosslingual", f, i, "speech", voice))
             queries.append(Query(native, "native", f, i, "speech", voice))
+            queries += [Query(q, "crosslingual", f, i, "speech", "crosslingual_more", "train")
+                        for q in d.CROSSLINGUAL_MORE.get((stem, i), ())]
     return videos, queries
 
 
@@ -371,6 +388,10 @@ def build_specs(variant: str = "") -> tuple[list[VideoSpec], list[Query]]:
         n_train = min(len(qs) - 1, max(1, round(len(qs) * TRAIN_FRACTION)))
         train = set(order[:n_train])
         out += [Query(**{**asdict(q), "split": "train" if i in train else "dev"}) for i, q in enumerate(qs)]
+    dev_facts = {(q.video, q.scene) for q in out if q.category == "crosslingual" and q.split == "dev"}
+    twins = [q.text for q in out if q.template == "crosslingual_more" and (q.video, q.scene) in dev_facts]
+    if twins:
+        raise ValueError(f"train-only English queries on facts whose English query is dev: {twins}")
     return videos, out
 
 

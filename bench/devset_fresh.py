@@ -88,6 +88,18 @@ YEARS = ["eighteen seventy", "eighteen eighty five", "nineteen hundred", "ninete
          "nineteen thirty six", "nineteen forty one", "nineteen fifty", "nineteen sixty three", "nineteen seventy",
          "nineteen seventy nine", "nineteen eighty six", "nineteen ninety", "two thousand two", "two thousand nine"]
 
+# Train-only English queries (bench/devset.py CROSSLINGUAL_MORE): more wordings of the train facts.
+CROSSLINGUAL_MORE = {
+    ("german_garage", 0): ("how much is an oil change", "cost of changing the engine oil"),
+    ("spanish_clinic", 1): ("flu vaccine at no charge", "do I pay for the flu jab"),
+    ("french_bakery", 2): ("butter croissants", "what are the croissants made with"),
+    ("mandarin_noodles", 0): ("how much is the beef noodle soup", "cost of one bowl of noodles with beef"),
+    ("mandarin_noodles", 2): ("the chef comes from Sichuan", "which province is the chef from"),
+    ("german_pool", 2): ("sauna opening hours", "can I use the sauna in the evening"),
+    ("spanish_bookshop", 1): ("price of a novel at the bookshop", "novels for ten euros"),
+    ("french_museum", 2): ("is photography allowed in the gallery", "taking pictures is forbidden in the gallery"),
+}
+
 LANGS = [  # voice, file stem, [(narration, slide, english query, native query)]
     ("de", "german_garage", [
         ("Der Ölwechsel kostet fünfzig Euro.", "Ölwechsel\nFünfzig Euro", "price of an oil change",

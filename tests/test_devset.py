@@ -32,3 +32,14 @@ def test_the_fresh_library_has_the_same_categories_and_no_query_of_the_old_one()
 def test_an_unknown_variant_names_the_choices():
     with pytest.raises(ValueError, match="fresh"):
         build_specs("stale")
+
+
+def test_train_only_english_queries_never_share_a_fact_with_a_dev_query():
+    for variant in ("", "fresh"):
+        _, queries = build_specs(variant)
+        more = [q for q in queries if q.template == "crosslingual_more"]
+        assert len(more) == 16 and {q.split for q in more} == {"train"}
+        dev = {(q.video, q.scene) for q in queries if q.split == "dev" and q.category == "crosslingual"}
+        assert not {(q.video, q.scene) for q in more} & dev
+        # the split of every other query is the one drawn before they were added
+        assert sum(q.split == "dev" for q in queries) == 83
