@@ -139,13 +139,14 @@ GRIDS = {
               "w_second": (0.0, 0.25, 0.5), "w_fragment": (0.0, 0.05),
               "w_asr": (0.0, 0.02, 0.05, 0.1), "min_overlap": (0.0, 0.5), "plain_slots": (0, 1, 2, 3),
               "w_lex": (0.0, 0.04, 0.08, 0.16), "label_slots": (0, 1, 2), "max_compression": (0.0, 2.4),
-              "w_local": (0.0, 0.25, 0.5, 1.0)},
+              "w_local": (0.0, 0.25, 0.5, 1.0), "w_plain": (0.0, 1.0, 2.0)},
     "full": {"w_bm25": (0.0, 0.02), "w_phrase": (0.0, 0.02), "w_rerank": (0.0, 0.25, 0.5),
              "label": (-0.08, -0.04, 0.0), "w_video": (0.0, 0.02, 0.05), "w_calibrate": (0.0, 0.5, 1.0),
              "w_scale": (0.0, 0.25, 0.5, 0.75, 1.0), "w_second": (0.0, 0.25, 0.5, 1.0), "w_fragment": (0.0, 0.05, 0.1),
              "w_asr": (0.0, 0.02, 0.05, 0.1, 0.2), "min_overlap": (0.0, 0.25, 0.5, 0.75),
              "plain_slots": (0, 1, 2, 3, 4), "w_lex": (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.16),
-             "label_slots": (0, 1, 2, 3), "max_compression": (0.0, 2.4), "w_local": (0.0, 0.25, 0.5, 1.0, 2.0)},
+             "label_slots": (0, 1, 2, 3), "max_compression": (0.0, 2.4), "w_local": (0.0, 0.25, 0.5, 1.0, 2.0),
+             "w_plain": (0.0, 0.5, 1.0, 2.0, 4.0)},
 }
 
 
@@ -293,7 +294,8 @@ def main() -> None:
                              ("no plain slots", dict(plain_slots=0)), ("no label-only cap", dict(label_slots=0)),
                              ("any overlap groups", dict(min_overlap=0.0)),
                              ("Whisper loops kept", dict(max_compression=0.0)),
-                             ("no stand-out order within videos", dict(w_local=0.0))):
+                             ("no stand-out order within videos", dict(w_local=0.0)),
+                             ("no cosine order within videos", dict(w_plain=0.0))):
             table(f"ablation: {name}", score(ranker.ranker(dataclasses.replace(settings, **change)), shown, by_name))
         if settings.w_rerank:
             ranker.searcher.options.rerank_encode = True

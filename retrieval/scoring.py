@@ -23,6 +23,9 @@ strong one. Bonuses, with weights fitted on a train split (:mod:`index.search_co
 - ``local``: also an order within each video: how far a moment's best hit stands above the median of its
   own video's hits of the same list family (:func:`local_deviation`), so in a lecture whose fifteen slide titles
   all say the query's topic word, the one sentence that stands out among the lecture's sentences leads;
+- ``plain``: also an order within each video: a moment's best raw cosine (:func:`plain_similarity`), the plain
+  recipe's own order, so calibration, which lifts a video's slides above its sentences when slides stand out
+  among the library's slides, cannot bury the sentence the embedder ranks first among the video's rows;
 - ``rerank``: for the top moments, the cosine of the query with the moment's whole text as one passage, so
   the model reads the query and the moment together. The passage vector is the normalised sum of the stored
   vectors of the moment's hits (no encoding at search time); a caller whose hits carry no vectors passes
@@ -184,11 +187,19 @@ def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:
         h.extra["local"] = (h.extra["similarity"] - median) * h.extra.get("stretch", 1.0)
 
 
-def reorder_within_videos(moments: list[Moment], weight: float, w_local: float = 0.0) -> None:
+def plain_similarity(m: Moment) -> float | None:
+    """The moment's best raw cosine among its text-space hits (what the plain recipe ranks by, before any
+    calibration); None for a moment of image-space hits only."""
+    sims = [h.extra["similarity"] for h in m.hits if _space(h) in ("speech", "ocr", "labels")]
+    return max(sims) if sims else None
+
+
+def reorder_within_videos(moments: list[Moment], weight: float, w_local: float = 0.0, w_plain: float = 0.0) -> None:
     """Within each video, hand the video's moment scores out again in the order of score + ``weight`` x the
-    moment's best ``lex``: which moment of a video leads is decided with the query's rare words too, while
-    the video's standing against other videos (the set of its scores) is unchanged, so a word match never
-    lifts one video over another (an English sentence that says "coffee" over the photo of an espresso)."""
+    moment's best ``lex`` (+ ``w_local`` x its best ``local``, + ``w_plain`` x its best raw cosine): which
+    moment of a video leads is decided with the query's rare words too, while the video's standing against
+    other videos (the set of its scores) is unchanged, so a word match never lifts one video over another (an
+    English sentence that says "coffee" over the photo of an espresso)."""
     by_video: dict[str, list[Moment]] = defaultdict(list)
     for m in moments:
         by_video[m.video_id].append(m)
@@ -198,7 +209,11 @@ def reorder_within_videos(moments: list[Moment], weight: float, w_local: float =
         scores = sorted((m.score for m in ms), reverse=True)
         lex = {id(m): max((h.extra.get("lex", 0.0) for h in m.hits), default=0.0) for m in ms}
         local = {id(m): max((h.extra.get("local", 0.0) for h in m.hits), default=0.0) for m in ms}
-        key = {id(m): m.score + weight * lex[id(m)] + w_local * local[id(m)] for m in ms}
+        plain = {id(m): plain_similarity(m) for m in ms} if w_plain else {}
+        # a moment of image vectors only has no cosine of the text space: it counts as the video's weakest
+        floor = min((v for v in plain.values() if v is not None), default=0.0)
+        key = {id(m): m.score + weight * lex[id(m)] + w_local * local[id(m)]
+               + w_plain * (floor if plain.get(id(m)) is None else plain[id(m)]) for m in ms}
         for m, value in zip(sorted(ms, key=lambda m: -key[id(m)]), scores):
             m.score = value
 
@@ -328,10 +343,10 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         for h in m.hits:
             h.fused = dense(h, settings)
         m.hits.sort(key=lambda h: -h.fused)
-    if settings.w_lex or settings.w_local:
+    if settings.w_lex or settings.w_local or settings.w_plain:
         if settings.w_local:
             local_deviation(hits, settings)
-        reorder_within_videos(moments, settings.w_lex, settings.w_local)
+        reorder_within_videos(moments, settings.w_lex, settings.w_local, settings.w_plain)
     moments.sort(key=lambda m: -m.score)
     if settings.w_rerank and query_vector is not None and moments:
         head, tail = moments[: settings.rerank_top], moments[settings.rerank_top:]

@@ -316,3 +316,27 @@ def test_within_a_video_the_moment_that_stands_out_among_its_own_hits_leads():
     # scores are handed out again within the video: every video keeps its standing
     assert sorted(m.score for m in after) == pytest.approx(sorted(m.score for m in before))
     assert [m.video_id for m in after] == [m.video_id for m in before]
+
+
+def test_within_a_video_the_sentence_the_embedder_ranks_first_is_not_buried_by_calibrated_slides():
+    # A lecture whose slide titles all share the query's topic word stand far above the library's other slides,
+    # so calibration puts every title above the lecture's sentences; by raw cosine the sentence that says the
+    # fact is the lecture's best row (the plain recipe ranks it first).
+    hits = [hit("lecture", 20 * i, 20 * i + 20, "ocr:vector", 0.80 - i / 1000, f"Title {i} Bridge", modality="ocr")
+            for i in range(8)]
+    hits += [hit("lecture", 20 * i + 1, 20 * i + 7, "speech:vector", 0.86 if i == 5 else 0.79 + i / 1000,
+                 f"sentence {i}") for i in range(8)]
+    hits += [hit(f"o{i}", 0, 5, "ocr:vector", 0.70, f"slide {i}", modality="ocr") for i in range(8)]
+    hits += [hit(f"o{i}", 10, 15, "speech:vector", 0.84, f"other sentence {i}") for i in range(8)]
+    settings = SearchSettings(offsets={}, w_calibrate=1.0, min_overlap=0.5)
+    copy = lambda: [dataclasses.replace(h, extra=dict(h.extra)) for h in hits]  # noqa: E731
+    before = score_moments("q", copy(), settings, 60.0, None, None)
+    lecture = [m for m in before if m.video_id == "lecture"]
+    # calibrated, the first title's scene leads the lecture (each sentence joins its scene's moment)
+    assert lecture[0].start_s == 0 and "sentence 5" not in {h.text for h in lecture[0].hits}
+    after = score_moments("q", copy(), dataclasses.replace(settings, w_plain=1.0), 60.0, None, None)
+    lecture = [m for m in after if m.video_id == "lecture"]
+    assert "sentence 5" in {h.text for h in lecture[0].hits}
+    # the lecture's scores are handed out again: every video keeps its standing
+    assert sorted(m.score for m in after) == pytest.approx(sorted(m.score for m in before))
+    assert [m.video_id for m in after] == [m.video_id for m in before]
