@@ -27,11 +27,15 @@ from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority", "release_free_memory"]
+__all__ = ["Lane", "fix_mmap_threshold", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority",
+           "release_free_memory", "tune_malloc"]
 
-# glibc's M_ARENA_MAX (malloc.h): how many malloc arenas threads may spread over.
+# glibc's mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
+MMAP_THRESHOLD = 4 << 20  # see fix_mmap_threshold
 
 T = TypeVar("T")
 
@@ -86,7 +90,7 @@ def limit_lane_threads(n: int) -> None:
     import cv2
     import torch
 
-    limit_malloc_arenas(MALLOC_ARENAS)
+    tune_malloc()
     if torch.get_num_threads() > n:
         torch.set_num_threads(n)
     if cv2.getNumThreads() > n:
@@ -105,6 +109,30 @@ def limit_malloc_arenas(n: int) -> bool:
     if libc is None or not hasattr(libc, "mallopt"):  # musl and others: no mallopt, nothing to tune
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, n))
+
+
+def fix_mmap_threshold(n_bytes: int) -> bool:
+    """Give every allocation of at least ``n_bytes`` pages of its own (mmap), handed back to the system when
+    it is freed, and keep free memory at the top of a heap only up to twice that (Linux with glibc only;
+    whether it was done).
+
+    glibc starts at 128 KB and raises the threshold to the size of each mmapped block freed, up to 32 MB:
+    after the first large buffer an ingest frees (a speech window's decoder state, a batch's image tensors,
+    a chunk's spectrogram), buffers of up to 32 MB come from the arenas, and, freed in between other threads'
+    allocations, stay there. Through each speech chunk RSS crept up by 200-250 MB until the chunk's
+    ``malloc_trim`` (a 10-minute video: 740 MB after a trim, 1040-1055 MB before the next), so the peak was
+    the creep of the longest-running chunk, and an hour has six times as many chances to set it. A fixed
+    threshold also stops the dynamic one."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, n_bytes)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2 * n_bytes))
+
+
+def tune_malloc() -> bool:
+    """:func:`limit_malloc_arenas` and :func:`fix_mmap_threshold` at their defaults, first thing in a
+    process that ingests (before the index opens: LanceDB's own threads make arenas too)."""
+    return limit_malloc_arenas(MALLOC_ARENAS) & fix_mmap_threshold(MMAP_THRESHOLD)
 
 
 def release_free_memory() -> bool:
