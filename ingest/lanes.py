@@ -119,10 +119,11 @@ def fix_mmap_threshold(n_bytes: int) -> bool:
     glibc starts at 128 KB and raises the threshold to the size of each mmapped block freed, up to 32 MB:
     after the first large buffer an ingest frees (a speech window's decoder state, a batch's image tensors,
     a chunk's spectrogram), buffers of up to 32 MB come from the arenas, and, freed in between other threads'
-    allocations, stay there. Through each speech chunk RSS crept up by 200-250 MB until the chunk's
-    ``malloc_trim`` (a 10-minute video: 740 MB after a trim, 1040-1055 MB before the next), so the peak was
-    the creep of the longest-running chunk, and an hour has six times as many chances to set it. A fixed
-    threshold also stops the dynamic one."""
+    allocations, stay there. Through each speech chunk RSS crept up until the chunk's ``malloc_trim`` (a
+    10-minute video: 740-790 MB right after a trim, up to 985-1055 MB before the next), so the peak was
+    the creep of the longest-running chunk, and an hour has six times as many chances to set it. Fixed at
+    4 MB the 10-minute peak was 956 MB; at 1 MB 890-908 MB, but with every buffer of 1 MB or more getting
+    fresh pages each time, ~20% more CPU (bench/notes/ingest-memory.md)."""
     libc = _libc()
     if libc is None or not hasattr(libc, "mallopt"):
         return False
