@@ -27,15 +27,12 @@ from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Lane", "fix_mmap_threshold", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority",
+__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority",
            "release_free_memory", "tune_malloc"]
 
 # glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
-MMAP_THRESHOLD = 4 << 20  # see fix_mmap_threshold
 
 T = TypeVar("T")
 
@@ -111,29 +108,13 @@ def limit_malloc_arenas(n: int) -> bool:
     return bool(libc.mallopt(_M_ARENA_MAX, n))
 
 
-def fix_mmap_threshold(n_bytes: int) -> bool:
-    """Give every allocation of at least ``n_bytes`` pages of its own (mmap), handed back to the system when
-    it is freed, and keep free memory at the top of a heap only up to twice that (Linux with glibc only;
-    whether it was done).
-
-    glibc starts at 128 KB and raises the threshold to the size of each mmapped block freed, up to 32 MB:
-    after the first large buffer an ingest frees (a speech window's decoder state, a batch's image tensors,
-    a chunk's spectrogram), buffers of up to 32 MB come from the arenas, and, freed in between other threads'
-    allocations, stay there. Through each speech chunk RSS crept up until the chunk's ``malloc_trim`` (a
-    10-minute video: 740-790 MB right after a trim, up to 985-1055 MB before the next), so the peak was
-    the creep of the longest-running chunk, and an hour has six times as many chances to set it. Fixed at
-    4 MB the 10-minute peak was 956 MB; at 1 MB 890-908 MB, but with every buffer of 1 MB or more getting
-    fresh pages each time, ~20% more CPU (bench/notes/ingest-memory.md)."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, n_bytes)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2 * n_bytes))
-
-
 def tune_malloc() -> bool:
-    """:func:`limit_malloc_arenas` and :func:`fix_mmap_threshold` at their defaults, first thing in a
-    process that ingests (before the index opens: LanceDB's own threads make arenas too)."""
-    return limit_malloc_arenas(MALLOC_ARENAS) & fix_mmap_threshold(MMAP_THRESHOLD)
+    """:func:`limit_malloc_arenas` at its default, first thing in a process that ingests (before the index
+    opens: LanceDB's own threads make arenas too). A fixed mmap threshold (glibc raises its own to the size
+    of each large block freed, so freed buffers of up to 32 MB stay in the heaps) bounded memory as well,
+    but at 4 MB cost 16% more CPU in speech on a short clip; the speech lane's per-segment trim
+    (`ingest/asr.py`) bounds it without that (bench/notes/ingest-memory.md)."""
+    return limit_malloc_arenas(MALLOC_ARENAS)
 
 
 def release_free_memory() -> bool:

@@ -161,36 +161,3 @@ def test_malloc_arenas_are_limited_across_threads():
     assert arenas("limit") <= 2
     assert arenas("default") > 2  # the same threads spread over more arenas without the limit
 
-
-_MMAP = """
-import ctypes, sys
-from videokb.ingest.lanes import fix_mmap_threshold
-if sys.argv[1] == "fixed":
-    assert fix_mmap_threshold(1 << 20)
-libc = ctypes.CDLL("libc.so.6")
-libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-libc.free.argtypes = [ctypes.c_void_p]
-def rss_mb():
-    with open("/proc/self/status") as f:
-        return next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:")) // 1024
-libc.free(libc.malloc(16 << 20))  # glibc's dynamic threshold rises to the size of a mmapped block freed
-blocks, pins = [], []
-for _ in range(40):  # 2 MB buffers, each followed by a smaller one, so none sits at the top of the heap
-    blocks.append(libc.malloc(2 << 20))
-    ctypes.memset(blocks[-1], 1, 2 << 20)
-    pins.append(libc.malloc(256 << 10))  # from the top of the heap, right after the buffer
-before = rss_mb()
-for b in blocks:
-    libc.free(b)
-print(before - rss_mb())
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux-only")
-def test_fixed_mmap_threshold_hands_large_buffers_back_when_freed():
-    def freed_mb(mode: str) -> int:
-        out = subprocess.run([sys.executable, "-c", _MMAP, mode], capture_output=True, text=True, check=True)
-        return int(out.stdout.strip())
-
-    assert freed_mb("fixed") >= 70  # 80 MB of 2 MB buffers: each had pages of its own
-    assert freed_mb("default") <= 10  # the same buffers freed inside the heap: RSS stays until a trim
