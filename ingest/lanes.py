@@ -27,9 +27,10 @@ from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority", "release_free_memory"]
+__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority",
+           "release_free_memory", "tune_malloc"]
 
-# glibc's M_ARENA_MAX (malloc.h): how many malloc arenas threads may spread over.
+# glibc's mallopt parameters (malloc.h).
 _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 
@@ -86,7 +87,7 @@ def limit_lane_threads(n: int) -> None:
     import cv2
     import torch
 
-    limit_malloc_arenas(MALLOC_ARENAS)
+    tune_malloc()
     if torch.get_num_threads() > n:
         torch.set_num_threads(n)
     if cv2.getNumThreads() > n:
@@ -105,6 +106,15 @@ def limit_malloc_arenas(n: int) -> bool:
     if libc is None or not hasattr(libc, "mallopt"):  # musl and others: no mallopt, nothing to tune
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, n))
+
+
+def tune_malloc() -> bool:
+    """:func:`limit_malloc_arenas` at its default, first thing in a process that ingests (before the index
+    opens: LanceDB's own threads make arenas too). A fixed mmap threshold (glibc raises its own to the size
+    of each large block freed, so freed buffers of up to 32 MB stay in the heaps) bounded memory as well,
+    but at 4 MB cost 16% more CPU in speech on a short clip; the speech lane's per-segment trim
+    (`ingest/asr.py`) bounds it without that (bench/notes/ingest-memory.md)."""
+    return limit_malloc_arenas(MALLOC_ARENAS)
 
 
 def release_free_memory() -> bool:
