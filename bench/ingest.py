@@ -164,10 +164,10 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
     """Ingest one kind in this (fresh) process, then transcribe the same files alone."""
     from videokb.index.store import Store
     from videokb.ingest import IngestConfig, ingest
-    from videokb.ingest.lanes import tune_malloc
+    from videokb.ingest.lanes import MALLOC_ARENAS, limit_malloc_arenas
     from videokb.ingest.models import ModelConfig, build_models
 
-    tune_malloc()  # as `videokb ingest` does, before the index opens
+    limit_malloc_arenas(MALLOC_ARENAS)  # as `videokb ingest` does, before the index opens
     files = media(kind, minutes, cache)
     with tempfile.TemporaryDirectory(prefix="videokb-bench-") as tmp:
         cfg = ModelConfig(visual=visual, device="cpu", asr=asr, cache_dir=cache / "models")

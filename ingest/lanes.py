@@ -27,10 +27,9 @@ from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority",
-           "release_free_memory", "tune_malloc"]
+__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority", "release_free_memory"]
 
-# glibc's mallopt parameters (malloc.h).
+# glibc's M_ARENA_MAX (malloc.h): how many malloc arenas threads may spread over.
 _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 
@@ -87,7 +86,7 @@ def limit_lane_threads(n: int) -> None:
     import cv2
     import torch
 
-    tune_malloc()
+    limit_malloc_arenas(MALLOC_ARENAS)
     if torch.get_num_threads() > n:
         torch.set_num_threads(n)
     if cv2.getNumThreads() > n:
@@ -106,15 +105,6 @@ def limit_malloc_arenas(n: int) -> bool:
     if libc is None or not hasattr(libc, "mallopt"):  # musl and others: no mallopt, nothing to tune
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, n))
-
-
-def tune_malloc() -> bool:
-    """:func:`limit_malloc_arenas` at its default, first thing in a process that ingests (before the index
-    opens: LanceDB's own threads make arenas too). A fixed mmap threshold (glibc raises its own to the size
-    of each large block freed, so freed buffers of up to 32 MB stay in the heaps) bounded memory as well,
-    but at 4 MB cost 16% more CPU in speech on a short clip; the speech lane's per-segment trim
-    (`ingest/asr.py`) bounds it without that (bench/notes/ingest-memory.md)."""
-    return limit_malloc_arenas(MALLOC_ARENAS)
 
 
 def release_free_memory() -> bool:

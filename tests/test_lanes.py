@@ -160,4 +160,3 @@ def test_malloc_arenas_are_limited_across_threads():
 
     assert arenas("limit") <= 2
     assert arenas("default") > 2  # the same threads spread over more arenas without the limit
-

@@ -97,9 +97,9 @@ def ingest(paths, db, device, visual, siglip2_model, asr_model, no_ocr, no_asr, 
     from videokb.ingest import IngestConfig, RunOptions
     from videokb.ingest import ingest as run_ingest
     from videokb.ingest.hico import HicoOptions
-    from videokb.ingest.lanes import tune_malloc
+    from videokb.ingest.lanes import MALLOC_ARENAS, limit_malloc_arenas
 
-    tune_malloc()  # before the index opens: LanceDB's own threads make arenas too
+    limit_malloc_arenas(MALLOC_ARENAS)  # before the index opens: LanceDB's own threads make arenas too
 
     try:
         models = model_config(

@@ -30,9 +30,9 @@ def watch(folder, db, device, visual, workers, prune):
     from videokb.ingest import IngestConfig, RunOptions
     from videokb.ingest.names import shown
     from videokb.ingest.watch import watch_folder
-    from videokb.ingest.lanes import tune_malloc
+    from videokb.ingest.lanes import MALLOC_ARENAS, limit_malloc_arenas
 
-    tune_malloc()  # before the index opens: LanceDB's own threads make arenas too
+    limit_malloc_arenas(MALLOC_ARENAS)  # before the index opens: LanceDB's own threads make arenas too
 
     try:
         models = model_config(device=device, visual=visual)
