@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
+from videokb.agent.heard import spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
 from videokb.agent.plan import content_words, fold
 
@@ -25,10 +26,45 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _measure(word: str) -> int:
+    """How many vowel-consonant runs the word holds (Porter's m: "open" 2, "clos" 1, "stop" 1)."""
+    kinds = "".join("v" if c in _VOWELS else "c" for c in word)
+    return len(re.findall(r"v+c+", kinds))
+
+
+def _short(word: str) -> bool:
+    """Ends consonant-vowel-consonant, the last not w, x or y ("clos", "hop", "plan"): its verb keeps its "e"."""
+    return (len(word) >= 3 and word[-3] not in _VOWELS and word[-2] in _VOWELS and word[-1] not in _VOWELS
+            and word[-1] not in "wxy")
+
+
+def root(word: str) -> str:
+    """A (plural-stripped) word as relevance matches it: a regular past form as its verb ("opened" ~ "open",
+    "finished" ~ "finish", "completed" ~ "complete", "stopped" ~ "stop", "carried" ~ "carry"), and a final
+    silent "e" dropped where the rest is no short syllable, so the verb and its past form meet (Porter's
+    steps 1b and 5a; "plane" stays apart from "plan", "hoped" from "hop")."""
+    if len(word) > 4 and word.endswith("ied"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed") and _VOWELS & set(word[:-2]):
+        word = word[:-2]
+        if word[-1] == word[-2] and word[-1] not in _VOWELS | set("lsz"):
+            return word[:-1]  # "stopped"
+        if _measure(word) == 1 and _short(word):
+            return word + "e"  # "closed", "hoped"
+    if word.endswith("e") and not word.endswith("ee") and (
+            _measure(word[:-1]) > 1 or _measure(word[:-1]) == 1 and not _short(word[:-1])):
+        return word[:-1]
+    return word
+
+
 def _meaning(word: str) -> str:
     """A stemmed word as relevance matches it: a word naming a dimension as that dimension ("deep", "depth":
-    "depth"), so "to what depth do whales dive?" meets "... about 2,000 meters deep"."""
-    return dimension_word(word) or word
+    "depth"), so "to what depth do whales dive?" meets "... about 2,000 meters deep"; any other word as its
+    :func:`root` ("which opened in 1937" speaks of "when did the bridge open?")."""
+    return dimension_word(word) or root(word)
 
 
 def clauses(text: str) -> list[str]:
@@ -83,6 +119,7 @@ class _Relevance:
     def __init__(self, windows: list[Window], keywords: set[str]) -> None:
         keywords = {_meaning(k) for k in keywords}
         self.titles = _titles(windows)
+        self.heard = _heard(windows)
         parts = _parts(windows)
         df = {k: sum(k in self._all_words(p) for p in parts) for k in keywords}
         self.weights = {k: 1.0 / n for k, n in df.items() if n}
@@ -108,7 +145,7 @@ class _Relevance:
         self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
 
     def _all_words(self, text: str) -> set[str]:
-        return {_meaning(w) for w in _words(text) | self.titles.get(text, set())}
+        return {_meaning(w) for w in _words(text) | self.titles.get(text, set()) | self.heard.get(text, set())}
 
     def score(self, text: str) -> float:
         return sum(self.weights.get(k, 0.0) for k in self._all_words(text))
@@ -159,6 +196,23 @@ def _titles(windows: list[Window]) -> dict[str, set[str]]:
                                             if x.strip()]:
                 out.setdefault(part, set()).update(title)
     return out
+
+def _heard(windows: list[Window]) -> dict[str, set[str]]:
+    """Each clause and sentence that says a name its video's speech misheard -> the words of the slide's
+    spelling (agent.heard): "Robert Stevenson designed the male rock lighthouse" names the Bell Rock where
+    the video's slide "The Bell Rock" was heard "male rock"."""
+    out: dict[str, set[str]] = {}
+    for w in windows:
+        if not w.heard:
+            continue
+        for ln in joined(w):
+            for item in ln.text.split(" | "):
+                for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(item)):
+                    for part in [sentence, *clauses(sentence)]:
+                        if extra := _words(spelled_out(part, w.heard)) - _words(part):
+                            out.setdefault(part, set()).update(extra)
+    return out
+
 
 def on_target(span: str, windows: list[Window], keywords: set[str], names: set[str] = frozenset(),
               context: list[Window] | None = None) -> bool:

@@ -545,3 +545,50 @@ def test_the_slide_named_holds_every_name_of_the_topic():
     assert not names_held("Mount Fuji", "Mount Etna")
     assert names_held("Mount Etna", "Mount Etna") and names_held("The Arctic tern", "The Arctie tern")
     assert names_held("Glacier speed", "Melting glaciers")  # no name: left to the word and meaning scores
+
+
+@pytest.mark.parametrize("a, b", [("opened", "open"), ("finished", "finish"), ("completed", "complete"),
+                                  ("closed", "close"), ("stopped", "stop"), ("carried", "carry"), ("based", "base")])
+def test_relevance_reads_a_past_form_as_its_verb(a, b):
+    from videokb.agent.focus import root
+
+    assert root(a) == root(b)
+
+
+@pytest.mark.parametrize("a, b", [("plane", "plan"), ("hoped", "hop"), ("hopped", "hope"), ("speed", "spe")])
+def test_relevance_roots_keep_other_words_apart(a, b):
+    from videokb.agent.focus import root
+
+    assert root(a) != root(b)
+
+
+def test_a_number_said_with_the_past_form_of_the_question_verb_is_on_target():
+    """"When did the Golden Gate Bridge open?": the year sits in "which opened in 1937", the only clause
+    that says the question's verb; the bridge's length is said in another clause and answers nothing."""
+    from videokb.agent.focus import on_target
+
+    w = window(1, "The Golden Gate Bridge in San Francisco is about 2,700 meters long.",
+               "Joseph Strauss led the building of the Golden Gate Bridge, which opened in 1937.")
+    words = {"golden", "gate", "open"}
+    assert on_target("1937", [w], words)
+    assert not on_target("2,700", [w], words)
+    # The clause says "opened": a question about when it closed is not answered by it.
+    assert not on_target("1937", [w], {"golden", "gate", "close"})
+
+
+def test_a_number_in_a_sentence_saying_a_misheard_name_is_on_target():
+    """"When was the Bell Rock lighthouse finished?": the sentence with the year says Whisper's "male rock",
+    which this video's slide spells "The Bell Rock" (agent.heard): the year is on target. Without that
+    spelling, the sentence does not name the Bell Rock, and another sentence does."""
+    from videokb.agent.focus import on_target
+
+    lines = [Line(0.0, "screen", "The Bell Rock", end_s=8.0),
+             Line(0.5, "speech", "The Bell Rock lighthouse stands on a reef off Scotland.", end_s=7.0),
+             Line(9.0, "speech", "Robert Stevenson designed the male rock lighthouse, and it was finished in 1810.",
+                  end_s=15.0)]
+    heard = Window("v", "/lib/lighthouses_talk.mp4", 0.0, 16.0, 1.0, number=1, lines=lines,
+                   heard={"male rock": "bell rock"})
+    words, names = {"bell", "rock", "lighthouse", "finished"}, {"bell", "rock"}
+    assert on_target("1810", [heard], words, names)
+    unheard = Window("v", "/lib/lighthouses_talk.mp4", 0.0, 16.0, 1.0, number=1, lines=lines)
+    assert not on_target("1810", [unheard], words, names)
