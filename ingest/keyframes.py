@@ -168,6 +168,7 @@ def iter_keyframes(
         next_analysis = 0.0
         last_key_t = -1e9
         tracker = ContentTracker()
+        lost = False  # a frame since the last keyframe did not align to it: the content has moved on
         shot = 0
         n_analysed = 0
         busy_since = time.perf_counter()  # time suspended at `yield` is the consumer's, not decoding's
@@ -200,8 +201,15 @@ def iter_keyframes(
                 reason, change, share, warp = None, 0.0, 0.0, None
                 if tracker.ref is None:
                     reason = "shot"
+                elif lost and not cut and t - last_key_t < opts.min_gap_s:
+                    # Nothing can make a keyframe here: no cut, too soon for a change (min_gap_s <= max_gap_s),
+                    # and the content already moved on, so an alignment would only fail again (two failed ECC
+                    # fits, the dearest frames of a cut-heavy clip). Compared again at the next cut or once
+                    # the gap allows a keyframe.
+                    pass
                 else:
                     c = tracker.compare(grey)
+                    lost = not c.aligned
                     change, share = c.mean, c.share
                     new = (not c.aligned or c.coverage < opts.min_coverage or c.mean >= opts.change_threshold
                            or c.share >= opts.changed_share)
@@ -218,6 +226,7 @@ def iter_keyframes(
                 if reason is None:
                     continue
                 last_key_t = t
+                lost = False
                 tracker.reset(grey)
                 kf = Keyframe(idx, t, shot, reason, change, _image(frame, opts.max_side), warp, share)
                 stats.decode_s += time.perf_counter() - busy_since

@@ -95,8 +95,11 @@ class ContentTracker:
         return Change(float(diff.mean()), float((diff > self.pixel_threshold).mean()), coverage, True, warp)
 
     def _align(self, frame: np.ndarray) -> np.ndarray | None:
-        # Warm start from the last estimate (a slow zoom accumulates), then from no motion at all.
-        for init in (self._warp, _IDENTITY):
+        # Warm start from the last estimate (a slow zoom accumulates), then from no motion at all, unless the
+        # last estimate is no motion: the same fit again would fail the same way (after a reset or a still
+        # frame; on a cut-heavy clip, bikes, 10 of 49 compared frames, 0.18 s of its 0.67 s of alignment).
+        starts = (self._warp,) if np.array_equal(self._warp, _IDENTITY) else (self._warp, _IDENTITY)
+        for init in starts:
             warp = init.copy()
             try:
                 cc, warp = cv2.findTransformECC(frame, self.ref, warp, cv2.MOTION_AFFINE, _ECC_CRITERIA, None, 1)
@@ -104,8 +107,6 @@ class ContentTracker:
                 continue
             if cc >= self.min_correlation and _plausible(warp):
                 return warp
-            if init is _IDENTITY:
-                break
         return None
 
 

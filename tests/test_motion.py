@@ -94,3 +94,34 @@ def test_a_held_slide_is_detected_once_and_its_repeats_skip_detection(tmp_path, 
     spans = {s["text"]: s for s in Store(tmp_path / "db").dataset(S.OCR_SPANS).to_table().to_pylist()}
     for line in ("Harbor cafe menu", "Espresso $2"):
         assert spans[line]["start_s"] == 0 and spans[line]["end_s"] >= video.duration_s - 0.5, spans.keys()
+
+
+def test_a_frame_that_does_not_align_is_fitted_once_from_each_start(monkeypatch):
+    """A failed alignment is retried from no motion only when it did not start there: after a reset (or a
+    still frame) the retry would be the same fit again, and on cut-heavy footage that doubled the cost."""
+    import cv2
+    import numpy as np
+
+    from videokb.ingest import motion
+
+    rng = np.random.default_rng(0)
+    # Two unrelated smooth pictures (blurred noise, stretched to the grey range).
+    a, b = (motion.ContentTracker.prepare(cv2.normalize(cv2.GaussianBlur(rng.uniform(0, 255, (90, 160)), (0, 0), 4),
+                                                        None, 0, 255, cv2.NORM_MINMAX)) for _ in range(2))
+    starts = []
+    real = cv2.findTransformECC
+
+    def counted(frame, ref, warp, *args):
+        starts.append(warp.copy())
+        return real(frame, ref, warp, *args)
+
+    monkeypatch.setattr(motion.cv2, "findTransformECC", counted)
+    tracker = motion.ContentTracker()
+    tracker.reset(a)
+    assert not tracker.compare(b).aligned  # unrelated noise: no camera motion explains it
+    assert len(starts) == 1 and np.array_equal(starts[0], np.eye(2, 3)), starts
+    shifted = np.roll(a, 1, axis=1)  # a pan: aligns, and leaves a warm start that is not the identity
+    assert tracker.compare(shifted).aligned
+    starts.clear()
+    assert not tracker.compare(b).aligned
+    assert len(starts) == 2 and not np.array_equal(starts[0], starts[1]), starts
