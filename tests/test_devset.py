@@ -1,8 +1,8 @@
 import hashlib
 import json
 import sys
-from dataclasses import asdict
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
