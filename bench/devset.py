@@ -347,12 +347,14 @@ def _photo_video(d) -> tuple[VideoSpec, list[Query]]:
 
 # ------------------------------------------------------------------------------------------------ all
 LECTURE = ("lecture_bridges.mp4", "Lecture: bridges of the world")
-VARIANTS = ("", "fresh")
+VARIANTS = ("", "fresh", "tune")
+TRAIN_ONLY_VARIANTS = ("tune",)  # every query of these is train: they never report dev
 
 
 def _data(variant: str):
-    """The fact tables and wording of a variant: "" (this module's, read while tuning) or "fresh" (the same
-    templates with other facts, wording, photo queries and languages' sentences: bench/devset_fresh.py)."""
+    """The fact tables and wording of a variant: "" (this module's, read while tuning), "fresh" (the same
+    templates with other facts, wording, photo queries and languages' sentences: bench/devset_fresh.py) or
+    "tune" (a third, all-train library: bench/devset_tune.py)."""
     if variant == "":
         import sys
 
@@ -361,11 +363,16 @@ def _data(variant: str):
         from bench import devset_fresh
 
         return devset_fresh
+    if variant == "tune":
+        from bench import devset_tune
+
+        return devset_tune
     raise ValueError(f"unknown dev library variant {variant!r}; choose one of {VARIANTS}")
 
 
 def build_specs(variant: str = "") -> tuple[list[VideoSpec], list[Query]]:
-    """Every video spec and every query, queries with their seeded train/dev split."""
+    """Every video spec and every query, queries with their seeded train/dev split (every query of a
+    variant in ``TRAIN_ONLY_VARIANTS`` is train)."""
     d = _data(variant)
     videos, queries = [], []
     for make in (_family_videos, _paraphrase_videos, _language_videos):
@@ -376,6 +383,8 @@ def build_specs(variant: str = "") -> tuple[list[VideoSpec], list[Query]]:
         v, q = make(d)
         videos.append(v)
         queries += q
+    if variant in TRAIN_ONLY_VARIANTS:
+        return videos, [Query(**{**asdict(q), "split": "train"}) for q in queries]
     # Stratified by template: each template has queries in train, so a failure kind can be tuned on; a
     # template's dev queries are never seen.
     rng = random.Random(SEED)

