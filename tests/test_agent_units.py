@@ -273,11 +273,29 @@ def test_non_english_speech_is_read_with_its_stored_translation():
     ("What is the next slide after Sea caves?", "after", "Sea caves", "shown"),
     ("What is shown on the slide before Sea caves?", "before", "Sea caves", "shown"),
     ("What's on screen after the slide Sea caves?", "after", "Sea caves", "shown"),
+    # an adverb before a fronted clause, the slide going away in the present tense, any verb of saying, an
+    # ask that opens with "tell me"
+    ("Right after the slide called Sea caves, what does the presenter explain?", "after", "Sea caves", "said"),
+    ("What is covered once the slide titled Sea caves ends?", "after", "Sea caves", "said"),
+    ("What does the presenter go on to describe when the slide about sea caves disappears?", "after", "sea caves",
+     "said"),
+    ("Tell me what the presenter says following the slide titled Sea caves.", "after", "Sea caves", "said"),
+    ("What does the lecturer describe after the Sea caves slide?", "after", "Sea caves", "said"),
+    ("What topic is discussed before the slide titled Sea caves?", "before", "Sea caves", "said"),
 ])
 def test_before_after_questions_in_other_wordings(question, direction, topic, reads):
     plan = make_plan(question, VIDEOS)
     assert (plan.shape, plan.direction, plan.after_topic, plan.reads, plan.what_next) == (
         "adjacent", direction, topic, reads, True)
+
+
+@pytest.mark.parametrize("question", ["What year is given after the slide titled Sea caves?",
+                                      "What price does the presenter mention after the slide titled Sea caves?",
+                                      "Right after the slide called Sea caves, how deep is the cave?"])
+def test_a_narrower_ask_after_a_slide_is_asked_of_the_next_span(question):
+    """An ask that names a thing (a year, a price) is no "what is said there": it is asked of the next span."""
+    plan = make_plan(question, VIDEOS)
+    assert (plan.shape, plan.direction, plan.after_topic, plan.what_next) == ("adjacent", "after", "Sea caves", False)
 
 
 def test_the_slide_named_is_the_one_without_other_words():
