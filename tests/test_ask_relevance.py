@@ -118,6 +118,21 @@ def test_a_number_for_a_named_thing_sits_in_a_clause_that_names_it():
     assert on_target("7", [rings], {"number", "ring", "huygen", "saturn"}, {"huygens", "saturn"})
 
 
+def test_a_span_for_a_named_thing_sits_in_a_sentence_that_names_it():
+    """"Who filmed Lake Titicaca?": the window says who filmed Loch Ness ("filmed" is the rarer question word)
+    and where Lake Titicaca sits; the name of the one who filmed Loch Ness does not answer for the lake."""
+    from videokb.agent.focus import on_target
+
+    lakes = Window("l", "/lib/lakes_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Lake Titicaca", end_s=8.0),
+        Line(0.2, "speech", "Lake Titicaca sits high in the Andes between two countries.", end_s=7.5),
+        Line(9.0, "screen", "Loch Ness", end_s=20.0),
+        Line(9.2, "speech", "Tim Dinsdale filmed Loch Ness, and its first hotel opened in 1880.", end_s=19.0)])
+    assert not on_target("Tim Dinsdale", [lakes], {"film", "lake", "titicaca"}, {"lake", "titicaca"})
+    assert on_target("Tim Dinsdale", [lakes], {"film", "loch", "ness"}, {"loch", "ness"})
+    assert on_target("the Andes", [lakes], {"lake", "titicaca", "sit"}, {"lake", "titicaca"})
+
+
 def test_a_span_of_the_questions_own_words_says_nothing():
     from videokb.agent.focus import repeats_question
 
