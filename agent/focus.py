@@ -11,7 +11,7 @@ from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
 from videokb.agent.heard import spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
-from videokb.agent.plan import content_words, fold, word_stem
+from videokb.agent.plan import content_words, fold
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
@@ -26,11 +26,45 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _measure(word: str) -> int:
+    """How many vowel-consonant runs the word holds (Porter's m: "open" 2, "clos" 1, "stop" 1)."""
+    kinds = "".join("v" if c in _VOWELS else "c" for c in word)
+    return len(re.findall(r"v+c+", kinds))
+
+
+def _short(word: str) -> bool:
+    """Ends consonant-vowel-consonant, the last not w, x or y ("clos", "hop", "plan"): its verb keeps its "e"."""
+    return (len(word) >= 3 and word[-3] not in _VOWELS and word[-2] in _VOWELS and word[-1] not in _VOWELS
+            and word[-1] not in "wxy")
+
+
+def root(word: str) -> str:
+    """A (plural-stripped) word as relevance matches it: a regular past form as its verb ("opened" ~ "open",
+    "finished" ~ "finish", "completed" ~ "complete", "stopped" ~ "stop", "carried" ~ "carry"), and a final
+    silent "e" dropped where the rest is no short syllable, so the verb and its past form meet (Porter's
+    steps 1b and 5a; "plane" stays apart from "plan", "hoped" from "hop")."""
+    if len(word) > 4 and word.endswith("ied"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed") and _VOWELS & set(word[:-2]):
+        word = word[:-2]
+        if word[-1] == word[-2] and word[-1] not in _VOWELS | set("lsz"):
+            return word[:-1]  # "stopped"
+        if _measure(word) == 1 and _short(word):
+            return word + "e"  # "closed", "hoped"
+    if word.endswith("e") and not word.endswith("ee") and (
+            _measure(word[:-1]) > 1 or _measure(word[:-1]) == 1 and not _short(word[:-1])):
+        return word[:-1]
+    return word
+
+
 def _meaning(word: str) -> str:
     """A stemmed word as relevance matches it: a word naming a dimension as that dimension ("deep", "depth":
     "depth"), so "to what depth do whales dive?" meets "... about 2,000 meters deep"; any other word as its
-    English stem (Snowball: "which opened in 1937" speaks of "when did the bridge open?")."""
-    return dimension_word(word) or word_stem(word)
+    :func:`root` ("which opened in 1937" speaks of "when did the bridge open?")."""
+    return dimension_word(word) or root(word)
 
 
 def clauses(text: str) -> list[str]:
