@@ -223,14 +223,18 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
     the Nile's length, though "long" is the rarer word (``context``: the windows first given, of which
     ``windows`` may be the clauses read again). A span without a number is on target (the window
     bears on the question: the check saw to that; its subject may sit on another line: screen "The Arctic
-    tern", speech "... the longest migration of any bird")."""
+    tern", speech "... the longest migration of any bird"); where a sentence holds every one of the
+    question's names, its sentence must too: "who wrote about Angel Falls?" is not answered by "Samuel Clemens
+    wrote about Niagara Falls", though "wrote" is the rarer word."""
     if not keywords:
         return True
     relevance = _Relevance(windows, keywords)
     named = {_meaning(stem(n)) for n in names}
     parts = _parts(windows)
     among = _Relevance(context, keywords) if context is not None else relevance
-    if named and any(named <= among._all_words(p) for p in _parts(context if context is not None else windows)):
+    names_held = bool(named) and any(named <= among._all_words(p)
+                                     for p in _parts(context if context is not None else windows))
+    if names_held:
         # The clause's sentence may name it ("Madagascar lies east of Africa and is about 1,600 km long").
         parts = [p for p, sentence in _clause_sentences(windows)
                  if named <= relevance._all_words(p) | relevance._all_words(sentence)]
@@ -247,6 +251,8 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
             has_best = any(relevance.score(x) >= best for x in _sentences([w]))
             for ln in joined(w):
                 for x in _sentences([replace(w, lines=[ln])]):
+                    if names_held and ln.kind == "speech" and not named <= relevance._all_words(x):
+                        continue
                     if _holds(fold(x), needle) and (relevance.score(x) >= best or (
                             has_best and ln.kind == "screen" and relevance.score(x) == 0)):
                         return True

@@ -9,6 +9,7 @@ archive by itself (a file called ``fee.mp4`` must not hide the video that states
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -41,8 +42,9 @@ _TOPIC_TAIL = re.compile(r"\s+(disappears|goes away|is gone|is removed|is replac
                          r"appears|comes up|is shown|is displayed|was shown|was displayed)\s*$", re.I)
 # "once the slide X is gone": after it
 _GONE = re.compile(r"\b(once|when|as soon as) (the )?(" + _NOUN + _NAMED + r" [\"'“]?(?P<topic>[^,?;\"”]+?)[\"”]?|"
-                   r"(?P<topic2>[^,?;]+?) " + _NOUN + r") (is|has|was|had) (been )?(gone|over|done|finished|removed|replaced|"
-                   r"taken down|off( the)? screen)\b", re.I)
+                   r"(?P<topic2>[^,?;]+?) " + _NOUN + r") ((is|has|was|had) (been )?(gone|over|done|finished|removed|replaced|"
+                   r"taken down|off( the)? screen)|ends|ended|disappears|disappeared|goes away|went away|goes off|"
+                   r"went off|leaves the screen|left the screen)\b", re.I)
 # "right after the Mount Etna slide": the slide named before its noun
 _NAMED_FIRST = re.compile(r"\b(?P<dir>after|before|following|preceding) " + _SHOWING + r"the (?P<topic>[^,?;]+?) " +
                           _NOUN + r"\b", re.I)
@@ -55,6 +57,15 @@ _WHAT_NEXT = re.compile(r"^\s*what (is|was|gets|got|are|were)? ?(said|shown|disc
                         r"|^\s*what (do|does|did) (they|he|she|we|you|the \w+) (go on to |then |next )?(say|hear|show|discuss|talk about|"
                         r"cover|explain|present|mention)\b",
                         re.I)
+# "what does the presenter describe after ...", "tell me what is covered after ...": the ask names no thing
+# beyond who speaks and a verb of saying, so it asks for what is said there (a narrower ask, "what year is
+# given after ...", names one). Words as :func:`word_stem` reads them.
+_ASKS_WHAT = re.compile(r"^\s*((can|could) you )?(tell me |say )?(what|which (topic|subject|point)s?)\b", re.I)
+_SAYING = frozenset("""say tell speak talk hear show discuss cover explain present mention describe state address
+    introduce come happen follow next go get bring raise add continue move speaker presenter narrator lecturer host
+    guide teacher topic subject point thing""".split())
+# "Right after the slide X, what ...": an adverb before the direction is no ask of its own
+_LEAD_ADVERB = re.compile(r"^\s*(right|just|immediately|directly|straight|shortly|soon)\s*$", re.I)
 _MIN_WORDS = ("cheapest", "least expensive", "lowest", "smallest", "shortest", "earliest", "fewest", "least",
               "slowest", "youngest", "oldest", "lightest", "closest", "nearest", "cheaper", "lower", "smaller",
               "shorter", "earlier", "fewer")
@@ -128,15 +139,18 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
         plan.shape = "adjacent"
         plan.direction = "before" if m.re is not _GONE and re.match(r"(before|preced|comes? before|came before)",
                                                                     m.group("dir").lower()) else "after"
-        plan.after_topic = _TOPIC_TAIL.sub("", (m.group("topic") or m.groupdict().get("topic2") or "").strip())
+        plan.after_topic = _TOPIC_TAIL.sub("", (m.group("topic") or m.groupdict().get("topic2") or "").strip()
+                                           ).rstrip(" .!")
         # The question's own ask: the words before the slide named, or after it where it comes first ("After
-        # the slide titled X, what does the speaker say?").
-        head = question[: m.start()] if question[: m.start()].strip() else question[m.end():].strip(" ,") or question
+        # the slide titled X, what does the speaker say?", "Right after the slide X, what ...").
+        before = question[: m.start()]
+        head = before if before.strip() and not _LEAD_ADVERB.match(before) else (
+            question[m.end():].strip(" ,") or question)
         if m.re is _FOLLOWS:  # "What follows the slide X?": the verb is the ask
             head = question[: m.end("dir")]
         plan.reads = "shown" if _SHOWN.search(head) or m.re is _SLIDE_AFTER or (
             m.re is _FOLLOWS and re.match(r"\s*(which|what) (slide|title|screen)s?\b", head, re.I)) else "said"
-        plan.what_next = plan.reads == "shown" or bool(_WHAT_NEXT.search(head))
+        plan.what_next = plan.reads == "shown" or bool(_WHAT_NEXT.search(head)) or _asks_what_is_said(head)
         rest = (question[: m.start()] + question[m.end():]).strip(" ,?")
         plan.value_question = (rest + "?") if content_words(rest) else question
         plan.notes.append(f"{plan.direction}: {plan.after_topic}")
@@ -152,6 +166,30 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
         plan.when = "end"
         plan.notes.append("near the end")
     return plan
+
+
+def word_stem(word: str) -> str:
+    """The Snowball (Porter 2) English stem of a folded word: "describes", "described", "describing" ->
+    "describ"; "opened" -> "open"."""
+    return _english_stemmer().stemWord(fold(word))
+
+
+@functools.lru_cache(maxsize=1)
+def _english_stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+_SAYING_STEMS = frozenset(word_stem(w) for w in _SAYING)
+
+
+def _asks_what_is_said(head: str) -> bool:
+    """The ask is "what" (or "which topic") and names nothing but who speaks and a verb of saying."""
+    if not _ASKS_WHAT.match(head):
+        return False
+    rest = re.sub(r"\b(tell me|go(es)? on to|went on to)\b", " ", _ASKS_WHAT.sub("", head), flags=re.I)
+    return all(word_stem(w.strip(".")) in _SAYING_STEMS for w in content_words(rest))
 
 
 _PROPER = re.compile(r"(?<=[\s(¿¡\"'«])[A-ZÀ-Þ][^\W\d_]{3,}")

@@ -184,7 +184,12 @@ BANK2 = Bank(
         ],
     },
     train_not_found=["How wide is Angel Falls?", "How tall is Madagascar?", "How deep is Niagara Falls?",
-                     "How many days does a bridge at Niagara Falls take to build?"],
+                     "How many days does a bridge at Niagara Falls take to build?",
+                     # made up in round ask5: a fact of one train talk's thing asked of another thing
+                     "When did the first bridge at Angel Falls open?", "Who wrote about Angel Falls?",
+                     "How tall is Niagara Falls?", "How long is Iceland?",
+                     "How many centimeters does Madagascar move each year?", "How long is the Suez Canal?",
+                     "When did the Panama Canal open?", "In which country is Niagara Falls?"],
 )
 
 __all__ = ["BANK2"]

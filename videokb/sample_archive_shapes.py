@@ -80,6 +80,15 @@ SHAPES1 = Shapes(
         ("What does the presenter say before the {bare} slide?", "before_said"),
         ("What is shown right before the slide titled {title}?", "before_shown"),
         ("What slide comes after the one called {title}?", "after_shown"),
+        # made up in round ask5 on these train talks (appended: the wordings above keep their ids)
+        ("What is talked about after the slide titled {title}?", "after_said"),
+        ("Right after the slide called {title}, what does the presenter explain?", "after_said"),
+        ("What does the presenter describe after the {bare} slide?", "after_said"),
+        ("What is covered once the slide titled {title} ends?", "after_said"),
+        ("Tell me what the presenter says following the slide titled {title}.", "after_said"),
+        ("What does the presenter go on to describe when the slide about {part} disappears?", "after_said"),
+        ("What is mentioned just before the slide titled {title}?", "before_said"),
+        ("Which title appears right after the slide called {title}?", "after_shown"),
     ],
 )
 

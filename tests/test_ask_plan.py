@@ -1,0 +1,94 @@
+"""Planning: the question's shape, the video it names, its hints; retrieval keeps what the plan searches first."""
+
+import pytest
+from ask_helpers import VIDEOS
+
+from videokb.agent.plan import make_plan
+from videokb.index.embedders import get_embedder
+
+
+def test_plan_keeps_the_question_and_adds_its_keywords():
+    plan = make_plan("How much does the sourdough loaf cost?", VIDEOS)
+    assert plan.queries == ["How much does the sourdough loaf cost?", "sourdough loaf cost"]
+    assert plan.video_ids is None and plan.when is None
+
+
+def test_plan_recognises_a_named_video_and_time_hints():
+    assert make_plan("In the cafe tasting, what won?", VIDEOS).video_ids == ["v2"]
+    assert make_plan("What was said at the start of the bakery tour?", VIDEOS).when == "start"
+    assert make_plan("what happens near the end?", VIDEOS).when == "end"
+    plan = make_plan("What did the council approve after the slide about the agenda?", VIDEOS)
+    assert plan.after_topic == "the agenda"
+
+
+@pytest.mark.parametrize(("question", "shape", "extra"), [
+    ("Which of the cafes sells the cheapest espresso?", "compare", ("min", "How much is the espresso?")),
+    ("Which talk reports the highest temperature?", "compare", ("max", "What is the temperature?")),
+    ("How many of the meetings mention the fire drill?", "count", (None, None)),
+    ("How many videos talk about coffee?", "count", (None, None)),
+    ("How many astronauts are in the crew?", "lookup", (None, None)),
+    ("How many dogs are available for adoption?", "lookup", (None, None)),
+    ("What is said after the slide titled Mount Etna?", "adjacent", ("after", "What is said after the slide titled Mount Etna?")),
+    ("What price is given before the slide about muffins?", "adjacent", ("before", "What price is given?")),
+    ("How much is the adoption fee?", "lookup", (None, None)),
+])
+def test_the_planner_picks_the_question_shape(question, shape, extra):
+    plan = make_plan(question, VIDEOS)
+    assert (plan.shape, plan.direction, plan.value_question) == (shape, *extra)
+
+
+def test_count_plan_names_the_group_and_topic():
+    plan = make_plan("How many of the meetings mention the fire drill?", VIDEOS)
+    assert (plan.group, plan.topic) == ("meeting", "the fire drill")
+    assert make_plan("What did they say after the slide about the launch window?", VIDEOS).what_next
+
+
+def test_a_count_group_is_a_whole_word_of_the_file_names():
+    """"day" sits inside "monday" and "tuesday", but no file name has the word: "how many days does the tern
+    fly?" is a fact inside one video, not a count over videos."""
+    videos = [("1", "/lib/team_meeting_monday.mp4"), ("2", "/lib/team_meeting_tuesday.mp4"),
+              ("3", "/lib/bird_migration_talk.mp4")]
+    assert make_plan("How many days does the Arctic tern fly?", videos).shape == "lookup"
+    assert make_plan("How many meetings talk about the fire drill?", videos).shape == "count"
+
+
+def test_a_count_asked_in_the_passive_keeps_only_its_topic():
+    plan = make_plan("In how many of the team meetings is the holiday party discussed?", VIDEOS)
+    assert (plan.shape, plan.group, plan.topic) == ("count", "meeting", "the holiday party")
+
+
+def test_a_file_name_alone_does_not_restrict_the_search(tmp_path):
+    """A video called fee.mp4 is searched first for "what is the adoption fee?", not alone: the video that
+    states the fee is still found."""
+    from test_ask_imports import MINILM, tiny_index
+
+    from videokb.agent import AskOptions
+    from videokb.agent.ask import retrieve
+
+    embedder = get_embedder("sentence-transformers", MINILM, "cpu")
+    store = tiny_index(tmp_path / "db", embedder, {"fee": ["Welcome to our shop.", "We open at 6 AM."],
+                                                    "pet_adoption_day": ["The adoption fee is $75 for every dog."]})
+    videos = [(v["video_id"], v["video_path"]) for v in store.videos().to_pylist()]
+    plan = make_plan("What is the adoption fee?", videos)
+    assert "fee" in plan.video_ids  # named, so searched first
+    windows = retrieve(store, plan, AskOptions(device="cpu"))
+    assert any(w.video_id == "pet_adoption_day" and "$75" in w.evidence_text() for w in windows)
+
+
+def test_a_named_video_stays_in_the_windows_when_rare_words_are_looked_up(tmp_path):
+    """"How many kinds of tea does the Chengdu teahouse make?": "make" is held word for word by a few moments
+    of other videos; read first, they must not push the video the question names out of the windows."""
+    from test_ask_imports import MINILM, tiny_index
+
+    from videokb.agent import AskOptions
+    from videokb.agent.ask import retrieve
+
+    store = tiny_index(tmp_path / "db", get_embedder("sentence-transformers", MINILM, "cpu"), {
+        "chengdu_teahouse": ["30种茶", "每杯8元"],
+        "oak_bakery": ["Our oven makes forty loaves a day."], "elm_bakery": ["She makes cakes for weddings."]})
+    videos = [(v["video_id"], v["video_path"]) for v in store.videos().to_pylist()]
+    plan = make_plan("How many kinds of tea does the Chengdu teahouse make?", videos)
+    assert plan.video_ids == ["chengdu_teahouse"]
+    windows = retrieve(store, plan, AskOptions(device="cpu", max_windows=1))
+    assert [w.video_id for w in windows] == ["chengdu_teahouse"]
+

@@ -1,0 +1,189 @@
+"""Relevance (agent/focus.py, agent/kinds.py): which clause speaks of the question, where a number or span must sit."""
+
+import pytest
+from ask_helpers import window
+
+from videokb.agent.evidence import Line, Window
+
+
+def test_a_year_is_no_count_or_measure():
+    """A number said as a year ("opened in 1848") does not answer "how many days" or "how long"; a year
+    question is not affected, and a number with no year word before it is left to the other checks."""
+    from videokb.agent.kinds import asked, refuses
+
+    said = "Its first bridge opened in 1848."
+    assert refuses(asked("How many days does the bridge take to build?"), "1848", said)
+    assert refuses(asked("How long is the bridge?"), "1848", said)
+    assert refuses(asked("In what year did the bridge open?"), "1848", said) is None
+    assert refuses(asked("How many people came?"), "1848", "About 1848 people came.") is None
+
+
+def test_compare_reads_a_value_from_its_slide_first():
+    """The slide's value stands over Whisper's spoken one (slide "Rose $9.70", speech "a rose cost $1.70");
+    a window with no numbered screen line gives nothing, so the speech is read."""
+    from videokb.agent.planner import shown_values
+
+    w = Window("v", "/lib/v.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Rose $9.70"), Line(0.5, "speech", "a rose cost $1.70"), Line(1.0, "screen", "Roses")])
+    assert [ln.text for ln in shown_values([w])[0].lines] == ["Rose $9.70"]
+    assert shown_values([window(1, "a rose cost $1.70")]) == []
+
+
+def test_where_reads_part_of_and_compass_places():
+    """"In which part of X" asks where; a compass direction from a place ("east of Africa") is a place
+    phrase as "near Greenland" is."""
+    from videokb.agent.focus import place_phrases
+    from videokb.agent.kinds import asks_where
+
+    assert asks_where("In which part of Africa is the Congo Basin?")
+    assert not asks_where("In which year was the bridge opened?")
+    w = window(1, "Madagascar lies east of Africa and is about 1,600 kilometers long")
+    assert place_phrases([w], {"madagascar", "lie"}, {"madagascar", "lie"}) == ["east of Africa"]
+
+
+def test_a_sentence_said_after_a_slide_is_gone_does_not_borrow_its_title():
+    """A photo follows the slide "Mount Cook" with no text of its own: its sentence is said once the slide has
+    left the screen, so it is not about Mount Cook, and its place ("near Lake Tekapo") does not answer where
+    Mount Cook is. Said while the slide is shown, the same sentence is read with its title."""
+    from videokb.agent.focus import in_place_clause, place_phrases
+
+    def talk(slide_end_s):
+        return Window("t", "/lib/peaks_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+            Line(0.0, "screen", "Mount Cook", end_s=slide_end_s),
+            Line(0.2, "speech", "Mount Cook rises about 3,700 meters above the plains.", end_s=6.0),
+            Line(10.3, "speech", "This photo shows a stone hut near Lake Tekapo.", end_s=14.0)])
+
+    words = {"country", "mount", "cook"}
+    assert not in_place_clause("near Lake Tekapo", [talk(10.0)], words, words)
+    assert place_phrases([talk(10.0)], words, words) == []
+    assert in_place_clause("near Lake Tekapo", [talk(15.0)], words, words)  # the slide still shown
+
+
+def test_a_number_is_on_target_whatever_its_thousands_separator():
+    """Whisper writes the year 1796 as "1,796"; the span "1796" (the slide's way, as the check reads it) sits
+    in that clause all the same."""
+    from videokb.agent.focus import on_target
+
+    w = window(1, "Part 7. The vaccine against cholera was first tested in the year 1,879.")
+    assert on_target("1879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+    assert on_target("1,879", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+    assert not on_target("1880", [w], {"year", "vaccine", "against", "cholera", "first", "tested"})
+
+
+def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
+    """"What leads a wolf pack?" when the talk says "A wolf pack is led by ..." in the passive: the phrase
+    after "VERBed by", from a sentence that shares another of the question's words; not for other shapes."""
+    from videokb.agent.focus import doer_phrases
+
+    w = window(1, "Each wolf pack guided by an older female, and pups stay near the den.",
+               "The museum was designed by Lena Park in 1901.")
+    assert doer_phrases("What guides a wolf pack?", [w]) == ["an older female"]
+    assert doer_phrases("Who designed the museum?", [w]) == ["Lena Park"]
+    assert doer_phrases("Who designed the bridge?", [w]) == []  # no sentence about a bridge
+    assert doer_phrases("What is a wolf pack?", [w]) == []
+
+
+def test_a_span_sits_in_a_sentence_as_whole_words():
+    """"honey" is not in "Honeybee's ... colony", nor "100" in "1000": a span found only inside a longer word
+    does not sit in the sentence most about the question."""
+    from videokb.agent.focus import on_target
+
+    bees = window(1, "A honeybee colony is ruled by a single queen.",
+                  "This photo shows old coins, because honey was once traded like money.")
+    assert not on_target("honey", [bees], {"queen", "bee", "eat"})
+    assert on_target("a single queen", [bees], {"queen", "bee", "eat"})
+    hall = window(2, "The hall seats 1000 people.", "The stage is 100 years old.")
+    assert not on_target("100", [hall], {"people", "seat"})
+    assert on_target("1000", [hall], {"people", "seat"})
+
+
+def test_a_number_for_a_named_thing_sits_in_a_clause_that_names_it():
+    """"How long is the Amazon?": the window says the Nile's length (its rarer word "long") and what the Amazon
+    carries; the Nile's length is not the Amazon's, even once the clauses read again hold the Nile's alone."""
+    from videokb.agent.focus import on_target
+
+    rivers = Window("r", "/lib/rivers_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+        Line(5.0, "screen", "The Nile", end_s=12.0),
+        Line(5.2, "speech", "The aisle is about 6,600 kilometers long, the longest river in Africa.", end_s=11.5),
+        Line(16.0, "screen", "The Amazon", end_s=22.0),
+        Line(16.2, "speech", "The Amazon carries about 200,000 cubic meters of water each second.", end_s=21.0)])
+    words = {"length", "amazon", "river"}
+    assert not on_target("6,600 kilometers", [rivers], words, {"amazon"})
+    nile_only = Window("r", "/lib/rivers_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[rivers.lines[1]])
+    assert not on_target("6,600 kilometers", [nile_only], words, {"amazon"}, context=[rivers])
+    assert on_target("6,600 kilometers", [rivers], {"length", "nile", "river"}, {"nile"})  # under its slide
+    assert on_target("200,000 cubic meters", [rivers], {"water", "amazon", "carry"}, {"amazon"})
+    # the name may sit in another clause of the number's sentence
+    rings = window(2, "Huygens pointed a lens at Saturn and saw seven faint rings.", "Mars has two moons.")
+    assert on_target("7", [rings], {"number", "ring", "huygen", "saturn"}, {"huygens", "saturn"})
+
+
+def test_a_span_for_a_named_thing_sits_in_a_sentence_that_names_it():
+    """"Who filmed Lake Titicaca?": the window says who filmed Loch Ness ("filmed" is the rarer question word)
+    and where Lake Titicaca sits; the name of the one who filmed Loch Ness does not answer for the lake."""
+    from videokb.agent.focus import on_target
+
+    lakes = Window("l", "/lib/lakes_talk.mp4", 0.0, 20.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Lake Titicaca", end_s=8.0),
+        Line(0.2, "speech", "Lake Titicaca sits high in the Andes between two countries.", end_s=7.5),
+        Line(9.0, "screen", "Loch Ness", end_s=20.0),
+        Line(9.2, "speech", "Tim Dinsdale filmed Loch Ness, and its first hotel opened in 1880.", end_s=19.0)])
+    assert not on_target("Tim Dinsdale", [lakes], {"film", "lake", "titicaca"}, {"lake", "titicaca"})
+    assert on_target("Tim Dinsdale", [lakes], {"film", "loch", "ness"}, {"loch", "ness"})
+    assert on_target("the Andes", [lakes], {"lake", "titicaca", "sit"}, {"lake", "titicaca"})
+
+
+def test_a_span_of_the_questions_own_words_says_nothing():
+    from videokb.agent.focus import repeats_question
+
+    asked = {"blue", "whale", "eat"}
+    assert repeats_question("whale", asked) and repeats_question("the Blue Whale", asked)
+    assert not repeats_question("krill", asked) and not repeats_question("150 tons", asked)
+
+
+@pytest.mark.parametrize("a, b", [("opened", "open"), ("finished", "finish"), ("completed", "complete"),
+                                  ("closed", "close"), ("stopped", "stop"), ("carried", "carry"), ("based", "base")])
+def test_relevance_reads_a_past_form_as_its_verb(a, b):
+    from videokb.agent.focus import root
+
+    assert root(a) == root(b)
+
+
+@pytest.mark.parametrize("a, b", [("plane", "plan"), ("hoped", "hop"), ("hopped", "hope"), ("speed", "spe")])
+def test_relevance_roots_keep_other_words_apart(a, b):
+    from videokb.agent.focus import root
+
+    assert root(a) != root(b)
+
+
+def test_a_number_said_with_the_past_form_of_the_question_verb_is_on_target():
+    """"When did the Golden Gate Bridge open?": the year sits in "which opened in 1937", the only clause
+    that says the question's verb; the bridge's length is said in another clause and answers nothing."""
+    from videokb.agent.focus import on_target
+
+    w = window(1, "The Golden Gate Bridge in San Francisco is about 2,700 meters long.",
+               "Joseph Strauss led the building of the Golden Gate Bridge, which opened in 1937.")
+    words = {"golden", "gate", "open"}
+    assert on_target("1937", [w], words)
+    assert not on_target("2,700", [w], words)
+    # The clause says "opened": a question about when it closed is not answered by it.
+    assert not on_target("1937", [w], {"golden", "gate", "close"})
+
+
+def test_a_number_in_a_sentence_saying_a_misheard_name_is_on_target():
+    """"When was the Bell Rock lighthouse finished?": the sentence with the year says Whisper's "male rock",
+    which this video's slide spells "The Bell Rock" (agent.heard): the year is on target. Without that
+    spelling, the sentence does not name the Bell Rock, and another sentence does."""
+    from videokb.agent.focus import on_target
+
+    lines = [Line(0.0, "screen", "The Bell Rock", end_s=8.0),
+             Line(0.5, "speech", "The Bell Rock lighthouse stands on a reef off Scotland.", end_s=7.0),
+             Line(9.0, "speech", "Robert Stevenson designed the male rock lighthouse, and it was finished in 1810.",
+                  end_s=15.0)]
+    heard = Window("v", "/lib/lighthouses_talk.mp4", 0.0, 16.0, 1.0, number=1, lines=lines,
+                   heard={"male rock": "bell rock"})
+    words, names = {"bell", "rock", "lighthouse", "finished"}, {"bell", "rock"}
+    assert on_target("1810", [heard], words, names)
+    unheard = Window("v", "/lib/lighthouses_talk.mp4", 0.0, 16.0, 1.0, number=1, lines=lines)
+    assert not on_target("1810", [unheard], words, names)
+
