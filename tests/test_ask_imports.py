@@ -54,3 +54,14 @@ def test_ask_answers_without_importing_torch(tmp_path, shared_cache):
     assert re.fullmatch(r"answer: \$75 \[\d\]", lines[0]), proc.stdout
     assert "pet_adoption_day.mp4" in lines[1] and " supported" in lines[1]
     assert json.loads(lines[-1]) == [], f"imported on the ask path: {lines[-1]}"
+
+
+def test_text_model_export_follows_the_cache_folder_named_now(tmp_path, monkeypatch):
+    # A load made while $VIDEOKB_CACHE named another folder (a session fixture runs before the per-test
+    # environment) must not stand in for this folder's export: `ask` in a new process looks for it here.
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path / "a"))
+    get_embedder("sentence-transformers", MINILM, "cpu").embed_texts(["one"])
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path / "b"))
+    get_embedder("sentence-transformers", MINILM, "cpu").embed_texts(["two"])
+    assert [p.name.split("-onnx-")[0] for p in (tmp_path / "b" / "models").glob("*-onnx-*")], \
+        "no ONNX export in the cache folder named at the second load"

@@ -88,15 +88,21 @@ class MeanPoolingEncoder:
         return vecs.cpu().numpy()
 
 
+def _load(model_id: str, device: str, cache_dir: Path | str | None):
+    # The cache folder is resolved before the memo: a process whose $VIDEOKB_CACHE changed between two loads
+    # must find (or make) the ONNX export in the folder it names now, not reuse one made for another folder.
+    return _load_in(model_id, device, Path(cache_dir) if cache_dir else models_cache_dir())
+
+
 @functools.lru_cache(maxsize=4)
-def _load(model_id: str, device: str, cache_dir: Path | None):
+def _load_in(model_id: str, device: str, cache_dir: Path):
     path = resolve_model_path(model_id)
     if Path(path).is_dir() and (max_len := MeanPoolingEncoder.fits(Path(path))):
         from videokb.index.embedders import text_onnx
 
         providers = text_onnx.onnx_providers(device)
         if providers is not None:
-            folder = text_onnx.ensure_export(Path(path), cache_dir or models_cache_dir(), max_len)
+            folder = text_onnx.ensure_export(Path(path), cache_dir, max_len)
             return text_onnx.OnnxMeanPoolingEncoder(folder, providers=providers)
         return MeanPoolingEncoder(Path(path), max_len, resolve_device(device))
     try:
