@@ -333,7 +333,7 @@ class FasterWhisperTranscriber(Transcriber):
         """The language of the first chunk ``audio``, given its decoding ``segs`` in the detected language:
         (language, its language-ID probability, the chunk's segments in it, the check's record or None).
 
-        Detection below ``language_sure`` is checked: the first ``LANGUAGE_TRIAL_S`` of the chunk is decoded
+        Detection below ``language_sure`` is checked: ``LANGUAGE_TRIAL_S`` of the chunk from its first words is decoded
         in each of the ``language_tries`` most likely languages, and the detected language gives way only to
         languages whose decoding is surer than its own (:meth:`DecodeConfidence.surer_than`, by
         ``LANGUAGE_MARGIN``): of those, the surest per token. A decoding stuck in a loop never wins."""
@@ -341,8 +341,11 @@ class FasterWhisperTranscriber(Transcriber):
         probs = dict(info.all_language_probs or [])
         if p >= self.language_sure or self.language_tries < 2 or not probs:
             return detected, p, segs, None
-        trial = audio[: int(LANGUAGE_TRIAL_S * SAMPLE_RATE)]
-        whole = trial.size == audio.size  # the chunk is the trial: its decodings are the chunk's
+        n = int(LANGUAGE_TRIAL_S * SAMPLE_RATE)
+        whole = audio.size <= n  # the chunk is the trial: its decodings are the chunk's
+        # else the trial starts where the speech does (after a music intro, say)
+        start = 0 if whole else max(0, int((min(s.start for s in segs if s.text.strip()) - 0.5) * SAMPLE_RATE))
+        trial = audio[start: start + n]
         tried: dict[str, DecodeConfidence | None] = {}
         decoded: dict[str, list] = {}
         for lang in [detected] + [x for x, _ in info.all_language_probs if x != detected][: self.language_tries - 1]:

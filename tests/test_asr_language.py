@@ -62,7 +62,8 @@ def test_espeak_german_taken_for_latin_is_transcribed_as_german(tmp_path, shared
 
 @pytest.mark.slow
 def test_clear_english_speech_is_decoded_once(tmp_path, shared_cache):
-    spec = VideoSpec("cafe.mp4", "Cafe", (SceneSpec("Welcome to our cafe, where the cake is fresh every morning.", slide_text="Cafe"),))
+    spec = VideoSpec("cafe.mp4", "Cafe", (
+        SceneSpec("Welcome to our cafe, where the cake is fresh every morning.", slide_text="Cafe"),))
     transcript = FasterWhisperTranscriber(cache_dir=shared_cache).transcribe(make_video(spec, tmp_path).path)
     assert transcript.language == "en" and transcript.language_check is None
     assert "cafe" in transcript.segments[0].text.lower()
