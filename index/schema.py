@@ -97,7 +97,11 @@ def videos_schema() -> pa.Schema:
             pa.field("has_video", pa.bool_()),
             pa.field("has_audio", pa.bool_()),
             pa.field("language", pa.string()),  # detected spoken language, null without speech
-            pa.field("language_prob", pa.float32()),
+            pa.field("language_prob", pa.float32()),  # Whisper's language-ID probability of ``language``
+            # JSON of the language check when detection was unsure (ingest.asr.Transcript.language_check): the
+            # detected language, the languages tried with how sure Whisper was of each decoding, the one kept;
+            # null when detection was sure. A table written before it lacks the column (the value is dropped).
+            pa.field("language_check", pa.string()),
             pa.field("n_keyframes", pa.int32()),
             pa.field("n_frames_decoded", pa.int64()),
             pa.field("models", pa.string()),  # JSON {"visual": ..., "ocr": ..., "asr": ..., "text": ...}

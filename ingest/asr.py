@@ -9,6 +9,12 @@ Speech in another language than English is also translated to English by the sam
 (``task="translate"``, a second decoding pass over the chunk, at temperature 0 only), and each original
 segment carries the English
 of the translated segments that fall in its time span, so English-only readers see it beside the original.
+
+Whisper's language ID (one look at the first 30 s) is unreliable on voices it hears badly (espeak-ng German
+taken for Latin, French for Thai): when its top language is below ``language_sure``, the start of the speech is
+decoded in each of the ``language_tries`` most likely languages, and a language whose decoding Whisper is
+clearly surer of replaces the detected one (:class:`DecodeConfidence`); the check is kept with the transcript
+(:attr:`Transcript.language_check`). Clearly recognised speech is decoded once, as before.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import shutil
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,8 +65,11 @@ class TranscriptSegment:
 @dataclass
 class Transcript:
     language: str | None
-    language_prob: float | None
+    language_prob: float | None  # Whisper's language-ID probability of ``language``
     segments: list[TranscriptSegment]
+    # Set when detection was unsure and other languages were tried: {"detected": lang, "detected_prob": p,
+    # "tried": {lang: mean token log-probability of its decoding, or null for a loop/nothing}, "chosen": lang}
+    language_check: dict | None = None
 
 
 class Transcriber(ABC):
@@ -173,6 +183,53 @@ DEFAULT_BEAM_SIZE = 5
 # transcript must be a function of its audio, not of what the process transcribed before it.
 DECODE_TEMPERATURE = 0.0
 
+# Language check (issue 11). Whisper base's language ID gave every clearly spoken English video of the three
+# train-side bench libraries 0.84-0.98 and 10 of their 24 espeak-ng German/French/Mandarin videos a wrong
+# language (Latin, Nynorsk, Thai, English) at 0.20-0.69, where their transcripts are gibberish in that language.
+LANGUAGE_SURE = 0.8  # detection at or above this is taken as is, with no second decoding
+LANGUAGE_TRIES = 6  # else the start of the speech is decoded in this many most likely languages (German ranked 4-6)
+LANGUAGE_TRIAL_S = 30.0  # ... over at most this much of the first chunk (one Whisper window), whatever its length
+# Another language replaces the detected one only if its decoding is surer by this much per token (and surer per
+# character): between two garbled decodings a few hundredths is noise (espeak-ng French: Burmese -0.96, French
+# -0.99), a wrong detection's is ~0.1-0.2 below the right language's.
+LANGUAGE_MARGIN = 0.05
+# Whisper's own test for a decoding stuck in a loop ("2-4-4-4-4-..."): such a text is very likely token by token
+# and says nothing, so it cannot win the language check.
+MAX_COMPRESSION_RATIO = 2.4
+
+
+def compression_ratio(text: str) -> float:
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+@dataclass(frozen=True)
+class DecodeConfidence:
+    """How sure Whisper is of a decoding: its log-probability (faster-whisper's ``avg_logprob`` of each
+    segment times its tokens) per token and per character (spaces not counted). The two disagree across
+    scripts, so a language check asks for both: a script Whisper spells in many short tokens looks surer per
+    token than it is (espeak-ng German decoded as Thai: -0.89 a token against German's -0.96, but -0.88 a
+    character against -0.35), one it spells in long tokens looks surer per character (French decoded as English:
+    -0.34 a character against French's -0.44, but -1.17 a token against -0.99)."""
+
+    per_token: float
+    per_char: float
+
+    def surer_than(self, other: DecodeConfidence | None, margin: float) -> bool:
+        return other is None or (self.per_token >= other.per_token + margin and self.per_char > other.per_char)
+
+
+def decode_confidence(segments) -> DecodeConfidence | None:
+    """:class:`DecodeConfidence` of faster-whisper ``segments``; None for no text, or for a text that repeats
+    itself (compression ratio above :data:`MAX_COMPRESSION_RATIO`)."""
+    text = " ".join(s.text.strip() for s in segments).strip()
+    tokens = sum(len(s.tokens) for s in segments)
+    chars = sum(not c.isspace() for c in text)
+    if not tokens or not chars or compression_ratio(text) > MAX_COMPRESSION_RATIO:
+        return None
+    logprob = sum(s.avg_logprob * len(s.tokens) for s in segments)
+    return DecodeConfidence(logprob / tokens, logprob / chars)
+
 
 @dataclass
 class FasterWhisperConfig(BackendConfig):
@@ -189,10 +246,15 @@ class FasterWhisperConfig(BackendConfig):
     chunk_s: float = 120.0
     vad: bool = True
     translate: bool = True  # also store Whisper's English translation of non-English speech
+    language_sure: float = LANGUAGE_SURE  # language ID below this: try other languages (1.0: always; 0: never)
+    language_tries: int = LANGUAGE_TRIES  # how many of the most likely languages to try then (1: none)
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:
             raise ValueError(f"beam_size must be >= 1, not {self.beam_size}")
+        if not 0.0 <= self.language_sure <= 1.0 or self.language_tries < 1:
+            raise ValueError(f"language_sure must be in [0, 1] and language_tries >= 1, not "
+                             f"{self.language_sure}, {self.language_tries}")
         if self.chunk_s <= 0 or self.threads < 0:
             raise ValueError(f"chunk_s must be > 0 and threads >= 0, not {self.chunk_s}, {self.threads}")
 
@@ -212,6 +274,8 @@ class FasterWhisperTranscriber(Transcriber):
         chunk_s: float = 120.0,
         vad: bool = True,
         translate: bool = True,
+        language_sure: float = LANGUAGE_SURE,
+        language_tries: int = LANGUAGE_TRIES,
     ) -> None:
         self.model_id = model_id
         self.cache_dir = cache_dir
@@ -222,6 +286,8 @@ class FasterWhisperTranscriber(Transcriber):
         self.chunk_s = chunk_s
         self.vad = vad
         self.translate = translate
+        self.language_sure = language_sure
+        self.language_tries = language_tries
 
     def model_path(self) -> str:
         if self.model_id == BUNDLED_BASE:  # always the bundled one: a folder named "base" is "./base"
@@ -243,24 +309,76 @@ class FasterWhisperTranscriber(Transcriber):
         with threadpool_limits(limits=1, user_api="blas"):
             return self._transcribe(path)
 
+    def _decode(self, model, audio: np.ndarray, language: str | None) -> tuple[list, object]:
+        """faster-whisper's segments of ``audio`` (all of them, read as they come) and its info."""
+        segs, info = model.transcribe(
+            audio,
+            language=language,
+            beam_size=self.beam_size,
+            vad_filter=self.vad,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            temperature=DECODE_TEMPERATURE,
+        )
+        out = []
+        for s in segs:
+            out.append(s)
+            # Decoding a 30-s window (beam search, CTranslate2) allocates and frees buffers of up to tens
+            # of MB among the visual lane's allocations; glibc keeps what is freed in the middle of a heap,
+            # and over a 120-s chunk RSS crept up by 100-250 MB until the chunk's trim (~8 ms a trim).
+            release_free_memory()
+        return out, info
+
+    def check_language(self, model, audio: np.ndarray, segs: list, info) -> tuple[str, float, list, dict | None]:
+        """The language of the first chunk ``audio``, given its decoding ``segs`` in the detected language:
+        (language, its language-ID probability, the chunk's segments in it, the check's record or None).
+
+        Detection below ``language_sure`` is checked: ``LANGUAGE_TRIAL_S`` of the chunk from its first words is decoded
+        in each of the ``language_tries`` most likely languages, and the detected language gives way only to
+        languages whose decoding is surer than its own (:meth:`DecodeConfidence.surer_than`, by
+        ``LANGUAGE_MARGIN``): of those, the surest per token. A decoding stuck in a loop never wins."""
+        detected, p = info.language, float(info.language_probability)
+        probs = dict(info.all_language_probs or [])
+        if p >= self.language_sure or self.language_tries < 2 or not probs:
+            return detected, p, segs, None
+        n = int(LANGUAGE_TRIAL_S * SAMPLE_RATE)
+        whole = audio.size <= n  # the chunk is the trial: its decodings are the chunk's
+        # else the trial starts where the speech does (after a music intro, say)
+        start = 0 if whole else max(0, int((min(s.start for s in segs if s.text.strip()) - 0.5) * SAMPLE_RATE))
+        trial = audio[start: start + n]
+        tried: dict[str, DecodeConfidence | None] = {}
+        decoded: dict[str, list] = {}
+        for lang in [detected] + [x for x, _ in info.all_language_probs if x != detected][: self.language_tries - 1]:
+            decoded[lang] = segs if lang == detected and whole else self._decode(model, trial, lang)[0]
+            tried[lang] = decode_confidence(decoded[lang])
+        surer = {lang: c for lang, c in tried.items()
+                 if c is not None and lang != detected and c.surer_than(tried[detected], LANGUAGE_MARGIN)}
+        chosen = max(surer, key=lambda lang: surer[lang].per_token) if surer else detected
+        check = {"detected": detected, "detected_prob": round(p, 3), "chosen": chosen,
+                 "tried": {k: None if v is None else [round(v.per_token, 3), round(v.per_char, 3)]
+                           for k, v in tried.items()}}
+        logger.info("speech language: Whisper detected %s (%.2f); the first %.0f s decoded as %s (log-probability "
+                    "per token / per character): kept %s", detected, p, trial.size / SAMPLE_RATE,
+                    ", ".join(f"{k} {'loop or nothing' if v is None else f'{v.per_token:.2f} / {v.per_char:.2f}'}"
+                              for k, v in tried.items()), chosen)
+        if chosen != detected:
+            segs = decoded[chosen] if whole else self._decode(model, audio, chosen)[0]
+        return chosen, float(probs.get(chosen, 0.0)), segs, check
+
     def _transcribe(self, path: Path) -> Transcript:
         model = self.model()
         language: str | None = None
         language_prob: float | None = None
+        check: dict | None = None
         segments: list[TranscriptSegment] = []
         for offset, audio in iter_audio_chunks(path, self.chunk_s):
             if audio.size < SAMPLE_RATE // 10:
                 continue
             first = len(segments)
-            segs, info = model.transcribe(
-                audio,
-                language=language,  # detected on the first chunk, then kept for the rest
-                beam_size=self.beam_size,
-                vad_filter=self.vad,
-                word_timestamps=True,
-                condition_on_previous_text=False,
-                temperature=DECODE_TEMPERATURE,
-            )
+            # detected on the first chunk with speech (and checked there when unsure), then kept for the rest
+            segs, info = self._decode(model, audio, language)
+            if language is None and any(s.text.strip() for s in segs):
+                language, language_prob, segs, check = self.check_language(model, audio, segs, info)
             for s in segs:
                 text = s.text.strip()
                 if not text:
@@ -279,12 +397,6 @@ class FasterWhisperTranscriber(Transcriber):
                         no_speech_prob=float(s.no_speech_prob),
                     )
                 )
-                # Decoding a 30-s window (beam search, CTranslate2) allocates and frees buffers of up to tens
-                # of MB among the visual lane's allocations; glibc keeps what is freed in the middle of a heap,
-                # and over a 120-s chunk RSS crept up by 100-250 MB until the chunk's trim (~8 ms a trim).
-                release_free_memory()
-            if language is None and segments:
-                language, language_prob = info.language, float(info.language_probability)
             if self.translate and language not in (None, "en") and len(segments) > first:
                 # One decoding, no temperature fallback: on speech Whisper hears badly (where a translation is
                 # wanted most) the fallback re-decoded up to 5 more times, and this pass cost 2-5x real time
@@ -297,7 +409,7 @@ class FasterWhisperTranscriber(Transcriber):
                 attach_translations(segments[first:], [(offset + t.start, offset + t.end, t.text.strip())
                                                        for t in english if t.text.strip()])
             release_free_memory()  # what the chunk's features and VAD held goes back before the next one
-        return Transcript(language=language, language_prob=language_prob, segments=segments)
+        return Transcript(language=language, language_prob=language_prob, segments=segments, language_check=check)
 
 
 def attach_translations(segments: list[TranscriptSegment], english: list[tuple[float, float, str]]) -> None:

@@ -391,6 +391,7 @@ def _finish(task: VideoTask, o: FileOutcome, store: Store, journal: Journal, mod
         "has_audio": info.has_audio,
         "language": o.language,
         "language_prob": o.language_prob,
+        "language_check": json.dumps(o.language_check, sort_keys=True) if o.language_check else None,
         "n_keyframes": o.counts.get("keyframes", 0),
         "n_frames_decoded": o.counts.get("frames_decoded", 0),
         "models": model_ids,

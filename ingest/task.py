@@ -49,6 +49,7 @@ class FileOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     language: str | None = None
     language_prob: float | None = None
+    language_check: dict | None = None  # see ingest.asr.Transcript.language_check
 
 
 @dataclass

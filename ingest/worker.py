@@ -114,7 +114,8 @@ class VideoJob:
                            seconds=time.perf_counter() - self.started_at, started_at=self.started_at,
                            stage_seconds=self.timings, counts=counts,
                            language=transcript.language if transcript else None,
-                           language_prob=transcript.language_prob if transcript else None)
+                           language_prob=transcript.language_prob if transcript else None,
+                           language_check=transcript.language_check if transcript else None)
 
     def stop(self) -> None:
         """Stop the visual stage at its next keyframe, drop a stage not started, wait for a running one (so
@@ -238,6 +239,6 @@ def _check_decoded(path: Path, info: VideoInfo, visual: dict) -> None:
 
 def _transcript(d: dict) -> Transcript:
     return Transcript(
-        language=d["language"], language_prob=d["language_prob"],
+        language=d["language"], language_prob=d["language_prob"], language_check=d.get("language_check"),
         segments=[TranscriptSegment(**{**s, "words": [Word(**w) for w in s["words"]]}) for s in d["segments"]],
     )

@@ -94,3 +94,18 @@ def test_a_table_being_created_is_not_a_table_until_its_first_version_commits(tm
     assert store.videos().num_rows == 0
     store.commit_video(video("v", "a1"))  # a writer still creates it over the bare folder
     assert store.table_names() == [S.VIDEOS] and store.find_video(video_id="v")["ingest_id"] == "a1"
+
+
+def test_a_videos_table_from_before_the_language_check_still_takes_and_reads_videos(tmp_path):
+    store = Store(tmp_path / "db")
+    old = S.videos_schema()
+    store.db.create_table(S.VIDEOS, schema=old.remove(old.get_field_index("language_check")))
+    store.commit_video({**video("v", "a"), "language": "de", "language_check": '{"chosen": "de"}'})
+    rows = connect_events(store).sql("SELECT video_id, language FROM videos").fetchall()
+    assert rows == [("v", "de")]  # the check is dropped: the old table has no column for it
+    store.commit_video({**video("w", "b", "/w.mp4"), "language_check": None})
+    assert store.videos().num_rows == 2
+
+    new = Store(tmp_path / "db2")
+    new.commit_video({**video("v", "a"), "language": "de", "language_check": '{"chosen": "de"}'})
+    assert new.videos().column("language_check").to_pylist() == ['{"chosen": "de"}']
