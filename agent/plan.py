@@ -168,9 +168,11 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     return plan
 
 
+@functools.lru_cache(maxsize=65536)
 def word_stem(word: str) -> str:
     """The Snowball (Porter 2) English stem of a folded word: "describes", "described", "describing" ->
-    "describ"; "opened" -> "open"."""
+    "describ"; "opened" -> "open"; "birds" -> "bird". The one stemmer of the ask agent: every match of a
+    question's words with the evidence's (relevance, the before/after ask's verbs) goes through it."""
     return _english_stemmer().stemWord(fold(word))
 
 

@@ -142,18 +142,20 @@ def test_a_span_of_the_questions_own_words_says_nothing():
 
 
 @pytest.mark.parametrize("a, b", [("opened", "open"), ("finished", "finish"), ("completed", "complete"),
-                                  ("closed", "close"), ("stopped", "stop"), ("carried", "carry"), ("based", "base")])
-def test_relevance_reads_a_past_form_as_its_verb(a, b):
-    from videokb.agent.focus import root
+                                  ("closed", "close"), ("stopped", "stop"), ("carried", "carry"), ("based", "base"),
+                                  ("birds", "bird"), ("navigate", "navigation"), ("depth", "deep")])
+def test_relevance_reads_a_word_by_its_stem(a, b):
+    from videokb.agent.focus import term
 
-    assert root(a) == root(b)
+    assert term(a) == term(b)
 
 
-@pytest.mark.parametrize("a, b", [("plane", "plan"), ("hoped", "hop"), ("hopped", "hope"), ("speed", "spe")])
-def test_relevance_roots_keep_other_words_apart(a, b):
-    from videokb.agent.focus import root
+@pytest.mark.parametrize("a, b", [("plane", "plan"), ("hoped", "hop"), ("hopped", "hope"), ("speed", "spe"),
+                                  ("honey", "honeybee"), ("length", "depth")])
+def test_relevance_stems_keep_other_words_apart(a, b):
+    from videokb.agent.focus import term
 
-    assert root(a) != root(b)
+    assert term(a) != term(b)
 
 
 def test_a_number_said_with_the_past_form_of_the_question_verb_is_on_target():
