@@ -26,7 +26,7 @@ from videokb.agent.cite import NOT_FOUND, Citation, checked_answer
 from videokb.agent.evidence import Line, Window, mmss
 from videokb.agent.plan import Plan, content_words, fold, singular
 from videokb.agent.run import Outcome, Run
-from videokb.retrieval import Moment
+from videokb.retrieval import Hit, Moment
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def title_match(topic: str, line: str) -> tuple[float, float]:
 def find_slide(run: Run, plan: Plan) -> Moment | None:
     """The moment of the slide (or words) the question points at, with its own time span (not its whole
     moment's: a moment may run into the next slide)."""
+    if plan.slide_at:
+        return slide_at(run, plan)
     topic = plan.after_topic or ""
     for modalities in (("ocr",), ("ocr", "speech")):
         moments = run.tools.search(topic, videos=plan.video_ids, k=ANCHOR_K, modalities=modalities)
@@ -99,6 +101,25 @@ def find_slide(run: Run, plan: Plan) -> Moment | None:
         _, _, m, h = best
         return Moment(m.video_id, h.start_s, h.end_s, m.score, [h], m.video_path)
     return None
+
+
+def slide_at(run: Run, plan: Plan) -> Moment | None:
+    """The first or last slide (``plan.slide_at``) of the one video the question names ("the last slide of
+    the canals talk"): the first or last span of its timeline with text on screen. None where the question
+    names no video, or several: their first slides are not one."""
+    if not plan.video_ids or len(plan.video_ids) != 1:
+        return None
+    vid = plan.video_ids[0]
+    info = run.tools.video(vid)
+    shown = [(s, e, lines) for s, e, lines in _spans(run, vid, info.duration_s) if lines]
+    if not shown:
+        return None
+    s, e, _ = shown[0] if plan.slide_at == "first" else shown[-1]
+    _, rows = run.tools.sql("SELECT text FROM events WHERE video_id = ? AND kind = 'ocr' AND start_s >= ? AND "
+                            "start_s < ? ORDER BY start_s, text", [vid, s, e])
+    text = " | ".join(dict.fromkeys(t for (t,) in rows))
+    run.tools._record("timeline", {"video": info.name}, f"the {plan.slide_at} slide: {text!r} at {mmss(s)}")
+    return Moment(vid, s, e, 1.0, [Hit(vid, s, e, "ocr", "timeline", text, 1.0, 1.0)], info.video_path)
 
 
 def _closest_in_meaning(run: Run, topic: str, hits: list) -> tuple | None:
@@ -257,6 +278,8 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
     anchor = find_slide(run, plan)
     if anchor is None:
         return Outcome(NOT_FOUND, False, [], [])
+    if direction == "on":
+        return _on_slide(run, plan, anchor)
     spans = neighbours(run, anchor, direction)[:MAX_STEPS]
     name = run.tools.video(anchor.video_id).name
     if not spans:
@@ -292,6 +315,28 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
     return Outcome(answer, found, citations, [window], draft, dropped)
 
 
+def _on_slide(run: Run, plan: Plan, anchor: Moment) -> Outcome:
+    """The slide itself: its text ("what is shown on the last slide?"), or what is said while it is shown,
+    in one go (:func:`own_paragraph`)."""
+    if plan.reads == "shown":
+        window = run.tools.read(anchor.video_id, anchor.start_s, anchor.end_s, score=anchor.score)
+        screen = [ln.text for ln in window.lines if ln.kind == "screen" and ln.began_s is None]
+        return _cited(run, window, " | ".join(screen), "on") if screen else Outcome(NOT_FOUND, False, [], [])
+    duration = run.tools.video(anchor.video_id).duration_s
+    spans = _spans(run, anchor.video_id, duration)
+    _, segments = run.tools.sql("SELECT start_s, end_s, text FROM segments WHERE video_id = ? AND text IS NOT "
+                                "NULL ORDER BY start_s", [anchor.video_id])
+    paras = paragraphs([tuple(r) for r in segments], [s for s, _, _ in spans if s > 0])
+    own = own_paragraph(paras, anchor.start_s, anchor.end_s, anchor.hits[0].text or "")
+    if own is None:
+        run.tools._record("timeline", {"video": run.tools.video(anchor.video_id).name},
+                          f"nothing said on the slide at {mmss(anchor.start_s)}")
+        return Outcome(NOT_FOUND, False, [], [])
+    window = run.tools.read(anchor.video_id, paras[own][0], paras[own][1], score=anchor.score)
+    said = " ".join(ln.text for ln in window.lines if ln.kind == "speech").strip()
+    return _cited(run, window, said, "on")
+
+
 def _cited(run: Run, window: Window, said: str, direction: str) -> Outcome:
     window.number = 1
     ok, why = run.verifier.supports(said, window)
@@ -303,6 +348,10 @@ def _cited(run: Run, window: Window, said: str, direction: str) -> Outcome:
 def adjacent_window(run: Run, plan: Plan) -> Window | None:
     """The window a before/after question reads first (for :func:`videokb.agent.ask.retrieve`)."""
     anchor = find_slide(run, plan)
+    if anchor is not None and plan.direction == "on":
+        window = run.tools.read(anchor.video_id, anchor.start_s, anchor.end_s)
+        window.number = 1
+        return window
     spans = neighbours(run, anchor, plan.direction or "after") if anchor else []
     if not spans:
         return None
