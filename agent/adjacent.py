@@ -85,10 +85,11 @@ def find_slide(run: Run, plan: Plan) -> Moment | None:
     if plan.slide_at:
         return slide_at(run, plan)
     topic = plan.after_topic or ""
-    for modalities in (("ocr",), ("ocr", "speech")):
-        moments = run.tools.search(topic, videos=plan.video_ids, k=ANCHOR_K, modalities=modalities)
-        if plan.video_ids and not moments:
-            moments = run.tools.search(topic, k=ANCHOR_K, modalities=modalities)
+    # The videos the question names first, then the whole archive: a word of the topic may name a video by
+    # chance ("the slide about the bridge in San Francisco" names bridge_bakery.mp4, not bridges_talk.mp4).
+    scopes = [plan.video_ids, None] if plan.video_ids else [None]
+    for modalities, videos in [(m, v) for m in (("ocr",), ("ocr", "speech")) for v in scopes]:
+        moments = run.tools.search(topic, videos=videos, k=ANCHOR_K, modalities=modalities)
         hits = [(title_match(topic, h.text or ""), h.fused, m, h)
                 for m in moments for h in m.hits if h.modality in modalities]
         hits = [x for x in hits if x[0][0] > 0 and names_held(topic, x[3].text or "")]

@@ -8,7 +8,9 @@
   and "九米" are lengths. A length of another dimension does not answer either: a depth is not answered by
   a clause that says "long" and never "deep" ("The Nile is ... kilometers long" for "how deep is the Nile?").
 - "how many X" asks for a count: a number whose unit is a measure's ("100 kilometers") does not answer
-  unless X is that unit ("how many kilometers").
+  unless X is that unit ("how many kilometers"); "the population of X" asks for a count of people.
+- "when", "in what year" ask for a date or a time: a number said with another measure's unit does not answer
+  (a year said as one, "opened in 1937", is a date; a number with no unit is left to the other checks).
 - **where** asks for a place: the answer must hold one (a capitalised name, or a place word after "in",
   "near", "on", "at", "off", "along"...) and sit in a clause of the sentence that speaks of the question most,
   not in the clause next to it ("Cold salty water sinks near Greenland | and flows south along the ocean
@@ -82,6 +84,7 @@ class Asked:
     measures: frozenset[str]
     dimension: str | None = None
     counted: str | None = None
+    number: bool = True  # the answer must hold a number ("when" may be answered "at dawn")
 
 
 # question patterns -> (measures, dimension); the first that matches decides. English, German, Spanish,
@@ -113,6 +116,17 @@ _HOW_MANY = re.compile(r"\bhow many (?P<noun>[^\W\d_]+)|\bwie viele (?P<de>\w+)|
                        r"\bcombien d[e'] ?(?P<fr>\w+)|\bquant[ie] (?P<it>\w+)", re.I)
 
 
+# "what is the population of X?" asks for a count of people, as "how many people live in X?" does
+_POPULATION = re.compile(r"\bpopulation\b|\binhabitants\b|\bbevolkerung\b|\beinwohner\b|\bpoblacion\b|"
+                         r"\bhabitantes\b|\bhabitants\b|\bpopolazione\b|\babitanti\b|人口", re.I)
+
+
+# "when", "in what year" ask for a date or a time: a number said with a unit of another measure ("57
+# kilometers long") is no answer to "when did the Gotthard Base Tunnel open?"
+_WHEN = re.compile(r"^\W*when\b|\b(what|which) (year|date)\b|^\W*(wann|cu[aá]ndo|quand|quando)\b|什么时候|哪一?年",
+                   re.I)
+
+
 def asked(question: str) -> Asked | None:
     """The measure (or count) the question asks for; None when it asks for no measure."""
     q = fold(question)
@@ -121,6 +135,10 @@ def asked(question: str) -> Asked | None:
             return Asked(measures, dimension)
     if m := _HOW_MANY.search(q):
         return Asked(frozenset(), None, next(g for g in m.groups() if g))
+    if _POPULATION.search(q):
+        return Asked(frozenset(), None, "people")
+    if _WHEN.search(q):
+        return Asked(frozenset({"date", "time"}), number=False)
     return None
 
 

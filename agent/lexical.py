@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videokb.agent.plan import STOPWORDS, fold, singular
+from videokb.agent.plan import STOPWORDS, fold, singular, word_stem
 from videokb.retrieval import Moment
 
 if TYPE_CHECKING:
@@ -108,14 +108,15 @@ def entities(question: str) -> list[list[str]]:
 
 
 def holds_entity(phrase: list[str], text: str, video_path: str = "") -> bool:
-    """Whether ``text`` holds the phrase's first word at a word start (a plural or a singular of it), or the
-    video's file name holds a word of it (the question named the video: "the Rome gelateria" for
+    """Whether ``text`` holds the phrase's first word (a plural or a singular of it, or a word of the same
+    stem), or the video's file name holds a word of it (the question named the video: "the Rome gelateria" for
     gelateria_roma.mp4)."""
     have = fold(text)
     stem = fold(Path(video_path).stem.replace("_", " ")) if video_path else ""
-    first = phrase[0]
-    first = first[:-1] if first.endswith("s") and len(first) > 3 else first
+    first = singular(phrase[0])
+    # Or a word of the same Snowball stem: Whisper's "map passengers" holds "mapped passages"'s "mapped".
     return bool(re.search(_pattern(first), have) or re.search(_pattern(first), stem)
+                or word_stem(first) in {word_stem(w) for w in re.findall(r"[^\W\d_]+", have)}
                 or any(re.search(rf"\b{re.escape(w)}\b", stem) for w in phrase))
 
 

@@ -71,11 +71,24 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     return found
 
 
+# "In which country is X?": the noun after "which" names the kind of answer, not what the question is about
+# (a clause about "six countries of central Africa" does not speak of Angel Falls).
+_ANSWER_KIND = re.compile(r"^\W*(?:(?:in|off|on|at|from|near|to|into) )?(?:which|what) (?P<kind>country|countries|city|"
+                          r"cities|state|states|town|region|province|continent|place|part|year|month|day|date|time)\b",
+                          re.I)
+
+
 def _keywords(run: Run, question: str) -> set[str]:
     """The question's content words, as it writes them, that are not just the name of a video ("at River
-    Cafe"); words are told apart by their :func:`agent.focus.term`."""
+    Cafe") nor the kind of answer asked for ("in which country"); words are told apart by their
+    :func:`agent.focus.term`."""
     names = set().union(*(terms(v.name.rsplit(".", 1)[0].replace("_", " ")) for v in run.tools._all_videos().values()))
-    return {w for w in _question_words(question) if term(w) not in names | terms("cost price")}
+    return {w for w in _question_words(question) if term(w) not in names | answer_kind(question) | terms("cost price")}
+
+
+def answer_kind(question: str) -> set[str]:
+    """The terms of the noun that names the kind of answer ("in which country": country), if any."""
+    return terms(m.group("kind")) if (m := _ANSWER_KIND.match(question)) else set()
 
 
 def _question_words(question: str) -> set[str]:
@@ -135,7 +148,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
         # A measure or a count needs a number ("how wide is the Gulf Stream?" is not answered by its name);
         # "where" asks for a place that is not just the question's words, from the clause that speaks of
         # the question most (agent.kinds).
-        if measure is not None and not re.search(r"\d", as_digits(c.sentence)):
+        if measure is not None and measure.number and not re.search(r"\d", as_digits(c.sentence)):
             return False
         if where and _english(run, c.window) and not in_place_clause(c.sentence, windows, keywords, q_words):
             return False

@@ -189,3 +189,54 @@ def test_a_number_in_a_sentence_saying_a_misheard_name_is_on_target():
     unheard = Window("v", "/lib/lighthouses_talk.mp4", 0.0, 16.0, 1.0, number=1, lines=lines)
     assert not on_target("1810", [unheard], words, names)
 
+
+
+def test_only_clauses_that_name_the_question_s_names_compete():
+    """Where a clause names what the question names, a clause about another thing does not outrank it by a
+    rarer frame word ("year": "the discovery of helium was reported in the year 1785")."""
+    from videokb.agent.focus import on_target
+
+    w1 = window(1, "Robert Stevenson designed the Bell Rock lighthouse, and it was finished in 1810.")
+    w2 = window(2, "The old bridge was finished in 1790. The discovery of helium was reported in the year 1785.")
+    words, names = {"year", "bell", "rock", "finished"}, {"bell", "rock"}
+    assert on_target("1810", [w1, w2], words, names)
+    assert not on_target("1790", [w1, w2], words, names) and not on_target("1785", [w1, w2], words, names)
+
+
+def test_a_span_from_windows_that_never_speak_of_the_question_is_off_target():
+    from videokb.agent.focus import on_target
+
+    assert not on_target("the land", [window(1, "Islands break away from the land.")], {"madagascar", "lie"})
+
+
+def test_speech_is_not_joined_across_a_new_slide():
+    """Whisper dropped the full stop at the slide change: "... break away from the land" | "Madagascar lies
+    east of Africa": "the land" is not in the sentence that says what lies east of Africa."""
+    from videokb.agent.evidence import Line, Window
+    from videokb.agent.focus import joined, on_target
+
+    w = Window("v", "/lib/islands_talk.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Islands"), Line(0.0, "speech", "Island rise from the seafloor or break away from the land"),
+        Line(4.6, "screen", "Madagascar"), Line(5.0, "speech", "Madagascar lies east of Africa")])
+    assert [ln.text for ln in joined(w) if ln.kind == "speech"] == [
+        "Island rise from the seafloor or break away from the land", "Madagascar lies east of Africa"]
+    assert not on_target("the land", [w], {"lies", "east", "africa"})
+    assert on_target("Madagascar", [w], {"lies", "east", "africa"})
+
+
+def test_a_thing_named_by_a_word_of_the_same_stem():
+    """Whisper's "600 kilometers of map passengers" names "mapped passages" by its first word's stem."""
+    from videokb.agent.lexical import holds_entity
+
+    assert holds_entity(["mapped", "passages"], "Mammoth Cave is about 600 kilometers of map passengers.")
+    assert not holds_entity(["honey"], "a honeybee's flight") and not holds_entity(["gold"], "a golden crown")
+
+
+def test_the_kind_of_answer_asked_for_is_no_keyword():
+    """"In which country is Angel Falls?": a clause about "six countries of central Africa" does not speak of
+    the falls (the country question was answered from it, "in Venezuela" refused)."""
+    from videokb.agent.planner import answer_kind
+
+    assert answer_kind("In which country is Angel Falls?") == {"countri"}
+    assert answer_kind("What year did it open?") == {"year"} and answer_kind("Which city has the bridge?") == {"citi"}
+    assert answer_kind("What is the country of Angel Falls?") == set() and answer_kind("Where is it?") == set()
