@@ -50,16 +50,22 @@ _SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
 def joined(window: Window) -> list[Line]:
     """The window's lines with a speech line that stops mid-sentence joined to the speech line that goes on
     (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments), unless a
-    new slide came up between them: Whisper may drop the full stop at a slide change ("... break away from
-    the land" | "Madagascar lies east of Africa ...")."""
+    new slide came up between them and the next opens with a capital: Whisper may drop the full stop at a
+    slide change ("... break away from the land" | "Madagascar lies east of Africa ..."), while a sentence
+    said across one goes on in lower case ("... The first printed map of Greece appeared" | "in the year
+    1,627.")."""
     out: list[Line] = []
     last_speech = None
+    new_slide = False
     shown: set[str] = set()
     for ln in window.lines:
         if ln.kind == "screen":
-            if last_speech is not None and ln.text not in shown:
-                last_speech = None
+            new_slide = new_slide or (last_speech is not None and ln.text not in shown)
             shown.add(ln.text)
+        if ln.kind == "speech" and new_slide and ln.text[:1].isupper():
+            last_speech = None
+        if ln.kind == "speech":
+            new_slide = False
         if ln.kind == "speech" and last_speech is not None and not _SENTENCE_END.search(out[last_speech].text):
             out[last_speech] = replace(out[last_speech], text=f"{out[last_speech].text} {ln.text}")
             continue
@@ -92,8 +98,7 @@ class _Relevance:
     the windows' clauses hold it (1/df). In a lecture where every part says "the discovery of ... was
     reported in the year ...", the clause that names argon outweighs those that share only the frame."""
 
-    def __init__(self, windows: list[Window], keywords: set[str], competing: list[str] | None = None) -> None:
-        """``competing``: the clauses whose numbers compete (default: all of the windows')."""
+    def __init__(self, windows: list[Window], keywords: set[str]) -> None:
         keywords = _terms_of(keywords)
         self.titles = _titles(windows)
         self.heard = _heard(windows)
@@ -105,7 +110,7 @@ class _Relevance:
         # tested in the year ..." beside Whisper's "The Maxine against Diffuria ..." and the slide
         # "Diphtheria vaccine: 1873").
         self.top = {k for k, w in self.weights.items() if w == max(self.weights.values())}
-        scored = [(self.rank(p), p) for p in (parts if competing is None else competing) if has_number(p)]
+        scored = [(self.rank(p), p) for p in parts if has_number(p)]
         self.best_rank = max((x for x, _ in scored), default=(False, 0.0))  # the best clause that holds a number
         self.best_number = self.best_rank[1]
         # The slide on screen as that clause is said, when it holds the clause's rarest question words
@@ -215,10 +220,6 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
         # The clause's sentence may name it ("Madagascar lies east of Africa and is about 1,600 km long").
         parts = [p for p, sentence in _clause_sentences(windows)
                  if named <= relevance._all_words(p) | relevance._all_words(sentence)]
-        # Only those compete: a clause about another thing does not outrank them by the question's frame
-        # word ("In what year was the Bell Rock lighthouse completed?": not "the discovery of helium was
-        # reported in the year 1785").
-        relevance = _Relevance(windows, keywords, competing=parts)
     needle = fold(normalize_money(span)).strip(" .")
     if not re.search(r"\d", as_digits(span)):
         # A span without a number must sit in a sentence that speaks of the question as much as any does

@@ -160,21 +160,37 @@ def unit_after(tokens: list[str], at: int) -> str | None:
     """The measure of the unit that follows the number at ``tokens[at]`` (or the currency before it): a
     scale word or two between them is skipped ("30 million cubic meters"), and one other word. A year said as one ("in 1848")
     is a "date"."""
+    return _unit_at(tokens, at)[0]
+
+
+def _unit_at(tokens: list[str], at: int) -> tuple[str | None, str | None]:
+    """(:func:`unit_after`, the unit word itself)."""
     if at > 0 and _UNIT_OF.get(tokens[at - 1]) == "price":
-        return "price"
+        return "price", tokens[at - 1]
     if at > 0 and tokens[at - 1] in _YEAR_BEFORE and re.fullmatch(r"1\d{3}|20\d{2}", tokens[at].replace(",", "")):
-        return "date"
+        return "date", None
     odd = 1  # one other word may sit between them: Whisper inserts words ("about 100 baby meters")
     for tok in tokens[at + 1: at + 4]:
         if tok in _SCALE_WORDS:
             continue
         if (kind := _UNIT_OF.get(tok)) is not None:
-            return kind
+            return kind, tok
         if odd and tok.isalpha():
             odd -= 1
             continue
-        return None
-    return None
+        return None, None
+    return None, None
+
+
+_SHORT_UNITS = {"m": "meter", "km": "kilometer", "cm": "centimeter", "mm": "millimeter", "ft": "foot", "feet": "foot",
+                "kg": "kilogram", "kilos": "kilogram", "g": "gram", "lb": "pound", "lbs": "pound", "inches": "inch"}
+
+
+def _unit_name(word: str) -> str:
+    """One name for a unit's spellings: "km", "kilometres", "kilometers" -> "kilometer"."""
+    word = _SHORT_UNITS.get(word, word)
+    word = re.sub(r"tres?$", "ter", word)  # metre(s) -> meter
+    return _SHORT_UNITS.get(word, word[:-1] if word.endswith("s") and len(word) > 3 else word)
 
 
 def _same_number(token: str, number: str) -> bool:
@@ -205,6 +221,13 @@ def _refuses_clause(want: Asked, number: str, clause: str) -> str | None:
         return None
     if want.counted is not None:
         if _UNIT_OF.get(want.counted) in units:
+            # "how many centimeters": a number said in kilometers is no count of centimeters (Madagascar's
+            # length for "how many centimeters does Madagascar move each year?")
+            tokens = _tokens(clause)
+            said = {_unit_name(w) for i, t in enumerate(tokens) if _same_number(t, number)
+                    for _, w in [_unit_at(tokens, i)] if w}
+            if said and _unit_name(want.counted) not in said:
+                return f"{number} is in {'/'.join(sorted(said))}, not {want.counted}"
             return None
         return f"{number} is a {'/'.join(sorted(units))}, not a count of {want.counted}"
     if not units & want.measures:

@@ -142,3 +142,13 @@ def test_a_where_answer_comes_from_the_clause_that_holds_a_place():
     assert not in_place_clause("salty water", [deep], keywords)  # no place
     assert [ln.text for w in place_focused([deep], keywords) for ln in w.lines] == [
         "Cold salty water sinks near Greenland"]
+
+
+def test_how_many_of_a_unit_is_not_answered_in_another_unit():
+    """"How many centimeters does Madagascar move each year?" is not answered by its length, "1,600
+    kilometers" (the same measure, another unit); the unit's other spellings still answer."""
+    want = asked("How many centimeters does Madagascar move each year?")
+    assert refuses(want, "1600", "Madagascar is about 1600 kilometers long")
+    assert not refuses(want, "2", "the plates pull apart 2 cm a year")
+    km = asked("How many kilometers long is the Panama Canal?")
+    assert not refuses(km, "82", "about 82 km long") and not refuses(km, "82", "about 82 kilometres long")
