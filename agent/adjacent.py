@@ -26,13 +26,12 @@ from videokb.agent.cite import NOT_FOUND, Citation, checked_answer
 from videokb.agent.evidence import Line, Window, mmss
 from videokb.agent.plan import Plan, content_words, fold, singular
 from videokb.agent.run import Outcome, Run
-from videokb.retrieval import Moment
+from videokb.retrieval import Hit, Moment
 
 logger = logging.getLogger(__name__)
 
 ANCHOR_K = 6  # moments searched for the slide named
 SAME_SCREEN_GAP_S = 0.5  # keyframes this close with the same text are one slide on screen
-SPEECH_INSIDE = 0.4  # share of a speech segment's time inside a span for it to be said there
 SPILL_S = 1.0  # a segment this close before a slide change may be the new slide's (Whisper starts early)
 PAUSE_S = 0.5  # a pause this long ends what is said in one go
 MAX_STEPS = 3  # spans without text on screen stepped over to reach the slide shown next
@@ -82,11 +81,14 @@ def title_match(topic: str, line: str) -> tuple[float, float]:
 def find_slide(run: Run, plan: Plan) -> Moment | None:
     """The moment of the slide (or words) the question points at, with its own time span (not its whole
     moment's: a moment may run into the next slide)."""
+    if plan.slide_at:
+        return slide_at(run, plan)
     topic = plan.after_topic or ""
-    for modalities in (("ocr",), ("ocr", "speech")):
-        moments = run.tools.search(topic, videos=plan.video_ids, k=ANCHOR_K, modalities=modalities)
-        if plan.video_ids and not moments:
-            moments = run.tools.search(topic, k=ANCHOR_K, modalities=modalities)
+    # The videos the question names first, then the whole archive: a word of the topic may name a video by
+    # chance ("the slide about the bridge in San Francisco" names bridge_bakery.mp4, not bridges_talk.mp4).
+    scopes = [plan.video_ids, None] if plan.video_ids else [None]
+    for modalities, videos in [(m, v) for m in (("ocr",), ("ocr", "speech")) for v in scopes]:
+        moments = run.tools.search(topic, videos=videos, k=ANCHOR_K, modalities=modalities)
         hits = [(title_match(topic, h.text or ""), h.fused, m, h)
                 for m in moments for h in m.hits if h.modality in modalities]
         hits = [x for x in hits if x[0][0] > 0 and names_held(topic, x[3].text or "")]
@@ -95,10 +97,45 @@ def find_slide(run: Run, plan: Plan) -> Moment | None:
         hits.sort(key=lambda x: (x[0], x[1]), reverse=True)
         best = hits[0]
         if best[0][0] < 1.0 and modalities == ("ocr",) and run.verifier is not None:
-            best = _closest_in_meaning(run, topic, hits) or best
+            # Every slide of those videos competes: a slide named by what it is about may share no word
+            # with its title ("the slide about the highest waterfall": "Angel Falls", said "... the highest
+            # waterfall on Earth", beside the slide "Waterfalls").
+            best = _closest_in_meaning(run, topic, hits + _slides(run, {x[2].video_id for x in hits})) or best
         _, _, m, h = best
         return Moment(m.video_id, h.start_s, h.end_s, m.score, [h], m.video_path)
     return None
+
+
+def slide_at(run: Run, plan: Plan) -> Moment | None:
+    """The first or last slide (``plan.slide_at``) of the one video the question names ("the last slide of
+    the canals talk"): the first or last span of its timeline with text on screen. None where the question
+    names no video, or several: their first slides are not one."""
+    if not plan.video_ids or len(plan.video_ids) != 1:
+        return None
+    vid = plan.video_ids[0]
+    info = run.tools.video(vid)
+    shown = [(s, e, lines) for s, e, lines in _spans(run, vid, info.duration_s) if lines]
+    if not shown:
+        return None
+    s, e, _ = shown[0] if plan.slide_at == "first" else shown[-1]
+    _, rows = run.tools.sql("SELECT text FROM events WHERE video_id = ? AND kind = 'ocr' AND start_s >= ? AND "
+                            "start_s < ? ORDER BY start_s, text", [vid, s, e])
+    text = " | ".join(dict.fromkeys(t for (t,) in rows))
+    run.tools._record("timeline", {"video": info.name}, f"the {plan.slide_at} slide: {text!r} at {mmss(s)}")
+    return Moment(vid, s, e, 1.0, [Hit(vid, s, e, "ocr", "timeline", text, 1.0, 1.0)], info.video_path)
+
+
+def _slides(run: Run, video_ids: set[str]) -> list[tuple]:
+    """Every slide of the videos, as find_slide's candidates (no title words held)."""
+    out = []
+    for vid in sorted(video_ids):
+        info = run.tools.video(vid)
+        for s, e, lines in _spans(run, vid, info.duration_s):
+            if lines:
+                text = " | ".join(sorted(lines))
+                hit = Hit(vid, s, e, "ocr", "timeline", text, 0.0, 0.0)
+                out.append(((0.0, 0.0), 0.0, Moment(vid, s, e, 0.0, [hit], info.video_path), hit))
+    return out
 
 
 def _closest_in_meaning(run: Run, topic: str, hits: list) -> tuple | None:
@@ -106,16 +143,23 @@ def _closest_in_meaning(run: Run, topic: str, hits: list) -> tuple | None:
     closest in meaning to the topic ("how fast glaciers move": "Glacier speed: ... slide forward about forty
     meters in a single day")."""
     seen, texts, keep = set(), [], []
+    timelines: dict[str, tuple[list[Span], list]] = {}
     for x in hits:
-        h = x[3]
-        key = (x[2].video_id, fold(h.text or ""))
+        h, vid = x[3], x[2].video_id
+        key = (vid, fold(h.text or ""))
         if key in seen:
             continue
         seen.add(key)
-        span = _span_at(_spans(run, x[2].video_id, run.tools.video(x[2].video_id).duration_s), h.start_s + 0.01)
+        if vid not in timelines:
+            spans = _spans(run, vid, run.tools.video(vid).duration_s)
+            timelines[vid] = spans, _paragraphs(run, vid, spans)
+        spans, paras = timelines[vid]
+        span = _span_at(spans, h.start_s + 0.01)
         t0, t1 = (span[0], span[1]) if span else (h.start_s, h.end_s)
-        said = " ".join(said_between(run, x[2].video_id, t0, t1))
-        texts.append(f"{h.text}: {said}")
+        # The slide's own words (:func:`own_paragraph`): a keyframe may show the slide seconds after its words
+        # began ("Angel Falls" read from 10 s, "Angel Falls in Venezuela drops ..." said from 5 s).
+        own = own_paragraph(paras, t0, t1, h.text or "")
+        texts.append(f"{h.text}: {paras[own][2] if own is not None else ''}")
         keep.append(x)
     if len(keep) < 2:
         return None
@@ -179,15 +223,6 @@ def neighbours(run: Run, anchor: Moment, direction: str) -> list[tuple[float, fl
     return spans[at + 1:] if direction == "after" else spans[:at][::-1]
 
 
-def said_between(run: Run, video_id: str, t0: float, t1: float) -> list[str]:
-    """What is said between t0 and t1: speech segments with most of their time inside. Whisper starts a
-    segment a little early, so the next slide's first words often begin before that slide's first keyframe
-    (a span read by overlap alone takes them); a segment run across two slides counts for both."""
-    _, rows = run.tools.sql("SELECT start_s, end_s, text FROM segments WHERE video_id = ? AND end_s > ? "
-                            "AND start_s < ? AND text IS NOT NULL ORDER BY start_s", [video_id, t0, t1])
-    return [text for s, e, text in rows if min(e, t1) - max(s, t0) >= SPEECH_INSIDE * max(e - s, 1e-6)]
-
-
 def paragraphs(segments: list[tuple[float, float, str]], cuts: list[float]) -> list[tuple[float, float, str]]:
     """Speech segments joined into what is said in one go: a new one starts after a pause of ``PAUSE_S`` or
     at a slide change (a segment that starts up to ``SPILL_S`` before the change is the new slide's: Whisper
@@ -218,13 +253,18 @@ def own_paragraph(paras: list[tuple[float, float, str]], a0: float, a1: float, t
     return on[0] if on else None
 
 
+def _paragraphs(run: Run, video_id: str, spans: list[Span]) -> list[tuple[float, float, str]]:
+    """What is said in the video, in one go each (:func:`paragraphs`), cut at its slide changes ``spans``."""
+    _, segments = run.tools.sql("SELECT start_s, end_s, text FROM segments WHERE video_id = ? AND text IS NOT "
+                                "NULL ORDER BY start_s", [video_id])
+    return paragraphs([tuple(r) for r in segments], [s for s, _, _ in spans if s > 0])
+
+
 def _said_next(run: Run, anchor: Moment, direction: str) -> tuple[float, float] | None:
     """The time of what is said right after (before) the slide or words of ``anchor``, in one go."""
     duration = run.tools.video(anchor.video_id).duration_s
     spans = _spans(run, anchor.video_id, duration)
-    _, segments = run.tools.sql("SELECT start_s, end_s, text FROM segments WHERE video_id = ? AND text IS NOT "
-                                "NULL ORDER BY start_s", [anchor.video_id])
-    paras = paragraphs([tuple(r) for r in segments], [s for s, _, _ in spans if s > 0])
+    paras = _paragraphs(run, anchor.video_id, spans)
     if anchor.hits and anchor.hits[0].modality == "ocr":
         span = _span_at(spans, anchor.start_s + 0.01) or (anchor.start_s, anchor.end_s, frozenset())
         a0, a1 = span[0], span[1]
@@ -257,6 +297,8 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
     anchor = find_slide(run, plan)
     if anchor is None:
         return Outcome(NOT_FOUND, False, [], [])
+    if direction == "on":
+        return _on_slide(run, plan, anchor)
     spans = neighbours(run, anchor, direction)[:MAX_STEPS]
     name = run.tools.video(anchor.video_id).name
     if not spans:
@@ -292,6 +334,25 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
     return Outcome(answer, found, citations, [window], draft, dropped)
 
 
+def _on_slide(run: Run, plan: Plan, anchor: Moment) -> Outcome:
+    """The slide itself: its text ("what is shown on the last slide?"), or what is said while it is shown,
+    in one go (:func:`own_paragraph`)."""
+    if plan.reads == "shown":
+        window = run.tools.read(anchor.video_id, anchor.start_s, anchor.end_s, score=anchor.score)
+        screen = [ln.text for ln in window.lines if ln.kind == "screen" and ln.began_s is None]
+        return _cited(run, window, " | ".join(screen), "on") if screen else Outcome(NOT_FOUND, False, [], [])
+    duration = run.tools.video(anchor.video_id).duration_s
+    paras = _paragraphs(run, anchor.video_id, _spans(run, anchor.video_id, duration))
+    own = own_paragraph(paras, anchor.start_s, anchor.end_s, anchor.hits[0].text or "")
+    if own is None:
+        run.tools._record("timeline", {"video": run.tools.video(anchor.video_id).name},
+                          f"nothing said on the slide at {mmss(anchor.start_s)}")
+        return Outcome(NOT_FOUND, False, [], [])
+    window = run.tools.read(anchor.video_id, paras[own][0], paras[own][1], score=anchor.score)
+    said = " ".join(ln.text for ln in window.lines if ln.kind == "speech").strip()
+    return _cited(run, window, said, "on")
+
+
 def _cited(run: Run, window: Window, said: str, direction: str) -> Outcome:
     window.number = 1
     ok, why = run.verifier.supports(said, window)
@@ -303,6 +364,10 @@ def _cited(run: Run, window: Window, said: str, direction: str) -> Outcome:
 def adjacent_window(run: Run, plan: Plan) -> Window | None:
     """The window a before/after question reads first (for :func:`videokb.agent.ask.retrieve`)."""
     anchor = find_slide(run, plan)
+    if anchor is not None and plan.direction == "on":
+        window = run.tools.read(anchor.video_id, anchor.start_s, anchor.end_s)
+        window.number = 1
+        return window
     spans = neighbours(run, anchor, plan.direction or "after") if anchor else []
     if not spans:
         return None

@@ -11,7 +11,7 @@ from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
 from videokb.agent.heard import spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
-from videokb.agent.plan import content_words, fold
+from videokb.agent.plan import content_words, fold, word_stem
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
@@ -22,57 +22,26 @@ def has_number(text: str) -> bool:
     return bool(re.search(r"\d", text) or re.search(r"\d", as_digits(text)))
 
 
-def stem(word: str) -> str:
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+def term(word: str) -> str:
+    """A word as relevance matches it: a word naming a dimension as that dimension ("deep", "depth": "depth"),
+    so "to what depth do whales dive?" meets "... about 2,000 meters deep"; any other word as its English
+    stem (:func:`agent.plan.word_stem`: "which opened in 1937" speaks of "when did the bridge open?",
+    "birds" of "bird")."""
+    return dimension_word(word) or word_stem(word)
 
 
-_VOWELS = frozenset("aeiou")
+def terms(text: str) -> set[str]:
+    """The :func:`term` of each content word of ``text``."""
+    return {term(w.strip(".")) for w in content_words(text) if w.strip(".")}
 
 
-def _measure(word: str) -> int:
-    """How many vowel-consonant runs the word holds (Porter's m: "open" 2, "clos" 1, "stop" 1)."""
-    kinds = "".join("v" if c in _VOWELS else "c" for c in word)
-    return len(re.findall(r"v+c+", kinds))
-
-
-def _short(word: str) -> bool:
-    """Ends consonant-vowel-consonant, the last not w, x or y ("clos", "hop", "plan"): its verb keeps its "e"."""
-    return (len(word) >= 3 and word[-3] not in _VOWELS and word[-2] in _VOWELS and word[-1] not in _VOWELS
-            and word[-1] not in "wxy")
-
-
-def root(word: str) -> str:
-    """A (plural-stripped) word as relevance matches it: a regular past form as its verb ("opened" ~ "open",
-    "finished" ~ "finish", "completed" ~ "complete", "stopped" ~ "stop", "carried" ~ "carry"), and a final
-    silent "e" dropped where the rest is no short syllable, so the verb and its past form meet (Porter's
-    steps 1b and 5a; "plane" stays apart from "plan", "hoped" from "hop")."""
-    if len(word) > 4 and word.endswith("ied"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("ed") and not word.endswith("eed") and _VOWELS & set(word[:-2]):
-        word = word[:-2]
-        if word[-1] == word[-2] and word[-1] not in _VOWELS | set("lsz"):
-            return word[:-1]  # "stopped"
-        if _measure(word) == 1 and _short(word):
-            return word + "e"  # "closed", "hoped"
-    if word.endswith("e") and not word.endswith("ee") and (
-            _measure(word[:-1]) > 1 or _measure(word[:-1]) == 1 and not _short(word[:-1])):
-        return word[:-1]
-    return word
-
-
-def _meaning(word: str) -> str:
-    """A stemmed word as relevance matches it: a word naming a dimension as that dimension ("deep", "depth":
-    "depth"), so "to what depth do whales dive?" meets "... about 2,000 meters deep"; any other word as its
-    :func:`root` ("which opened in 1937" speaks of "when did the bridge open?")."""
-    return dimension_word(word) or root(word)
+def _terms_of(words: set[str]) -> set[str]:
+    """The :func:`term` of each word as the question writes it."""
+    return {term(w) for w in words}
 
 
 def clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
-
-
-def _words(text: str) -> set[str]:
-    return {stem(w.strip(".")) for w in content_words(text)}
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
@@ -80,10 +49,23 @@ _SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
 
 def joined(window: Window) -> list[Line]:
     """The window's lines with a speech line that stops mid-sentence joined to the speech line that goes on
-    (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments)."""
+    (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments), unless a
+    new slide came up between them and the next opens with a capital: Whisper may drop the full stop at a
+    slide change ("... break away from the land" | "Madagascar lies east of Africa ..."), while a sentence
+    said across one goes on in lower case ("... The first printed map of Greece appeared" | "in the year
+    1,627.")."""
     out: list[Line] = []
     last_speech = None
+    new_slide = False
+    shown: set[str] = set()
     for ln in window.lines:
+        if ln.kind == "screen":
+            new_slide = new_slide or (last_speech is not None and ln.text not in shown)
+            shown.add(ln.text)
+        if ln.kind == "speech" and new_slide and ln.text[:1].isupper():
+            last_speech = None
+        if ln.kind == "speech":
+            new_slide = False
         if ln.kind == "speech" and last_speech is not None and not _SENTENCE_END.search(out[last_speech].text):
             out[last_speech] = replace(out[last_speech], text=f"{out[last_speech].text} {ln.text}")
             continue
@@ -117,7 +99,7 @@ class _Relevance:
     reported in the year ...", the clause that names argon outweighs those that share only the frame."""
 
     def __init__(self, windows: list[Window], keywords: set[str]) -> None:
-        keywords = {_meaning(k) for k in keywords}
+        keywords = _terms_of(keywords)
         self.titles = _titles(windows)
         self.heard = _heard(windows)
         parts = _parts(windows)
@@ -145,7 +127,7 @@ class _Relevance:
         self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
 
     def _all_words(self, text: str) -> set[str]:
-        return {_meaning(w) for w in _words(text) | self.titles.get(text, set()) | self.heard.get(text, set())}
+        return terms(text) | self.titles.get(text, set()) | self.heard.get(text, set())
 
     def score(self, text: str) -> float:
         return sum(self.weights.get(k, 0.0) for k in self._all_words(text))
@@ -189,7 +171,7 @@ def _titles(windows: list[Window]) -> dict[str, set[str]]:
             if ln.kind != "speech":
                 continue
             title = {x for s in _title_lines(lines, ln) for item in s.text.split(" | ")
-                     if not has_number(item) for x in _words(item)}
+                     if not has_number(item) for x in terms(item)}
             if not title:
                 continue
             for part in clauses(ln.text) + [x for x in re.split(r"(?<=[.!?])\s+", normalize_money(ln.text))
@@ -209,7 +191,7 @@ def _heard(windows: list[Window]) -> dict[str, set[str]]:
             for item in ln.text.split(" | "):
                 for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(item)):
                     for part in [sentence, *clauses(sentence)]:
-                        if extra := _words(spelled_out(part, w.heard)) - _words(part):
+                        if extra := terms(spelled_out(part, w.heard)) - terms(part):
                             out.setdefault(part, set()).update(extra)
     return out
 
@@ -229,7 +211,7 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
     if not keywords:
         return True
     relevance = _Relevance(windows, keywords)
-    named = {_meaning(stem(n)) for n in names}
+    named = _terms_of(names)
     parts = _parts(windows)
     among = _Relevance(context, keywords) if context is not None else relevance
     names_held = bool(named) and any(named <= among._all_words(p)
@@ -247,6 +229,8 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
         best = relevance.best_sentence - 1e-9
         if not needle:
             return True
+        if best < 0:
+            return False  # no sentence of the windows speaks of the question at all
         for w in windows:
             has_best = any(relevance.score(x) >= best for x in _sentences([w]))
             for ln in joined(w):
@@ -263,10 +247,9 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
 
 
 def repeats_question(span: str, question_words: set[str]) -> bool:
-    """A span with no number made only of the question's own (stemmed) words: it says nothing the question
-    did not ("what does a blue whale eat?": "whale")."""
-    words = {stem(w.strip(".")) for w in content_words(span)}
-    return not has_number(span) and words <= question_words
+    """A span with no number made only of the question's own words (as :func:`term` reads them): it says
+    nothing the question did not ("what does a blue whale eat?": "whales")."""
+    return not has_number(span) and terms(span) <= _terms_of(question_words)
 
 
 def _holds(text: str, needle: str) -> bool:
@@ -340,7 +323,7 @@ def _place_clauses(windows: list[Window], keywords: set[str], asked: set[str] = 
     # Each line's own clauses, not joined across Whisper's segments: a place is said within one, and
     # segments that lost their full stops would join into one clause holding every place of the window.
     placed = [(relevance.score(c), c) for w in windows for ln in w.lines for c in clauses(ln.text)
-              if holds_place(c) and _words(c) - asked]
+              if holds_place(c) and terms(c) - _terms_of(asked)]
     best = max((x for x, _ in placed), default=0.0)
     return [c for x, c in placed if x > 0 and x >= best - 1e-9]
 
@@ -349,7 +332,7 @@ def in_place_clause(span: str, windows: list[Window], keywords: set[str], asked:
     """A "where" answer: the span holds a place and sits in a clause that answers "where" (_place_clauses):
     "near Greenland", not "along the ocean floor" from the clause next to it."""
     needle = fold(normalize_money(span)).strip(" .")
-    return bool(needle) and holds_place(span) and bool(_words(span) - asked) and any(
+    return bool(needle) and holds_place(span) and bool(terms(span) - _terms_of(asked)) and any(
         _holds(fold(c), needle) for c in _place_clauses(windows, keywords, asked))
 
 
@@ -364,7 +347,7 @@ def place_phrases(windows: list[Window], keywords: set[str], asked: set[str] = f
     out: list[str] = []
     for c in _place_clauses(windows, keywords, asked):
         for m in _PLACE_PHRASE.finditer(c):
-            if _words(m.group()) - asked - {"near", "outside", "along"} and m.group() not in out:
+            if terms(m.group()) - _terms_of(asked) - terms("near outside along") and m.group() not in out:
                 out.append(m.group())
     return out
 
@@ -409,11 +392,11 @@ def doer_phrases(question: str, windows: list[Window]) -> list[str]:
     roots = {verb, verb[:-1] if verb.endswith("s") else verb, verb[:-2] if verb.endswith("es") else verb,
              verb[:-2] if verb.endswith("ed") else verb, verb[:-1] if verb.endswith("ed") else verb}
     participle = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, roots)))})(?:ed|d)?\s+by\s+(.+)", re.I)
-    others = {stem(w.strip(".")) for w in content_words(question)} - {stem(verb)}
+    others = terms(question) - {term(verb)}
     out: list[str] = []
     for w in windows:
         for sentence in _sentences([w]):
-            if not (hit := participle.search(sentence)) or not others & _words(sentence):
+            if not (hit := participle.search(sentence)) or not others & terms(sentence):
                 continue
             # The doer ends where the clause does or a preposition begins ("by Lena Park in 1901").
             words = clauses(hit.group(1))[0].split()[:MAX_DOER_WORDS]
@@ -492,5 +475,4 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
 
 
 __all__ = ["asks_for", "clauses", "doer_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
-           "place_phrases",
-           "stem", "typed_focus"]
+           "place_phrases", "term", "terms", "typed_focus"]

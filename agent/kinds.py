@@ -8,7 +8,9 @@
   and "九米" are lengths. A length of another dimension does not answer either: a depth is not answered by
   a clause that says "long" and never "deep" ("The Nile is ... kilometers long" for "how deep is the Nile?").
 - "how many X" asks for a count: a number whose unit is a measure's ("100 kilometers") does not answer
-  unless X is that unit ("how many kilometers").
+  unless X is that unit ("how many kilometers"); "the population of X" asks for a count of people.
+- "when", "in what year" ask for a date or a time: a number said with another measure's unit does not answer
+  (a year said as one, "opened in 1937", is a date; a number with no unit is left to the other checks).
 - **where** asks for a place: the answer must hold one (a capitalised name, or a place word after "in",
   "near", "on", "at", "off", "along"...) and sit in a clause of the sentence that speaks of the question most,
   not in the clause next to it ("Cold salty water sinks near Greenland | and flows south along the ocean
@@ -82,6 +84,7 @@ class Asked:
     measures: frozenset[str]
     dimension: str | None = None
     counted: str | None = None
+    number: bool = True  # the answer must hold a number ("when" may be answered "at dawn")
 
 
 # question patterns -> (measures, dimension); the first that matches decides. English, German, Spanish,
@@ -113,6 +116,17 @@ _HOW_MANY = re.compile(r"\bhow many (?P<noun>[^\W\d_]+)|\bwie viele (?P<de>\w+)|
                        r"\bcombien d[e'] ?(?P<fr>\w+)|\bquant[ie] (?P<it>\w+)", re.I)
 
 
+# "what is the population of X?" asks for a count of people, as "how many people live in X?" does
+_POPULATION = re.compile(r"\bpopulation\b|\binhabitants\b|\bbevolkerung\b|\beinwohner\b|\bpoblacion\b|"
+                         r"\bhabitantes\b|\bhabitants\b|\bpopolazione\b|\babitanti\b|人口", re.I)
+
+
+# "when", "in what year" ask for a date or a time: a number said with a unit of another measure ("57
+# kilometers long") is no answer to "when did the Gotthard Base Tunnel open?"
+_WHEN = re.compile(r"^\W*when\b|\b(what|which) (year|date)\b|^\W*(wann|cu[aá]ndo|quand|quando)\b|什么时候|哪一?年",
+                   re.I)
+
+
 def asked(question: str) -> Asked | None:
     """The measure (or count) the question asks for; None when it asks for no measure."""
     q = fold(question)
@@ -121,6 +135,10 @@ def asked(question: str) -> Asked | None:
             return Asked(measures, dimension)
     if m := _HOW_MANY.search(q):
         return Asked(frozenset(), None, next(g for g in m.groups() if g))
+    if _POPULATION.search(q):
+        return Asked(frozenset(), None, "people")
+    if _WHEN.search(q):
+        return Asked(frozenset({"date", "time"}), number=False)
     return None
 
 
@@ -142,21 +160,37 @@ def unit_after(tokens: list[str], at: int) -> str | None:
     """The measure of the unit that follows the number at ``tokens[at]`` (or the currency before it): a
     scale word or two between them is skipped ("30 million cubic meters"), and one other word. A year said as one ("in 1848")
     is a "date"."""
+    return _unit_at(tokens, at)[0]
+
+
+def _unit_at(tokens: list[str], at: int) -> tuple[str | None, str | None]:
+    """(:func:`unit_after`, the unit word itself)."""
     if at > 0 and _UNIT_OF.get(tokens[at - 1]) == "price":
-        return "price"
+        return "price", tokens[at - 1]
     if at > 0 and tokens[at - 1] in _YEAR_BEFORE and re.fullmatch(r"1\d{3}|20\d{2}", tokens[at].replace(",", "")):
-        return "date"
+        return "date", None
     odd = 1  # one other word may sit between them: Whisper inserts words ("about 100 baby meters")
     for tok in tokens[at + 1: at + 4]:
         if tok in _SCALE_WORDS:
             continue
         if (kind := _UNIT_OF.get(tok)) is not None:
-            return kind
+            return kind, tok
         if odd and tok.isalpha():
             odd -= 1
             continue
-        return None
-    return None
+        return None, None
+    return None, None
+
+
+_SHORT_UNITS = {"m": "meter", "km": "kilometer", "cm": "centimeter", "mm": "millimeter", "ft": "foot", "feet": "foot",
+                "kg": "kilogram", "kilos": "kilogram", "g": "gram", "lb": "pound", "lbs": "pound", "inches": "inch"}
+
+
+def _unit_name(word: str) -> str:
+    """One name for a unit's spellings: "km", "kilometres", "kilometers" -> "kilometer"."""
+    word = _SHORT_UNITS.get(word, word)
+    word = re.sub(r"tres?$", "ter", word)  # metre(s) -> meter
+    return _SHORT_UNITS.get(word, word[:-1] if word.endswith("s") and len(word) > 3 else word)
 
 
 def _same_number(token: str, number: str) -> bool:
@@ -187,6 +221,13 @@ def _refuses_clause(want: Asked, number: str, clause: str) -> str | None:
         return None
     if want.counted is not None:
         if _UNIT_OF.get(want.counted) in units:
+            # "how many centimeters": a number said in kilometers is no count of centimeters (Madagascar's
+            # length for "how many centimeters does Madagascar move each year?")
+            tokens = _tokens(clause)
+            said = {_unit_name(w) for i, t in enumerate(tokens) if _same_number(t, number)
+                    for _, w in [_unit_at(tokens, i)] if w}
+            if said and _unit_name(want.counted) not in said:
+                return f"{number} is in {'/'.join(sorted(said))}, not {want.counted}"
             return None
         return f"{number} is a {'/'.join(sorted(units))}, not a count of {want.counted}"
     if not units & want.measures:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videokb.agent.plan import STOPWORDS, fold
+from videokb.agent.plan import STOPWORDS, fold, singular, word_stem
 from videokb.retrieval import Moment
 
 if TYPE_CHECKING:
@@ -55,7 +55,8 @@ def rare_moments(tools: ArchiveTools, words: set[str], seen_text: str = "") -> l
     translated = tools.translation_column()
     found: dict[tuple[str, float], list] = {}
     for word in sorted(words):
-        if len(word) < _MIN_LETTERS or word.isdigit() or re.search(_pattern(word), seen):
+        pattern = _pattern(singular(word))  # the question's "birds" finds "bird" too
+        if len(word) < _MIN_LETTERS or word.isdigit() or re.search(pattern, seen):
             continue
         sources = ["SELECT video_id, start_s, end_s, text FROM events WHERE kind IN ('speech', 'ocr') "
                    "AND regexp_matches(strip_accents(lower(text)), $1)"]
@@ -63,7 +64,7 @@ def rare_moments(tools: ArchiveTools, words: set[str], seen_text: str = "") -> l
             sources.append(f"SELECT video_id, start_s, end_s, {translated} FROM segments "
                            f"WHERE regexp_matches(strip_accents(lower(coalesce({translated}, ''))), $1)")
         _, rows = tools.sql(" UNION ALL ".join(sources) + f" ORDER BY video_id, start_s LIMIT {4 * MAX_RARE_MOMENTS}",
-                            [_pattern(word)])
+                            [pattern])
         spans = {(vid, round(start, 1)): (vid, start, end) for vid, start, end, _ in rows}
         if not spans or len(spans) > MAX_RARE_MOMENTS:
             continue
@@ -107,14 +108,15 @@ def entities(question: str) -> list[list[str]]:
 
 
 def holds_entity(phrase: list[str], text: str, video_path: str = "") -> bool:
-    """Whether ``text`` holds the phrase's first word at a word start (a plural or a singular of it), or the
-    video's file name holds a word of it (the question named the video: "the Rome gelateria" for
+    """Whether ``text`` holds the phrase's first word (a plural or a singular of it, or a word of the same
+    stem), or the video's file name holds a word of it (the question named the video: "the Rome gelateria" for
     gelateria_roma.mp4)."""
     have = fold(text)
     stem = fold(Path(video_path).stem.replace("_", " ")) if video_path else ""
-    first = phrase[0]
-    first = first[:-1] if first.endswith("s") and len(first) > 3 else first
+    first = singular(phrase[0])
+    # Or a word of the same Snowball stem: Whisper's "map passengers" holds "mapped passages"'s "mapped".
     return bool(re.search(_pattern(first), have) or re.search(_pattern(first), stem)
+                or word_stem(first) in {word_stem(w) for w in re.findall(r"[^\W\d_]+", have)}
                 or any(re.search(rf"\b{re.escape(w)}\b", stem) for w in phrase))
 
 

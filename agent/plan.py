@@ -64,6 +64,13 @@ _ASKS_WHAT = re.compile(r"^\s*((can|could) you )?(tell me |say )?(what|which (to
 _SAYING = frozenset("""say tell speak talk hear show discuss cover explain present mention describe state address
     introduce come happen follow next go get bring raise add continue move speaker presenter narrator lecturer host
     guide teacher topic subject point thing""".split())
+# "the first slide", "the last slide of the caves talk": a slide named by its place in its video, not its title
+_POSITION = r"(?P<pos>first|opening|last|final|closing)"
+_SLIDE_AT = re.compile(r"\bthe (very )?" + _POSITION + r" (slide|title|screen)\b", re.I)
+# "what is shown on the last slide of X", "what is said during the first slide": the slide itself is read
+_ON_SLIDE_AT = re.compile(r"(\b(on|in|under|during|with|while)|^\s*what (does|did)) the (very )?" + _POSITION +
+                          r" (slide|title|screen)\b", re.I)
+_POSITION_OF = {"first": "first", "opening": "first", "last": "last", "final": "last", "closing": "last"}
 # "Right after the slide X, what ...": an adverb before the direction is no ask of its own
 _LEAD_ADVERB = re.compile(r"^\s*(right|just|immediately|directly|straight|shortly|soon)\s*$", re.I)
 _MIN_WORDS = ("cheapest", "least expensive", "lowest", "smallest", "shortest", "earliest", "fewest", "least",
@@ -114,6 +121,7 @@ class Plan:
     video_ids: list[str] | None = None  # videos the question names: searched first, not alone
     when: str | None = None  # "start" | "end"
     after_topic: str | None = None  # adjacent: the slide or part the question reads after (or before)
+    slide_at: str | None = None  # adjacent: "first" | "last": the slide is named by its place in the video
     shape: str = "lookup"  # one of SHAPES
     direction: str | None = None  # adjacent: "after" | "before"; compare: "min" | "max"
     topic: str | None = None  # count: what the counted videos mention; compare: the attribute compared
@@ -153,7 +161,22 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
         plan.what_next = plan.reads == "shown" or bool(_WHAT_NEXT.search(head)) or _asks_what_is_said(head)
         rest = (question[: m.start()] + question[m.end():]).strip(" ,?")
         plan.value_question = (rest + "?") if content_words(rest) else question
+        if pos := _SLIDE_AT.search(question[m.start():m.end()]):
+            plan.slide_at = _POSITION_OF[pos.group("pos").lower()]
+            plan.after_topic = pos.group().strip()
         plan.notes.append(f"{plan.direction}: {plan.after_topic}")
+    elif m := _ON_SLIDE_AT.search(question):
+        # The slide itself ("what is shown on the last slide of the canals talk?"): its text, or what is said
+        # while it is shown.
+        plan.shape, plan.direction = "adjacent", "on"
+        plan.slide_at = _POSITION_OF[m.group("pos").lower()]
+        plan.after_topic = f"the {plan.slide_at} slide"
+        plan.reads = "shown" if _SHOWN.search(question) or re.match(
+            r"\s*what(('s| is| was) (written |displayed |shown )?on\b| (does|did) the (very )?(first|opening|last|final|"
+            r"closing) (slide|title|screen)\b)", question, re.I) else "said"
+        plan.what_next = True
+        plan.value_question = question
+        plan.notes.append(f"on: the {plan.slide_at} slide")
     elif (c := _count(question, videos)) is not None:
         plan.shape, plan.group, plan.topic = "count", c[0], c[1]
         plan.notes.append(f"count {plan.group or 'videos'} that mention: {plan.topic}")
@@ -168,9 +191,11 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
     return plan
 
 
+@functools.lru_cache(maxsize=65536)
 def word_stem(word: str) -> str:
     """The Snowball (Porter 2) English stem of a folded word: "describes", "described", "describing" ->
-    "describ"; "opened" -> "open"."""
+    "describ"; "opened" -> "open"; "birds" -> "bird". The one stemmer of the ask agent: every match of a
+    question's words with the evidence's (relevance, the before/after ask's verbs) goes through it."""
     return _english_stemmer().stemWord(fold(word))
 
 

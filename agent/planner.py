@@ -23,7 +23,7 @@ from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script, mmss
 from videokb.agent.focus import (doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases,
-                                 repeats_question, stem, typed_focus)
+                                 repeats_question, term, terms, typed_focus)
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -71,10 +71,28 @@ def _moments(run: Run, plan: Plan, queries: list[str], k: int | None = None) -> 
     return found
 
 
+# "In which country is X?": the noun after "which" names the kind of answer, not what the question is about
+# (a clause about "six countries of central Africa" does not speak of Angel Falls).
+_ANSWER_KIND = re.compile(r"^\W*(?:(?:in|off|on|at|from|near|to|into) )?(?:which|what) (?P<kind>country|countries|city|"
+                          r"cities|state|states|town|region|province|continent|place|part|year|month|day|date|time)\b",
+                          re.I)
+
+
 def _keywords(run: Run, question: str) -> set[str]:
-    """The question's content words that are not just the name of a video ("at River Cafe")."""
-    names = {stem(w) for v in run.tools._all_videos().values() for w in content_words(v.name.rsplit(".", 1)[0].replace("_", " "))}
-    return {stem(w.strip(".")) for w in content_words(question)} - names - {"cost", "price"}
+    """The question's content words, as it writes them, that are not just the name of a video ("at River
+    Cafe") nor the kind of answer asked for ("in which country"); words are told apart by their
+    :func:`agent.focus.term`."""
+    names = set().union(*(terms(v.name.rsplit(".", 1)[0].replace("_", " ")) for v in run.tools._all_videos().values()))
+    return {w for w in _question_words(question) if term(w) not in names | answer_kind(question) | terms("cost price")}
+
+
+def answer_kind(question: str) -> set[str]:
+    """The terms of the noun that names the kind of answer ("in which country": country), if any."""
+    return terms(m.group("kind")) if (m := _ANSWER_KIND.match(question)) else set()
+
+
+def _question_words(question: str) -> set[str]:
+    return {w.strip(".") for w in content_words(question) if w.strip(".")}
 
 
 def lookup_windows(run: Run, plan: Plan) -> list[Window]:
@@ -124,20 +142,20 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     where = asks_where(plan.question)
 
     measure = asked(plan.question)
-    q_words = {stem(w.strip(".")) for w in content_words(plan.question)}
+    q_words = _question_words(plan.question)
 
     def aimed(c: Citation, windows: list[Window]) -> bool:
         # A measure or a count needs a number ("how wide is the Gulf Stream?" is not answered by its name);
         # "where" asks for a place that is not just the question's words, from the clause that speaks of
         # the question most (agent.kinds).
-        if measure is not None and not re.search(r"\d", as_digits(c.sentence)):
+        if measure is not None and measure.number and not re.search(r"\d", as_digits(c.sentence)):
             return False
         if where and _english(run, c.window) and not in_place_clause(c.sentence, windows, keywords, q_words):
             return False
         if repeats_question(c.sentence, q_words):
             return False
         # The question's names the clause must hold (not those of a video it names: "at Maple Bakery").
-        return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if stem(n) in keywords},
+        return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if term(n) in {term(k) for k in keywords}},
                          context=given)
 
     good = [c for c in citations if c.supported]

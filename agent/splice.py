@@ -140,24 +140,54 @@ def starts_word(source: str, i: int) -> bool:
     return bool(NO_SPACES.match(prev) or NO_SPACES.match(cur)) or prev.isdigit() != cur.isdigit()
 
 
+# Any line break ends a copied span, as "\n" does: Gemma's tokenizer has pieces that are U+2028 alone.
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def copy_step(done: str, piece: str, sources: list[str], anchored: tuple[str, ...] = (),
+              space_first: bool = True) -> str:
+    """What copy decoding does with the candidate ``piece`` after the answer so far, ``done``: "take" it (the
+    answer stays a span, :func:`is_span`), "end" the answer (a line break once something is written), or
+    "skip" it. A piece that writes nothing, or whitespace after whitespace, is skipped: it keeps any answer a
+    span, so taking it would loop on blanks. ``space_first=False`` skips a first piece that is only
+    whitespace (see :func:`blank_start`)."""
+    if _LINE_BREAK.search(piece):
+        return "end" if done.strip() else "skip"
+    if not piece or piece.isspace() and (done[-1:].isspace() or not done and not space_first):
+        return "skip"
+    return "take" if is_span(done + piece, sources, anchored) else "skip"
+
+
+def blank_start(pieces: list[str]) -> bool:
+    """Copy decoding took a first piece that was only whitespace and wrote nothing after it: decode again with
+    ``space_first=False``. Gemma writes a lone space before a number's digits; where the evidence has none
+    of the digits it wants, nothing copies after that space ("How do many birds navigate?" over the slide
+    "Navigation" and its sentence came out blank, and the answer "not found")."""
+    return bool(pieces) and pieces[0].isspace() and not "".join(pieces).strip()
+
+
 def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str],
-                anchored: tuple[str, ...] = ()) -> int | None:
-    """The most likely of the top COPY_TOP_TOKENS tokens that keeps the answer a span of ``sources``;
-    None where the answer ends (the model prefers EOS or a newline once it has written something, or no
-    candidate copies)."""
+                anchored: tuple[str, ...] = (), space_first: bool = True) -> int | None:
+    """The most likely of the top COPY_TOP_TOKENS tokens that keeps the answer a span of ``sources``
+    (:func:`copy_step`); None where the answer ends (the model prefers EOS or a line break once it has
+    written something, or no candidate copies)."""
     import torch
 
     done = tok.decode(ids, skip_special_tokens=True)
     special = set(tok.all_special_ids)
     for token in torch.topk(logits, min(COPY_TOP_TOKENS, logits.shape[-1])).indices.tolist():
-        piece = tok.decode([token], skip_special_tokens=True)
-        if token == tok.eos_token_id or "\n" in piece:
+        if token == tok.eos_token_id:
             if done.strip():
                 return None  # the model ends its span here
             continue
-        if token in special or not piece:
+        if token in special:
             continue
-        if is_span(tok.decode(ids + [token], skip_special_tokens=True), sources, anchored):
+        text = tok.decode(ids + [token], skip_special_tokens=True)
+        piece = text[len(done):] if text.startswith(done) else tok.decode([token], skip_special_tokens=True)
+        step = copy_step(done, piece, sources, anchored, space_first)
+        if step == "end":
+            return None
+        if step == "take":
             return token
     return None
 
@@ -167,7 +197,18 @@ def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tup
     """Greedy continuation of ``embeds`` (1, L, H) in text pieces, up to EOS or a stop string (not yielded).
 
     With ``sources`` it copies: each step takes the most likely token that keeps the answer a span of one
-    of them or the start of one of ``anchored`` (:func:`is_span`), and the answer ends where none does."""
+    of them or the start of one of ``anchored`` (:func:`copy_step`), and the answer ends where none does; a
+    copy that wrote only a first blank is made again without it (:func:`blank_start`)."""
+    pieces = []
+    for piece in _greedy(lm, tok, embeds, max_new_tokens, stop, sources, anchored):
+        pieces.append(piece)
+        yield piece
+    if sources is not None and blank_start(pieces):
+        yield from _greedy(lm, tok, embeds, max_new_tokens, stop, sources, anchored, space_first=False)
+
+
+def _greedy(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tuple[str, ...],
+            sources: list[str] | None, anchored: tuple[str, ...], space_first: bool = True) -> Iterator[str]:
     import torch
 
     copy_from = [s.casefold() for s in sources if s.strip()] if sources else None
@@ -188,7 +229,7 @@ def greedy_stream(lm: Any, tok: Any, embeds: Any, max_new_tokens: int, stop: tup
             out = lm(inputs_embeds=step_input, use_cache=True, logits_to_keep=1, **{cache_arg: past})
             past = getattr(out, cache_arg)
             if copy_from is not None:
-                chosen = _copy_token(tok, ids, out.logits[0, -1], copy_from, anchored)
+                chosen = _copy_token(tok, ids, out.logits[0, -1], copy_from, anchored, space_first)
                 if chosen is None:
                     break
                 nxt = chosen
@@ -214,8 +255,8 @@ def mmss(t: float) -> str:
     return f"{t // 60:02d}:{t % 60:02d}"
 
 
-__all__ = ["COPY_TOP_TOKENS", "IGNORE", "Segment", "batch_loss", "VisualSegment", "embed_segments", "greedy_stream",
-           "is_span", "mmss", "target_loss"]
+__all__ = ["COPY_TOP_TOKENS", "IGNORE", "Segment", "batch_loss", "VisualSegment", "blank_start", "copy_step",
+           "embed_segments", "greedy_stream", "is_span", "mmss", "target_loss"]
 
 
 @dataclass

@@ -103,3 +103,55 @@ def test_with_the_windows_lines_it_copies_a_span_where_free_decoding_invents(gem
     assert copied == "30 million cubic meters"
     # A question the windows do not answer may still say so.
     assert gemma.answer(Evidence("Who won the chess match?", OCEAN, 3, sources=sources)) == "not found in the archive"
+
+
+# ask's windows for "How do many birds navigate?" (ask0 archive), then the sentence that speaks of the question
+# most read again with the slide it is said under.
+BIRDS = ('''[3] "volcano_talk.mp4" 00:00-00:05
+screen 00:00: How volcanoes form
+speech 00:00: volcano's form, where magmarizes through cracks in the crust.
+screen 00:04: Mount Etna
+speech 00:05: Mounted in Sicily is about 3,300 meters tall.
+
+[2] "bird_migration_talk.mp4" 00:00-00:11
+screen 00:00: Why birds migrate
+speech 00:00: Birds migrate to follow food and warm weather across the seasons.
+screen 00:05: The Arctic tern
+speech 00:05: The Arctic turn flies from pole to pole, the longest migration of any bird.
+speech 00:11: This photo shows a clock because migrating birds keep time by the length of the day.
+
+[1] "bird_migration_talk.mp4" 00:04-00:23
+screen 00:04: Why birds migrate
+speech 00:04: Birds migrate to follow food and warm weather across the seasons.
+screen 00:05: The Arctic tern
+speech 00:05: The Arctic turn flies from pole to pole, the longest migration of any bird.
+speech 00:11: This photo shows a clock because migrating birds keep time by the length of the day.
+screen 00:17: Navigation
+speech 00:17: Many birds navigate with the magnetic field of the earth and the position of the sun.''')
+NAVIGATION = ('''[1] "bird_migration_talk.mp4" 00:04-00:23
+screen 00:17: Navigation
+speech 00:17: Many birds navigate with the magnetic field of the earth and the position of the sun.''')
+
+
+def test_a_lone_space_that_leads_to_no_copy_is_not_the_answer(gemma, shared_cache):
+    """Gemma writes a lone space before a number's digits. Over the re-read window, after the three windows
+    were read from the saved prompt state (as ask does: the state tips two near-equal scores), its
+    likeliest first token was that space; the evidence holds no digit, and copy decoding then took a U+2028
+    line separator and empty tokens, so the answer came out blank ("not found")."""
+    q = "How do many birds navigate?"
+    gemma = G.GemmaAnswerer(cache_dir=shared_cache / "models")  # fresh: the saved prompt state, then these two
+    assert gemma.answer(Evidence(q, BIRDS, 3, sources=_sources(BIRDS)))
+    assert "magnetic field" in gemma.answer(Evidence(q, NAVIGATION, 1, sources=_sources(NAVIGATION)))
+
+
+def test_copy_decoding_skips_blanks_and_ends_at_any_line_break():
+    from videokb.agent.splice import blank_start, copy_step
+
+    lines = ["many birds navigate with the magnetic field"]
+    assert copy_step("", " ", lines) == "take"  # Gemma's space before a number's digits
+    assert copy_step("", " ", lines, space_first=False) == "skip"
+    assert copy_step(" ", "\u2028", lines) == "skip" and copy_step(" magnetic", "\u2028", lines) == "end"
+    assert copy_step(" ", "", lines) == "skip" and copy_step(" ", "\t", lines) == "skip"
+    assert copy_step(" ", "magnetic", lines) == "take" and copy_step(" magnetic", " field", lines) == "take"
+    assert copy_step(" magnetic", " fields of", lines) == "skip"
+    assert blank_start([" "]) and blank_start([" ", "\u3000"]) and not blank_start([" ", "1"]) and not blank_start([])

@@ -45,6 +45,33 @@ def test_before_after_questions_in_other_wordings(question, direction, topic, re
         "adjacent", direction, topic, reads, True)
 
 
+TALKS = [("v1", "/lib/caves_talk.mp4"), ("v2", "/lib/glaciers_talk.mp4")]
+
+
+@pytest.mark.parametrize("question,direction,slide_at,reads", [
+    ("What is said after the first slide of the caves talk?", "after", "first", "said"),
+    ("What does the speaker say before the final slide of the caves talk?", "before", "last", "said"),
+    ("What was on screen before the last slide of the caves talk?", "before", "last", "shown"),
+    ("What is shown on the last slide of the caves talk?", "on", "last", "shown"),
+    ("What is on the opening slide of the caves talk?", "on", "first", "shown"),
+    ("What does the last slide of the caves talk say?", "on", "last", "shown"),
+    ("What is said on the first slide of the caves talk?", "on", "first", "said"),
+    ("What does the speaker say during the closing slide of the caves talk?", "on", "last", "said"),
+])
+def test_a_slide_named_by_its_place_in_the_talk(question, direction, slide_at, reads):
+    """"The first slide", "the last slide of the caves talk": no title to look for; the slide is the first
+    (last) shown in the video named."""
+    plan = make_plan(question, TALKS)
+    assert (plan.shape, plan.direction, plan.slide_at, plan.reads, plan.what_next, plan.video_ids) == (
+        "adjacent", direction, slide_at, reads, True, ["v1"])
+
+
+def test_a_title_with_a_place_word_is_no_place():
+    plan = make_plan("What is said after the slide titled The first lighthouses?", TALKS)
+    assert (plan.slide_at, plan.after_topic) == (None, "The first lighthouses")
+    assert make_plan("How tall was the first lighthouse on the reef?", TALKS).shape == "lookup"
+
+
 @pytest.mark.parametrize("question", ["What year is given after the slide titled Sea caves?",
                                       "What price does the presenter mention after the slide titled Sea caves?",
                                       "Right after the slide called Sea caves, how deep is the cave?"])

@@ -43,10 +43,28 @@ def test_the_measure_a_question_asks_for(question, measures, dimension):
     assert (set(want.measures), want.dimension) == (measures, dimension)
 
 
-@pytest.mark.parametrize("question", ["How much is an espresso at Harbor Cafe?", "When does the market close?",
-                                      "Who designed the lighthouse?", "Where does cold salty water sink?"])
+@pytest.mark.parametrize("question", ["How much is an espresso at Harbor Cafe?", "Who designed the lighthouse?",
+                                      "Where does cold salty water sink?"])
 def test_a_question_of_no_measure_asks_for_none(question):
     assert asked(question) is None
+
+
+@pytest.mark.parametrize("question", ["When did the Gotthard Base Tunnel open?", "In what year was it finished?",
+                                      "When does the market close?", "¿Cuándo cierra la librería?"])
+def test_when_asks_for_a_date_or_a_time_and_no_length_answers_it(question):
+    """A year said as one ("opened in 1937") or a time with no unit may answer; "57 kilometers" may not (it
+    answered "When did the Gotthard Base Tunnel open?"). No number is needed: "at dawn" may answer."""
+    want = asked(question)
+    assert want.measures == {"date", "time"} and not want.number
+    assert refuses(want, "57", "The tunnel is about 57 kilometers long")
+    assert not refuses(want, "1937", "which opened in 1937") and not refuses(want, "6", "we open daily at 6 AM")
+
+
+def test_the_population_asks_for_a_count_of_people():
+    want = asked("What is the population of Siberia?")
+    assert want.counted == "people"
+    assert refuses(want, "1600", "Lake Baikal in Siberia is about 1600 meters deep")
+    assert not refuses(want, "40000", "about 40000 people live there")
 
 
 @pytest.mark.parametrize("question, number, text, refused", [
@@ -124,3 +142,13 @@ def test_a_where_answer_comes_from_the_clause_that_holds_a_place():
     assert not in_place_clause("salty water", [deep], keywords)  # no place
     assert [ln.text for w in place_focused([deep], keywords) for ln in w.lines] == [
         "Cold salty water sinks near Greenland"]
+
+
+def test_how_many_of_a_unit_is_not_answered_in_another_unit():
+    """"How many centimeters does Madagascar move each year?" is not answered by its length, "1,600
+    kilometers" (the same measure, another unit); the unit's other spellings still answer."""
+    want = asked("How many centimeters does Madagascar move each year?")
+    assert refuses(want, "1600", "Madagascar is about 1600 kilometers long")
+    assert not refuses(want, "2", "the plates pull apart 2 cm a year")
+    km = asked("How many kilometers long is the Panama Canal?")
+    assert not refuses(km, "82", "about 82 km long") and not refuses(km, "82", "about 82 kilometres long")

@@ -58,3 +58,13 @@ def test_before_a_slide_reads_the_one_before_and_what_is_shown_is_its_title(talk
 def test_what_comes_after_the_x_slide_names_the_slide_before_its_noun(talk):
     answer, _, _ = _ask(talk, "What comes right after the Aletsch Glacier slide?")
     assert "clock" in answer and "europe" not in answer, answer
+
+
+def test_the_first_and_the_last_slide_of_the_talk(talk):
+    """A slide named by its place in the talk (round ask6's train questions): the first slide shown, the last."""
+    answer, _, _ = _ask(talk, "What is said after the first slide of the glaciers talk?")
+    assert "alaska" in answer and "rivers" not in answer, answer
+    answer, window, scene = _ask(talk, "What is shown on the last slide of the glaciers talk?")
+    assert answer.startswith("ice ages") and abs(window.start_s - scene["Ice ages"].start_s) < 1.0, answer
+    answer, _, _ = _ask(talk, "What is said on the last slide of the glaciers talk?")
+    assert "europe" in answer and "clock" not in answer, answer

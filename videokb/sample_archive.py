@@ -27,6 +27,7 @@ from pathlib import Path
 from videokb.sample import RENDER_VERSION, SampleVideo, SceneSpec, VideoSpec, make_video
 from videokb.sample_archive_bank2 import BANK2
 from videokb.sample_archive_banks import BANK0, BANK1
+from videokb.sample_archive_more import more_cases
 from videokb.sample_archive_shapes import SHAPES, shape_cases
 
 _ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
@@ -239,6 +240,10 @@ def build_archive(seed: int = 0, *, cafes: int = 4, meetings: int = 4, lecture_s
         specs.extend(_talk(name, parts) for name, parts in shapes.talks.items())
         for template, file, question, accepted in shape_cases({**bank.train_talks, **shapes.talks}, shapes):
             add("adjacent", template, file, question, accepted, [file], accepted, forced="train")
+        # more shapes made up in round ask6 on the same talks (videokb.sample_archive_more), after all of these
+        for kind, template, file, question, accepted in more_cases(variant):
+            add(kind, template, file or question, question, accepted, [file] if file else [], accepted,
+                forced="train")
     return Archive(specs, cases)
 
 

@@ -32,7 +32,7 @@ import numpy as np
 from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
 from videokb.agent.cite import NOT_FOUND
-from videokb.agent.splice import is_span
+from videokb.agent.splice import blank_start, copy_step
 from videokb.index.backends import BackendConfig
 from videokb.index.cache import models_cache_dir, publish_atomically
 
@@ -249,7 +249,8 @@ class GemmaAnswerer(Answerer):
 
     def _generate(self, prompt: str, sources: list[str] | None = None) -> Iterator[str]:
         """The model's continuation of ``prompt`` in pieces, up to the first stop string, stripped; with
-        ``sources``, a span copied from one of them (see the module docstring)."""
+        ``sources``, a span copied from one of them (see the module docstring), made again without a first
+        blank where that blank led to nothing (:func:`agent.splice.blank_start`)."""
         llm = self._model()
         # Tokenized here with special=False: given a string, llama-cpp-python would turn "<eos>" or
         # "<start_of_turn>" written in a video's text into control tokens.
@@ -257,12 +258,20 @@ class GemmaAnswerer(Answerer):
         if len(tokens) + self.max_new_tokens > CONTEXT_TOKENS:
             raise AnswererError(f"the prompt is {len(tokens)} tokens; Gemma-3-270M is run with a "
                                 f"{CONTEXT_TOKENS}-token context: give it less evidence")
-        pending, started = "", False
+        copy = CopyOnly(llm, len(tokens), sources) if sources else None
+        wrote = yield from self._decode(llm, tokens, copy)
+        if copy is not None and not wrote and blank_start(copy.taken):
+            yield from self._decode(llm, tokens, CopyOnly(llm, len(tokens), sources, space_first=False))
+
+    def _decode(self, llm, tokens: list[int], copy: CopyOnly | None) -> Iterator[str]:
+        """Greedy decoding of ``tokens``' continuation (copying with ``copy``) in pieces; returns whether it
+        wrote anything."""
+        pending, started, wrote = "", False, False
         processors = None
-        if sources:
+        if copy is not None:
             from llama_cpp import LogitsProcessorList
 
-            processors = LogitsProcessorList([CopyOnly(llm, len(tokens), sources)])
+            processors = LogitsProcessorList([copy])
         chunks = llm.create_completion(tokens, max_tokens=self.max_new_tokens, temperature=0.0, top_k=1,
                                        repeat_penalty=1.0, stop=list(STOP_STRINGS), stream=True,
                                        logits_processor=processors)
@@ -275,37 +284,43 @@ class GemmaAnswerer(Answerer):
             body = text.rstrip()  # trailing spaces wait until more text follows them
             pending = text[len(body):]
             if body:
+                wrote = True
                 yield body
+        return wrote
 
 
 class CopyOnly:
     """A llama.cpp logits processor: the next token is the model's most likely one (of its top
     COPY_TOP_TOKENS) that keeps the text generated so far a span of one of ``sources`` that starts at a word,
-    case aside, or of "not found in the archive"; a newline once none does. Greedy decoding then copies."""
+    case aside, or of "not found in the archive" (:func:`agent.splice.copy_step`); a newline once none does.
+    Greedy decoding then copies. ``taken`` holds the pieces chosen."""
 
-    def __init__(self, llm, prompt_tokens: int, sources: list[str]) -> None:
+    def __init__(self, llm, prompt_tokens: int, sources: list[str], space_first: bool = True) -> None:
         self.llm = llm
         self.start = prompt_tokens
         self.sources = [s.casefold() for s in sources if s.strip()]
+        self.space_first = space_first
         self.newline = llm.tokenize(b"\n", add_bos=False, special=False)[-1]
         self.eos = llm.token_eos()
-
-    def _copies(self, text: str) -> bool:
-        # "not found in the archive" from its start only: "in the" is no answer.
-        return is_span(text, self.sources, (NOT_FOUND,))
+        self.taken: list[str] = []
 
     def __call__(self, input_ids, scores):
         done = self.llm.detokenize(list(input_ids[self.start:])).decode("utf-8", "ignore")
         chosen = self.newline
         for token in np.argsort(-scores)[:COPY_TOP_TOKENS]:
             token = int(token)
-            piece = self.llm.detokenize([token]).decode("utf-8", "ignore")
-            if token == self.eos or "\n" in piece:
+            if token == self.eos:
                 if done.strip():
                     break  # the model ends its span here
                 continue
-            if self._copies(done + piece):
+            piece = self.llm.detokenize([token]).decode("utf-8", "ignore")
+            # "not found in the archive" from its start only: "in the" is no answer.
+            step = copy_step(done, piece, self.sources, (NOT_FOUND,), self.space_first)
+            if step == "end":
+                break
+            if step == "take":
                 chosen = token
+                self.taken.append(piece)
                 break
         out = np.full_like(scores, -np.inf)
         out[chosen] = 0.0
