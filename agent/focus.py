@@ -40,6 +40,10 @@ def _terms_of(words: set[str]) -> set[str]:
     return {term(w) for w in words}
 
 
+# Words of a place phrase that name no place ("near the coast": "coast" does)
+_PLACE_FILLERS = frozenset(terms("near outside along"))
+
+
 def clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE.split(normalize_money(text)) if c and c.strip()]
 
@@ -347,7 +351,7 @@ def place_phrases(windows: list[Window], keywords: set[str], asked: set[str] = f
     out: list[str] = []
     for c in _place_clauses(windows, keywords, asked):
         for m in _PLACE_PHRASE.finditer(c):
-            if terms(m.group()) - _terms_of(asked) - terms("near outside along") and m.group() not in out:
+            if terms(m.group()) - _terms_of(asked) - _PLACE_FILLERS and m.group() not in out:
                 out.append(m.group())
     return out
 

@@ -65,7 +65,8 @@ _SAYING = frozenset("""say tell speak talk hear show discuss cover explain prese
     introduce come happen follow next go get bring raise add continue move speaker presenter narrator lecturer host
     guide teacher topic subject point thing""".split())
 # "the first slide", "the last slide of the caves talk": a slide named by its place in its video, not its title
-_POSITION = r"(?P<pos>first|opening|last|final|closing)"
+_POSITION_WORDS = "first|opening|last|final|closing"
+_POSITION = rf"(?P<pos>{_POSITION_WORDS})"
 _SLIDE_AT = re.compile(r"\bthe (very )?" + _POSITION + r" (slide|title|screen)\b", re.I)
 # "what is shown on the last slide of X", "what is said during the first slide": the slide itself is read
 _ON_SLIDE_AT = re.compile(r"(\b(on|in|under|during|with|while)|^\s*what (does|did)) the (very )?" + _POSITION +
@@ -172,8 +173,8 @@ def make_plan(question: str, videos: list[tuple[str, str]]) -> Plan:
         plan.slide_at = _POSITION_OF[m.group("pos").lower()]
         plan.after_topic = f"the {plan.slide_at} slide"
         plan.reads = "shown" if _SHOWN.search(question) or re.match(
-            r"\s*what(('s| is| was) (written |displayed |shown )?on\b| (does|did) the (very )?(first|opening|last|final|"
-            r"closing) (slide|title|screen)\b)", question, re.I) else "said"
+            rf"\s*what(('s| is| was) (written |displayed |shown )?on\b| (does|did) the (very )?({_POSITION_WORDS}) "
+            r"(slide|title|screen)\b)", question, re.I) else "said"
         plan.what_next = True
         plan.value_question = question
         plan.notes.append(f"on: the {plan.slide_at} slide")

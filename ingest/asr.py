@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import logging
 import shutil
-import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -198,11 +197,6 @@ LANGUAGE_MARGIN = 0.05
 MAX_COMPRESSION_RATIO = 2.4
 
 
-def compression_ratio(text: str) -> float:
-    raw = text.encode("utf-8")
-    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
-
-
 @dataclass(frozen=True)
 class DecodeConfidence:
     """How sure Whisper is of a decoding: its log-probability (faster-whisper's ``avg_logprob`` of each
@@ -222,10 +216,12 @@ class DecodeConfidence:
 def decode_confidence(segments) -> DecodeConfidence | None:
     """:class:`DecodeConfidence` of faster-whisper ``segments``; None for no text, or for a text that repeats
     itself (compression ratio above :data:`MAX_COMPRESSION_RATIO`)."""
+    from faster_whisper.transcribe import get_compression_ratio
+
     text = " ".join(s.text.strip() for s in segments).strip()
     tokens = sum(len(s.tokens) for s in segments)
     chars = sum(not c.isspace() for c in text)
-    if not tokens or not chars or compression_ratio(text) > MAX_COMPRESSION_RATIO:
+    if not tokens or not chars or get_compression_ratio(text) > MAX_COMPRESSION_RATIO:
         return None
     logprob = sum(s.avg_logprob * len(s.tokens) for s in segments)
     return DecodeConfidence(logprob / tokens, logprob / chars)
