@@ -1,4 +1,4 @@
-"""The speech language check (issue 11): Whisper's language ID takes espeak-ng German for Latin; the check
+"""The speech language check (issue 11): Whisper's language ID takes espeak-ng German for Welsh; the check
 decodes the start in the likeliest languages and keeps German, whose decoding Whisper is surer of."""
 
 import difflib
@@ -7,7 +7,7 @@ from collections import namedtuple
 
 import pytest
 
-from videokb.ingest.asr import DecodeConfidence, FasterWhisperTranscriber, decode_confidence
+from videokb.ingest.asr import DecodeConfidence, FasterWhisperTranscriber, choose_language, decode_confidence
 from videokb.sample import SceneSpec, VideoSpec, make_video
 
 Seg = namedtuple("Seg", "text tokens avg_logprob")
@@ -29,14 +29,28 @@ def test_another_language_must_be_surer_per_token_and_per_character():
     assert latin.surer_than(None, 0.05)  # the detected language's decoding was a loop
 
 
-# The train-only tune library's German zoo video (bench/devset_tune.py): Whisper base detects Latin (0.69) and
-# writes "Mertzohat bai eilefantanaus afrika | Bibingui nemeden untsbai ugefutat | ...".
-ZOO = VideoSpec("german_zoo.mp4", "German Zoo", tuple(SceneSpec(s, slide_text=t, voice="de") for s, t in (
-    ("Der Zoo hat drei Elefanten aus Afrika.", "Elefanten"),
-    ("Die Pinguine werden um zwei Uhr gefüttert.", "Pinguine"),
-    ("Kinder unter sechs Jahren zahlen keinen Eintritt.", "Eintritt"),
-    ("Das Aquarium wird im Winter renoviert.", "Aquarium"),
-)))
+def test_garbled_speech_keeps_its_detected_language():
+    """bench/language_check.py, ask archive 1's espeak-ng French station: Whisper detects French (0.33) and every
+    decoding is gibberish; English's reads as fluent words ("Let me put my say power over there ...") and is
+    surer by 0.09 a token, which the margin does not let win. A right switch (Welsh -> German, the Bremen
+    pharmacy) wins by 0.34."""
+    tried = {"fr": DecodeConfidence(-1.258, -0.686), "th": DecodeConfidence(-0.894, -0.856),
+             "en": DecodeConfidence(-1.168, -0.42), "nn": None}
+    assert choose_language("fr", tried) == "fr"
+    assert choose_language("fr", tried, margin=0.05) == "en"  # the margin before
+    tried = {"cy": DecodeConfidence(-1.112, -0.747), "nn": DecodeConfidence(-1.225, -0.639),
+             "mn": DecodeConfidence(-1.072, -0.457), "de": DecodeConfidence(-0.775, -0.350)}
+    assert choose_language("cy", tried) == "de"
+    assert choose_language("en", {"en": None, "la": None, "zh": DecodeConfidence(-0.39, -0.41)}) == "zh"
+
+
+# Ask archive 2's Bremen pharmacy (videokb/sample_archive_bank2.py, train for the check: bench/language_check.py):
+# Whisper base detects Welsh (0.18) and writes "Dwi'n mali'r costat mech fo i'r ôl, un ti'n apot eich ...";
+# decoded as German it is surer by 0.34 a token. (The tune library's German zoo, this test's video before, was
+# won by 0.13 on one machine and lost by 0.06 on another: int8 decoding differs with the CPU's instruction set.)
+PHARMACY = VideoSpec("apotheke_bremen.mp4", "Apotheke Bremen", (SceneSpec(
+    "Die Salbe kostet sechs Euro und die Apotheke öffnet um acht Uhr.", slide_text="Salbe 6 Euro\nGeöffnet ab 8 Uhr",
+    voice="de"),))
 
 
 def _heard(said: str, transcript: str) -> list[str]:
@@ -47,8 +61,8 @@ def _heard(said: str, transcript: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_espeak_german_taken_for_latin_is_transcribed_as_german(tmp_path, shared_cache):
-    video = make_video(ZOO, tmp_path)
+def test_espeak_german_taken_for_welsh_is_transcribed_as_german(tmp_path, shared_cache):
+    video = make_video(PHARMACY, tmp_path)
     transcript = FasterWhisperTranscriber(cache_dir=shared_cache).transcribe(video.path)
     check = transcript.language_check
     assert check and check["detected"] != "de" and check["chosen"] == "de", check
@@ -56,7 +70,7 @@ def test_espeak_german_taken_for_latin_is_transcribed_as_german(tmp_path, shared
     said = " ".join(s.narration for s in video.scenes)
     text = " ".join(s.text for s in transcript.segments)
     words = _heard(said, text)
-    assert len(words) >= 6, (words, text)  # in Latin: "afrika" and "jahren" ("txjaren"); in German 11
+    assert len(words) >= 2, (words, text)  # "apotheke", "öffnet": none in the Welsh decoding
     assert all(s.translation for s in transcript.segments)
 
 
