@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videokb.ingest.asr import (LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIAL_S, LANGUAGE_TRIES,
-                                SAMPLE_RATE, DecodeConfidence, FasterWhisperTranscriber, choose_language,
-                                decode_confidence, iter_audio_chunks)
+from videokb.ingest.asr import (LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIES, DecodeConfidence,
+                                FasterWhisperTranscriber, choose_language, decode_confidence, iter_audio_chunks,
+                                language_trial)
 from videokb.sample import SceneSpec, VideoSpec, make_video
 
 VOICE_LANGUAGE = {"de": "de", "es": "es", "fr-fr": "fr", "fr": "fr", "it": "it", "cmn": "zh", "en-us": "en",
@@ -87,13 +87,10 @@ def items() -> list[Item]:
 
 def record(asr: FasterWhisperTranscriber, model, path: Path) -> dict:
     """Detection and the first 30 s decoded in the 6 likeliest languages, as ``check_language`` would."""
-    offset, audio = next(iter_audio_chunks(path, asr.chunk_s))
+    _, audio = next(iter_audio_chunks(path, asr.chunk_s))
     segs, info = asr._decode(model, audio, None)
     probs = dict(info.all_language_probs or [])
-    n = int(LANGUAGE_TRIAL_S * SAMPLE_RATE)
-    texts = [s for s in segs if s.text.strip()]
-    start = 0 if audio.size <= n or not texts else max(0, int((texts[0].start - 0.5) * SAMPLE_RATE))
-    trial = audio[start: start + n]
+    trial = language_trial(audio, segs)
     tried = {}
     for lang in [info.language] + [x for x, _ in info.all_language_probs if x != info.language][:LANGUAGE_TRIES - 1]:
         decoded = asr._decode(model, trial, lang)[0]

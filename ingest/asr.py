@@ -230,6 +230,17 @@ def decode_confidence(segments) -> DecodeConfidence | None:
     return DecodeConfidence(logprob / tokens, logprob / chars)
 
 
+def language_trial(audio: np.ndarray, segs: list) -> np.ndarray:
+    """What the language check decodes of a chunk: all of it when it is at most ``LANGUAGE_TRIAL_S`` long, else
+    that much from where its speech (``segs``, its decoding) starts, after a music intro, say."""
+    n = int(LANGUAGE_TRIAL_S * SAMPLE_RATE)
+    said = [s.start for s in segs if s.text.strip()]
+    if audio.size <= n or not said:
+        return audio[:n]
+    start = max(0, int((min(said) - 0.5) * SAMPLE_RATE))
+    return audio[start: start + n]
+
+
 def choose_language(detected: str, tried: dict[str, DecodeConfidence | None],
                     margin: float = LANGUAGE_MARGIN) -> str:
     """The language a checked chunk is transcribed in: ``detected`` (Whisper's language ID, unsure), unless
@@ -350,11 +361,8 @@ class FasterWhisperTranscriber(Transcriber):
         probs = dict(info.all_language_probs or [])
         if p >= self.language_sure or self.language_tries < 2 or not probs:
             return detected, p, segs, None
-        n = int(LANGUAGE_TRIAL_S * SAMPLE_RATE)
-        whole = audio.size <= n  # the chunk is the trial: its decodings are the chunk's
-        # else the trial starts where the speech does (after a music intro, say)
-        start = 0 if whole else max(0, int((min(s.start for s in segs if s.text.strip()) - 0.5) * SAMPLE_RATE))
-        trial = audio[start: start + n]
+        trial = language_trial(audio, segs)
+        whole = trial.size == audio.size  # the chunk is the trial: its decodings are the chunk's
         tried: dict[str, DecodeConfidence | None] = {}
         decoded: dict[str, list] = {}
         for lang in [detected] + [x for x, _ in info.all_language_probs if x != detected][: self.language_tries - 1]:
