@@ -22,6 +22,14 @@ def test_the_prompt_starts_with_the_prefix_whose_state_is_saved():
     assert prompt.startswith(G.prompt_prefix()) and prompt.endswith("Question: How much is it?\nAnswer:")
 
 
+def test_the_model_loads_without_extra_cpu_buffer_types(gemma):
+    """With them (AMX tiles, repacked weights), llama.cpp crashed in its first decode on a CPU with AMX; the
+    wrapped defaults are put back after the load."""
+    llama_cpp = G._import_llama_cpp()
+    assert gemma._model().model_params.use_extra_bufts is False
+    assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is True
+
+
 def test_it_streams_a_copied_span_and_stops_at_the_end_of_the_line(gemma):
     pieces = list(gemma.stream(Evidence("How much does the sourdough loaf cost?", BAKERY, 1)))
     assert "".join(pieces) == "$4.50"

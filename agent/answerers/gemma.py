@@ -17,6 +17,7 @@ measurements behind these choices are in ``bench/notes/gemma.md``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import logging
@@ -128,6 +129,27 @@ def free_cores() -> int:
     return max(1, min(cores, int(cores - load + 0.5)))
 
 
+@contextlib.contextmanager
+def _plain_cpu_buffers(llama_cpp):
+    """Inside: models load without llama.cpp's extra CPU buffer types (``use_extra_bufts``: AMX tiles, weights
+    repacked for wider SIMD). llama-cpp-python 0.3.36 built on a CPU with AMX (a Sapphire Rapids VM, built with
+    ``-march=native``, llama.cpp's default) crashed with SIGSEGV in its first decode with them, on any prompt;
+    without them it ran. ``Llama`` takes no such argument, so its defaults are wrapped while it loads."""
+    module = llama_cpp.llama_cpp  # the ctypes module ``Llama.__init__`` asks for its model defaults
+    default = module.llama_model_default_params
+
+    def params():
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    module.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        module.llama_model_default_params = default
+
+
 def _prefix_tokens(llm) -> list[int]:
     # The prefix's last token may merge with the evidence that follows it in a real prompt: leave it out.
     return llm.tokenize(prompt_prefix().encode(), add_bos=True, special=False)[:-1]
@@ -228,8 +250,9 @@ class GemmaAnswerer(Answerer):
         try:
             # swa_full: the sliding-window layers keep every position, so a prompt may reuse any cached prefix.
             threads = self.threads or free_cores()
-            llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=CONTEXT_TOKENS, n_threads=threads,
-                                  n_threads_batch=threads, swa_full=True, verbose=False)
+            with _plain_cpu_buffers(llama_cpp):
+                llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=CONTEXT_TOKENS, n_threads=threads,
+                                      n_threads_batch=threads, swa_full=True, verbose=False)
         except ValueError as e:  # llama-cpp-python's "Failed to load model from file"
             raise AnswererError(f"llama.cpp cannot load {gguf}: {e}; delete it to join it again") from e
         t1 = time.perf_counter()
