@@ -411,6 +411,35 @@ def doer_phrases(question: str, windows: list[Window]) -> list[str]:
     return out
 
 
+def subject_phrases(question: str, windows: list[Window]) -> list[str]:
+    """For "what / who VERBs X?", the words before the verb in its clause of a sentence that holds the verb (by
+    its stem) and every other word of the question ("During the ice ages, sheets of ice covered most of
+    northern Europe": "sheets of ice" for "What covered most of northern Europe during the ice ages?"), each
+    once; [] for other questions. The doer said in the active voice, as :func:`doer_phrases` reads the
+    passive."""
+    m = _ASKS_DOER.match(question)
+    if not m or fold(m.group(1)) in _NOT_A_VERB:
+        return []
+    verb = term(m.group(1))
+    others = terms(question[m.end(1):]) - {verb}
+    if not others:
+        return []
+    out: list[str] = []
+    for w in windows:
+        for sentence in _sentences([w]):
+            if not others <= terms(sentence):
+                continue
+            for clause in clauses(sentence):
+                words = clause.split()
+                at = next((i for i, x in enumerate(words) if term(x.strip(".,;:!?")) == verb), None)
+                if not at:
+                    continue
+                phrase = " ".join(words[max(0, at - MAX_DOER_WORDS):at]).strip(" .,;:!?")
+                if content_words(phrase) and phrase not in out:
+                    out.append(phrase)
+    return out
+
+
 # What kind of value the question asks for, in English and the archive's other languages: a time, a price,
 # a count. Another language's window cannot share the question's words, so its clauses are told apart by
 # the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
@@ -478,5 +507,5 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "doer_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+__all__ = ["asks_for", "clauses", "doer_phrases", "subject_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
            "place_phrases", "term", "terms", "typed_focus"]

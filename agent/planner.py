@@ -23,7 +23,7 @@ from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script, mmss
 from videokb.agent.focus import (doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases,
-                                 repeats_question, term, terms, typed_focus)
+                                 repeats_question, subject_phrases, term, terms, typed_focus)
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -161,6 +161,23 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
         return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if term(n) in {term(k) for k in keywords}},
                          context=given)
 
+    def doer(span: str) -> Outcome | None:
+        # "What rules a colony of honeybees?" / "What covered most of northern Europe?": the evidence names
+        # the doer in the passive ("... colony ruled by a single queen") or before the verb ("sheets of ice
+        # covered most of northern Europe") and the model copied nothing that holds, or the question's own
+        # word ("ice"); that phrase is the answer, checked like any span.
+        if not all(_english(run, w) for w in given):
+            return None
+        for voice, phrases in (("passive", doer_phrases(plan.question, given)),
+                               ("active", subject_phrases(plan.question, given))):
+            for phrase in phrases:
+                _, cites = run.verifier.check(plan.question, phrase, given, named)
+                if any(c.supported and aimed(c, given) for c in cites):
+                    run.tools._record("check", {"span": span}, f"the doer said in the {voice}: {phrase!r}")
+                    answer, found, dropped = checked_answer(phrase, cites)
+                    return Outcome(answer, found, cites, given, phrase, dropped)
+        return None
+
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
     if off_target or not good:
@@ -196,18 +213,12 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                                           f"the question's own words; the place said there: {phrases[0]!r}")
                         answer, found, dropped = checked_answer(phrases[0], placed)
                         return Outcome(answer, found, placed, windows, phrases[0], dropped)
+                if out := doer(again[0].sentence):
+                    return out
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
                 return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
-    if not any(c.supported for c in citations) and all(_english(run, w) for w in given):
-        # "What rules a colony of honeybees?": the evidence says it in the passive ("... colony ruled by a
-        # single queen") and the model copied nothing that holds; the phrase after "ruled by" is the answer,
-        # checked like any span.
-        for phrase in doer_phrases(plan.question, given):
-            _, doer = run.verifier.check(plan.question, phrase, given, named)
-            if any(c.supported and aimed(c, given) for c in doer):
-                run.tools._record("check", {"span": draft}, f"unsupported; the doer said in the passive: {phrase!r}")
-                answer, found, dropped = checked_answer(phrase, doer)
-                return Outcome(answer, found, doer, given, phrase, dropped)
+    if not any(c.supported for c in citations) and (out := doer(draft)):
+        return out
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 

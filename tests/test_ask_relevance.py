@@ -83,6 +83,22 @@ def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
     assert doer_phrases("What is a wolf pack?", [w]) == []
 
 
+def test_who_or_what_does_it_reads_the_doer_said_before_the_verb():
+    """"What covered most of northern Europe during the ice ages?": the model copied "ice", the question's own
+    word; the talk names the doer before the verb ("sheets of ice covered ..."), in a sentence that holds every
+    other word of the question; a pronoun names nothing, and a sentence about another thing gives none."""
+    from videokb.agent.focus import subject_phrases
+
+    w = window(1, "During the ice ages, sheets of ice covered most of northern Europe and Canada.",
+               "Robert Stevenson designed the Bell Rock lighthouse, and it was finished in 1810.",
+               "Samuel Clemens wrote about Niagara Falls.")
+    assert subject_phrases("What covered most of northern Europe during the ice ages?", [w]) == ["sheets of ice"]
+    assert subject_phrases("Who designed the Bell Rock lighthouse?", [w]) == ["Robert Stevenson"]
+    assert subject_phrases("Who finished the Bell Rock lighthouse?", [w]) == []  # "it was finished"
+    assert subject_phrases("Who wrote about Angel Falls?", [w]) == []  # Niagara Falls, not Angel Falls
+    assert subject_phrases("What is the ice?", [w]) == []
+
+
 def test_a_span_sits_in_a_sentence_as_whole_words():
     """"honey" is not in "Honeybee's ... colony", nor "100" in "1000": a span found only inside a longer word
     does not sit in the sentence most about the question."""
