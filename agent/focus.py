@@ -429,7 +429,9 @@ def subject_phrases(question: str, windows: list[Window]) -> list[str]:
         for sentence in _sentences([w]):
             if not others <= terms(sentence):
                 continue
-            for clause in clauses(sentence):
+            # Split at punctuation only: a subject may join two nouns ("sheets and ice covered ...", as
+            # Whisper heard "sheets of ice").
+            for clause in re.split(r"[,;:]\s*", sentence):
                 words = clause.split()
                 at = next((i for i, x in enumerate(words) if term(x.strip(".,;:!?")) == verb), None)
                 if not at:
