@@ -51,21 +51,32 @@ def clauses(text: str) -> list[str]:
 _SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
 
 
+SLIDE_AFTER_SPEECH_S = 1.0  # as agent.heard.TITLE_SHOWN_EARLY_S: a segment may begin this much before its slide
+
+
 def joined(window: Window) -> list[Line]:
     """The window's lines with a speech line that stops mid-sentence joined to the speech line that goes on
     (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments), unless a
     new slide came up between them and the next opens with a capital: Whisper may drop the full stop at a
     slide change ("... break away from the land" | "Madagascar lies east of Africa ..."), while a sentence
     said across one goes on in lower case ("... The first printed map of Greece appeared" | "in the year
-    1,627.")."""
+    1,627."). A slide that comes up within SLIDE_AFTER_SPEECH_S after a segment begins counts as come up
+    before it."""
     out: list[Line] = []
     last_speech = None
     new_slide = False
     shown: set[str] = set()
-    for ln in window.lines:
+    lines = window.lines
+    for at, ln in enumerate(lines):
         if ln.kind == "screen":
             new_slide = new_slide or (last_speech is not None and ln.text not in shown)
             shown.add(ln.text)
+        if ln.kind == "speech" and last_speech is not None and ln.text[:1].isupper() and any(
+                x.kind == "screen" and x.text not in shown and ln.began() <= x.began() <= ln.began() + SLIDE_AFTER_SPEECH_S
+                for x in lines[at + 1:]):
+            # Whisper may begin the segment said under a new slide up to a second before the slide shows ("...
+            # in every season" | "Mount Kilimanjaro ... rises about 5,890 meters" | slide "Mount Kilimanjaro")
+            new_slide = True
         if ln.kind == "speech" and new_slide and ln.text[:1].isupper():
             last_speech = None
         if ln.kind == "speech":

@@ -2,11 +2,13 @@
 names, its rare words found word for word, the clause a number must sit in, and the clause of another
 language's window that holds the kind of value it asks for."""
 
+from dataclasses import replace
+
 import pytest
 
 from videokb.agent.cite import Verifier
 from videokb.agent.evidence import Line, Window, in_another_script
-from videokb.agent.focus import asks_for, joined, on_target, typed_focus
+from videokb.agent.focus import asks_for, focused, joined, on_target, typed_focus
 from videokb.agent.lexical import entities
 from videokb.index.embedders import get_embedder
 
@@ -57,6 +59,28 @@ def test_a_sentence_cut_across_segments_is_read_whole():
     keywords = {"year", "discovery", "iodine", "reported"}
     assert on_target("1850", [iodine, neon], keywords)
     assert not on_target("1827", [iodine, neon], keywords)
+
+
+def test_speech_is_not_joined_across_a_slide_that_comes_up_just_after_the_next_segment_begins():
+    """Whisper dropped the full stop before "Mount Kilimanjaro ..." and began that segment 0.65 s before its
+    slide showed: joined to the sentence before, its height was read under "High mountains" and tied with
+    Angel Falls' "100 baby meters" (both "rise" / "drop" say a height)."""
+    w = Window("m", "/lib/mountains_talk.mp4", 0.0, 17.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "High mountains"),
+        Line(0.05, "speech", "High mountains make their own weather, with snow on the peaks in every season"),
+        Line(4.95, "speech", "Mount Kilimanjaro intends and air rises about 5,890 meters above the sea"),
+        Line(5.6, "screen", "Mount Kilimanjaro")])
+    assert [ln.text for ln in joined(w) if ln.kind == "speech"] == [
+        "High mountains make their own weather, with snow on the peaks in every season",
+        "Mount Kilimanjaro intends and air rises about 5,890 meters above the sea"]
+    falls = window(2, "Angel Falls in Venezuela drops about 100 baby meters, the highest waterfall on Earth.",
+                   path="/lib/waterfalls_talk.mp4")
+    keywords = {"height", "mount", "kilimanjaro"}
+    assert on_target("5,890", [w, falls], keywords, {"mount", "kilimanjaro"})
+    assert [ln.text for f in focused([w, falls], keywords) for ln in f.lines if "100" in ln.text] == []
+    # a slide shown later than that does not cut the sentence
+    late = replace(w, lines=[*w.lines[:3], Line(7.0, "screen", "Mount Kilimanjaro")])
+    assert len([ln for ln in joined(late) if ln.kind == "speech"]) == 1
 
 
 def test_a_span_without_a_number_must_come_from_the_sentence_most_about_the_question():
