@@ -257,8 +257,24 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
                         return True
         return False
     needle = _unseparated(needle)
-    return any(needle and (_holds(_unseparated(fold(part)), needle) or _holds(_unseparated(fold(as_digits(part))), needle))
-               and relevance.keeps(part) for part in parts)
+
+    def says(text: str) -> bool:
+        return bool(needle) and (_holds(_unseparated(fold(text)), needle) or
+                                 _holds(_unseparated(fold(as_digits(text))), needle))
+
+    if any(says(part) and relevance.keeps(part) for part in parts):
+        return True
+    # A span longer than a clause (the model copied a whole sentence: "Island sits on a ridge, where two plates
+    # pull apart ..." for "what does Iceland sit on?"): each of its numbers must sit in a clause of that
+    # sentence that is worth reading again.
+    numbers = re.findall(r"\d+(?:\.\d+)?", _unseparated(as_digits(span)))
+    by_sentence: dict[str, list[str]] = {}
+    for part, sentence in _clause_sentences(windows):
+        if part in parts:
+            by_sentence.setdefault(sentence, []).append(part)
+    return any(says(sentence) and all(any(_holds(_unseparated(fold(as_digits(c))), n) and relevance.keeps(c)
+                                          for c in kept) for n in numbers)
+               for sentence, kept in by_sentence.items())
 
 
 def repeats_question(span: str, question_words: set[str]) -> bool:
