@@ -469,6 +469,48 @@ def subject_phrases(question: str, windows: list[Window]) -> list[str]:
     return out
 
 
+# "What does a boring machine grind through?", "What does Iceland sit on?": after "does / do / did" and its
+# subject the verb stands bare ("grind", not "grinds"), perhaps followed by a preposition; a verb ending in a
+# lone "s" is a noun ("What did old lighthouses use to guide ships?").
+_ASKS_OBJECT = re.compile(r"^\s*what\s+(?:does|do|did)\s+(?P<rest>[a-z' -]+?)\s*\?*\s*$", re.I)
+_OBJECT_PREPOSITIONS = _PREPOSITIONS | {"through", "across", "along", "over", "under", "into", "onto", "about"}
+
+
+def object_phrases(question: str, windows: list[Window]) -> list[str]:
+    """For "what does X VERB [PREP]?", the words after the verb (and that preposition) up to the clause's end or
+    the next preposition, in a sentence that holds the verb by its stem and every word of X ("A boring machine
+    grinds through granite with a spinning wheel": "granite"), each once; [] for other questions."""
+    m = _ASKS_OBJECT.match(question)
+    words = fold(m.group("rest")).split() if m else []
+    prep = words.pop() if len(words) > 2 and words[-1] in _OBJECT_PREPOSITIONS else ""
+    if len(words) < 2 or words[-1] in _NOT_A_VERB or len(words[-1]) < 3 or re.search(r"(?<!s)s$", words[-1]):
+        return []
+    verb, subject = term(words[-1]), terms(" ".join(words[:-1]))
+    if not subject:
+        return []
+    out: list[str] = []
+    for w in windows:
+        for sentence in _sentences([w]):
+            if not subject <= terms(sentence):
+                continue
+            for clause in re.split(r"[,;:]\s*", sentence):
+                words = clause.split()
+                at = next((i for i, x in enumerate(words) if term(x.strip(".,;:!?")) == verb), None)
+                if at is None:
+                    continue
+                rest = words[at + 1:]
+                if prep:
+                    if not rest or fold(rest[0]) != prep:
+                        continue
+                    rest = rest[1:]
+                cut = next((i for i, x in enumerate(rest) if i and fold(x) in _OBJECT_PREPOSITIONS | {"where", "which", "that"}),
+                           len(rest))
+                phrase = " ".join(rest[:min(cut, MAX_DOER_WORDS)]).strip(" .,;:!?")
+                if content_words(phrase) and phrase not in out:
+                    out.append(phrase)
+    return out
+
+
 # What kind of value the question asks for, in English and the archive's other languages: a time, a price,
 # a count. Another language's window cannot share the question's words, so its clauses are told apart by
 # the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
@@ -536,5 +578,5 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "doer_phrases", "subject_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+__all__ = ["asks_for", "clauses", "doer_phrases", "object_phrases", "subject_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
            "place_phrases", "term", "terms", "typed_focus"]

@@ -22,8 +22,8 @@ from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import (doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases,
-                                 repeats_question, subject_phrases, term, terms, typed_focus)
+from videokb.agent.focus import (doer_phrases, focused, in_place_clause, object_phrases, on_target, place_focused,
+                                 place_phrases, repeats_question, subject_phrases, term, terms, typed_focus)
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -159,18 +159,21 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                          context=given)
 
     def doer(span: str) -> Outcome | None:
-        # "What rules a colony of honeybees?" / "What covered most of northern Europe?": the evidence names
-        # the doer in the passive ("... colony ruled by a single queen") or before the verb ("sheets of ice
-        # covered most of northern Europe") and the model copied nothing that holds, or the question's own
-        # word ("ice"); that phrase is the answer, checked like any span.
+        # "What rules a colony of honeybees?" / "What covered most of northern Europe?" / "What does a boring
+        # machine grind through?": the evidence names the doer in the passive ("... colony ruled by a single
+        # queen") or before the verb ("sheets of ice covered most of northern Europe"), or the object after it
+        # ("grinds through granite"), and the model copied nothing that holds, or the question's own words
+        # ("ice", "a boring machine"); that phrase is the answer, checked like any span.
         if not all(_english(run, w) for w in given):
             return None
         for voice, phrases in (("passive", doer_phrases(plan.question, given)),
-                               ("active", subject_phrases(plan.question, given))):
+                               ("active", subject_phrases(plan.question, given)),
+                               ("object", object_phrases(plan.question, given))):
             for phrase in phrases:
                 _, cites = run.verifier.check(plan.question, phrase, given, named)
                 if any(c.supported and aimed(c, given) for c in cites):
-                    run.tools._record("check", {"span": span}, f"the doer said in the {voice}: {phrase!r}")
+                    run.tools._record("check", {"span": span}, f"the {'object' if voice == 'object' else 'doer'} said"
+                                      f"{'' if voice == 'object' else ' in the ' + voice}: {phrase!r}")
                     answer, found, dropped = checked_answer(phrase, cites)
                     return Outcome(answer, found, cites, given, phrase, dropped)
         return None

@@ -102,6 +102,22 @@ def test_who_or_what_does_it_reads_the_doer_said_before_the_verb():
     assert subject_phrases("What covered most of northern Europe during the ice ages?", [heard]) == ["sheets and ice"]
 
 
+def test_what_does_it_verb_reads_the_words_after_the_verb():
+    """"What does a boring machine grind through?": the model copied "a boring machine", the question's own
+    words; the talk says what after the verb and its preposition ("grinds through granite with ..."), in a
+    sentence holding the subject. A question's last word ending in a lone "s" is a noun, no verb."""
+    from videokb.agent.focus import object_phrases
+
+    w = window(1, "A boring machine grinds through granite with a spinning wheel and steel teeth.",
+               "Every tunnel needs fresh air, escape doors and lamps.",
+               "Old lighthouses guided ships past dangerous rocks with fire and mirrors.")
+    assert object_phrases("What does a boring machine grind through?", [w]) == ["granite"]
+    assert object_phrases("What does every tunnel need?", [w]) == ["fresh air"]
+    assert object_phrases("What did old lighthouses use to guide ships?", [w]) == []  # "ships" is no verb
+    assert object_phrases("What does a boring machine cut?", [w]) == []  # not said
+    assert object_phrases("What does a whale need?", [w]) == []  # no sentence about a whale
+
+
 def test_a_span_sits_in_a_sentence_as_whole_words():
     """"honey" is not in "Honeybee's ... colony", nor "100" in "1000": a span found only inside a longer word
     does not sit in the sentence most about the question."""
