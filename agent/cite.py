@@ -29,6 +29,7 @@ _MARK = re.compile(r"\s*\[(\d+)\]")
 _CURRENCY = re.compile(r"[$€£¥]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ZERO_CENTS = re.compile(r"(?<=\d)[.,]0+$")
 # "4 dollars and 50 cents" (alpha2digit of Whisper's spelled-out price) = "$4.50"
 _MONEY = re.compile(r"\b(\d+) (dollars?|euros?|pounds?) and (\d{1,2}) cents?\b", re.I)
 # Whisper writes "four dollars and seventy cents" as "$4 and 70 cents"
@@ -215,6 +216,7 @@ class Verifier:
             return False, f"number(s) {', '.join(sorted(missing))} not in window {window.number}"
         have = set(w.strip(".") for w in content_words(as_digits(evidence)))
         have |= {re.sub(r"'s$", "", w) for w in have}
+        have |= {_ZERO_CENTS.sub("", w) for w in have}  # "$6" is the menu's "$6.00"
         absent = sorted(n for n in names(claim) if n not in have and n not in fold(evidence))
         if absent:
             return False, f"name(s) {', '.join(absent)} not in window {window.number}"

@@ -285,10 +285,11 @@ def repeats_question(span: str, question_words: set[str]) -> bool:
 
 def _holds(text: str, needle: str) -> bool:
     """``needle`` in ``text`` as whole words and whole numbers: "honey" is not in "honeybee's", "100" not in
-    "1000" nor "3" in "3.30"."""
+    "1000" nor "3" in "3.30"; "$6" is in "$6.00"."""
     # Latin letters and digits only: a number inside Chinese text ("每杯8元") is a word of its own.
     # A plural ending may follow a word ("12 euro" copied from "12 euros").
-    end = r"(?![a-z0-9]|[.,]\d)" if needle[-1:].isdigit() else r"(?:s|es|'s)?(?![a-z0-9])"
+    # Zero cents may follow a number ("$6" is "$6.00" on the menu), no other decimals ("3" is not in "3.30").
+    end = r"(?:[.,]0+)?(?![a-z0-9]|[.,]\d)" if needle[-1:].isdigit() else r"(?:s|es|'s)?(?![a-z0-9])"
     return bool(re.search(rf"(?<![a-z0-9.]){re.escape(needle)}{end}", text))
 
 

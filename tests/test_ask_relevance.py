@@ -127,6 +127,9 @@ def test_a_span_sits_in_a_sentence_as_whole_words():
                   "This photo shows old coins, because honey was once traded like money.")
     assert not on_target("honey", [bees], {"queen", "bee", "eat"})
     assert on_target("a single queen", [bees], {"queen", "bee", "eat"})
+    # "$6" is the menu's "$6.00"; "$3" is not "$3.30"
+    menu = window(3, "Blueberry muffin $6.00 | Croissant $3.30")
+    assert on_target("$6", [menu], {"muffin"}) and not on_target("$3", [menu], {"croissant"})
     hall = window(2, "The hall seats 1000 people.", "The stage is 100 years old.")
     assert not on_target("100", [hall], {"people", "seat"})
     assert on_target("1000", [hall], {"people", "seat"})
