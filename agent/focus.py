@@ -11,7 +11,7 @@ from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
 from videokb.agent.heard import spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
-from videokb.agent.plan import content_words, fold, word_stem
+from videokb.agent.plan import STOPWORDS, content_words, fold, word_stem
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
@@ -448,8 +448,8 @@ def subject_phrases(question: str, windows: list[Window]) -> list[str]:
     m = _ASKS_DOER.match(question)
     if not m or fold(m.group(1)) in _NOT_A_VERB:
         return []
-    verb = term(m.group(1))
-    others = terms(question[m.end(1):]) - {verb}
+    verb = fold(m.group(1))
+    others = terms(question[m.end(1):]) - {term(verb)}
     if not others:
         return []
     out: list[str] = []
@@ -461,11 +461,13 @@ def subject_phrases(question: str, windows: list[Window]) -> list[str]:
             # Whisper heard "sheets of ice").
             for clause in re.split(r"[,;:]\s*", sentence):
                 words = clause.split()
-                at = next((i for i, x in enumerate(words) if term(x.strip(".,;:!?")) == verb), None)
+                # The verb as the question writes it ("mapped"): a noun of its stem is no verb ("... 600
+                # kilometers of map passengers" for "who mapped Mammoth Cave?").
+                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) == verb), None)
                 if not at:
                     continue
                 phrase = " ".join(words[max(0, at - MAX_DOER_WORDS):at]).strip(" .,;:!?")
-                if content_words(phrase) and phrase not in out:
+                if content_words(phrase) and fold(phrase.split()[-1]) not in STOPWORDS and phrase not in out:
                     out.append(phrase)
     return out
 
