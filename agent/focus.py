@@ -488,9 +488,11 @@ def object_phrases(question: str, windows: list[Window]) -> list[str]:
     prep = words.pop() if len(words) > 2 and words[-1] in _OBJECT_PREPOSITIONS else ""
     if len(words) < 2 or words[-1] in _NOT_A_VERB or len(words[-1]) < 3 or re.search(r"(?<!s)s$", words[-1]):
         return []
-    verb, subject = term(words[-1]), terms(" ".join(words[:-1]))
+    bare, subject = words[-1], terms(" ".join(words[:-1]))
     if not subject:
         return []
+    # The verb's own forms ("sit": "sits", "sat" not read), not every word of its stem ("navigation").
+    forms = {bare, bare + "s", bare + "es", bare + "ed", bare + "d", bare[:-1] + "ies", bare[:-1] + "ied"}
     out: list[str] = []
     for w in windows:
         for sentence in _sentences([w]):
@@ -498,7 +500,7 @@ def object_phrases(question: str, windows: list[Window]) -> list[str]:
                 continue
             for clause in re.split(r"[,;:]\s*", sentence):
                 words = clause.split()
-                at = next((i for i, x in enumerate(words) if term(x.strip(".,;:!?")) == verb), None)
+                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) in forms), None)
                 if at is None:
                     continue
                 rest = words[at + 1:]

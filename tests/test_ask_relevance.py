@@ -119,6 +119,9 @@ def test_what_does_it_verb_reads_the_words_after_the_verb():
     assert object_phrases("What did old lighthouses use to guide ships?", [w]) == []  # "ships" is no verb
     assert object_phrases("What does a boring machine cut?", [w]) == []  # not said
     assert object_phrases("What does a whale need?", [w]) == []  # no sentence about a whale
+    # the verb's own forms, not every word of its stem: "navigation" is no form of "navigate"
+    birds = window(2, "Bird navigation with the stars was studied for years.")
+    assert object_phrases("What do birds navigate with?", [birds]) == []
 
 
 def test_a_span_sits_in_a_sentence_as_whole_words():
