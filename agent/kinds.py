@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from videokb.agent.plan import NO_SPACES, fold
+from videokb.agent.plan import NO_SPACES, STOPWORDS, fold, word_stem
 
 # unit words (folded, accents removed) -> measure; multi-word units first ("cubic meters" is a volume).
 # Italian "chili" (kilos) is left out: in English "12 chili plants" is a count, not 12 kilograms.
@@ -251,6 +251,64 @@ def refuses(want: Asked | None, number: str, text: str) -> str | None:
     return reasons[0] if reasons and all(reasons) else None
 
 
+# -- what a count counts ----------------------------------------------------------------------------------
+_AUX = frozenset("do does did is are was were has have had can could will would shall should may might must".split())
+_COUNT_PHRASE = re.compile(r"\bhow many\s+(.*)", re.I)
+MAX_COUNTED_WORDS = 4
+
+
+def counted_words(question: str) -> set[str]:
+    """The stems of the words "how many" asks a count of, up to the verb or a preposition other than "of"
+    ("how many known moons does": known, moon; "how many kinds of dumplings": kind, dumpl; "how many horses
+    work on ...": hors, work); empty when the question asks no "how many"."""
+    m = _COUNT_PHRASE.search(fold(question))
+    out: set[str] = set()
+    for w in re.findall(r"[^\W\d_]+", m.group(1))[:MAX_COUNTED_WORDS] if m else []:
+        if w in _AUX or (w in STOPWORDS and w != "of"):
+            break
+        if w != "of":
+            out.add(word_stem(w))
+    return out
+
+
+def _counted_after(tokens: list[str], at: int) -> list[str] | None:
+    """The words a number at ``tokens[at]`` counts ("two oceans": [oceans]; "four large moons": [large, moons]):
+    up to three words after it (a scale word skipped), to the first word that names nothing; None when the next
+    word names nothing ("in 1848", "8 of the planets", the end of the clause) or is a measure's unit."""
+    words: list[str] = []
+    for tok in tokens[at + 1: at + 6]:
+        if tok in _SCALE_WORDS and not words:
+            continue
+        if not tok.isalpha() or tok in STOPWORDS or tok in _UNIT_OF:
+            break
+        words.append(tok)
+        if len(words) == 3:
+            break
+    return words or None
+
+
+def counts_another(question: str, number: str, text: str) -> str | None:
+    """Why ``number`` (digits), as English ``text`` says it, counts another thing than the question's "how
+    many X" does ("how many horses work on the Panama Canal?" is not answered by "... joins two oceans"); None
+    when it may count X: the words that follow it share a stem with the question's counted words, or name
+    nothing (a number said alone is left to the other checks). Refused only when every clause that says the
+    number counts something else. Another language's words cannot share the English stems: not for them."""
+    want = counted_words(question)
+    if not want:
+        return None
+    reasons = []
+    for clause in _CLAUSE.split(text):
+        tokens = _tokens(clause) if clause else []
+        for i, tok in enumerate(tokens):
+            if not _same_number(tok, number):
+                continue
+            things = _counted_after(tokens, i)
+            if things is None or want & {word_stem(w) for w in things}:
+                return None
+            reasons.append(f"{number} counts {' '.join(things)}, not {' '.join(sorted(want))}")
+    return reasons[0] if reasons else None
+
+
 def measure_sources(question: str, sources: list[str]) -> list[str]:
     """What copy decoding may copy from: ``sources`` with each clause whose numbers are all of another
     measure than the question asks for cut out (its item split into the clauses that remain), so the model
@@ -293,4 +351,4 @@ def holds_place(span: str) -> bool:
     return bool(_CAPITAL.search(span) or _PLACE_WORD.search(span))
 
 
-__all__ = ["Asked", "asked", "asks_where", "dimension_word", "dimensions", "holds_place", "measure_sources", "refuses", "unit_after", "value_measures"]
+__all__ = ["Asked", "asked", "asks_where", "counted_words", "counts_another", "dimension_word", "dimensions", "holds_place", "measure_sources", "refuses", "unit_after", "value_measures"]

