@@ -11,7 +11,7 @@ from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
 from videokb.agent.heard import spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
-from videokb.agent.plan import STOPWORDS, content_words, fold, word_stem
+from videokb.agent.plan import content_words, fold, word_stem
 
 # Clause breaks: ";", "|", a comma that is not inside a number ("3,300"), "and", "but", a sentence end.
 _CLAUSE = re.compile(r"\s*(?:[;|]|,(?!\d)|\band\b|\bwhile\b|\bbut\b|(?<=[.!?])\s)\s*", re.I)
@@ -90,7 +90,7 @@ def joined(window: Window) -> list[Line]:
     return out
 
 
-def _sentences(windows: list[Window]) -> list[str]:
+def sentences(windows: list[Window]) -> list[str]:
     """Every sentence of the windows' lines (a screen line's items apart)."""
     return [x for w in windows for ln in joined(w) for item in ln.text.split(" | ")
             for x in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if x.strip()]
@@ -101,7 +101,7 @@ def _parts(windows: list[Window]) -> list[str]:
     return [c for w in windows for ln in joined(w) for c in clauses(ln.text)]
 
 
-def _clause_sentences(windows: list[Window]) -> list[tuple[str, str]]:
+def _clausesentences(windows: list[Window]) -> list[tuple[str, str]]:
     """Every clause of the windows' lines (as _parts) with the sentence it belongs to."""
     return [(c, sentence) for w in windows for ln in joined(w) for item in ln.text.split(" | ")
             for sentence in re.split(r"(?<=[.!?])\s+", normalize_money(item)) if sentence.strip()
@@ -139,7 +139,7 @@ class _Relevance:
                            if ln.kind == "speech" and best in clauses(ln.text)
                            for s in _title_lines(lines, ln) for c in clauses(s.text)
                            if rarest <= self._all_words(c)} if best else set()
-        self.best_sentence = max((self.score(x) for x in _sentences(windows)), default=0.0)
+        self.best_sentence = max((self.score(x) for x in sentences(windows)), default=0.0)
 
     def _all_words(self, text: str) -> set[str]:
         return terms(text) | self.titles.get(text, set()) | self.heard.get(text, set())
@@ -233,7 +233,7 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
                                      for p in _parts(context if context is not None else windows))
     if names_held:
         # The clause's sentence may name it ("Madagascar lies east of Africa and is about 1,600 km long").
-        parts = [p for p, sentence in _clause_sentences(windows)
+        parts = [p for p, sentence in _clausesentences(windows)
                  if named <= relevance._all_words(p) | relevance._all_words(sentence)]
     needle = fold(normalize_money(span)).strip(" .")
     if not re.search(r"\d", as_digits(span)):
@@ -247,9 +247,9 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
         if best < 0:
             return False  # no sentence of the windows speaks of the question at all
         for w in windows:
-            has_best = any(relevance.score(x) >= best for x in _sentences([w]))
+            has_best = any(relevance.score(x) >= best for x in sentences([w]))
             for ln in joined(w):
-                for x in _sentences([replace(w, lines=[ln])]):
+                for x in sentences([replace(w, lines=[ln])]):
                     if names_held and ln.kind == "speech" and not named <= relevance._all_words(x):
                         continue
                     if _holds(fold(x), needle) and (relevance.score(x) >= best or (
@@ -269,7 +269,7 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
     # sentence that is worth reading again.
     numbers = re.findall(r"\d+(?:\.\d+)?", _unseparated(as_digits(span)))
     by_sentence: dict[str, list[str]] = {}
-    for part, sentence in _clause_sentences(windows):
+    for part, sentence in _clausesentences(windows):
         if part in parts:
             by_sentence.setdefault(sentence, []).append(part)
     return any(says(sentence) and all(any(_holds(_unseparated(fold(as_digits(c))), n) and relevance.keeps(c)
@@ -403,119 +403,6 @@ def place_focused(windows: list[Window], keywords: set[str], asked: set[str] = f
     return out
 
 
-# "What rules a colony?", "Who designed the lighthouse?": the question asks who or what does the verb; the
-# evidence often says it in the passive ("a colony ruled by a single queen"), which a small model that copies
-# spans starting where the question's words do not find.
-_ASKS_DOER = re.compile(r"^\s*(?:what|who)\s+([a-z]{3,})\s+\S", re.I)
-_NOT_A_VERB = frozenset("""is are was were be been do does did has have had can could will would shall should may
-    might must kind sort type year day time""".split())
-MAX_DOER_WORDS = 5
-_PREPOSITIONS = frozenset("in on at from with during after before for since until to of".split())
-
-
-def doer_phrases(question: str, windows: list[Window]) -> list[str]:
-    """For "what / who VERBs X?", the phrase after "VERBed by" in a sentence of the windows that shares another
-    word with the question ("... colony ruled by a single queen": "a single queen"), each once; [] for other
-    questions. Only regular past participles are read ("rules": "ruled", "designs": "designed")."""
-    m = _ASKS_DOER.match(question)
-    if not m or fold(m.group(1)) in _NOT_A_VERB:
-        return []
-    verb = fold(m.group(1))
-    roots = {verb, verb[:-1] if verb.endswith("s") else verb, verb[:-2] if verb.endswith("es") else verb,
-             verb[:-2] if verb.endswith("ed") else verb, verb[:-1] if verb.endswith("ed") else verb}
-    participle = re.compile(rf"\b(?:{'|'.join(sorted(map(re.escape, roots)))})(?:ed|d)?\s+by\s+(.+)", re.I)
-    others = terms(question) - {term(verb)}
-    out: list[str] = []
-    for w in windows:
-        for sentence in _sentences([w]):
-            if not (hit := participle.search(sentence)) or not others & terms(sentence):
-                continue
-            # The doer ends where the clause does or a preposition begins ("by Lena Park in 1901").
-            words = clauses(hit.group(1))[0].split()[:MAX_DOER_WORDS]
-            cut = next((i for i, x in enumerate(words) if i and fold(x) in _PREPOSITIONS), len(words))
-            phrase = " ".join(words[:cut]).strip(" .,;:!?")
-            if phrase and content_words(phrase) and phrase not in out:
-                out.append(phrase)
-    return out
-
-
-def subject_phrases(question: str, windows: list[Window]) -> list[str]:
-    """For "what / who VERBs X?", the words before the verb in its clause of a sentence that holds the verb (by
-    its stem) and every other word of the question ("During the ice ages, sheets of ice covered most of
-    northern Europe": "sheets of ice" for "What covered most of northern Europe during the ice ages?"), each
-    once; [] for other questions. The doer said in the active voice, as :func:`doer_phrases` reads the
-    passive."""
-    m = _ASKS_DOER.match(question)
-    if not m or fold(m.group(1)) in _NOT_A_VERB:
-        return []
-    verb = fold(m.group(1))
-    others = terms(question[m.end(1):]) - {term(verb)}
-    if not others:
-        return []
-    out: list[str] = []
-    for w in windows:
-        for sentence in _sentences([w]):
-            if not others <= terms(sentence):
-                continue
-            # Split at punctuation only: a subject may join two nouns ("sheets and ice covered ...", as
-            # Whisper heard "sheets of ice").
-            for clause in re.split(r"[,;:]\s*", sentence):
-                words = clause.split()
-                # The verb as the question writes it ("mapped"): a noun of its stem is no verb ("... 600
-                # kilometers of map passengers" for "who mapped Mammoth Cave?").
-                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) == verb), None)
-                if not at:
-                    continue
-                phrase = " ".join(words[max(0, at - MAX_DOER_WORDS):at]).strip(" .,;:!?")
-                if content_words(phrase) and fold(phrase.split()[-1]) not in STOPWORDS and phrase not in out:
-                    out.append(phrase)
-    return out
-
-
-# "What does a boring machine grind through?", "What does Iceland sit on?": after "does / do / did" and its
-# subject the verb stands bare ("grind", not "grinds"), perhaps followed by a preposition; a verb ending in a
-# lone "s" is a noun ("What did old lighthouses use to guide ships?").
-_ASKS_OBJECT = re.compile(r"^\s*what\s+(?:does|do|did)\s+(?P<rest>[a-z' -]+?)\s*\?*\s*$", re.I)
-_OBJECT_PREPOSITIONS = _PREPOSITIONS | {"through", "across", "along", "over", "under", "into", "onto", "about"}
-
-
-def object_phrases(question: str, windows: list[Window]) -> list[str]:
-    """For "what does X VERB [PREP]?", the words after the verb (and that preposition) up to the clause's end or
-    the next preposition, in a sentence that holds the verb by its stem and every word of X ("A boring machine
-    grinds through granite with a spinning wheel": "granite"), each once; [] for other questions."""
-    m = _ASKS_OBJECT.match(question)
-    words = fold(m.group("rest")).split() if m else []
-    prep = words.pop() if len(words) > 2 and words[-1] in _OBJECT_PREPOSITIONS else ""
-    if len(words) < 2 or words[-1] in _NOT_A_VERB or len(words[-1]) < 3 or re.search(r"(?<!s)s$", words[-1]):
-        return []
-    bare, subject = words[-1], terms(" ".join(words[:-1]))
-    if not subject:
-        return []
-    # The verb's own forms ("sit": "sits", "sat" not read), not every word of its stem ("navigation").
-    forms = {bare, bare + "s", bare + "es", bare + "ed", bare + "d", bare[:-1] + "ies", bare[:-1] + "ied"}
-    out: list[str] = []
-    for w in windows:
-        for sentence in _sentences([w]):
-            if not subject <= terms(sentence):
-                continue
-            for clause in re.split(r"[,;:]\s*", sentence):
-                words = clause.split()
-                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) in forms), None)
-                if at is None:
-                    continue
-                rest = words[at + 1:]
-                if prep:
-                    if not rest or fold(rest[0]) != prep:
-                        continue
-                    rest = rest[1:]
-                cut = next((i for i, x in enumerate(rest) if i and fold(x) in _OBJECT_PREPOSITIONS | {"where", "which", "that"}),
-                           len(rest))
-                phrase = " ".join(rest[:min(cut, MAX_DOER_WORDS)]).strip(" .,;:!?")
-                if content_words(phrase) and phrase not in out:
-                    out.append(phrase)
-    return out
-
-
 # What kind of value the question asks for, in English and the archive's other languages: a time, a price,
 # a count. Another language's window cannot share the question's words, so its clauses are told apart by
 # the kind of value they hold first ("when does it close?" is not answered by "Gelato 3 euro"), then by the
@@ -583,5 +470,5 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
     return out
 
 
-__all__ = ["asks_for", "clauses", "doer_phrases", "object_phrases", "subject_phrases", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
-           "place_phrases", "term", "terms", "typed_focus"]
+__all__ = ["asks_for", "clauses", "focused", "repeats_question", "has_number", "in_place_clause", "joined", "on_target", "place_focused",
+           "place_phrases", "sentences", "term", "terms", "typed_focus"]

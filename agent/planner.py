@@ -21,9 +21,10 @@ from dataclasses import replace
 from videokb.agent.adjacent import adjacent
 from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
 from videokb.agent.cite import names as question_names
-from videokb.agent.evidence import Window, in_another_script, mmss
-from videokb.agent.focus import (doer_phrases, focused, in_place_clause, object_phrases, on_target, place_focused,
-                                 place_phrases, repeats_question, subject_phrases, term, terms, typed_focus)
+from videokb.agent.evidence import Window, in_another_script
+from videokb.agent.focus import (focused, in_place_clause, on_target, place_focused, place_phrases, repeats_question,
+                                 term, terms, typed_focus)
+from videokb.agent.phrases import doer_phrases, object_phrases, subject_phrases
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
 from videokb.agent.plan import Plan, content_words, fold

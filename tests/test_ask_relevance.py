@@ -73,7 +73,7 @@ def test_a_number_is_on_target_whatever_its_thousands_separator():
 def test_who_or_what_does_it_reads_the_doer_said_in_the_passive():
     """"What leads a wolf pack?" when the talk says "A wolf pack is led by ..." in the passive: the phrase
     after "VERBed by", from a sentence that shares another of the question's words; not for other shapes."""
-    from videokb.agent.focus import doer_phrases
+    from videokb.agent.phrases import doer_phrases
 
     w = window(1, "Each wolf pack guided by an older female, and pups stay near the den.",
                "The museum was designed by Lena Park in 1901.")
@@ -87,7 +87,7 @@ def test_who_or_what_does_it_reads_the_doer_said_before_the_verb():
     """"What covered most of northern Europe during the ice ages?": the model copied "ice", the question's own
     word; the talk names the doer before the verb ("sheets of ice covered ..."), in a sentence that holds every
     other word of the question; a pronoun names nothing, and a sentence about another thing gives none."""
-    from videokb.agent.focus import subject_phrases
+    from videokb.agent.phrases import subject_phrases
 
     w = window(1, "During the ice ages, sheets of ice covered most of northern Europe and Canada.",
                "Robert Stevenson designed the Bell Rock lighthouse, and it was finished in 1810.",
@@ -109,7 +109,7 @@ def test_what_does_it_verb_reads_the_words_after_the_verb():
     """"What does a boring machine grind through?": the model copied "a boring machine", the question's own
     words; the talk says what after the verb and its preposition ("grinds through granite with ..."), in a
     sentence holding the subject. A question's last word ending in a lone "s" is a noun, no verb."""
-    from videokb.agent.focus import object_phrases
+    from videokb.agent.phrases import object_phrases
 
     w = window(1, "A boring machine grinds through granite with a spinning wheel and steel teeth.",
                "Every tunnel needs fresh air, escape doors and lamps.",
