@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videokb.ingest.asr import (LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIES, DecodeConfidence,
-                                FasterWhisperTranscriber, choose_language, decode_confidence, iter_audio_chunks,
-                                language_trial)
+from videokb.ingest.asr import (LANGUAGE_CHECK_MIN_TOKENS, LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIES,
+                                DecodeConfidence, FasterWhisperTranscriber, choose_language, iter_audio_chunks,
+                                language_trial, shared_encoder)
 from videokb.sample import SceneSpec, VideoSpec, make_video
 
 VOICE_LANGUAGE = {"de": "de", "es": "es", "fr-fr": "fr", "fr": "fr", "it": "it", "cmn": "zh", "en-us": "en",
@@ -92,18 +92,19 @@ def record(asr: FasterWhisperTranscriber, model, path: Path) -> dict:
     probs = dict(info.all_language_probs or [])
     trial = language_trial(audio, segs)
     tried = {}
-    for lang in [info.language] + [x for x, _ in info.all_language_probs if x != info.language][:LANGUAGE_TRIES - 1]:
-        decoded = asr._decode(model, trial, lang)[0]
-        c = decode_confidence(decoded)
-        tried[lang] = {"prob": round(probs.get(lang, 0.0), 4),
-                       "conf": None if c is None else [c.per_token, c.per_char],
-                       "text": " ".join(s.text.strip() for s in decoded)[:120]}
-    return {"detected": info.language, "detected_prob": round(float(info.language_probability), 4), "tried": tried}
+    with shared_encoder(model):
+        for lang in [info.language] + [x for x, _ in info.all_language_probs if x != info.language][:LANGUAGE_TRIES - 1]:
+            decoded, c = asr.trial_decoding(model, trial, lang)
+            tried[lang] = {"prob": round(probs.get(lang, 0.0), 4),
+                           "conf": None if c is None else [c.per_token, c.per_char],
+                           "text": " ".join(s.text.strip() for s in decoded)[:120]}
+    return {"detected": info.language, "detected_prob": round(float(info.language_probability), 4),
+            "tokens": sum(len(s.tokens) for s in segs), "tried": tried}
 
 
 def chosen(rec: dict) -> str:
     """The language ingest keeps for this record (ingest/asr.py's rule)."""
-    if rec["detected_prob"] >= LANGUAGE_SURE:
+    if rec["detected_prob"] >= LANGUAGE_SURE or rec.get("tokens", LANGUAGE_CHECK_MIN_TOKENS) < LANGUAGE_CHECK_MIN_TOKENS:
         return rec["detected"]
     conf = {k: None if v["conf"] is None else DecodeConfidence(*v["conf"]) for k, v in rec["tried"].items()}
     return choose_language(rec["detected"], conf, LANGUAGE_MARGIN)

@@ -19,7 +19,9 @@ clearly surer of replaces the detected one (:class:`DecodeConfidence`); the chec
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import logging
 import shutil
 from abc import ABC, abstractmethod
@@ -188,6 +190,10 @@ DECODE_TEMPERATURE = 0.0
 LANGUAGE_SURE = 0.8  # detection at or above this is taken as is, with no second decoding
 LANGUAGE_TRIES = 6  # else the start of the speech is decoded in this many most likely languages (German ranked 4-6)
 LANGUAGE_TRIAL_S = 30.0  # ... over at most this much of the first chunk (one Whisper window), whatever its length
+# ... when its decoding holds at least this many tokens (timestamps included): a word or two ("Hmm" over
+# bigbuckbunny's music, 3 tokens) gives trial decodings too short to compare, and the check cost 5 more decodings
+# (8 s of CPU for that 5-s clip, with speech alone 2 s).
+LANGUAGE_CHECK_MIN_TOKENS = 8
 # Another language replaces the detected one only if its decoding is surer by this much per token (and surer per
 # character). `python -m bench.language_check` (39 train videos of espeak-ng German, Spanish, French, Italian and
 # Mandarin): right switches won by 0.19-0.34 per token (on the machine the check was first written on, the tune
@@ -199,6 +205,14 @@ LANGUAGE_MARGIN = 0.11
 # Whisper's own test for a decoding stuck in a loop ("2-4-4-4-4-..."): such a text is very likely token by token
 # and says nothing, so it cannot win the language check.
 MAX_COMPRESSION_RATIO = 2.4
+# A trial decoding may take at most this many tokens a second of the trial's audio, plus TRIAL_TOKENS_SLACK,
+# within faster-whisper's 448 a window; one cut short (its last token not a timestamp) counts as a loop. Speech
+# stays far below it (espeak-ng English ~4 a second with the timestamps); a loop does not: bigbuckbunny's 3 s of
+# "Hmm" decoded as Japanese gave 152 tokens of "ううう" in 5.3 s of audio, and as Korean ran to the limit, 15.7 s
+# of a 28-s check on 1 thread.
+TRIAL_TOKENS_PER_S = 20
+TRIAL_TOKENS_SLACK = 32
+MAX_WINDOW_TOKENS = 440  # faster-whisper's 448 less the prompt
 
 
 @dataclass(frozen=True)
@@ -229,6 +243,45 @@ def decode_confidence(segments) -> DecodeConfidence | None:
         return None
     logprob = sum(s.avg_logprob * len(s.tokens) for s in segments)
     return DecodeConfidence(logprob / tokens, logprob / chars)
+
+
+def trial_token_cap(trial: np.ndarray) -> int:
+    """How many tokens a trial decoding of ``trial`` may take (faster-whisper's ``max_new_tokens``)."""
+    return min(MAX_WINDOW_TOKENS, int(TRIAL_TOKENS_PER_S * trial.size / SAMPLE_RATE) + TRIAL_TOKENS_SLACK)
+
+
+def cut_short(segments, timestamp_begin: int) -> bool:
+    """Whether a decoding stopped at its token limit: Whisper closes every window it finishes with a timestamp
+    token, so a last segment ending in a text token was cut."""
+    said = [s for s in segments if s.tokens]
+    return bool(said) and said[-1].tokens[-1] < timestamp_begin
+
+
+@contextlib.contextmanager
+def shared_encoder(model) -> Iterator[None]:
+    """While in the block, ``model`` (a faster-whisper ``WhisperModel``) encodes each distinct log-mel window once:
+    the language check decodes the same 30-s window in up to six languages, and Whisper's encoder is most of a
+    short decoding's cost (1.5 of 1.8 s for a window on 1 thread). Keyed on the features' bytes, so a window
+    that differs by one value is encoded again; the model's own ``encode`` is back after the block."""
+    own = model.encode
+    shadowed = vars(model).get("encode")  # an instance attribute already there (another wrapper) comes back
+    memo: dict[tuple, object] = {}
+
+    def encode(features: np.ndarray):
+        key = (features.shape, features.dtype.str, hashlib.blake2b(np.ascontiguousarray(features).data).digest())
+        if key not in memo:
+            memo.clear()  # one window at a time: a check decodes one
+            memo[key] = own(features)
+        return memo[key]
+
+    model.encode = encode
+    try:
+        yield
+    finally:
+        if shadowed is None:
+            del model.encode  # the class's method shows through again
+        else:
+            model.encode = shadowed
 
 
 def language_trial(audio: np.ndarray, segs: list) -> np.ndarray:
@@ -330,16 +383,19 @@ class FasterWhisperTranscriber(Transcriber):
         with threadpool_limits(limits=1, user_api="blas"):
             return self._transcribe(path)
 
-    def _decode(self, model, audio: np.ndarray, language: str | None) -> tuple[list, object]:
-        """faster-whisper's segments of ``audio`` (all of them, read as they come) and its info."""
+    def _decode(self, model, audio: np.ndarray, language: str | None, words: bool = True,
+                max_tokens: int | None = None) -> tuple[list, object]:
+        """faster-whisper's segments of ``audio`` (all of them, read as they come) and its info; ``words``: with
+        word timestamps; ``max_tokens``: at most that many tokens a 30-s window."""
         segs, info = model.transcribe(
             audio,
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad,
-            word_timestamps=True,
+            word_timestamps=words,
             condition_on_previous_text=False,
             temperature=DECODE_TEMPERATURE,
+            max_new_tokens=max_tokens,
         )
         out = []
         for s in segs:
@@ -350,26 +406,42 @@ class FasterWhisperTranscriber(Transcriber):
             release_free_memory()
         return out, info
 
+    def trial_decoding(self, model, trial: np.ndarray, language: str) -> tuple[list, DecodeConfidence | None]:
+        """Whisper's segments of ``trial`` in ``language`` and how sure it is of them (:func:`decode_confidence`):
+        decoded without word timestamps (the check needs none: a 152-token loop took 13.7 s with them, 5.4 s
+        without) and within :func:`trial_token_cap` tokens; a decoding cut short there is a loop (None)."""
+        segs = self._decode(model, trial, language, words=False, max_tokens=trial_token_cap(trial))[0]
+        from faster_whisper.tokenizer import Tokenizer
+
+        tokens = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+        cut = cut_short(segs, tokens.timestamp_begin)
+        return segs, None if cut else decode_confidence(segs)
+
     def check_language(self, model, audio: np.ndarray, segs: list, info) -> tuple[str, float, list, dict | None]:
         """The language of the first chunk ``audio``, given its decoding ``segs`` in the detected language:
         (language, its language-ID probability, the chunk's segments in it, the check's record or None).
 
-        Detection below ``language_sure`` is checked: ``LANGUAGE_TRIAL_S`` of the chunk from its first words is decoded
+        Detection below ``language_sure`` is checked (when the decoding holds ``LANGUAGE_CHECK_MIN_TOKENS``):
+        ``LANGUAGE_TRIAL_S`` of the chunk from its first words is decoded
         in each of the ``language_tries`` most likely languages, and the detected language gives way only to
         languages whose decoding is surer than its own (:meth:`DecodeConfidence.surer_than`, by
         ``LANGUAGE_MARGIN``): of those, the surest per token. A decoding stuck in a loop never wins."""
         detected, p = info.language, float(info.language_probability)
         probs = dict(info.all_language_probs or [])
-        if p >= self.language_sure or self.language_tries < 2 or not probs:
+        if (p >= self.language_sure or self.language_tries < 2 or not probs
+                or sum(len(s.tokens) for s in segs) < LANGUAGE_CHECK_MIN_TOKENS):
             return detected, p, segs, None
         trial = language_trial(audio, segs)
-        whole = trial.size == audio.size  # the chunk is the trial: its decodings are the chunk's
+        whole = trial.size == audio.size  # the chunk is the trial: its decoding in the detected language is known
         tried: dict[str, DecodeConfidence | None] = {}
-        decoded: dict[str, list] = {}
-        for lang in [detected] + [x for x, _ in info.all_language_probs if x != detected][: self.language_tries - 1]:
-            decoded[lang] = segs if lang == detected and whole else self._decode(model, trial, lang)[0]
-            tried[lang] = decode_confidence(decoded[lang])
-        chosen = choose_language(detected, tried, LANGUAGE_MARGIN)
+        langs = [detected] + [x for x, _ in info.all_language_probs if x != detected][: self.language_tries - 1]
+        with shared_encoder(model):
+            for lang in langs:
+                tried[lang] = (decode_confidence(segs) if lang == detected and whole
+                               else self.trial_decoding(model, trial, lang)[1])
+            chosen = choose_language(detected, tried, LANGUAGE_MARGIN)
+            if chosen != detected:  # the chunk in the chosen language, with word timestamps
+                segs = self._decode(model, audio, chosen)[0]
         check = {"detected": detected, "detected_prob": round(p, 3), "chosen": chosen,
                  "tried": {k: None if v is None else [round(v.per_token, 3), round(v.per_char, 3)]
                            for k, v in tried.items()}}
@@ -377,8 +449,6 @@ class FasterWhisperTranscriber(Transcriber):
                     "per token / per character): kept %s", detected, p, trial.size / SAMPLE_RATE,
                     ", ".join(f"{k} {'loop or nothing' if v is None else f'{v.per_token:.2f} / {v.per_char:.2f}'}"
                               for k, v in tried.items()), chosen)
-        if chosen != detected:
-            segs = decoded[chosen] if whole else self._decode(model, audio, chosen)[0]
         return chosen, float(probs.get(chosen, 0.0)), segs, check
 
     def _transcribe(self, path: Path) -> Transcript:
