@@ -6,6 +6,7 @@ ruled by a single queen"), the subject before the verb ("sheets of ice covered .
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from videokb.agent.evidence import Window
 from videokb.agent.focus import clauses, sentences, term, terms
@@ -47,6 +48,21 @@ def doer_phrases(question: str, windows: list[Window]) -> list[str]:
     return out
 
 
+def _verb_clauses(windows: list[Window], needed: set[str], forms: set[str]) -> Iterator[tuple[list[str], int]]:
+    """The words of each clause, in the windows' sentences that hold every term in ``needed``, that holds one of
+    the verb's ``forms`` (folded), with the place of its first. Clauses split at punctuation only: a subject or
+    object may join two nouns ("sheets and ice covered ...", as Whisper heard "sheets of ice")."""
+    for w in windows:
+        for sentence in sentences([w]):
+            if not needed <= terms(sentence):
+                continue
+            for clause in re.split(r"[,;:]\s*", sentence):
+                words = clause.split()
+                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) in forms), None)
+                if at is not None:
+                    yield words, at
+
+
 def subject_phrases(question: str, windows: list[Window]) -> list[str]:
     """For "what / who VERBs X?", the words before the verb in its clause of a sentence that holds the verb (by
     its stem) and every other word of the question ("During the ice ages, sheets of ice covered most of
@@ -61,22 +77,14 @@ def subject_phrases(question: str, windows: list[Window]) -> list[str]:
     if not others:
         return []
     out: list[str] = []
-    for w in windows:
-        for sentence in sentences([w]):
-            if not others <= terms(sentence):
-                continue
-            # Split at punctuation only: a subject may join two nouns ("sheets and ice covered ...", as
-            # Whisper heard "sheets of ice").
-            for clause in re.split(r"[,;:]\s*", sentence):
-                words = clause.split()
-                # The verb as the question writes it ("mapped"): a noun of its stem is no verb ("... 600
-                # kilometers of map passengers" for "who mapped Mammoth Cave?").
-                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) == verb), None)
-                if not at:
-                    continue
-                phrase = " ".join(words[max(0, at - MAX_DOER_WORDS):at]).strip(" .,;:!?")
-                if content_words(phrase) and fold(phrase.split()[-1]) not in STOPWORDS and phrase not in out:
-                    out.append(phrase)
+    # The verb as the question writes it ("mapped"): a noun of its stem is no verb ("... 600 kilometers of map
+    # passengers" for "who mapped Mammoth Cave?").
+    for words, at in _verb_clauses(windows, others, {verb}):
+        if not at:
+            continue
+        phrase = " ".join(words[max(0, at - MAX_DOER_WORDS):at]).strip(" .,;:!?")
+        if content_words(phrase) and fold(phrase.split()[-1]) not in STOPWORDS and phrase not in out:
+            out.append(phrase)
     return out
 
 
@@ -102,25 +110,17 @@ def object_phrases(question: str, windows: list[Window]) -> list[str]:
     # The verb's own forms ("sit": "sits", "sat" not read), not every word of its stem ("navigation").
     forms = {bare, bare + "s", bare + "es", bare + "ed", bare + "d", bare[:-1] + "ies", bare[:-1] + "ied"}
     out: list[str] = []
-    for w in windows:
-        for sentence in sentences([w]):
-            if not subject <= terms(sentence):
+    for words, at in _verb_clauses(windows, subject, forms):
+        rest = words[at + 1:]
+        if prep:
+            if not rest or fold(rest[0]) != prep:
                 continue
-            for clause in re.split(r"[,;:]\s*", sentence):
-                words = clause.split()
-                at = next((i for i, x in enumerate(words) if fold(x.strip(".,;:!?")) in forms), None)
-                if at is None:
-                    continue
-                rest = words[at + 1:]
-                if prep:
-                    if not rest or fold(rest[0]) != prep:
-                        continue
-                    rest = rest[1:]
-                cut = next((i for i, x in enumerate(rest) if i and fold(x) in _OBJECT_PREPOSITIONS | {"where", "which", "that"}),
-                           len(rest))
-                phrase = " ".join(rest[:min(cut, MAX_DOER_WORDS)]).strip(" .,;:!?")
-                if content_words(phrase) and phrase not in out:
-                    out.append(phrase)
+            rest = rest[1:]
+        cut = next((i for i, x in enumerate(rest) if i and fold(x) in _OBJECT_PREPOSITIONS | {"where", "which", "that"}),
+                   len(rest))
+        phrase = " ".join(rest[:min(cut, MAX_DOER_WORDS)]).strip(" .,;:!?")
+        if content_words(phrase) and phrase not in out:
+            out.append(phrase)
     return out
 
 

@@ -24,9 +24,9 @@ from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script
 from videokb.agent.focus import (focused, in_place_clause, on_target, place_focused, place_phrases, repeats_question,
                                  term, terms, typed_focus)
-from videokb.agent.phrases import doer_phrases, object_phrases, subject_phrases
 from videokb.agent.kinds import asked, asks_where
 from videokb.agent.lexical import rare_moments
+from videokb.agent.phrases import doer_phrases, object_phrases, subject_phrases
 from videokb.agent.plan import Plan, content_words, fold
 from videokb.agent.run import Outcome, Run
 from videokb.agent.tools import ArchiveTools
