@@ -205,12 +205,13 @@ LANGUAGE_MARGIN = 0.11
 # Whisper's own test for a decoding stuck in a loop ("2-4-4-4-4-..."): such a text is very likely token by token
 # and says nothing, so it cannot win the language check.
 MAX_COMPRESSION_RATIO = 2.4
-# A trial decoding may take at most this many tokens a second of the trial's audio, plus TRIAL_TOKENS_SLACK,
-# within faster-whisper's 448 a window; one cut short (its last token not a timestamp) counts as a loop. Speech
-# stays far below it (espeak-ng English ~4 a second with the timestamps); a loop does not: bigbuckbunny's 3 s of
-# "Hmm" decoded as Japanese gave 152 tokens of "ううう" in 5.3 s of audio, and as Korean ran to the limit, 15.7 s
-# of a 28-s check on 1 thread.
-TRIAL_TOKENS_PER_S = 20
+# A trial decoding of a short trial gets a token limit (faster-whisper's ``max_new_tokens``) of this many a second of
+# its audio plus TRIAL_TOKENS_SLACK, and one cut short there (its last token not a timestamp) counts as a loop.
+# CTranslate2's Whisper returns about half the limit (448, faster-whisper's default, gives at most ~224 tokens,
+# openai-whisper's own sample length), so this allows ~15 a second: espeak-ng English takes ~4 with the timestamps,
+# espeak-ng Mandarin, the densest here, ~7. A loop takes more: bigbuckbunny's 3 s of "Hmm" decoded as Japanese
+# gave 152 tokens of "ううう" in 5.3 s of audio. From a 14-s trial up the limit is Whisper's own, as before.
+TRIAL_TOKENS_PER_S = 30
 TRIAL_TOKENS_SLACK = 32
 MAX_WINDOW_TOKENS = 440  # faster-whisper's 448 less the prompt
 
@@ -409,12 +410,14 @@ class FasterWhisperTranscriber(Transcriber):
     def trial_decoding(self, model, trial: np.ndarray, language: str) -> tuple[list, DecodeConfidence | None]:
         """Whisper's segments of ``trial`` in ``language`` and how sure it is of them (:func:`decode_confidence`):
         decoded without word timestamps (the check needs none: a 152-token loop took 13.7 s with them, 5.4 s
-        without) and within :func:`trial_token_cap` tokens; a decoding cut short there is a loop (None)."""
-        segs = self._decode(model, trial, language, words=False, max_tokens=trial_token_cap(trial))[0]
+        without) and within :func:`trial_token_cap` tokens; a decoding cut short by a limit tighter than Whisper's
+        own is a loop (None)."""
         from faster_whisper.tokenizer import Tokenizer
 
+        cap = trial_token_cap(trial)
+        segs = self._decode(model, trial, language, words=False, max_tokens=cap)[0]
         tokens = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
-        cut = cut_short(segs, tokens.timestamp_begin)
+        cut = cap < MAX_WINDOW_TOKENS and cut_short(segs, tokens.timestamp_begin)
         return segs, None if cut else decode_confidence(segs)
 
     def check_language(self, model, audio: np.ndarray, segs: list, info) -> tuple[str, float, list, dict | None]:
