@@ -4,8 +4,9 @@ Latin, Nynorsk, Thai or English; the check then made two wrong switches on the a
 
     python -m bench.language_check --work ~/.cache/videokb-bench/langcheck       # render, decode, score rules
 
-For every video: Whisper's detection on its first chunk, then its first 30 s decoded in each of the 6 most
-likely languages (whatever the detection's probability, so that every rule can be scored from one record),
+For every video: Whisper's detection on its first chunk, then its first 30 s decoded in each of the
+``RECORD_TRIES`` most likely languages (whatever the detection's probability, so that every rule, and every
+number of languages tried up to that, can be scored from one record),
 each decoding's mean log-probability per token and per character (None for a loop). Records are cached in
 ``--work`` (``records.json``); the rules are then scored on them, per split:
 
@@ -85,6 +86,9 @@ def items() -> list[Item]:
     return out
 
 
+RECORD_TRIES = 12  # languages decoded per record; ingest tries LANGUAGE_TRIES of them
+
+
 def record(asr: FasterWhisperTranscriber, model, path: Path) -> dict:
     """Detection and the first 30 s decoded in the 6 likeliest languages, as ``check_language`` would."""
     _, audio = next(iter_audio_chunks(path, asr.chunk_s))
@@ -93,7 +97,7 @@ def record(asr: FasterWhisperTranscriber, model, path: Path) -> dict:
     trial = language_trial(audio, segs)
     tried = {}
     with shared_encoder(model):
-        for lang in [info.language] + [x for x, _ in info.all_language_probs if x != info.language][:LANGUAGE_TRIES - 1]:
+        for lang in [info.language] + [x for x, _ in info.all_language_probs if x != info.language][:RECORD_TRIES - 1]:
             decoded, c = asr.trial_decoding(model, trial, lang)
             tried[lang] = {"prob": round(probs.get(lang, 0.0), 4),
                            "conf": None if c is None else [c.per_token, c.per_char],
@@ -102,12 +106,14 @@ def record(asr: FasterWhisperTranscriber, model, path: Path) -> dict:
             "tokens": sum(len(s.tokens) for s in segs), "tried": tried}
 
 
-def chosen(rec: dict) -> str:
-    """The language ingest keeps for this record (ingest/asr.py's rule)."""
+def chosen(rec: dict, tries: int = LANGUAGE_TRIES, margin: float = LANGUAGE_MARGIN) -> str:
+    """The language ingest keeps for this record (ingest/asr.py's rule), trying its ``tries`` likeliest
+    languages."""
     if rec["detected_prob"] >= LANGUAGE_SURE or rec.get("tokens", LANGUAGE_CHECK_MIN_TOKENS) < LANGUAGE_CHECK_MIN_TOKENS:
         return rec["detected"]
-    conf = {k: None if v["conf"] is None else DecodeConfidence(*v["conf"]) for k, v in rec["tried"].items()}
-    return choose_language(rec["detected"], conf, LANGUAGE_MARGIN)
+    conf = {k: None if v["conf"] is None else DecodeConfidence(*v["conf"])
+            for k, v in list(rec["tried"].items())[:tries]}
+    return choose_language(rec["detected"], conf, margin)
 
 
 def main() -> None:
@@ -115,7 +121,10 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "videokb-bench" / "langcheck")
     ap.add_argument("--split", default="train", choices=("train", "dev", "all"))
     ap.add_argument("--show", action="store_true", help="print each shown video's record")
+    ap.add_argument("--sweep", action="store_true", help="score every number of languages tried and margin (train)")
     args = ap.parse_args()
+    if args.sweep and args.split != "train":
+        ap.error("--sweep scores many rules: on train only (dev is scored once, with the rule ingest uses)")
     logging.basicConfig(level=logging.WARNING)
     args.work.mkdir(parents=True, exist_ok=True)
     cache = args.work / "records.json"
@@ -152,6 +161,15 @@ def main() -> None:
     n = len(shown)
     print(f"{args.split}: {n} foreign-language videos; language right: Whisper's detection {right['detected']}/{n}, "
           f"after the check {right['checked']}/{n}")
+    if args.sweep:
+        recs = [(records[f"{it.source}/{it.spec.filename}"], it.language) for it in shown]
+        print("languages tried x margin: right after the check (records hold "
+              f"{min(len(r['tried']) for r, _ in recs)}+ languages each)")
+        margins = (0.0, 0.05, 0.11, 0.15, 0.2, 0.3)
+        print("tries " + " ".join(f"{m:>5}" for m in margins))
+        for tries in (2, 4, 6, 8, 10, 12):
+            print(f"{tries:>5} " + " ".join(f"{sum(chosen(r, tries, m) == lang for r, lang in recs):>5}"
+                                            for m in margins))
 
 
 if __name__ == "__main__":
