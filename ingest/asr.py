@@ -416,9 +416,10 @@ class FasterWhisperTranscriber(Transcriber):
         from faster_whisper.tokenizer import Tokenizer
 
         cap = trial_token_cap(trial)
-        segs = self._decode(model, trial, language, words=False, max_tokens=cap)[0]
+        tight = cap < MAX_WINDOW_TOKENS  # else Whisper's own limit, as in every other decoding
+        segs = self._decode(model, trial, language, words=False, max_tokens=cap if tight else None)[0]
         tokens = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
-        cut = cap < MAX_WINDOW_TOKENS and cut_short(segs, tokens.timestamp_begin)
+        cut = tight and cut_short(segs, tokens.timestamp_begin)
         return segs, None if cut else decode_confidence(segs)
 
     def check_language(self, model, audio: np.ndarray, segs: list, info) -> tuple[str, float, list, dict | None]:
