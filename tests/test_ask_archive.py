@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from videokb.agent import AskOptions, ask, create_answerer
-from videokb.sample_archive import build_archive, price
+from videokb.sample_archive import build_archive
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from videokb.ingest.asr import SAMPLE_RATE, FasterWhisperConfig, iter_audio_chunks, quietest_cut
+from videokb.ingest.asr import FasterWhisperConfig
+from videokb.ingest.audio import SAMPLE_RATE, iter_audio_chunks, quietest_cut
 
 
 def _tone_with_pause(path, seconds: float, pause: tuple[float, float]):

@@ -7,8 +7,10 @@ from collections import namedtuple
 
 import pytest
 
-from videokb.ingest.asr import (DecodeConfidence, FasterWhisperTranscriber, choose_language, cut_short,
-                                decode_confidence, iter_audio_chunks, shared_encoder)
+from videokb.ingest.asr import FasterWhisperTranscriber
+from videokb.ingest.audio import iter_audio_chunks
+from videokb.ingest.speech_language import (DecodeConfidence, choose_language, cut_short, decode_confidence,
+                                            shared_encoder)
 from videokb.sample import SceneSpec, VideoSpec, make_video
 
 Seg = namedtuple("Seg", "text tokens avg_logprob")

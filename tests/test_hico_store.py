@@ -1,7 +1,6 @@
 """HiCo through ingest, the clips table, MaxSim search and query-guided selection (real encoders, real LanceDB)."""
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest

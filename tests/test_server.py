@@ -5,7 +5,6 @@ security rules (tokens, Host check, path traversal, bounded input, JSON errors).
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 
 import pytest
