@@ -81,7 +81,7 @@ class Window:
     lines: list[Line] = field(default_factory=list)
     keyframes: list[tuple[float, bytes]] = field(default_factory=list)  # (t_s, jpeg) for models that see
     withheld: int = 0  # lines left out because they address the assistant (prompt injection)
-    language: str | None = None  # the video's spoken language, as ingest detected it
+    language: str | None = None  # the video's spoken language, as ingest detected it ("und": unsure English)
     heard: dict[str, str] = field(default_factory=dict)  # misheard names of its video -> slide spelling (agent.heard)
 
     def text(self) -> str:

@@ -235,7 +235,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
 def _english(run: Run, window: Window) -> bool:
     if in_another_script(window):
         return False
-    return (window.language or run.tools.video(window.video_id).language or "en") == "en"
+    return (window.language or run.tools.video(window.video_id).evidence_language or "en") == "en"
 
 
 def c_attributed_only(citations: list[Citation]) -> bool:

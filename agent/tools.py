@@ -38,16 +38,32 @@ class Step:
         return {"tool": self.tool, "arguments": self.arguments, "result": self.result}
 
 
+# Whisper's probability of English below this, for speech ingest kept as English: speech in another language
+# that Whisper could not make out, written as English gibberish (the ask archives on an AVX2 machine: espeak-ng
+# German at 0.07, "The Malbecastert make soy sauce ..."; Mandarin at 0.45 and 0.67; clear English 0.80-0.99). Its
+# windows are read as another language's: their English words say nothing of the question.
+SURE_ENGLISH = 0.75
+
+
 @dataclass
 class VideoInfo:
     video_id: str
     video_path: str
     duration_s: float
     language: str | None
+    language_prob: float | None = None  # Whisper's language-ID probability of ``language``
 
     @property
     def name(self) -> str:
         return Path(self.video_path).name
+
+    @property
+    def evidence_language(self) -> str | None:
+        """The language its windows are read in: ``language``, or "und" (undetermined) for English that Whisper
+        was unsure of (:data:`SURE_ENGLISH`)."""
+        if self.language == "en" and self.language_prob is not None and self.language_prob < SURE_ENGLISH:
+            return "und"
+        return self.language
 
 
 def _short(text: str, width: int = 120) -> str:
@@ -96,7 +112,7 @@ class ArchiveTools:
     def _all_videos(self) -> dict[str, VideoInfo]:
         if self._videos is None:
             self._videos = {r["video_id"]: VideoInfo(r["video_id"], r["video_path"], r["duration_s"] or 0.0,
-                                                     r.get("language"))
+                                                     r.get("language"), r.get("language_prob"))
                             for r in self.store.videos().to_pylist()}
         return self._videos
 
@@ -130,7 +146,7 @@ class ArchiveTools:
     def read(self, video: str, t0: float, t1: float, score: float = 0.0) -> Window:
         info = self.video(video)
         (w,) = fill_windows(self.store, [Window(info.video_id, info.video_path, max(0.0, t0),
-                                                min(info.duration_s or t1, t1), score, language=info.language)],
+                                                min(info.duration_s or t1, t1), score, language=info.evidence_language)],
                             budget_tokens=10**9, max_windows=1, con=self.con, finish_sentences=False)
         self._record("read", {"video": info.name, "t0": round(w.start_s, 2), "t1": round(w.end_s, 2)},
                      _short(w.evidence_text()) or "nothing said or shown")
@@ -143,7 +159,7 @@ class ArchiveTools:
         durations = {v.video_id: v.duration_s for v in self._all_videos().values()}
         merged = merge_windows(moments, durations, self.pad_s, time_ranges)
         for w in merged:
-            w.language = self._all_videos()[w.video_id].language if w.video_id in self._all_videos() else None
+            w.language = self._all_videos()[w.video_id].evidence_language if w.video_id in self._all_videos() else None
         return fill_windows(self.store, merged, budget_tokens=budget_tokens, max_windows=max_windows,
                             keyframes_per_window=keyframes_per_window, con=self.con)
 

