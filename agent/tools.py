@@ -8,6 +8,7 @@ INFO (``-v``) and returned in ``ask --json`` as ``steps``.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,11 +39,14 @@ class Step:
         return {"tool": self.tool, "arguments": self.arguments, "result": self.result}
 
 
-# Whisper's probability of English below this, for speech ingest kept as English: speech in another language
-# that Whisper could not make out, written as English gibberish (the ask archives on an AVX2 machine: espeak-ng
-# German at 0.07, "The Malbecastert make soy sauce ..."; Mandarin at 0.45 and 0.67; clear English 0.80-0.99). Its
-# windows are read as another language's: their English words say nothing of the question.
-SURE_ENGLISH = 0.75
+# Speech kept as English after ingest's language check (Whisper's language ID was unsure) whose English decoding
+# Whisper itself was unsure of, below this log-probability a token, or that looped: speech in another language
+# that Whisper could not make out, written as English gibberish. In the ask archives on an AVX2 machine: espeak-ng
+# German "The Malbecastert make soy sauce ..." -1.03 a token, Mandarin -0.71 or a loop ("4-9-1-4-1-3-0-..."),
+# against -0.21 for clearly heard English that the language ID gave only 0.72 (the language ID's probability
+# does not tell them apart: that Mandarin had 0.67). Its windows are read as another language's: their English
+# words say nothing of the question.
+UNSURE_ENGLISH_LOGPROB = -0.5
 
 
 @dataclass
@@ -51,7 +55,7 @@ class VideoInfo:
     video_path: str
     duration_s: float
     language: str | None
-    language_prob: float | None = None  # Whisper's language-ID probability of ``language``
+    language_check: dict | None = None  # ingest's speech language check, where one ran (videos.language_check)
 
     @property
     def name(self) -> str:
@@ -60,9 +64,11 @@ class VideoInfo:
     @property
     def evidence_language(self) -> str | None:
         """The language its windows are read in: ``language``, or "und" (undetermined) for English that Whisper
-        was unsure of (:data:`SURE_ENGLISH`)."""
-        if self.language == "en" and self.language_prob is not None and self.language_prob < SURE_ENGLISH:
-            return "und"
+        was unsure of (:data:`UNSURE_ENGLISH_LOGPROB`)."""
+        if self.language == "en" and self.language_check and "en" in (tried := self.language_check.get("tried") or {}):
+            own = tried["en"]  # [log-probability a token, a character] of its trial decoding; None: a loop
+            if own is None or own[0] < UNSURE_ENGLISH_LOGPROB:
+                return "und"
         return self.language
 
 
@@ -112,7 +118,7 @@ class ArchiveTools:
     def _all_videos(self) -> dict[str, VideoInfo]:
         if self._videos is None:
             self._videos = {r["video_id"]: VideoInfo(r["video_id"], r["video_path"], r["duration_s"] or 0.0,
-                                                     r.get("language"), r.get("language_prob"))
+                                                     r.get("language"), json.loads(r["language_check"]) if r.get("language_check") else None)
                             for r in self.store.videos().to_pylist()}
         return self._videos
 

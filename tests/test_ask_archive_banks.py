@@ -5,7 +5,9 @@ archive's questions and split as they were."""
 import hashlib
 import json
 import re
+import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +65,17 @@ def test_the_reported_questions_splits_and_videos_did_not_move(variant):
     train_only = {f for c in old for f in c.videos} - {f for c in old if c.split != "train" for f in c.videos}
     assert {f for c in more for f in c.videos} <= train_only
     assert not {c.question for c in more} & {c.question for c in old}
+
+
+def test_a_whole_dollar_price_is_graded_right_without_its_cents():
+    """bench/ask_quality.py grades "$6" (Whisper heard "six dollars" so) right for a muffin of $6.00, and no
+    other price or number."""
+    root = str(Path(__file__).resolve().parents[1])
+    sys.path.insert(0, root)  # bench/ is a folder of scripts beside the package, not installed
+    try:
+        from bench.ask_quality import _has
+    finally:
+        sys.path.remove(root)
+    assert _has("$6 [1]", ["6.00"]) and _has("6 dollars [1]", ["6.00"]) and _has("$6.00", ["6.00"])
+    assert not any(_has(a, ["6.00"]) for a in ("$6.50", "$60", "$6,000", "6 [1]", "$16"))
+    assert not _has("$4 [1]", ["4.50"])

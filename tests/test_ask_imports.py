@@ -28,9 +28,9 @@ finally:
 
 
 def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None,
-               languages: dict[str, str] | None = None, language_probs: dict[str, float] | None = None) -> Store:
+               languages: dict[str, str] | None = None, checks: dict[str, dict] | None = None) -> Store:
     """Speech rows of ``videos`` (name -> its segments, 5 s apart), in English unless ``languages`` says, with
-    Whisper's probability of that language from ``language_probs`` (else none recorded)."""
+    ingest's language check record from ``checks`` (else none)."""
     store = Store(path)
     spec = {"vector": embedder.spec()}
     segments = store.ensure_table(S.SEGMENTS, S.segments_schema(embedder.dim), spec)
@@ -42,7 +42,7 @@ def tiny_index(path, embedder, videos: dict[str, list[str]] | None = None,
              "vector": vec.tolist()} for i, (text, vec) in enumerate(zip(lines, vecs))])
         store.commit_video({"video_id": name, "ingest_id": "a", "video_path": f"/lib/{name}.mp4",
                             "duration_s": 10.0, "models": "{}", "language": (languages or {}).get(name, "en"),
-                            "language_prob": (language_probs or {}).get(name)})
+                            "language_check": json.dumps(checks[name]) if name in (checks or {}) else None})
     refresh_fts(store)
     return store
 
