@@ -119,6 +119,10 @@ DEFAULT_BEAM_SIZE = 5
 # came out three ways in three runs, moving search figures between two builds of the same code). A video's
 # transcript must be a function of its audio, not of what the process transcribed before it.
 DECODE_TEMPERATURE = 0.0
+# Encodings kept while a chunk is decoded (3 MB each for Whisper base): a 120-s chunk's transcription takes up to
+# ~6 windows; its translation's first window is the transcription's first (the later ones start where its own
+# segments end, and rarely match).
+ENCODINGS_KEPT = 8
 
 @dataclass
 class FasterWhisperConfig(BackendConfig):
@@ -279,41 +283,44 @@ class FasterWhisperTranscriber(Transcriber):
             if audio.size < SAMPLE_RATE // 10:
                 continue
             first = len(segments)
-            # detected on the first chunk with speech (and checked there when unsure), then kept for the rest
-            segs, info = self._decode(model, audio, language)
-            if language is None and any(s.text.strip() for s in segs):
-                language, language_prob, segs, check = self.check_language(model, audio, segs, info)
-            for s in segs:
-                text = s.text.strip()
-                if not text:
-                    continue
-                words = [
-                    Word(w.word.strip(), offset + w.start, offset + w.end, float(w.probability))
-                    for w in (s.words or [])
-                ]
-                segments.append(
-                    TranscriptSegment(
-                        start_s=offset + s.start,
-                        end_s=offset + s.end,
-                        text=text,
-                        words=words,
-                        avg_logprob=float(s.avg_logprob),
-                        no_speech_prob=float(s.no_speech_prob),
-                    )
-                )
-            if self.translate and language not in (None, "en") and len(segments) > first:
-                # One decoding, no temperature fallback: on speech Whisper hears badly (where a translation is
-                # wanted most) the fallback re-decoded up to 5 more times, and this pass cost 2-5x real time
-                # (9.4 s of CPU for 4.3 s of synthetic Spanish, 12.1 s for 4.5 s of German) for the same or a
-                # sampled text; at temperature 0 it took 1.6-1.8 s for each. No 3-gram repeats: what the
-                # fallback was there to catch, a decoding stuck in a loop ("south and south and south ...").
-                english = model.transcribe(audio, language=language, task="translate", beam_size=self.beam_size,
-                                           temperature=DECODE_TEMPERATURE, no_repeat_ngram_size=3, vad_filter=self.vad,
-                                           condition_on_previous_text=False)[0]
-                attach_translations(segments[first:], [(offset + t.start, offset + t.end, t.text.strip())
-                                                       for t in english if t.text.strip()])
+            # Each distinct 30-s window of the chunk is encoded once, whichever decoding asks for it: language ID
+            # and the first window (the same features when the speech kept is 30 s or more), the language check's
+            # trials of a short chunk, the translation's first window. Static minute: 4 encoder passes -> 3.
+            with shared_encoder(model, windows=ENCODINGS_KEPT):
+                # detected on the first chunk with speech (and checked there when unsure), then kept for the rest
+                segs, info = self._decode(model, audio, language)
+                if language is None and any(s.text.strip() for s in segs):
+                    language, language_prob, segs, check = self.check_language(model, audio, segs, info)
+                segments += stored_segments(segs, offset)
+                if self.translate and language not in (None, "en") and len(segments) > first:
+                    # One decoding, no temperature fallback: on speech Whisper hears badly (where a translation
+                    # is wanted most) the fallback re-decoded up to 5 more times, and this pass cost 2-5x real
+                    # time (9.4 s of CPU for 4.3 s of synthetic Spanish, 12.1 s for 4.5 s of German) for the same
+                    # or a sampled text; at temperature 0 it took 1.6-1.8 s for each. No 3-gram repeats: what the
+                    # fallback was there to catch, a decoding stuck in a loop ("south and south and south ...").
+                    english = model.transcribe(audio, language=language, task="translate", beam_size=self.beam_size,
+                                               temperature=DECODE_TEMPERATURE, no_repeat_ngram_size=3,
+                                               vad_filter=self.vad, condition_on_previous_text=False)[0]
+                    attach_translations(segments[first:], [(offset + t.start, offset + t.end, t.text.strip())
+                                                           for t in english if t.text.strip()])
             release_free_memory()  # what the chunk's features and VAD held goes back before the next one
         return Transcript(language=language, language_prob=language_prob, segments=segments, language_check=check)
+
+
+def stored_segments(segs: list, offset: float) -> list[TranscriptSegment]:
+    """faster-whisper's segments of a chunk that starts ``offset`` s into the video, as stored (empty ones left out)."""
+    return [
+        TranscriptSegment(
+            start_s=offset + s.start,
+            end_s=offset + s.end,
+            text=s.text.strip(),
+            words=[Word(w.word.strip(), offset + w.start, offset + w.end, float(w.probability)) for w in (s.words or [])],
+            avg_logprob=float(s.avg_logprob),
+            no_speech_prob=float(s.no_speech_prob),
+        )
+        for s in segs
+        if s.text.strip()
+    ]
 
 
 def attach_translations(segments: list[TranscriptSegment], english: list[tuple[float, float, str]]) -> None:

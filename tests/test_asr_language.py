@@ -2,9 +2,11 @@
 decodes the start in the likeliest languages and keeps German, whose decoding Whisper is surer of."""
 
 import difflib
+import hashlib
 import re
 from collections import namedtuple
 
+import numpy as np
 import pytest
 
 from videokb.ingest.asr import FasterWhisperTranscriber
@@ -123,3 +125,52 @@ def test_trial_decodings_share_one_encoding(tmp_path, shared_cache):
         assert len(encodings) == 2  # outside the block, the wrapper it found is back
     finally:
         del model.encode
+
+
+def _encodings_and_transcript(asr: FasterWhisperTranscriber, path, monkeypatch, share: bool):
+    """The windows Whisper's encoder encoded for ``path``'s transcript (a digest each), and the transcript, with each chunk's
+    windows encoded once (``share``) or as faster-whisper encodes them on its own (the check's trials sharing
+    one encoding among themselves, as they did before)."""
+    import contextlib
+
+    import videokb.ingest.asr as asr_module
+
+    if not share:  # only the language check's trials share their window, as before chunks shared theirs
+        monkeypatch.setattr(asr_module, "shared_encoder",
+                            lambda model, windows=1: shared_encoder(model) if windows == 1 else contextlib.nullcontext())
+    model = asr.model()
+    encodings = []
+    model.encode = lambda features, own=model.encode: encodings.append(hashlib.sha1(np.ascontiguousarray(features)).digest()) or own(features)
+    try:
+        transcript = asr.transcribe(path)
+    finally:
+        del model.encode
+        monkeypatch.undo()
+    return encodings, transcript
+
+
+LONG_ENGLISH = VideoSpec("harbour_talk.mp4", "Harbour talk", tuple(SceneSpec(s, slide_text="Harbour") for s in (
+    "Welcome to this short talk about the old harbour and the ships that came to it every spring.",
+    "The first stone pier was built in the year seventeen hundred and twelve by the town's merchants.",
+    "Fishing boats left before dawn and came back in the afternoon with herring and cod for the market.",
+    "In the winter storms the lighthouse keeper climbed the tower every night to light the great lamp.",
+    "Today the harbour holds a museum, two cafes and a small school where children learn to sail.",
+    "Thank you for listening, and do visit the museum on a sunny day when the boats are out.")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [LONG_ENGLISH, PHARMACY], ids=["30s-english", "short-german"])
+def test_each_window_is_encoded_once_per_chunk(tmp_path, shared_cache, monkeypatch, spec):
+    """Language ID and the first window encode the same features when 30 s or more of speech is kept; a short
+    chunk's language check and translation decode the chunk's own window again. Each is encoded once now, and
+    the transcript (words, times, language, check, translations) is the one faster-whisper gives on its own.
+    (Whisper base int8 is unsure of this espeak-ng English, 0.77 on an AVX2 machine, so its check runs too.)"""
+    path = make_video(spec, tmp_path).path
+    asr = FasterWhisperTranscriber(cache_dir=shared_cache, threads=1)
+    alone, before = _encodings_and_transcript(asr, path, monkeypatch, share=False)
+    shared, after = _encodings_and_transcript(asr, path, monkeypatch, share=True)
+    assert after == before and after.segments
+    assert len(set(shared)) == len(shared) < len(alone), (len(shared), len(alone))
+    assert set(shared) == set(alone)
+    if spec is LONG_ENGLISH:
+        assert after.language == "en" and after.segments[-1].end_s > 30
