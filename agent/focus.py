@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from videokb.agent.cite import as_digits, normalize_money
 from videokb.agent.evidence import Line, Window
-from videokb.agent.heard import spelled_out
+from videokb.agent.heard import respelled, spelled_out
 from videokb.agent.kinds import asked, dimension_word, holds_place, refuses
 from videokb.agent.plan import content_words, fold, word_stem
 
@@ -277,10 +277,11 @@ def on_target(span: str, windows: list[Window], keywords: set[str], names: set[s
                for sentence, kept in by_sentence.items())
 
 
-def repeats_question(span: str, question_words: set[str]) -> bool:
-    """A span with no number made only of the question's own words (as :func:`term` reads them): it says
-    nothing the question did not ("what does a blue whale eat?": "whales")."""
-    return not has_number(span) and terms(span) <= _terms_of(question_words)
+def repeats_question(span: str, question_words: set[str], heard: dict[str, str] | None = None) -> bool:
+    """A span with no number made only of the question's own words (as :func:`term` reads them), or of names
+    this video's speech mishears as the slide spells them (``heard``: "Island" for "Iceland"): it says nothing
+    the question did not ("what does a blue whale eat?": "whales"; "what does Iceland sit on?": "Island")."""
+    return not has_number(span) and terms(respelled(span, heard) if heard else span) <= _terms_of(question_words)
 
 
 def _holds(text: str, needle: str) -> bool:

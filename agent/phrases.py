@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from videokb.agent.evidence import Window
 from videokb.agent.focus import clauses, sentences, term, terms
+from videokb.agent.heard import spelled_out
 from videokb.agent.plan import STOPWORDS, content_words, fold
 
 # "What rules a colony?", "Who designed the lighthouse?": the question asks who or what does the verb; the
@@ -51,10 +52,11 @@ def doer_phrases(question: str, windows: list[Window]) -> list[str]:
 def _verb_clauses(windows: list[Window], needed: set[str], forms: set[str]) -> Iterator[tuple[list[str], int]]:
     """The words of each clause, in the windows' sentences that hold every term in ``needed``, that holds one of
     the verb's ``forms`` (folded), with the place of its first. Clauses split at punctuation only: a subject or
-    object may join two nouns ("sheets and ice covered ...", as Whisper heard "sheets of ice")."""
+    object may join two nouns ("sheets and ice covered ...", as Whisper heard "sheets of ice"). A name this
+    video's speech mishears is held as the slide spells it ("Island sits on a ridge" under "Iceland")."""
     for w in windows:
         for sentence in sentences([w]):
-            if not needed <= terms(sentence):
+            if not needed <= terms(spelled_out(sentence, w.heard)):
                 continue
             for clause in re.split(r"[,;:]\s*", sentence):
                 words = clause.split()

@@ -153,7 +153,7 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             return False
         if where and _english(run, c.window) and not in_place_clause(c.sentence, windows, keywords, q_words):
             return False
-        if repeats_question(c.sentence, q_words):
+        if repeats_question(c.sentence, q_words, c.window.heard if c.window else None):
             return False
         # The question's names the clause must hold (not those of a video it names: "at Maple Bakery").
         return on_target(c.sentence, windows, keywords, {n for n in question_names(plan.question) if term(n) in {term(k) for k in keywords}},

@@ -105,6 +105,10 @@ def test_a_window_without_the_name_the_question_asks_about_does_not_answer_it(ve
     ("Team meeting", "Welcome to the first meeting of the week.", None),  # a sentence-case title names nothing
     ("Mountain goats", "Mountain dotes climb steep cliffs.", None),  # no name
     ("Niagara Falls", "Samuel Clemens wrote about a waterfall.", None),  # more than one word missing
+    ("Iceland", "Island sits on a ridge where two plates pull apart.", ("island", "iceland")),  # one-word title
+    ("Islands", "Island fries from the sea floor.", None),  # heard right, in the singular
+    ("Paris", "Parrots nest in the old park.", None),  # not spelled alike enough
+    ("Harbour", "The old harbor opened in 1820.", ("harbor", "harbour")),  # spelled otherwise: the slide's spelling
 ])
 def test_a_name_misheard_under_its_slide_is_lined_up_with_the_slides_spelling(title, speech, pair):
     from videokb.agent.heard import aligned
