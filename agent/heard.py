@@ -22,7 +22,8 @@ from videokb.agent.plan import STOPWORDS, fold
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
 TITLE_SHOWN_EARLY_S = 1.0  # Whisper may begin a segment up to this much before the slide it is said under
 ONE_WORD_OPENING = 2  # a one-word title's name is said among the first this many words of the speech under it
-ONE_WORD_ALIKE = 0.75  # ... spelled this much alike (difflib ratio): "island" / "iceland" 0.77, "parrots" / "paris" 0.67
+# ... spelled this much alike (difflib ratio): "island" / "iceland" 0.77, "parrots" / "paris" 0.67
+ONE_WORD_ALIKE = 0.75
 
 
 def _words(text: str) -> list[str]:

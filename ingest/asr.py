@@ -314,7 +314,8 @@ def stored_segments(segs: list, offset: float) -> list[TranscriptSegment]:
             start_s=offset + s.start,
             end_s=offset + s.end,
             text=s.text.strip(),
-            words=[Word(w.word.strip(), offset + w.start, offset + w.end, float(w.probability)) for w in (s.words or [])],
+            words=[Word(w.word.strip(), offset + w.start, offset + w.end, float(w.probability))
+                   for w in (s.words or [])],
             avg_logprob=float(s.avg_logprob),
             no_speech_prob=float(s.no_speech_prob),
         )

@@ -101,10 +101,10 @@ def shared_encoder(model, windows: int = 1) -> Iterator[None]:
     """While in the block, ``model`` (a faster-whisper ``WhisperModel``) encodes each distinct log-mel window once,
     keeping the last ``windows`` encodings: the language check decodes the same 30-s window in up to six
     languages, a chunk's transcription encodes its first window twice (language ID, then decoding: the same
-    features when the speech kept is 30 s or more) and its translation encodes it again, and Whisper's encoder is most of a short decoding's cost (1.5 of 1.8 s for a
-    window on 1 thread). Keyed on the features' bytes, so a window that differs by one value is encoded again
-    (each decoding is the one it would be alone); the model's own ``encode`` is back after the block. An encoding
-    of Whisper base is 3 MB (1500 x 512 floats)."""
+    features when the speech kept is 30 s or more) and its translation encodes it again, and Whisper's encoder
+    is most of a short decoding's cost (1.5 of 1.8 s for a window on 1 thread). Keyed on the features' bytes,
+    so a window that differs by one value is encoded again (each decoding is the one it would be alone); the
+    model's own ``encode`` is back after the block. An encoding of Whisper base is 3 MB (1500 x 512 floats)."""
     own = model.encode
     shadowed = vars(model).get("encode")  # an instance attribute already there (another wrapper) comes back
     memo: OrderedDict[tuple, object] = OrderedDict()

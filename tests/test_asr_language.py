@@ -128,24 +128,29 @@ def test_trial_decodings_share_one_encoding(tmp_path, shared_cache):
 
 
 def _encodings_and_transcript(asr: FasterWhisperTranscriber, path, monkeypatch, share: bool):
-    """The windows Whisper's encoder encoded for ``path``'s transcript (a digest each), and the transcript, with each chunk's
-    windows encoded once (``share``) or as faster-whisper encodes them on its own (the check's trials sharing
-    one encoding among themselves, as they did before)."""
+    """The windows Whisper's encoder encoded for ``path``'s transcript (a digest each), and the transcript, with
+    each chunk's windows encoded once (``share``) or as faster-whisper encodes them on its own (the check's
+    trials sharing one encoding among themselves, as they did before)."""
     import contextlib
 
     import videokb.ingest.asr as asr_module
 
-    if not share:  # only the language check's trials share their window, as before chunks shared theirs
-        monkeypatch.setattr(asr_module, "shared_encoder",
-                            lambda model, windows=1: shared_encoder(model) if windows == 1 else contextlib.nullcontext())
     model = asr.model()
     encodings = []
-    model.encode = lambda features, own=model.encode: encodings.append(hashlib.sha1(np.ascontiguousarray(features)).digest()) or own(features)
+
+    def encode(features, own=model.encode):
+        encodings.append(hashlib.sha1(np.ascontiguousarray(features)).digest())
+        return own(features)
+
+    model.encode = encode
     try:
-        transcript = asr.transcribe(path)
+        with monkeypatch.context() as patch:
+            if not share:  # only the language check's trials share their window, as before chunks shared theirs
+                patch.setattr(asr_module, "shared_encoder", lambda model, windows=1:
+                              shared_encoder(model) if windows == 1 else contextlib.nullcontext())
+            transcript = asr.transcribe(path)
     finally:
         del model.encode
-        monkeypatch.undo()
     return encodings, transcript
 
 
