@@ -17,7 +17,7 @@ import re
 
 import duckdb
 
-from videokb.agent.plan import STOPWORDS, fold
+from videokb.agent.plan import STOPWORDS, fold, word_stem
 
 _WORD = re.compile(r"[^\W\d_][\w'-]*")
 TITLE_SHOWN_EARLY_S = 1.0  # Whisper may begin a segment up to this much before the slide it is said under
@@ -65,11 +65,8 @@ def _one_word(raw: str, spelled: str, said: list[str]) -> tuple[str, str] | None
     among the speech's first ``ONE_WORD_OPENING`` words (stopwords left out), start with the same letter and
     match at least ``ONE_WORD_ALIKE`` of its letters in order (difflib's ratio), so that a title over speech
     about something else ("Paris" over "Parrots ...") lines up with nothing."""
-    def singular(w: str) -> str:
-        return re.sub(r"(?<=[^s])s$", "", w)
-
-    if not raw[:1].isupper() or len(spelled) < 4 or singular(spelled) in {singular(w) for w in said}:
-        return None  # heard right ("Islands" over "Island fries from the sea floor")
+    if not raw[:1].isupper() or len(spelled) < 4 or word_stem(spelled) in {word_stem(w) for w in said}:
+        return None  # heard right ("Islands" over "Island fries ...", "Navigation" over "Birds navigate ...")
     opening = [w for w in said if w not in STOPWORDS][:ONE_WORD_OPENING]
     alike = [w for w in opening if len(w) >= 3 and w[0] == spelled[0]
              and difflib.SequenceMatcher(None, w, spelled).ratio() >= ONE_WORD_ALIKE]

@@ -107,6 +107,7 @@ def test_a_window_without_the_name_the_question_asks_about_does_not_answer_it(ve
     ("Niagara Falls", "Samuel Clemens wrote about a waterfall.", None),  # more than one word missing
     ("Iceland", "Island sits on a ridge where two plates pull apart.", ("island", "iceland")),  # one-word title
     ("Islands", "Island fries from the sea floor.", None),  # heard right, in the singular
+    ("Navigation", "Many birds navigate with the magnetic field.", None),  # the same stem: heard right
     ("Paris", "Parrots nest in the old park.", None),  # not spelled alike enough
     ("Harbour", "The old harbor opened in 1820.", ("harbor", "harbour")),  # spelled otherwise: the slide's spelling
 ])
