@@ -17,6 +17,7 @@ detected one; the check is kept with the transcript (:attr:`Transcript.language_
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import shutil
@@ -31,8 +32,9 @@ from videokb.index.backends import BackendConfig
 from videokb.index.cache import models_cache_dir, publish_atomically
 from videokb.ingest.audio import SAMPLE_RATE, iter_audio_chunks
 from videokb.ingest.lanes import release_free_memory
-from videokb.ingest.speech_language import (LANGUAGE_MARGIN, LANGUAGE_SURE, LANGUAGE_TRIES, MAX_WINDOW_TOKENS,
-                                            DecodeConfidence, choose_language, cut_short, decode_confidence,
+from videokb.ingest.speech_language import (LANGUAGE_CHECK_MIN_TOKENS, LANGUAGE_MARGIN, LANGUAGE_SURE,
+                                            LANGUAGE_TRIES, MAX_WINDOW_TOKENS, DecodeConfidence,
+                                            FirstWindowLanguage, choose_language, cut_short, decode_confidence,
                                             language_trial, shared_encoder, trial_token_cap, worth_checking)
 
 logger = logging.getLogger(__name__)
@@ -239,6 +241,22 @@ class FasterWhisperTranscriber(Transcriber):
         cut = tight and cut_short(segs, tokens.timestamp_begin)
         return segs, None if cut else decode_confidence(segs)
 
+    def _first_decoding(self, model, audio: np.ndarray) -> tuple[list, object]:
+        """A chunk decoded in the language Whisper detects, with language ID on the first window's own frames
+        where they settle it (:class:`FirstWindowLanguage`): the window's encoding serves both. When they only
+        settle the top language and the decoding is long enough to be checked, faster-whisper's own ID runs
+        too, so that the check starts from the probabilities it always had."""
+        lid = FirstWindowLanguage(model, self.language_sure)
+        with lid.installed():
+            segs, info = self._decode(model, audio, None)
+        tokens = sum(len(s.tokens) for s in segs)
+        if lid.provisional and self.language_tries >= 2 and tokens >= LANGUAGE_CHECK_MIN_TOKENS:
+            language, p, probs = lid.padded()
+            if language != info.language:  # never seen: the first window's frames led by FIRST_WINDOW_LEAD
+                segs = self._decode(model, audio, language)[0]
+            info = dataclasses.replace(info, language=language, language_probability=p, all_language_probs=probs)
+        return segs, info
+
     def check_language(self, model, audio: np.ndarray, segs: list, info) -> tuple[str, float, list, dict | None]:
         """The language of the first chunk ``audio``, given its decoding ``segs`` in the detected language:
         (language, its language-ID probability, the chunk's segments in it, the check's record or None).
@@ -288,7 +306,7 @@ class FasterWhisperTranscriber(Transcriber):
             # trials of a short chunk, the translation's first window. Static minute: 4 encoder passes -> 3.
             with shared_encoder(model, windows=ENCODINGS_KEPT):
                 # detected on the first chunk with speech (and checked there when unsure), then kept for the rest
-                segs, info = self._decode(model, audio, language)
+                segs, info = self._decode(model, audio, language) if language else self._first_decoding(model, audio)
                 if language is None and any(s.text.strip() for s in segs):
                     language, language_prob, segs, check = self.check_language(model, audio, segs, info)
                 segments += stored_segments(segs, offset)

@@ -1,6 +1,8 @@
 """The speech language check (issue 11): Whisper's language ID takes espeak-ng German for Welsh; the check
 decodes the start in the likeliest languages and keeps German, whose decoding Whisper is surer of."""
 
+import contextlib
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -11,8 +13,8 @@ import pytest
 
 from videokb.ingest.asr import FasterWhisperTranscriber
 from videokb.ingest.audio import iter_audio_chunks
-from videokb.ingest.speech_language import (DecodeConfidence, choose_language, cut_short, decode_confidence,
-                                            shared_encoder)
+from videokb.ingest.speech_language import (LANGUAGE_SURE, DecodeConfidence, FirstWindowLanguage, choose_language,
+                                            cut_short, decode_confidence, shared_encoder)
 from videokb.sample import SceneSpec, VideoSpec, make_video
 
 Seg = namedtuple("Seg", "text tokens avg_logprob")
@@ -179,3 +181,34 @@ def test_each_window_is_encoded_once_per_chunk(tmp_path, shared_cache, monkeypat
     assert set(shared) == set(alone)
     if spec is LONG_ENGLISH:
         assert after.language == "en" and after.segments[-1].end_s > 30
+
+
+SHORT_ENGLISH = VideoSpec("kiosk.mp4", "Kiosk", (SceneSpec(
+    "Welcome to the harbour kiosk, where a coffee costs two dollars and the ferry leaves at noon.",
+    slide_text="Harbour kiosk"),))
+
+
+@contextlib.contextmanager
+def _faster_whispers_own_id(self):
+    yield self  # nothing installed: language ID on faster-whisper's padded features, as before
+
+
+@pytest.mark.parametrize("sure", [pytest.param(LANGUAGE_SURE, id="settled"),
+                                  pytest.param(0.95, id="provisional", marks=pytest.mark.slow)])
+def test_language_id_of_a_short_chunk_shares_its_first_windows_encoding(tmp_path, shared_cache, monkeypatch, sure):
+    """A chunk with under 30 s of speech: faster-whisper's language ID sees one frame more than the first window
+    and paid an encoder pass of its own. ID on the window's own frames shares its encoding; where it settles
+    the language (sure of English) the pass is saved, and where it only settles the top language (here a
+    stricter ``language_sure``, so the check may run) the padded ID runs as well. Either way the transcript is
+    the one it was, but for the stored language probability, which moves a little."""
+    path = make_video(SHORT_ENGLISH, tmp_path).path
+    asr = FasterWhisperTranscriber(cache_dir=shared_cache, threads=1, language_sure=sure)
+    with monkeypatch.context() as patch:
+        patch.setattr(FirstWindowLanguage, "installed", _faster_whispers_own_id)
+        padded, before = _encodings_and_transcript(asr, path, monkeypatch, share=True)
+    first_window, after = _encodings_and_transcript(asr, path, monkeypatch, share=True)
+    assert before.language == "en" and before.language_prob >= 0.9, before  # the premise: clearly English
+    assert "kiosk" in " ".join(s.text.lower() for s in after.segments)
+    assert dataclasses.replace(after, language_prob=None) == dataclasses.replace(before, language_prob=None)
+    assert abs(after.language_prob - before.language_prob) < 0.1
+    assert len(first_window) == len(padded) - (1 if sure == LANGUAGE_SURE else 0), (first_window, padded)
