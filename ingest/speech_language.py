@@ -135,7 +135,7 @@ def shared_encoder(model, windows: int = 1) -> Iterator[None]:
 # for language ID alone (1.5 of bigbuckbunny's 3.9 s of speech CPU). ID on the window's own frames shares its
 # encoding, and gives the same decision wherever it matters: over the 97 short videos of the bench libraries and
 # ask archives it moved the top language's probability by up to 0.11 (0.05 from 0.9 up) and changed the top
-# language only where it led by 0.01. It is taken as it is when its top language is LANGUAGE_SURE + this or surer
+# language only where it led by 0.008. It is taken as it is when its top language is LANGUAGE_SURE + this or surer
 # (no check would run either way); when it leads the next language by FIRST_WINDOW_LEAD, the chunk is decoded in
 # it and the padded ID runs only if the decoding is long enough to be checked; otherwise the padded ID runs first.
 FIRST_WINDOW_SURE_MARGIN = 0.1
@@ -158,7 +158,7 @@ class FirstWindowLanguage:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[FirstWindowLanguage]:
-        own = self._own = self.model.detect_language
+        own = self._own
         shadowed = vars(self.model).get("detect_language")
 
         def detect(audio=None, features=None, **kwargs):
