@@ -149,6 +149,23 @@ def _words(text: str) -> set[str]:
     return {w for tok in _tokens(text) for w in (_CJK.findall(tok) if _CJK.search(tok) else [tok])}
 
 
+# A year said as two numbers: text2num reads "nineteen thirty" as "19 30".
+_YEAR_PAIR = re.compile(r"\b(1[1-9]|20) ([1-9]\d)\b")
+
+
+def spelled_numbers(query: str) -> set[str]:
+    """The numbers an English query spells out, as the digits a transcript or slide writes them ("bridge that
+    opened in nineteen thirty" -> {"1930"}, "twenty five members" -> {"25"}): Whisper writes "opened in 1930",
+    and neither the word lists nor the embedder match "nineteen thirty" to it. Only numbers the query does
+    not already hold as digits."""
+    from text_to_num import alpha2digit
+
+    if not re.search(r"[a-z]", query, re.IGNORECASE):
+        return set()
+    digits = _YEAR_PAIR.sub(r"\1\2", alpha2digit(query, "en"))
+    return {w for w in _tokens(digits) if w.isdigit()} - set(_tokens(query))
+
+
 def _hit_words(hit: Hit) -> set[str]:
     return _words(" ".join(t for t in (hit.text, hit.extra.get("text_en")) if t))
 
@@ -158,7 +175,7 @@ def lexical(query: str, hits: list[Hit]) -> None:
     weighted by BM25's IDF over the candidate rows (each row once), so "lighthouse" in every slide title of a
     lecture counts little and "concrete", said once, counts most. A fact a query names by a rare word is found
     by that word, where an embedder sees fifteen look-alike sentences."""
-    words = _words(query)
+    words = _words(query) | spelled_numbers(query)
     rows = {(h.video_id, h.modality, h.start_s, h.end_s, h.text): _hit_words(h) & words
             for h in hits if h.text and _space(h) in ("speech", "ocr")}
     n = len(rows)

@@ -27,7 +27,7 @@ from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
-from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, score_moments
+from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, score_moments, spelled_numbers
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -118,8 +118,9 @@ def _later(future: Future) -> Callable[[], list[Hit]]:
 
 
 def _fts_query(text: str) -> str:
-    # The full-text parser treats punctuation as syntax; words and numbers are what we match on.
-    return " ".join(re.findall(r"\w+", text))
+    # The full-text parser treats punctuation as syntax; words and numbers are what we match on, and the numbers
+    # the query spells out also as digits (transcripts write "1930" for "nineteen thirty").
+    return " ".join(re.findall(r"\w+", text) + sorted(spelled_numbers(text)))
 
 
 class Searcher:

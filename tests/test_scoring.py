@@ -5,7 +5,9 @@ import pytest
 
 from videokb.index.search_config import SearchSettings
 from videokb.retrieval.moments import Hit
-from videokb.retrieval.scoring import compression_ratio, is_loop, lexical, phrase_score, score_moments, video_coverage
+from videokb.retrieval.scoring import (compression_ratio, is_loop, lexical, phrase_score, score_moments, spelled_numbers,
+                                      video_coverage)
+from videokb.retrieval.search import _fts_query
 
 
 def hit(video, start, end, source, sim, text="t", bm25=0.0, modality=None):
@@ -259,6 +261,23 @@ def test_lexical_share_weights_query_words_by_how_few_candidate_rows_hold_them()
            hit("w", 0, 2, "ocr:vector", 0.8, "绿茶十五元", modality="ocr")]
     lexical("牛肉面多少钱", cjk)
     assert cjk[0].extra["lex"] > 0 and cjk[1].extra.get("lex", 0.0) == 0.0
+
+
+def test_a_year_the_query_spells_out_is_matched_to_the_digits_whisper_wrote():
+    """The old bench library's lecture misses on train: "bridge that opened in nineteen thirty" against the
+    sentence "... opened in 1930 ...", with fifteen sentences of the same shape beside it, whose similarities to
+    the query are near-equal: the query's rare word, the year, decides among them."""
+    assert spelled_numbers("bridge that opened in nineteen thirty") == {"1930"}
+    assert spelled_numbers("bridge that opened in two thousand eleven") == {"2011"}
+    assert spelled_numbers("twenty five members") == {"25"}
+    assert spelled_numbers("opened in 1930") == set() and spelled_numbers("Wo ist die Apotheke?") == set()
+    assert _fts_query("opened in nineteen thirty?") == "opened in nineteen thirty 1930"
+    said = [hit("lecture", 0, 6, "speech:vector", 0.81, "The Golden Bridge in Lisbon opened in 1890, built from steel."),
+            hit("lecture", 48, 59, "speech:vector", 0.805, "The Iron Bridge in Glasgow opened in 1930, built from cast iron."),
+            hit("lecture", 24, 30, "speech:vector", 0.808, "The Stone Bridge in Prague opened in 1912, built from granite.")]
+    (first, *_) = score_moments("bridge that opened in nineteen thirty", said, SearchSettings(w_lex=0.08), 60.0,
+                                None, None)
+    assert first.start_s == 48 and said[1].extra["lex"] > said[0].extra["lex"]
 
 
 def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
