@@ -167,7 +167,7 @@ class FirstWindowLanguage:
             self._features, self._kwargs, self.provisional = features, kwargs, False
             frames = self.model.feature_extractor.nb_max_frames
             content = features.shape[-1] - 1  # faster-whisper's features hold one frame past the audio
-            if content >= frames:  # the window and the ID see the same 30 s
+            if content >= frames or content < 1:  # the same 30 s either way; or no frame of the audio's own
                 return own(features=features, **kwargs)
             found = own(features=features[..., :content], **kwargs)
             probs = [p for _, p in found[2]]
