@@ -45,6 +45,7 @@ weaker neighbours widen.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import zlib
@@ -153,41 +154,81 @@ def _words(text: str) -> set[str]:
 _YEAR_PAIR = re.compile(r"\b(1[1-9]|20) ([1-9]\d)\b")
 
 
+def _spelled(query: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The numbers an English query spells out: (digits, the words that spell them), in query order
+    ("opened in nineteen thirty" -> [("1930", ("nineteen", "thirty"))]). Numbers the query writes as digits
+    are not among them."""
+    from text_to_num import alpha2digit
+
+    if not re.search(r"[a-z]", query, re.IGNORECASE):
+        return []
+    said = _tokens(query)
+    digits = _tokens(_YEAR_PAIR.sub(r"\1\2", alpha2digit(query, "en")))
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=said, b=digits, autojunk=False).get_opcodes():
+        if op != "replace":
+            continue
+        numbers = [w for w in digits[j1:j2] if w.isdigit() and w not in said]
+        # one number for the run of words it replaced ("two thousand and eleven" -> 2011); a run that became
+        # several numbers ("four dollars and twenty" -> "4 dollars and 20") keeps only its digits
+        if len(numbers) == 1 and j2 - j1 == 1:
+            out.append((numbers[0], tuple(said[i1:i2])))
+        else:
+            out.extend((n, ()) for n in numbers)
+    return out
+
+
 def spelled_numbers(query: str) -> set[str]:
     """The numbers an English query spells out, as the digits a transcript or slide writes them ("bridge that
     opened in nineteen thirty" -> {"1930"}, "twenty five members" -> {"25"}): Whisper writes "opened in 1930",
     and neither the word lists nor the embedder match "nineteen thirty" to it. Only numbers the query does
     not already hold as digits."""
-    from text_to_num import alpha2digit
-
-    if not re.search(r"[a-z]", query, re.IGNORECASE):
-        return set()
-    digits = _YEAR_PAIR.sub(r"\1\2", alpha2digit(query, "en"))
-    return {w for w in _tokens(digits) if w.isdigit()} - set(_tokens(query))
+    return {digits for digits, _ in _spelled(query)}
 
 
 def _hit_words(hit: Hit) -> set[str]:
     return _words(" ".join(t for t in (hit.text, hit.extra.get("text_en")) if t))
 
 
+# English function words (Lucene's English stop set): said in most sentences a query could match, yet rare among
+# one query's candidate rows, so their IDF would weigh "that" like a name.
+FUNCTION_WORDS = frozenset("""a an and are as at be but by for if in into is it no not of on or such that the their then
+there these they this to was will with""".split())
+
+
+def _query_units(query: str) -> list[list[frozenset[str]]]:
+    """The query's words for lexical matching, each a unit of alternatives a row's words must hold one of: a
+    word is its own unit; a number the query spells out is one unit, its digits or all its spelled words
+    ("1930" or "nineteen thirty"), so it weighs as one rare word and its spelled words do not count again."""
+    numbers = _spelled(query)
+    spelled = {w for _, words in numbers for w in words}
+    units = [[frozenset([w])] for w in sorted(_words(query) - spelled - FUNCTION_WORDS)]
+    for digits, words in numbers:
+        units.append([frozenset([digits])] + ([frozenset(words)] if words else []))
+    return units
+
+
 def lexical(query: str, hits: list[Hit]) -> None:
     """Set each text hit's ``lex``: the share of the query's words its text (and translation) holds, each word
     weighted by BM25's IDF over the candidate rows (each row once), so "lighthouse" in every slide title of a
     lecture counts little and "concrete", said once, counts most. A fact a query names by a rare word is found
-    by that word, where an embedder sees fifteen look-alike sentences."""
-    words = _words(query) | spelled_numbers(query)
-    rows = {(h.video_id, h.modality, h.start_s, h.end_s, h.text): _hit_words(h) & words
+    by that word, where an embedder sees fifteen look-alike sentences. A number the query spells out counts
+    as one word (:func:`_query_units`)."""
+    units = _query_units(query)
+    rows = {(h.video_id, h.modality, h.start_s, h.end_s, h.text): _hit_words(h)
             for h in hits if h.text and _space(h) in ("speech", "ocr")}
     n = len(rows)
-    if not words or not n:
+    if not units or not n:
         return
-    df = Counter(w for found in rows.values() for w in found)
-    idf = {w: math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) for w in words}
-    total = sum(idf.values())
+    held = {key: [i for i, unit in enumerate(units) if any(alt <= words for alt in unit)]
+            for key, words in rows.items()}
+    df = Counter(i for found in held.values() for i in found)
+    idf = [math.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5)) for i in range(len(units))]
+    total = sum(idf)
     for h in hits:
         key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
-        if key in rows:
-            h.extra["lex"] = sum(idf[w] for w in rows[key]) / total
+        if key in held:
+            h.extra["lex"] = sum(idf[i] for i in held[key]) / total
 
 
 def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:

@@ -280,6 +280,44 @@ def test_a_year_the_query_spells_out_is_matched_to_the_digits_whisper_wrote():
     assert first.start_s == 48 and said[1].extra["lex"] > said[0].extra["lex"]
 
 
+def bridge_lecture():
+    """The old bench library's bridge lecture as its train query "bridge that opened in two thousand eighteen"
+    found it (cosines as measured): each bridge's sentence "The X Bridge in Y opened in <year> and ...", its
+    slide title, and a sentence that says "bridge" again; the embedder puts the lecture's opening sentence
+    (1890) first and the 2018 sentence below five look-alikes."""
+    bridges = [("Golden", "Lisbon", 1890, 0.868), ("Stone", "Prague", 1912, 0.836), ("Iron", "Glasgow", 1930, 0.834),
+               ("Lantern", "Kyoto", 1981, 0.837), ("Metal", "Dublin", 1989, 0.837), ("Wheel", "Quebec", 2018, 0.830)]
+    hits = []
+    for i, (name, city, year, sim) in enumerate(bridges):
+        t = 24.0 * i
+        hits += [hit("lecture", t, t + 6, "speech:vector", sim,
+                     f"The {name} Bridge in {city} opened in {year}, and it is built from stone."),
+                 hit("lecture", t, t + 24, "ocr:vector", 0.80 + 0.001 * i, f"{name} Bridge", modality="ocr"),
+                 hit("lecture", t + 12, t + 18, "speech:vector", 0.79 + 0.002 * i,
+                     f"Like every bridge in this lecture, the {name} Bridge carries traffic across the water.")]
+    hits.append(hit("cafe", 0, 5, "speech:vector", 0.80, "Welcome to Bridge Cafe, where coffee lovers meet."))
+    return hits
+
+
+def test_a_spelled_year_weighs_as_one_rare_word_and_function_words_as_none():
+    """Counted word by word, "two", "thousand" and "eighteen" (held by no row) and "that" (said rarely) took
+    most of the query's weight, so the one sentence holding 2018 got too small a share to lead its lecture."""
+    query = "bridge that opened in two thousand eighteen"
+    hits = bridge_lecture()
+    lexical(query, hits)
+    share = {h.text: h.extra.get("lex", 0.0) for h in hits}
+    said = share["The Wheel Bridge in Quebec opened in 2018, and it is built from stone."]
+    # the year outweighs every other word of the query together: "bridge" and "opened" are in most rows
+    assert said > 0.5 > share["The Golden Bridge in Lisbon opened in 1890, and it is built from stone."]
+    (first, *_) = score_moments(query, bridge_lecture(), SearchSettings(w_lex=0.08, w_local=0.5), 60.0, None, None)
+    assert (first.video_id, first.start_s, first.end_s) == ("lecture", 120.0, 126.0)
+    # a transcript that spells the number holds the same unit
+    spelled = [hit("v", 0, 5, "speech:vector", 0.8, "It opened in two thousand eighteen."),
+               hit("v", 5, 9, "speech:vector", 0.8, "It opened in two thousand and five.")]
+    lexical(query, spelled)
+    assert spelled[0].extra["lex"] > spelled[1].extra["lex"]
+
+
 def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
     # An album's four photos (label lists only) stand above every sentence; the sentences of other videos follow.
     photos = [hit(f"photo{i}", 0, 5, "visual:label_vector", 0.86 - i / 100, f"label {i}", modality="visual")
