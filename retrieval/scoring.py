@@ -17,7 +17,7 @@ strong one. Bonuses, with weights fitted on a train split (:mod:`index.search_co
   the budget sentence of the video whose title says marketing over the same sentence in the sales meeting;
 - ``lex``: not a bonus but an order within each video (:func:`reorder_within_videos`): a video's moment
   scores go to its moments in the order of score + ``w_lex`` x the IDF-weighted share of the query's words a
-  moment's best-matching text holds, so in a lecture the one sentence that says the query's rare word
+  moment's texts hold together (a number the query spells out is one word, English function words none), so in a lecture the one sentence that says the query's rare word
   ("concrete") leads, not one of fifteen look-alike slide titles that all say "lighthouse"; the video's
   standing against other videos is unchanged;
 - ``local``: also an order within each video: how far a moment's best hit stands above the median of its
@@ -213,7 +213,8 @@ def lexical(query: str, hits: list[Hit]) -> None:
     weighted by BM25's IDF over the candidate rows (each row once), so "lighthouse" in every slide title of a
     lecture counts little and "concrete", said once, counts most. A fact a query names by a rare word is found
     by that word, where an embedder sees fifteen look-alike sentences. A number the query spells out counts
-    as one word (:func:`_query_units`)."""
+    as one word (:func:`_query_units`). ``lex_units``: each word held and its share, so a moment's share is
+    that of the words its hits hold together (:func:`moment_lex`)."""
     units = _query_units(query)
     rows = {(h.video_id, h.modality, h.start_s, h.end_s, h.text): _hit_words(h)
             for h in hits if h.text and _space(h) in ("speech", "ocr")}
@@ -228,7 +229,8 @@ def lexical(query: str, hits: list[Hit]) -> None:
     for h in hits:
         key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
         if key in held:
-            h.extra["lex"] = sum(idf[i] for i in held[key]) / total
+            h.extra["lex_units"] = {i: idf[i] / total for i in held[key]}
+            h.extra["lex"] = sum(h.extra["lex_units"].values())
 
 
 def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:
@@ -252,10 +254,19 @@ def plain_similarity(m: Moment) -> float | None:
     return max(sims) if sims else None
 
 
+def moment_lex(m: Moment) -> float:
+    """The share of the query's words the moment's hits hold together (:func:`lexical`): a slide that shows
+    the query's rare name ("Lagos") and a sentence beside it that says the rest count as one moment's text."""
+    units: dict[int, float] = {}
+    for h in m.hits:
+        units.update(h.extra.get("lex_units", {}))
+    return sum(units.values())
+
+
 def reorder_within_videos(moments: list[Moment], weight: float, w_local: float = 0.0, w_plain: float = 0.0) -> None:
     """Within each video, hand the video's moment scores out again in the order of score + ``weight`` x the
-    moment's best ``lex`` (+ ``w_local`` x its best ``local``, + ``w_plain`` x its best raw cosine): which
-    moment of a video leads is decided with the query's rare words too, while the video's standing against
+    moment's ``lex`` (:func:`moment_lex`; + ``w_local`` x its best ``local``, + ``w_plain`` x its best raw
+    cosine): which moment of a video leads is decided with the query's rare words too, while the video's standing against
     other videos (the set of its scores) is unchanged, so a word match never lifts one video over another (an
     English sentence that says "coffee" over the photo of an espresso)."""
     by_video: dict[str, list[Moment]] = defaultdict(list)
@@ -265,7 +276,7 @@ def reorder_within_videos(moments: list[Moment], weight: float, w_local: float =
         if len(ms) < 2:
             continue
         scores = sorted((m.score for m in ms), reverse=True)
-        lex = {id(m): max((h.extra.get("lex", 0.0) for h in m.hits), default=0.0) for m in ms}
+        lex = {id(m): moment_lex(m) for m in ms}
         local = {id(m): max((h.extra.get("local", 0.0) for h in m.hits), default=0.0) for m in ms}
         plain = {id(m): plain_similarity(m) for m in ms} if w_plain else {}
         # a moment of image vectors only has no cosine of the text space: it counts as the video's weakest

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from videokb.index.search_config import SearchSettings
-from videokb.retrieval.moments import Hit
-from videokb.retrieval.scoring import (compression_ratio, is_loop, lexical, phrase_score, score_moments, spelled_numbers,
-                                      video_coverage)
+from videokb.retrieval.moments import Hit, Moment
+from videokb.retrieval.scoring import (compression_ratio, is_loop, lexical, moment_lex, phrase_score, score_moments,
+                                      spelled_numbers, video_coverage)
 from videokb.retrieval.search import _fts_query
 
 
@@ -316,6 +316,24 @@ def test_a_spelled_year_weighs_as_one_rare_word_and_function_words_as_none():
                hit("v", 5, 9, "speech:vector", 0.8, "It opened in two thousand and five.")]
     lexical(query, spelled)
     assert spelled[0].extra["lex"] > spelled[1].extra["lex"]
+
+
+def test_a_moments_word_share_is_that_of_its_hits_together():
+    """The fresh library's "lighthouse near Lagos": the slide says "Lagos" and the lighthouse's name, the
+    sentence Whisper misheard says neither; another lighthouse's sentence says "lighthouse" and "near". Each
+    word counts once for the moment, whichever of its hits holds it."""
+    query = "lighthouse near Lagos"
+    lagos = [hit("lecture", 96, 120, "ocr:vector", 0.874, "Lagos", modality="ocr"),
+             hit("lecture", 96, 120, "ocr:vector", 0.870, "Pelican Lighthouse", modality="ocr"),
+             hit("lecture", 96, 102, "speech:vector", 0.84, "The pelican light house near Lagus was first lit")]
+    other = [hit("lecture", 315, 339, "ocr:vector", 0.879, "Albatross Lighthouse", modality="ocr"),
+             hit("lecture", 315, 321, "speech:vector", 0.85, "The Albatross lighthouse near Valparaiso was first lit")]
+    lexical(query, lagos + other)
+    together = moment_lex(Moment("lecture", 96, 120, 0.0, lagos))
+    assert together == pytest.approx(sum(h.extra["lex"] for h in lagos))  # three hits, three different words
+    assert together > moment_lex(Moment("lecture", 315, 339, 0.0, other)) > max(h.extra["lex"] for h in lagos)
+    twice = [lagos[1], dataclasses.replace(other[0], extra=dict(other[0].extra))]
+    assert moment_lex(Moment("lecture", 0, 1, 0.0, twice)) == pytest.approx(lagos[1].extra["lex"])
 
 
 def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
