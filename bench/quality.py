@@ -298,6 +298,7 @@ def main() -> None:
                              ("any overlap groups", dict(min_overlap=0.0)),
                              ("Whisper loops kept", dict(max_compression=0.0)),
                              ("no stand-out order within videos", dict(w_local=0.0)),
+                             ("no video words among look-alikes", dict(w_family=0.0)),
                              ("no cosine order within videos", dict(w_plain=0.0))):
             table(f"ablation: {name}", score(ranker.ranker(dataclasses.replace(settings, **change)), shown, by_name))
         if settings.w_rerank:

