@@ -267,6 +267,10 @@ def moment_lex(m: Moment) -> float:
 # share this much (Jaccard): "The team budget for this quarter is $40,000." / "... is 5000 dollars." 0.88;
 # "the hazel nut latte costs $4" / "the honey cortado cost $4 and baby cents" 0.36.
 FAMILY_JACCARD = 0.7
+# Look-alikes are looked for among this many best moments, as many as are reranked (pairs are compared one by
+# one: ~2 ms for 81 moments here, so a search at 1M segments, with a moment for most of its 100+ hits, would pay
+# ~10 ms for all of them; ~0.3 ms for 20).
+FAMILY_TOP = 20
 
 
 def _family_words(m: Moment) -> frozenset[str] | None:
@@ -293,7 +297,8 @@ def families(moments: list[Moment]) -> list[list[Moment]]:
             continue
         for j in range(i):
             b = words[j]
-            if b is not None and moments[i].video_id != moments[j].video_id and len(a & b) >= FAMILY_JACCARD * len(a | b):
+            if (b is not None and moments[i].video_id != moments[j].video_id
+                    and len(a & b) >= FAMILY_JACCARD * len(a | b)):
                 parent[root(i)] = root(j)
     groups: dict[int, list[Moment]] = defaultdict(list)
     for i, m in enumerate(moments):
@@ -301,11 +306,14 @@ def families(moments: list[Moment]) -> list[list[Moment]]:
     return [g for g in groups.values() if len({m.video_id for m in g}) > 1]
 
 
-def reorder_families(moments: list[Moment], coverage: dict[str, float], weight: float) -> None:
+def reorder_families(moments: list[Moment], query: str, hits: list[Hit], weight: float,
+                     coverage: dict[str, float] | None = None) -> None:
     """Hand each look-alike family's scores out again in the order of score + ``weight`` x the coverage of
-    the moment's video (:func:`video_coverage`): the set of scores, and so everyone's place against the
-    family, is unchanged."""
-    for group in families(moments):
+    the moment's video (:func:`video_coverage` of ``query`` over ``hits``, made when a family is found): the
+    set of scores, and so everyone's place against the family, is unchanged. Families are looked for among
+    the FAMILY_TOP best moments."""
+    for group in families(sorted(moments, key=lambda m: -m.score)[:FAMILY_TOP]):
+        coverage = coverage if coverage is not None else video_coverage(query, hits)
         scores = sorted((m.score for m in group), reverse=True)
         key = {id(m): m.score + weight * coverage.get(m.video_id, 0.0) for m in group}
         for m, value in zip(sorted(group, key=lambda m: -key[id(m)]), scores):
@@ -363,10 +371,13 @@ def video_coverage(query: str, hits: list[Hit]) -> dict[str, float]:
     word only one video says counts most."""
     words = set(_tokens(query))
     found: dict[str, set[str]] = {h.video_id: set() for h in hits}
+    held: dict[str, set[str]] = {}  # a row found by both its lists is one text
     for h in hits:
         for text in (h.text, h.extra.get("text_en")):
             if text:
-                found[h.video_id] |= words.intersection(_tokens(text))
+                if text not in held:
+                    held[text] = words.intersection(_tokens(text))
+                found[h.video_id] |= held[text]
     n_videos = len(found)
     df = Counter(w for ws in found.values() for w in ws)
     idf = {w: math.log(1 + (n_videos - n + 0.5) / (n + 0.5)) for w, n in df.items()}
@@ -450,14 +461,14 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         if h.source.endswith(":fts"):
             best_fts[h.source] = max(best_fts.get(h.source, 0.0), h.raw_score)
     moments = group(hits, settings, max_len_s)
-    coverage = video_coverage(query, hits) if settings.w_video or settings.w_family else {}
+    coverage = video_coverage(query, hits) if settings.w_video else None
     for m in moments:
         top = max(dense(h, settings) for h in m.hits)
         evidence = [h for h in m.hits if dense(h, settings) >= top - EVIDENCE_MARGIN]
         m.start_s, m.end_s = min(h.start_s for h in evidence), max(h.end_s for h in evidence)
         bm25 = max((h.raw_score / best_fts[h.source] for h in m.hits if h.source in best_fts), default=0.0)
         m.score = top + settings.w_bm25 * bm25 + settings.w_phrase * phrase_score(query, moment_text(m)) \
-            + settings.w_video * coverage.get(m.video_id, 0.0) + settings.w_second * second_evidence(m, settings)
+            + settings.w_video * (coverage or {}).get(m.video_id, 0.0) + settings.w_second * second_evidence(m, settings)
         for h in m.hits:
             h.fused = dense(h, settings)
         m.hits.sort(key=lambda h: -h.fused)
@@ -466,7 +477,7 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
             local_deviation(hits, settings)
         reorder_within_videos(moments, settings.w_lex, settings.w_local, settings.w_plain)
     if settings.w_family:
-        reorder_families(moments, coverage, settings.w_family)
+        reorder_families(moments, query, hits, settings.w_family, coverage)
     moments.sort(key=lambda m: -m.score)
     if settings.w_rerank and query_vector is not None and moments:
         head, tail = moments[: settings.rerank_top], moments[settings.rerank_top:]
