@@ -239,20 +239,20 @@ def _spells(name: str, word: str) -> bool:
 def _named(q_words: set[str], videos: list[tuple[str, str]], proper: set[str] = frozenset()) -> list[str]:
     """Videos the question names: every word of the file name is in the question ("the bakery tour"), or a
     distinctive one is ("at the Berlin bakery" for bakerei_berlin.mp4: a word of at least 4 letters that at
-    most one file name holds; "cafe", in every cafe's name, names none of them), or is spelled as another
-    language spells it by a capitalised word of the question ("la librería de Hamburgo" for
-    buchladen_hamburg.mp4)."""
+    most one file name holds, in the singular or the plural; "cafe", in every cafe's name, names none of them,
+    and "bridge" names neither bridge_bakery.mp4 nor bridges_talk.mp4), or is spelled as another language
+    spells it by a capitalised word of the question ("la librería de Hamburgo" for buchladen_hamburg.mp4)."""
     names = {vid: [w for w in re.findall(r"[^\W_\d]+", fold(Path(path).stem)) if w not in STOPWORDS and len(w) > 1]
              for vid, path in videos}
     holders: dict[str, int] = {}
     for words in names.values():
-        for w in set(words):
+        for w in {singular(w) for w in words}:
             holders[w] = holders.get(w, 0) + 1
     named = []
     for vid, words in names.items():
         if words and (all(w in q_words for w in words)
-                      or any(len(w) >= 4 and holders[w] == 1 and (w in q_words or any(_spells(p, w) for p in proper))
-                             for w in words)):
+                      or any(len(w) >= 4 and holders[singular(w)] == 1
+                             and (w in q_words or any(_spells(p, w) for p in proper)) for w in words)):
             named.append(vid)
     return named
 

@@ -21,6 +21,16 @@ def test_plan_recognises_a_named_video_and_time_hints():
     assert plan.after_topic == "the agenda"
 
 
+def test_a_word_two_file_names_hold_singular_or_plural_names_neither_video():
+    """v1 ask archive: "In what year did the Golden Gate Bridge open to traffic?" took bridge_bakery.mp4 for the
+    video it names (bridges_talk.mp4 says "bridges", another word), read the bakery first and lost the talk's
+    window; "bridge" is in two file names, as "cafe" is in every cafe's."""
+    videos = [("bakery", "/v/bridge_bakery.mp4"), ("talk", "/v/bridges_talk.mp4"), ("cafe", "/v/harbor_cafe.mp4")]
+    assert make_plan("In what year did the Golden Gate Bridge open to traffic?", videos).video_ids is None
+    assert make_plan("How much is a scone at the Bridge Bakery?", videos).video_ids == ["bakery"]
+    assert make_plan("What does the harbor cafe sell?", videos).video_ids == ["cafe"]
+
+
 @pytest.mark.parametrize(("question", "shape", "extra"), [
     ("Which of the cafes sells the cheapest espresso?", "compare", ("min", "How much is the espresso?")),
     ("Which talk reports the highest temperature?", "compare", ("max", "What is the temperature?")),
