@@ -12,14 +12,16 @@ strong one. Bonuses, with weights fitted on a train split (:mod:`index.search_co
 - ``second``: how far the moment's best hit of a second list family (its slide beside its sentence) stands
   above that family's median, so two kinds of evidence agreeing on one moment count, but a family that
   merely matched adds nothing;
+- ``family``: among look-alike moments of different videos (the same sentence but its numbers), the video
+  whose words hold more of the query leads (:func:`reorder_families`); nothing outside the family moves;
 - ``video``: the share of the query's words found anywhere in the moment's video (its title slide, its other
   sentences), each word weighted by how few candidate videos hold it, so "marketing team budget" prefers
   the budget sentence of the video whose title says marketing over the same sentence in the sales meeting;
 - ``lex``: not a bonus but an order within each video (:func:`reorder_within_videos`): a video's moment
   scores go to its moments in the order of score + ``w_lex`` x the IDF-weighted share of the query's words a
-  moment's texts hold together (a number the query spells out is one word, English function words none), so in a lecture the one sentence that says the query's rare word
-  ("concrete") leads, not one of fifteen look-alike slide titles that all say "lighthouse"; the video's
-  standing against other videos is unchanged;
+  moment's texts hold together (a number the query spells out is one word, English function words none), so
+  in a lecture the one sentence that says the query's rare word ("concrete") leads, not one of fifteen
+  look-alike slide titles that all say "lighthouse"; the video's standing against other videos is unchanged;
 - ``local``: also an order within each video: how far a moment's best hit stands above the median of its
   own video's hits of the same list family (:func:`local_deviation`), so in a lecture whose fifteen slide titles
   all say the query's topic word, the one sentence that stands out among the lecture's sentences leads;
@@ -323,9 +325,9 @@ def reorder_families(moments: list[Moment], query: str, hits: list[Hit], weight:
 def reorder_within_videos(moments: list[Moment], weight: float, w_local: float = 0.0, w_plain: float = 0.0) -> None:
     """Within each video, hand the video's moment scores out again in the order of score + ``weight`` x the
     moment's ``lex`` (:func:`moment_lex`; + ``w_local`` x its best ``local``, + ``w_plain`` x its best raw
-    cosine): which moment of a video leads is decided with the query's rare words too, while the video's standing against
-    other videos (the set of its scores) is unchanged, so a word match never lifts one video over another (an
-    English sentence that says "coffee" over the photo of an espresso)."""
+    cosine): which moment of a video leads is decided with the query's rare words too, while the video's
+    standing against other videos (the set of its scores) is unchanged, so a word match never lifts one video
+    over another (an English sentence that says "coffee" over the photo of an espresso)."""
     by_video: dict[str, list[Moment]] = defaultdict(list)
     for m in moments:
         by_video[m.video_id].append(m)
@@ -468,7 +470,8 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         m.start_s, m.end_s = min(h.start_s for h in evidence), max(h.end_s for h in evidence)
         bm25 = max((h.raw_score / best_fts[h.source] for h in m.hits if h.source in best_fts), default=0.0)
         m.score = top + settings.w_bm25 * bm25 + settings.w_phrase * phrase_score(query, moment_text(m)) \
-            + settings.w_video * (coverage or {}).get(m.video_id, 0.0) + settings.w_second * second_evidence(m, settings)
+            + settings.w_video * (coverage or {}).get(m.video_id, 0.0) \
+            + settings.w_second * second_evidence(m, settings)
         for h in m.hits:
             h.fused = dense(h, settings)
         m.hits.sort(key=lambda h: -h.fused)

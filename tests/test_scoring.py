@@ -359,7 +359,8 @@ def test_among_look_alike_moments_the_video_the_query_names_leads():
     assert (on[0].video_id, on[0].start_s) == ("marketing", 12)
     # the family's scores are handed out again: the cafe, no look-alike, keeps its score and its place
     assert [m.score for m in on] == pytest.approx([m.score for m in off])
-    assert [i for i, m in enumerate(on) if m.video_id == "cafe"] == [i for i, m in enumerate(off) if m.video_id == "cafe"]
+    assert [i for i, m in enumerate(on) if m.video_id == "cafe"] == \
+        [i for i, m in enumerate(off) if m.video_id == "cafe"]
     # a query that names no team leaves the family in its cosine order
     plain = score_moments("team budget for the quarter", meetings(), settings, 60.0, None, None)
     assert [m.video_id for m in plain if m.start_s == 12][:2] == ["sales", "marketing"]
