@@ -222,8 +222,12 @@ def lexical(query: str, hits: list[Hit]) -> None:
     as one word (:func:`_query_units`). ``lex_units``: each word held and its share, so a moment's share is
     that of the words its hits hold together (:func:`moment_lex`)."""
     units = _query_units(query)
-    rows = {(h.video_id, h.modality, h.start_s, h.end_s, h.text): _hit_words(h)
-            for h in hits if h.text and _space(h) in ("speech", "ocr")}
+    rows: dict[tuple, set[str]] = {}
+    for h in hits:  # a row found by both its lists is tokenised once
+        if h.text and _space(h) in ("speech", "ocr"):
+            key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
+            if key not in rows:
+                rows[key] = _hit_words(h)
     n = len(rows)
     if not units or not n:
         return
@@ -473,10 +477,17 @@ def score_moments(query: str, hits: list[Hit], settings: SearchSettings, max_len
         top = max(dense(h, settings) for h in m.hits)
         evidence = [h for h in m.hits if dense(h, settings) >= top - EVIDENCE_MARGIN]
         m.start_s, m.end_s = min(h.start_s for h in evidence), max(h.end_s for h in evidence)
-        bm25 = max((h.raw_score / best_fts[h.source] for h in m.hits if h.source in best_fts), default=0.0)
-        m.score = top + settings.w_bm25 * bm25 + settings.w_phrase * phrase_score(query, moment_text(m)) \
-            + settings.w_video * (coverage or {}).get(m.video_id, 0.0) \
-            + settings.w_second * second_evidence(m, settings)
+        m.score = top
+        # each bonus computed only where it weighs (the phrase share tokenises the moment's whole text)
+        if settings.w_bm25:
+            m.score += settings.w_bm25 * max((h.raw_score / best_fts[h.source] for h in m.hits
+                                              if h.source in best_fts), default=0.0)
+        if settings.w_phrase:
+            m.score += settings.w_phrase * phrase_score(query, moment_text(m))
+        if settings.w_video:
+            m.score += settings.w_video * coverage.get(m.video_id, 0.0)
+        if settings.w_second:
+            m.score += settings.w_second * second_evidence(m, settings)
         for h in m.hits:
             h.fused = dense(h, settings)
         m.hits.sort(key=lambda h: -h.fused)
