@@ -42,7 +42,7 @@ class SearchSettings:
     # hit that stands out in a tight list (slide words) counts like one that stands out in a loose one (speech)
     w_scale: float = 0.0
     # Within each video, its moment scores are handed out in the order of score + this times the IDF-weighted
-    # share of the query's words a moment's text holds (IDF over the candidate rows; retrieval.scoring.lexical):
+    # share of the query's words a moment's text holds (IDF over the candidate rows; retrieval.lexical.lexical):
     # the sentence that says the query's rare word leads its video; videos keep their standing
     w_lex: float = 0.0
     # Bonus: this times how far the moment's best hit of another list family stands above that family's median

@@ -47,16 +47,15 @@ weaker neighbours widen.
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
 
 from videokb.index.search_config import SearchSettings
+from videokb.retrieval.lexical import lexical, moment_lex, phrase_score, tokens, video_coverage
 from videokb.retrieval.moments import Hit, Moment
 
 # A hit within this much cosine of a moment's best hit is evidence of the same moment and sets its bounds.
@@ -79,7 +78,7 @@ FRAGMENT_WORDS = 3
 
 def is_fragment(hit: Hit) -> bool:
     text = (hit.text or "").strip()
-    return hit.modality == "speech" and len(text) < FRAGMENT_CHARS and len(_tokens(text)) < FRAGMENT_WORDS
+    return hit.modality == "speech" and len(text) < FRAGMENT_CHARS and len(tokens(text)) < FRAGMENT_WORDS
 
 
 def compression_ratio(text: str) -> float:
@@ -138,111 +137,6 @@ def calibrate(hits: list[Hit], weight: float, scale: float = 0.0) -> None:
             h.extra["stretch"] = (mean_spread / spreads[space]) ** scale
 
 
-# A thousands separator inside a number ("$40,000", "2,700 meters", as Whisper writes them): one number.
-_DIGIT_GROUP = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"\w+", _DIGIT_GROUP.sub("", text.lower()))
-
-
-# Han, kana and hangul are written without spaces: each character is a word for lexical matching.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def _words(text: str) -> set[str]:
-    """The words of ``text`` for lexical matching: lower-cased runs of letters and digits, each CJK character
-    on its own."""
-    return {w for tok in _tokens(text) for w in (_CJK.findall(tok) if _CJK.search(tok) else [tok])}
-
-
-# A year said as two numbers: text2num reads "nineteen thirty" as "19 30".
-_YEAR_PAIR = re.compile(r"\b(1[1-9]|20) ([1-9]\d)\b")
-
-
-def _spelled(query: str) -> list[tuple[str, tuple[str, ...]]]:
-    """The numbers an English query spells out: (digits, the words that spell them), in query order
-    ("opened in nineteen thirty" -> [("1930", ("nineteen", "thirty"))]). Numbers the query writes as digits
-    are not among them."""
-    from text_to_num import alpha2digit
-
-    if not re.search(r"[a-z]", query, re.IGNORECASE):
-        return []
-    said = _tokens(query)
-    digits = _tokens(_YEAR_PAIR.sub(r"\1\2", alpha2digit(query, "en")))
-    out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=said, b=digits, autojunk=False).get_opcodes():
-        if op != "replace":
-            continue
-        numbers = [w for w in digits[j1:j2] if w.isdigit() and w not in said]
-        # one number for the run of words it replaced ("two thousand and eleven" -> 2011); a run that became
-        # several numbers ("four dollars and twenty" -> "4 dollars and 20") keeps only its digits
-        if len(numbers) == 1 and j2 - j1 == 1:
-            out.append((numbers[0], tuple(said[i1:i2])))
-        else:
-            out.extend((n, ()) for n in numbers)
-    return out
-
-
-def spelled_numbers(query: str) -> set[str]:
-    """The numbers an English query spells out, as the digits a transcript or slide writes them ("bridge that
-    opened in nineteen thirty" -> {"1930"}, "twenty five members" -> {"25"}): Whisper writes "opened in 1930",
-    and neither the word lists nor the embedder match "nineteen thirty" to it. Only numbers the query does
-    not already hold as digits."""
-    return {digits for digits, _ in _spelled(query)}
-
-
-def _hit_words(hit: Hit) -> set[str]:
-    return _words(" ".join(t for t in (hit.text, hit.extra.get("text_en")) if t))
-
-
-# English function words (Lucene's English stop set): said in most sentences a query could match, yet rare among
-# one query's candidate rows, so their IDF would weigh "that" like a name.
-FUNCTION_WORDS = frozenset("""a an and are as at be but by for if in into is it no not of on or such that the their then
-there these they this to was will with""".split())
-
-
-def _query_units(query: str) -> list[list[frozenset[str]]]:
-    """The query's words for lexical matching, each a unit of alternatives a row's words must hold one of: a
-    word is its own unit; a number the query spells out is one unit, its digits or all its spelled words
-    ("1930" or "nineteen thirty"), so it weighs as one rare word and its spelled words do not count again."""
-    numbers = _spelled(query)
-    spelled = {w for _, words in numbers for w in words}
-    units = [[frozenset([w])] for w in sorted(_words(query) - spelled - FUNCTION_WORDS)]
-    for digits, words in numbers:
-        units.append([frozenset([digits])] + ([frozenset(words)] if words else []))
-    return units
-
-
-def lexical(query: str, hits: list[Hit]) -> None:
-    """Set each text hit's ``lex``: the share of the query's words its text (and translation) holds, each word
-    weighted by BM25's IDF over the candidate rows (each row once), so "lighthouse" in every slide title of a
-    lecture counts little and "concrete", said once, counts most. A fact a query names by a rare word is found
-    by that word, where an embedder sees fifteen look-alike sentences. A number the query spells out counts
-    as one word (:func:`_query_units`). ``lex_units``: each word held and its share, so a moment's share is
-    that of the words its hits hold together (:func:`moment_lex`)."""
-    units = _query_units(query)
-    rows: dict[tuple, set[str]] = {}
-    for h in hits:  # a row found by both its lists is tokenised once
-        if h.text and _space(h) in ("speech", "ocr"):
-            key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
-            if key not in rows:
-                rows[key] = _hit_words(h)
-    n = len(rows)
-    if not units or not n:
-        return
-    held = {key: [i for i, unit in enumerate(units) if any(alt <= words for alt in unit)]
-            for key, words in rows.items()}
-    df = Counter(i for found in held.values() for i in found)
-    idf = [math.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5)) for i in range(len(units))]
-    total = sum(idf)
-    for h in hits:
-        key = (h.video_id, h.modality, h.start_s, h.end_s, h.text)
-        if key in held:
-            h.extra["lex_units"] = {i: idf[i] / total for i in held[key]}
-            h.extra["lex"] = sum(h.extra["lex_units"].values())
-
-
 def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:
     """Set each vector hit's ``local``: how far its similarity stands above the median of its own video's hits
     of its list family, stretched like its family (``stretch``), where the video has LOCAL_MIN such hits; else
@@ -264,15 +158,6 @@ def plain_similarity(m: Moment) -> float | None:
     return max(sims) if sims else None
 
 
-def moment_lex(m: Moment) -> float:
-    """The share of the query's words the moment's hits hold together (:func:`lexical`): a slide that shows
-    the query's rare name ("Lagos") and a sentence beside it that says the rest count as one moment's text."""
-    units: dict[int, float] = {}
-    for h in m.hits:
-        units.update(h.extra.get("lex_units", {}))
-    return sum(units.values())
-
-
 # Two moments of different videos are look-alikes when the word sets of their best texts, numbers left out,
 # share this much (Jaccard): "The team budget for this quarter is $40,000." / "... is 5000 dollars." 0.88;
 # "the hazel nut latte costs $4" / "the honey cortado cost $4 and baby cents" 0.36.
@@ -287,7 +172,7 @@ def _family_words(m: Moment) -> frozenset[str] | None:
     text = next((h.text for h in m.hits if h.text and _space(h) in ("speech", "ocr")), None)
     if text is None:
         return None
-    return frozenset(w for w in _tokens(text) if not any(c.isdigit() for c in w)) or None
+    return frozenset(w for w in tokens(text) if not any(c.isdigit() for c in w)) or None
 
 
 def families(moments: list[Moment]) -> list[list[Moment]]:
@@ -355,17 +240,6 @@ def reorder_within_videos(moments: list[Moment], weight: float, w_local: float =
             m.score = value
 
 
-def phrase_score(query: str, text: str) -> float:
-    """Share of the query's adjacent word pairs that occur adjacent in ``text`` (one-word queries: the word)."""
-    q, t = _tokens(query), _tokens(text)
-    if not q or not t:
-        return 0.0
-    if len(q) == 1:
-        return float(q[0] in t)
-    pairs = set(zip(t, t[1:]))
-    return sum((a, b) in pairs for a, b in zip(q, q[1:])) / (len(q) - 1)
-
-
 def moment_text(m: Moment) -> str:
     seen: list[str] = []
     for h in m.hits:
@@ -373,27 +247,6 @@ def moment_text(m: Moment) -> str:
             if text and text not in seen:
                 seen.append(text)
     return " ".join(seen)
-
-
-def video_coverage(query: str, hits: list[Hit]) -> dict[str, float]:
-    """video id -> weighted share of the query's words that its hits contain, each word weighted by BM25's
-    IDF over the candidate videos (log(1 + (N - n + 0.5) / (n + 0.5)), n of the N videos holding it), so a
-    word every candidate video says ("the", "team" among four team meetings) counts next to nothing and the
-    word only one video says counts most."""
-    words = set(_tokens(query))
-    found: dict[str, set[str]] = {h.video_id: set() for h in hits}
-    held: dict[str, set[str]] = {}  # a row found by both its lists is one text
-    for h in hits:
-        for text in (h.text, h.extra.get("text_en")):
-            if text:
-                if text not in held:
-                    held[text] = words.intersection(_tokens(text))
-                found[h.video_id] |= held[text]
-    n_videos = len(found)
-    df = Counter(w for ws in found.values() for w in ws)
-    idf = {w: math.log(1 + (n_videos - n + 0.5) / (n + 0.5)) for w, n in df.items()}
-    total = sum(idf.values())
-    return {v: sum(idf[w] for w in ws) / total for v, ws in found.items()} if total else {}
 
 
 def second_evidence(m: Moment, settings: SearchSettings) -> float:

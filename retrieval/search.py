@@ -27,7 +27,8 @@ from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
-from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, score_moments, spelled_numbers
+from videokb.retrieval.lexical import spelled_numbers
+from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, score_moments
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -6,8 +6,8 @@ import pytest
 from videokb.index.schema import EmbedderSpec
 from videokb.index.search_config import SearchSettings, default_settings
 from videokb.retrieval.moments import Hit, Moment
-from videokb.retrieval.scoring import (compression_ratio, families, is_loop, lexical, moment_lex, phrase_score,
-                                      score_moments, spelled_numbers, video_coverage)
+from videokb.retrieval.lexical import lexical, moment_lex, phrase_score, spelled_numbers, video_coverage
+from videokb.retrieval.scoring import compression_ratio, families, is_loop, score_moments
 from videokb.retrieval.search import _fts_query
 
 
