@@ -84,9 +84,10 @@ class SearchSettings:
     w_plain: float = 0.0
     # Among look-alike moments of different videos (their best texts the same sentence or slide but for its
     # numbers: "The team budget for this quarter is $12,000" in four team meetings), the moments' scores are
-    # handed out again in the order of score + this times the IDF-weighted share of the query's words found
-    # anywhere in each one's video (its title slide: "marketing"), so the video the query names leads its
-    # family; moments that are no look-alikes, and everyone's place against them, are unchanged (0: off)
+    # handed out again in the order of score + this times (the IDF-weighted share of the query's words found
+    # anywhere in each one's video, its title slide: "marketing", + the moment's own share: "twelve thousand"
+    # for its "$12,000"), so the member the query names leads its family; moments that are no look-alikes,
+    # and everyone's place against them, are unchanged (0: off)
     w_family: float = 0.0
     rerank_top: int = 20  # moments reranked
     version: int = VERSION
