@@ -348,6 +348,44 @@ class Verifier:
         return []
 
 
+_AMOUNT = re.compile(r"(?<![\w.,])([$€£¥]?)(\d+(?:\.\d+)?)(?![\d])")
+SHOWN_WITH_SPEECH_S = 1.0  # a slide counts as shown while a sentence is said if it began at most this much later
+
+
+def _amounts(text: str) -> list[tuple[str, float]]:
+    return [(m.group(1), float(m.group(2))) for m in _AMOUNT.finditer(as_digits(text).replace(",", ""))]
+
+
+def shown_reading(span: str, window: Window, words: set[str]) -> str | None:
+    """The slide's number where the speech said the answer's number otherwise: the span holds one number
+    (say "$1.70"), said in a speech line of ``window`` and shown on none of its slides, and a slide part shown
+    while that line was said names a question word the line also says and shows one number of the same kind,
+    another ("Rose $9.70" over "a rose cost $1.70": Whisper misheard "nine seventy"). Printed digits read off
+    a slide are far surer than spoken numbers heard by speech recognition, so the slide's part is the answer
+    (None where nothing disagrees so, or two slide parts would)."""
+    said = _amounts(span)
+    if len(said) != 1:
+        return None
+    unit, value = said[0]
+    asked_terms = {word_stem(fold(w)) for w in words}
+    speech = [ln for ln in window.lines if ln.kind == "speech" and (unit, value) in _amounts(ln.text)]
+    screen = [ln for ln in window.lines if ln.kind == "screen"]
+    if not speech or any((unit, value) in _amounts(ln.text) for ln in screen):
+        return None
+    found = set()
+    for sp in speech:
+        sp_terms = {word_stem(w) for w in content_words(sp.text)} & asked_terms
+        for ln in screen:
+            if not (ln.t_s <= sp.t_s + SHOWN_WITH_SPEECH_S and ln.shown_at(sp.t_s)):
+                continue
+            for part in ln.text.split(" | "):
+                shown = _amounts(part)
+                if len(shown) == 1 and shown[0][0] == unit and shown[0][1] != value and \
+                        sp_terms & {word_stem(w) for w in content_words(part)}:
+                    found.add(_AMOUNT.search(part.replace(",", "")).group(0))
+    return found.pop() if len(found) == 1 else None
+
+
 def checked_answer(draft: str, citations: list[Citation]) -> tuple[str, bool, int]:
     """(the answer made of supported sentences only, each with its supported markers; found; how many
     sentences were dropped because no citation of theirs holds)."""

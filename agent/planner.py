@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from videokb.agent.adjacent import adjacent
-from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer
+from videokb.agent.cite import NOT_FOUND, Citation, as_digits, checked_answer, shown_reading
 from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script
 from videokb.agent.focus import (focused, in_place_clause, on_target, place_focused, place_phrases, repeats_question,
@@ -41,6 +41,7 @@ MAX_CANDIDATES = 8  # videos a compare or count reads, best first
 FOREIGN_NUMBER_NEEDS_NAME = True
 _TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b", re.I)
 _VALUE = re.compile(r"-?\d+(?:\.\d+)?")
+_AMOUNT_TEXT = re.compile(r"[$€£¥]?\s?\d[\d,]*(?:\.\d+)?")
 
 
 def _edge_ranges(plan: Plan, tools: ArchiveTools, edge_s: float) -> dict[str, tuple[float, float]] | None:
@@ -228,8 +229,27 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                 return Outcome(NOT_FOUND, False, [], windows, draft, len(again))
     if not any(c.supported for c in citations) and (out := doer(draft)):
         return out
+    draft, citations = _shown_instead(run, plan, draft, citations, windows, keywords, named)
     answer, found, dropped = checked_answer(draft, citations)
     return Outcome(answer, found, citations, windows, draft, dropped)
+
+
+def _shown_instead(run: Run, plan: Plan, draft: str, citations: list[Citation], windows: list[Window],
+                   keywords: set[str], named: set[str]) -> tuple[str, list[Citation]]:
+    """The answer with the slide's number where its window's speech said it otherwise (agent.cite.shown_reading),
+    checked again; unchanged where nothing disagrees."""
+    for c in citations:
+        if c.supported and c.window is not None and (shown := shown_reading(c.sentence, c.window, keywords)):
+            said = _AMOUNT_TEXT.search(c.sentence)
+            span = c.sentence.replace(said.group(0), shown, 1) if said else shown
+            run.tools._record("check", {"span": c.sentence, "shown": shown},
+                              f"the speech says {said.group(0) if said else c.sentence!r}, the slide shown with it "
+                              f"{shown!r}: the slide's reading is the answer")
+            redraft = draft.replace(c.sentence, span, 1) if c.sentence in draft else f"{span} [{c.number}]"
+            _, again = run.verifier.check(plan.question, redraft, windows, named)
+            if any(x.supported for x in again):
+                return redraft, again
+    return draft, citations
 
 
 def _english(run: Run, window: Window) -> bool:

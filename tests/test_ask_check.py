@@ -163,3 +163,47 @@ def test_a_price_without_its_zero_cents_is_the_menus(verifier):
     assert [c.supported for c in cites] == [True]
     _, cites = verifier.check("How much is a muffin at Market Cafe?", "$6.50", [cafe], {"m"})
     assert not any(c.supported for c in cites)
+
+
+def test_a_number_the_speech_says_otherwise_than_its_slide_is_read_off_the_slide():
+    """Slide "Rose $9.70", shown while the speech says "a rose cost $1.70" (Whisper mishears spoken numbers;
+    OCR reads printed digits): the slide's number is the answer. A slide that agrees, one naming another
+    thing, or a number said with no slide, changes nothing."""
+    from videokb.agent.cite import shown_reading
+    from videokb.agent.evidence import Line, Window
+
+    def w(*lines):
+        return Window("v", "/lib/v.mp4", 0.0, 10.0, 1.0, number=1, lines=[Line(*ln) for ln in lines])
+
+    said = (0.5, "speech", "Welcome to Elm Florist, a rose cost $1.70 and a tulip cost $7.50.")
+    slide = (0.0, "screen", "Elm Florist flowers | Rose $9.70 | Tulip $7.50", None, 10.0)
+    assert shown_reading("$1.70", w(slide, said), {"rose"}) == "$9.70"
+    assert shown_reading("A rose costs $1.70.", w(slide, said), {"price", "rose"}) == "$9.70"
+    assert shown_reading("$7.50", w(slide, said), {"tulip"}) is None  # the slide agrees
+    assert shown_reading("$1.70", w(said), {"rose"}) is None  # no slide
+    assert shown_reading("$1.70", w((0.0, "screen", "Tulip $9.70", None, 10.0), said), {"rose"}) is None
+    gone = (0.0, "screen", "Rose $9.70", None, 0.3)  # left the screen before the sentence was said
+    assert shown_reading("$1.70", w(gone, said), {"rose"}) is None
+    two = (0.0, "screen", "Rose $9.70 | Red rose $4.10", None, 10.0)
+    assert shown_reading("$1.70", w(two, said), {"rose"}) is None  # which one is unclear: nothing changes
+
+
+def test_ask_answers_with_the_slides_number_where_the_speech_misheard_it(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import tiny_kb
+
+    import videokb
+
+    tiny_kb.build(tmp_path, {
+        "elm_florist": ([(0.0, 5.5, "Welcome to Elm Florist, a rose cost $1.70 and a tulip cost $7.50.")],
+                        [(0.0, 6.0, "Elm Florist flowers"), (0.0, 6.0, "Rose $9.70"), (0.0, 6.0, "Tulip $7.50")]),
+        "oak_bakery": ([(0.0, 5.5, "Our apple cake costs $3.20 and bread $2.10.")], [(0.0, 6.0, "Apple cake $3.20")]),
+    })
+    kb = videokb.open(tmp_path / "db", device="cpu")
+    r = kb.ask("What is the price for a rose at Elm Florist?")
+    assert r.answer == "$9.70 [1]" and r.citations[0].window.video_id == "elm_florist"
+    assert any("the slide's reading is the answer" in str(s) for s in r.steps)
+    assert kb.ask("What does a tulip cost at Elm Florist?").answer == "$7.50 [1]"

@@ -48,8 +48,9 @@ def _jpeg(color: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
-def build(folder: Path) -> tuple[Store, dict[str, Path]]:
-    """Write the two videos into ``folder/videos`` and their rows into the index ``folder/db``."""
+def build(folder: Path, videos: dict | None = None) -> tuple[Store, dict[str, Path]]:
+    """Write the videos (``VIDEOS`` unless given, in its form) into ``folder/videos`` and their rows into the
+    index ``folder/db``."""
     from videokb.index.embedders import get_embedder
 
     embedder = get_embedder("sentence-transformers", MINILM, "cpu")
@@ -61,7 +62,7 @@ def build(folder: Path) -> tuple[Store, dict[str, Path]]:
     keyframes = store.ensure_table(S.KEYFRAMES, S.keyframes_schema(embedder.dim),
                                    {"label_vector": embedder.spec()})
     paths = {}
-    for n, (name, (speech, screen)) in enumerate(VIDEOS.items()):
+    for n, (name, (speech, screen)) in enumerate((videos or VIDEOS).items()):
         path = paths[name] = make_video(folder / "videos" / f"{name}.mp4")
         vecs = embedder.embed_texts([t for *_, t in speech] + [t for *_, t in screen])
         store.add(segments, [
