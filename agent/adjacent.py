@@ -302,8 +302,10 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
     spans = neighbours(run, anchor, direction)[:MAX_STEPS]
     name = run.tools.video(anchor.video_id).name
     if not spans:
+        # The slide was found and its video holds nothing after (before) it: that is the answer; a lookup
+        # would read what is said on the slide itself and give it as what follows.
         run.tools._record("timeline", {"video": name}, f"nothing {direction} {mmss(anchor.start_s)}")
-        return Outcome(NOT_FOUND, False, [], [])
+        return Outcome(NOT_FOUND, False, [], [], final=True)
     if plan.reads == "shown":
         for t0, t1, shows_text in spans:
             if shows_text:
@@ -316,7 +318,7 @@ def adjacent(run: Run, plan: Plan) -> Outcome:
         said_at = _said_next(run, anchor, direction)
         if said_at is None:
             run.tools._record("timeline", {"video": name}, f"nothing said {direction} {mmss(anchor.start_s)}")
-            return Outcome(NOT_FOUND, False, [], [])
+            return Outcome(NOT_FOUND, False, [], [], final=True)
         window = run.tools.read(anchor.video_id, *said_at, score=anchor.score)
         said = " ".join(ln.text for ln in window.lines if ln.kind == "speech").strip()
         title = _heading(window, anchor.hits[0].text or "" if anchor.hits else "")

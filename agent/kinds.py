@@ -127,6 +127,26 @@ _WHEN = re.compile(r"^\W*when\b|\b(what|which) (year|date)\b|^\W*(wann|cu[aá]nd
                    re.I)
 
 
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_TIME_WORDS = "spring|summer|autumn|fall|winter|weekend|noon|midnight|dawn|dusk|sunrise|sunset|morning|afternoon|evening"
+# A time phrase of an English clause: "in June", "on Monday", "next spring", "at 9 AM", "in 1900", "at noon",
+# "June 3". Month and day names are capitalised ("you may" is no month); "May" and "March" need a preposition
+# or a day number beside them, as any bare season or part of the day needs its preposition.
+_TIME_PHRASE = re.compile(
+    r"\b(?:(?i:in|on|at|by|from|until|till|since|before|after|every|each|next|last|this|early|late|mid)[\s-]+)+"
+    rf"(?i:the\s+)?(?:(?:{_MONTHS}|{_DAYS})s?\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{{4}}\b)?"
+    rf"|(?i:{_TIME_WORDS})s?\b|\d{{4}}\b|\d{{1,2}}(?:[:.]\d{{2}})?\s*(?i:[ap]\.?\s?m\.?|o'clock)(?!\w))"
+    rf"|\b(?:(?!May\b|March\b)(?:{_MONTHS})|{_DAYS})\b(?:\s+\d{{1,2}}(?:st|nd|rd|th)?\b)?(?:,?\s+\d{{4}}\b)?"
+    rf"|\b(?:May|March)\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?")
+
+
+def time_phrases(text: str) -> list[str]:
+    """The time phrases of an English ``text`` ("in June", "next spring", "at 9 AM", "on Monday"), each once,
+    in order: what answers "when" where a small model copied the question's own words instead."""
+    return list(dict.fromkeys(m.group().strip() for m in _TIME_PHRASE.finditer(text)))
+
+
 def asked(question: str) -> Asked | None:
     """The measure (or count) the question asks for; None when it asks for no measure."""
     q = fold(question)
@@ -351,4 +371,4 @@ def holds_place(span: str) -> bool:
     return bool(_CAPITAL.search(span) or _PLACE_WORD.search(span))
 
 
-__all__ = ["Asked", "asked", "asks_where", "counted_words", "counts_another", "dimension_word", "dimensions", "holds_place", "measure_sources", "refuses", "unit_after", "value_measures"]
+__all__ = ["Asked", "asked", "asks_where", "counted_words", "counts_another", "dimension_word", "dimensions", "holds_place", "measure_sources", "refuses", "time_phrases", "unit_after", "value_measures"]

@@ -35,7 +35,8 @@ _AFTER = re.compile(r"\b(?P<dir>after|before|following|preceding) " + _SHOWING +
 _FOLLOWS = re.compile(r"\b(?P<dir>follows?|followed|precedes?|preceded|comes? after|came after|comes? before|"
                       r"came before) (the )?(" + _NOUN + "|one)" + _NAMED + r" [\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
 # "the next slide after X", "the slide after X": the slide is asked for, its title follows
-_SLIDE_AFTER = re.compile(r"\b(next |previous |following |preceding )?(slide|screen|title)s? (?P<dir>after|before|"
+_SLIDE_AFTER = re.compile(r"\b(next |previous |following |preceding )?(slide|screen|title)s? ((comes?|came|is|was|"
+                          r"appears?|appeared|is shown|was shown|shows up|showed up) (right |just )?)?(?P<dir>after|before|"
                           r"following|preceding) (the )?(" + _NOUN + _NAMED + r" )?[\"'“]?(?P<topic>[^,?;\"”]+)", re.I)
 # what the slide does as the question's words end: not part of its title ("after the slide X disappears")
 _TOPIC_TAIL = re.compile(r"\s+(disappears|goes away|is gone|is removed|is replaced|ends|is over|leaves the screen|"
@@ -80,17 +81,32 @@ _MIN_WORDS = ("cheapest", "least expensive", "lowest", "smallest", "shortest", "
 _MAX_WORDS = ("most expensive", "priciest", "dearest", "highest", "largest", "biggest", "longest", "latest", "most",
               "best", "greatest", "fastest", "heaviest", "newest", "farthest", "furthest", "more expensive",
               "higher", "larger", "bigger", "longer", "later", "more", "faster")
+# Verbs of a compare question that name no thing compared ("is the scone most expensive", "sells")
+_VERB_WORD = re.compile(r"^(sells?|sold|offers?|offered|charges?|charged|costs?|lists?|listed|gives?|gave|quotes?|"
+                        r"quoted|holds?|held|opens?|opened|takes?|took|runs?|ran|scored?|reports?|reported|"
+                        r"gets?|got|serves?|served|ha[sd]|have|find|found|mentions?)$")
 _PRICE_WORDS = ("cheapest", "least expensive", "most expensive", "priciest", "dearest", "cheaper", "more expensive")
 _SUPERLATIVE = re.compile(r"\b(?P<word>" + "|".join(sorted(_MIN_WORDS + _MAX_WORDS, key=len, reverse=True)) +
                           r")\b(?P<rest>[^?]*)", re.I)
-_WHICH = re.compile(r"^\s*(which|what|who|where)\b(?P<group>[^?]*?)\b(has|have|had|is|are|was|were|sells?|sold|"
+# "Of all the cafes, which ...", "At which bakery is ...": a leading phrase before the question word
+_ASK_PREFIX = r"(?:(?:can|could) you\s+)?(?:(?:tell|show) me\s+)?"  # "Can you tell me which ...": no ask of its own
+_WHICH = re.compile(r"^\s*" + _ASK_PREFIX + r"(?:(?:of|among|across|from|at|in|for)\b[^?]*?\s)?(which|what|who|where)\b(?P<group>[^?]*?)\b"
+                    r"(has|have|had|is|are|was|were|sells?|sold|"
                     r"offers?|offered|charges?|charged|gives?|gave|lists?|listed|quotes?|quoted|costs?|scored?|"
                     r"holds?|held|opens?|opened|takes?|took|runs?|ran|the)\b", re.I)
-_COUNT = re.compile(r"\b(in )?how many (?P<of>of (the|our|these|those) )?(?P<group>[\w' -]+?) (?P<verb>mention|mentions|"
+_COUNT = re.compile(r"\b(in )?how many (?P<of>of (the|our|these|those) )?(?P<group>[\w' -]+?) (?P<verb>"
+                    r"(?:can|could) (?:i|you|we|one|people|customers|visitors) (?:buy|get|find|order|have|try)|"
+                    r"mention|mentions|"
                     r"mentioned|talk about|talks about|talked about|discuss|discusses|discussed|say|says|said|cover|"
                     r"covers|covered|refer to|refers to|referred to|bring up|brings up|brought up|include|includes|"
                     r"included|feature|features|featured|sell|sells|sold|offer|offers|offered|show|shows|showed|"
                     r"is|are|was|were|does|do|did|has|have|had)\b(?P<topic>[^?]*)", re.I)
+# "Which meetings mention X?", "Count / list the meetings that mention X": the count plan, which cites each
+_LIST = re.compile(r"^\W*(?:(?:can|could) you\s+)?(?:(?:tell|show) me\s+|please\s+)?(?:(?:count|list|name|find|show)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the|our|these|those)\s+"
+                   r"|which\s+(?:of\s+(?:the|our|these|those)\s+)?)(?P<group>[\w' -]+?)\s+(?:that\s+|which\s+)?"
+                   r"(?P<verb>mention|mentioned|talk about|talked about|discuss|discussed|cover|covered|refer to|"
+                   r"referred to|bring up|brought up|include|included|feature|featured|sell|sold|offer|offered|show|"
+                   r"showed)\b(?P<topic>[^?.]*)", re.I)
 _PASSIVE_TAIL = re.compile(r"\s+(mentioned|discussed|talked about|covered|brought up|raised|referred to|included|"
                            r"featured|named|listed|shown|announced|planned)\s*$", re.I)
 _CONTAINERS = frozenset("videos clips recordings talks lectures meetings episodes files sessions presentations "
@@ -265,6 +281,13 @@ def singular(word: str) -> str:
     return word
 
 
+def plural(word: str) -> str:
+    """The plural of a group's noun as a count's answer writes it ("bakery" -> "bakeries", "cafe" -> "cafes")."""
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    return word + ("es" if re.search(r"(s|sh|ch|x|z)$", word) else "s")
+
+
 def _name_words(path: str) -> set[str]:
     """The words of a file name, singular ("team_meeting_monday.mp4": team, meeting, monday; not "day")."""
     return {singular(w) for w in re.findall(r"[^\W_\d]+", fold(Path(path).stem))}
@@ -275,15 +298,20 @@ def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, st
     "how many astronauts are in the crew" (a fact inside one video: a lookup)."""
     m = _COUNT.search(question)
     if not m:
-        return None
+        # "Which meetings mention X?" names the videos a count counts: a plural group, and no superlative
+        # ("which cafes sell the cheapest X" compares)
+        m = _LIST.search(question)
+        if not m or _SUPERLATIVE.search(question) or singular(fold(m.group("group").split()[-1])) == fold(
+                m.group("group").split()[-1]):
+            return None
     group_words = m.group("group").split()
     if not group_words:
         return None
     last = fold(group_words[-1])
-    is_group = bool(m.group("of")) or last in _CONTAINERS or (
+    is_group = bool(m.groupdict().get("of")) or last in _CONTAINERS or (
         len(group_words) <= 2 and sum(singular(last) in _name_words(p) for _, p in videos) >= 2)
     if not is_group or m.group("verb").lower() in ("is", "are", "was", "were", "has", "have", "had") and not (
-            m.group("of") or last in _CONTAINERS):
+            m.groupdict().get("of") or last in _CONTAINERS):
         return None
     topic = m.group("topic").strip(" ,")
     if m.group("verb").lower() in ("is", "are", "was", "were"):
@@ -295,14 +323,44 @@ def _count(question: str, videos: list[tuple[str, str]]) -> tuple[str | None, st
     return group, topic
 
 
+# The videos compared, named around the superlative: "among the bakeries", "of all our cafes", "at which bakery"
+_GROUP_PHRASE = re.compile(r"\b(?:(?:among|across|between|of|from|in|at)\s+(?:all\s+)?(?:of\s+)?(?:the|our|these|those)"
+                           r"|(?:at|in|from|of)\s+which)\s+(?P<group>[^\W\d_]+)\b", re.I)
+
+
+def _group_phrase(question: str) -> re.Match | None:
+    """The phrase naming the videos compared, where it names them by a plural noun ("among the bakeries") or
+    after "at which" ("at which bakery"); a singular after "of the" is a thing's part ("of the menu")."""
+    for m in _GROUP_PHRASE.finditer(question):
+        noun = fold(m.group("group"))
+        if noun not in STOPWORDS and (singular(noun) != noun or re.search(r"\bwhich\s+$", m.group()[: m.start("group")
+                                                                                                     - m.start()])):
+            return m
+    return None
+
+
 def _compare(plan: Plan, sup: re.Match) -> None:
     word = sup.group("word").lower()
-    rest = sup.group("rest").strip(" ,")
+    phrase = _group_phrase(plan.question)
+    rest = sup.group("rest")
+    if phrase is not None and phrase.start() >= sup.end("word"):  # "the cheapest baguette among the bakeries"
+        rest = plan.question[sup.end("word"):phrase.start()] + plan.question[phrase.end():sup.end("rest")]
+    rest = rest.strip(" ,")
     plan.shape = "compare"
     plan.direction = "min" if word in _MIN_WORDS else "max"
-    which = re.match(r"\s*(which|what) (of (the|our|these) )?(?P<group>\w+)", plan.question, re.I)
+    which = re.match(r"\s*" + _ASK_PREFIX + r"(which|what) (of (the|our|these) )?(?P<group>\w+)", plan.question, re.I)
     plan.group = singular(which.group("group")) if which and fold(which.group("group")) not in STOPWORDS else None
+    if plan.group is None and phrase is not None:
+        plan.group = singular(fold(phrase.group("group")))
     attribute = " ".join(w for w in re.findall(r"[\w$%'-]+", rest) if fold(w) not in ("the", "a", "an"))
+    if not attribute:
+        # The thing compared before the superlative: "At which bakery is the scone most expensive?", "Where is
+        # the baguette cheapest among the bakeries?": the content words before it, the group's noun left out.
+        head = plan.question[: sup.start("word")]
+        if phrase is not None and phrase.start() < sup.start("word"):
+            head = head[: phrase.start()] + head[phrase.end():]
+        group_forms = {plan.group, f"{plan.group}s", f"{plan.group}es"} if plan.group else set()
+        attribute = " ".join(w for w in content_words(head) if w not in group_forms and not _VERB_WORD.match(w))
     if word in _PRICE_WORDS:
         plan.topic = f"{attribute} price".strip()
         plan.value_question = f"How much is the {attribute}?" if attribute else "How much does it cost?"

@@ -24,10 +24,10 @@ from videokb.agent.cite import names as question_names
 from videokb.agent.evidence import Window, in_another_script
 from videokb.agent.focus import (focused, in_place_clause, on_target, place_focused, place_phrases, repeats_question,
                                  term, terms, typed_focus)
-from videokb.agent.kinds import asked, asks_where
+from videokb.agent.kinds import asked, asks_where, time_phrases
 from videokb.agent.lexical import rare_moments
 from videokb.agent.phrases import doer_phrases, object_phrases, subject_phrases
-from videokb.agent.plan import Plan, content_words, fold
+from videokb.agent.plan import Plan, content_words, fold, plural
 from videokb.agent.run import Outcome, Run
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
@@ -223,6 +223,19 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
                                           f"the question's own words; the place said there: {phrases[0]!r}")
                         answer, found, dropped = checked_answer(phrases[0], placed)
                         return Outcome(answer, found, placed, windows, phrases[0], dropped)
+                when = measure is not None and "date" in measure.measures and not measure.number
+                english = [w for w in windows if _english(run, w)]
+                if when and len(times := list(dict.fromkeys(
+                        t for w in english for ln in w.lines for t in time_phrases(ln.text)))) == 1:
+                    # "When does the office move start?": the model copies "office move" from "The office
+                    # move to the new building starts in June"; the one time phrase of the clauses that speak
+                    # of the question is the answer, checked like any span.
+                    _, timed = run.verifier.check(plan.question, times[0], windows, named)
+                    if any(c.supported and aimed(c, windows) for c in timed):
+                        run.tools._record("check", {"span": again[0].sentence},
+                                          f"the question's own words; the time said there: {times[0]!r}")
+                        answer, found, dropped = checked_answer(times[0], timed)
+                        return Outcome(answer, found, timed, windows, times[0], dropped)
                 if out := doer(again[0].sentence):
                     return out
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
@@ -379,7 +392,7 @@ def count(run: Run, plan: Plan) -> Outcome:
         if hit:
             counted.append(Citation(0, hit[0], topic, True, hit[1]))
     windows = _renumber(counted)
-    group = f"{plan.group}s" if plan.group else "videos"
+    group = plural(plan.group) if plan.group else "videos"
     names = ", ".join(f"{run.tools.video(c.window.video_id).name} [{c.number}]" for c in counted)
     answer = f"{len(counted)} of the {len(videos)} {group} mention {topic}" + (f": {names}." if names else ".")
     return Outcome(answer, True, counted, windows, draft=answer)
@@ -391,7 +404,7 @@ PLANS: dict[str, Callable[[Run, Plan], Outcome]] = {
 
 def run_plan(run: Run, plan: Plan) -> Outcome:
     out = PLANS[plan.shape](run, plan)
-    if plan.shape in ("compare", "adjacent") and not out.found:
+    if plan.shape in ("compare", "adjacent") and not out.found and not out.final:
         logger.info("the %s plan found nothing; answering as a lookup", plan.shape)
         run.tools._record("plan", {"shape": "lookup"}, f"the {plan.shape} plan found nothing")
         out = lookup(run, plan)

@@ -11,6 +11,7 @@ from videokb.agent.answerers import Answerer, Evidence
 from videokb.agent.cite import Citation, Verifier, as_digits
 from videokb.agent.evidence import Window
 from videokb.agent.kinds import measure_sources
+from videokb.agent.splice import whole_words
 from videokb.agent.tools import ArchiveTools
 from videokb.retrieval import Moment
 
@@ -23,6 +24,9 @@ class Outcome:
     windows: list[Window]
     draft: str = ""
     dropped: int = 0
+    # the plan's "not found" is the answer, not a failure to read the question: no other plan is tried (the
+    # slide named is its video's last, so nothing is said after it)
+    final: bool = False
 
 
 @dataclass
@@ -66,7 +70,9 @@ class Run:
             pieces.append(piece)
             if stream and self.on_token:
                 self.on_token(piece)
-        draft = "".join(pieces).strip()
+        # A copy the model ended inside a word ("to show the other" of "... the others where ...") is completed
+        # to that word: the check reads whole words.
+        draft = whole_words("".join(pieces).strip(), [ln.text for w in windows for ln in w.lines])
         self.tools._record("model", {"question": question, "windows": len(windows)}, draft or "(nothing)")
         return draft
 

@@ -140,6 +140,44 @@ def starts_word(source: str, i: int) -> bool:
     return bool(NO_SPACES.match(prev) or NO_SPACES.match(cur)) or prev.isdigit() != cur.isdigit()
 
 
+def can_end(text: str, sources: list[str]) -> bool:
+    """Whether a copied span may end after ``text``: it is written, and not cut inside a word or number in every
+    place of ``sources`` (casefolded) it copies ("to show the other" of "... to show the others where ...":
+    Gemma ended there, and the check found no window that says it); a script written without spaces ends
+    anywhere."""
+    needle = text.strip().casefold()
+    if not needle:
+        return False
+    for source in sources:
+        i = source.find(needle)
+        while i >= 0:
+            j = i + len(needle)
+            if starts_word(source, i) and (j >= len(source) or not source[j].isalnum() or NO_SPACES.match(source[j])
+                                           or NO_SPACES.match(source[j - 1])):
+                return True
+            i = source.find(needle, i + 1)
+    return not any(needle in source for source in sources)  # not a span of them (an anchored answer): as before
+
+
+def whole_words(text: str, sources: list[str]) -> str:
+    """``text`` with its last word completed as the first source that copies it goes on (case as the source
+    writes it) where the copy stopped inside a word in every place (:func:`can_end`); else ``text``."""
+    if can_end(text, [s.casefold() for s in sources]):
+        return text
+    needle = text.strip().casefold()
+    for source in sources:
+        folded = source.casefold()
+        i = folded.find(needle)
+        while i >= 0:
+            if starts_word(folded, i):
+                j = k = i + len(needle)
+                while k < len(source) and source[k].isalnum() and not NO_SPACES.match(source[k]):
+                    k += 1
+                return text.rstrip() + source[j:k]
+            i = folded.find(needle, i + 1)
+    return text
+
+
 # Any line break ends a copied span, as "\n" does: Gemma's tokenizer has pieces that are U+2028 alone.
 _LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
@@ -152,7 +190,7 @@ def copy_step(done: str, piece: str, sources: list[str], anchored: tuple[str, ..
     span, so taking it would loop on blanks. ``space_first=False`` skips a first piece that is only
     whitespace (see :func:`blank_start`)."""
     if _LINE_BREAK.search(piece):
-        return "end" if done.strip() else "skip"
+        return "end" if can_end(done, sources) else "skip"
     if not piece or piece.isspace() and (done[-1:].isspace() or not done and not space_first):
         return "skip"
     return "take" if is_span(done + piece, sources, anchored) else "skip"
@@ -177,7 +215,7 @@ def _copy_token(tok: Any, ids: list[int], logits: Any, sources: list[str],
     special = set(tok.all_special_ids)
     for token in torch.topk(logits, min(COPY_TOP_TOKENS, logits.shape[-1])).indices.tolist():
         if token == tok.eos_token_id:
-            if done.strip():
+            if can_end(done, sources):
                 return None  # the model ends its span here
             continue
         if token in special:

@@ -163,3 +163,38 @@ def test_copy_decoding_skips_blanks_and_ends_at_any_line_break():
     assert copy_step(" ", "magnetic", lines) == "take" and copy_step(" magnetic", " field", lines) == "take"
     assert copy_step(" magnetic", " fields of", lines) == "skip"
     assert blank_start([" "]) and blank_start([" ", "\u3000"]) and not blank_start([" ", "1"]) and not blank_start([])
+
+
+def test_a_copy_is_not_cut_inside_a_word():
+    """Copy decoding may end a span only at a word's end in some place it copies; a span the model ended inside
+    a word is completed to that word (a script written without spaces ends anywhere)."""
+    from videokb.agent.splice import can_end, whole_words
+
+    line = "A worker bee does the waggle dance to show the others where flowers grow."
+    assert not can_end("to show the other", [line.casefold()])
+    assert can_end("to show the others", [line.casefold()])
+    assert whole_words("to show the other", [line]) == "to show the others"
+    assert whole_words("Rose $1.7", ["Rose $1.70 today"]) == "Rose $1.70"
+    assert whole_words("每杯8", ["每杯8元"]) == "每杯8"
+    assert whole_words("not found in the archive", [line]) == "not found in the archive"
+
+
+def test_ask_completes_a_span_the_model_ended_inside_a_word(tmp_path):
+    """Gemma copies "to show the other" for "Why does a worker bee do the waggle dance?" and ends there; the
+    check found no window saying it, so the answer was "not found"; completed, it is cited."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import tiny_kb
+
+    import videokb
+
+    tiny_kb.build(tmp_path, {
+        "honeybees_talk": ([(0.1, 3.9, "Honeybee's living colony ruled by a single queen."),
+                            (4.0, 5.9, "A worker bee does the waggle dance to show the others where flowers grow.")],
+                           [(0.0, 3.9, "Honeybees"), (4.0, 6.0, "The waggle dance")]),
+        "waterfalls_talk": ([(0.0, 5.5, "Angel Falls in Venezuela drops about 980 meters, the highest waterfall.")],
+                            [(0.0, 6.0, "Angel Falls")])})
+    r = videokb.open(tmp_path / "db", device="cpu").ask("Why does a worker bee do the waggle dance?")
+    assert r.answer == "to show the others [1]" and r.citations[0].window.video_id == "honeybees_talk"

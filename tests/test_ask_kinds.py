@@ -191,3 +191,17 @@ def test_the_check_drops_a_count_of_another_thing(verifier):
     zoo = window(1, "Le zoo a 40 éléphants.", path="/lib/zoo_sevilla.mp4", language="fr")
     _, cites = verifier.check("How many elephants does the Sevilla zoo have?", "40", [zoo])
     assert [c.supported for c in cites] == [True]
+
+
+@pytest.mark.parametrize(("text", "phrases"), [
+    ("The office move to the new building starts in June, so pack your desks.", ["in June"]),
+    ("The market opens at 9 AM on Saturdays.", ["at 9 AM", "on Saturdays"]),
+    ("It opened in 1890 and closed on March 3, 1990.", ["in 1890", "on March 3, 1990"]),
+    ("You may come next spring.", ["next spring"]),
+    ("In March the shop is closed until midnight.", ["In March", "until midnight"]),
+    ("It is 57 kilometers long and may close.", []),
+])
+def test_the_time_phrases_of_a_clause(text, phrases):
+    from videokb.agent.kinds import time_phrases
+
+    assert time_phrases(text) == phrases

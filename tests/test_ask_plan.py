@@ -102,3 +102,66 @@ def test_a_named_video_stays_in_the_windows_when_rare_words_are_looked_up(tmp_pa
     windows = retrieve(store, plan, AskOptions(device="cpu", max_windows=1))
     assert [w.video_id for w in windows] == ["chengdu_teahouse"]
 
+
+
+BAKERIES = [("m", "/v/maple_bakery.mp4"), ("k", "/v/hospital_kiosk.mp4"), ("w", "/v/willow_bakery.mp4")]
+
+
+@pytest.mark.parametrize("question", [
+    "Which bakery sells the cheapest baguette?",
+    "What is the cheapest baguette among the bakeries?",
+    "Of all the bakeries, which has the cheapest baguette?",
+    "Where is the baguette cheapest among the bakeries?",
+    "Which is the cheapest baguette of the bakeries?",
+    "In which bakery is a baguette cheapest?",
+    "Tell me which bakery sells the cheapest baguette.",
+])
+def test_a_compare_names_its_group_and_thing_wherever_the_question_puts_them(question):
+    """The videos compared ("among the bakeries", "of all the bakeries", "in which bakery") and the thing
+    ("the baguette", before or after the superlative) are read wherever the wording puts them; with no
+    group, a hospital kiosk that sells baguettes too would be compared with the bakeries."""
+    plan = make_plan(question, BAKERIES)
+    assert (plan.shape, plan.direction, plan.group, plan.value_question) == (
+        "compare", "min", "bakery", "How much is the baguette?")
+
+
+def test_a_superlative_after_the_thing_compares_it():
+    plan = make_plan("At which bakery is the scone most expensive?", BAKERIES)
+    assert (plan.shape, plan.direction, plan.group, plan.value_question) == (
+        "compare", "max", "bakery", "How much is the scone?")
+    # a singular after "of the" is no group ("the menu" is one thing)
+    assert make_plan("What is the cheapest item of the menu at Maple Bakery?", BAKERIES).group is None
+
+
+@pytest.mark.parametrize(("question", "shape", "group", "topic"), [
+    ("Which meetings mention the budget review?", "count", "meeting", "the budget review"),
+    ("Count the meetings that mention the fire drill.", "count", "meeting", "the fire drill"),
+    ("List the meetings that discuss the parking lot", "count", "meeting", "the parking lot"),
+    ("Which of the meetings talk about the holiday party?", "count", "meeting", "the holiday party"),
+    ("Which cafes sell the cheapest espresso?", "compare", "cafe", "espresso price"),  # a superlative compares
+    ("Which meeting mentions the fire drill?", "lookup", None, None),  # one video asked for
+    ("Tell me which meetings discussed the fire drill.", "count", "meeting", "the fire drill"),
+    ("In how many cafes can I buy an espresso?", "count", "cafe", "an espresso"),
+])
+def test_which_videos_mention_x_is_a_count_that_names_each(question, shape, group, topic):
+    videos = [("a", "/v/team_meeting_monday.mp4"), ("b", "/v/team_meeting_friday.mp4"), ("c", "/v/maple_cafe.mp4"),
+              ("d", "/v/harbor_cafe.mp4")]
+    plan = make_plan(question, videos)
+    assert (plan.shape, plan.group, plan.topic) == (shape, group, topic)
+
+
+@pytest.mark.parametrize(("question", "direction", "topic"), [
+    ("What slide comes before The waggle dance?", "before", "waggle dance"),
+    ("Which slide comes right after The waggle dance?", "after", "waggle dance"),
+    ("What slide is shown after Honeybees?", "after", "Honeybees"),
+])
+def test_which_slide_comes_before_x_asks_for_the_slide(question, direction, topic):
+    plan = make_plan(question, VIDEOS)
+    assert (plan.shape, plan.direction, plan.after_topic, plan.reads) == ("adjacent", direction, topic, "shown")
+
+
+def test_a_count_names_its_group_in_the_plural():
+    from videokb.agent.plan import plural
+
+    assert [plural(w) for w in ("bakery", "cafe", "meeting", "box", "day")] == [
+        "bakeries", "cafes", "meetings", "boxes", "days"]

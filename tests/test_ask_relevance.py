@@ -295,3 +295,26 @@ def test_the_kind_of_answer_asked_for_is_no_keyword():
     assert answer_kind("In which country is Angel Falls?") == {"countri"}
     assert answer_kind("What year did it open?") == {"year"} and answer_kind("Which city has the bridge?") == {"citi"}
     assert answer_kind("What is the country of Angel Falls?") == set() and answer_kind("Where is it?") == set()
+
+
+def test_when_the_model_copies_the_questions_words_the_one_time_said_there_answers(tmp_path):
+    """Two meetings say "The office moved [sic, Whisper's] to the new building starts in June"; asked "When does the office
+    move start?", the bundled Gemma copies "office move" from the clauses read again. The one time phrase
+    of those clauses ("in June") is the answer, checked like any span (before: "not found")."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import tiny_kb
+
+    import videokb
+
+    said = "The office moved to the new building starts in June, so pack your {}."
+    tiny_kb.build(tmp_path, {
+        f"board_meeting_{month.lower()}": ([(0.0, 2.5, f"Welcome everyone, this is the {month} board meeting."),
+                                    (3.0, 5.5, said.format(word))],
+                                   [(0.0, 2.5, "Board meeting"), (3.0, 6.0, "Office move")])
+        for month, word in (("January", "necks"), ("March", "tasks"))})
+    r = videokb.open(tmp_path / "db", device="cpu").ask("When does the office move start?")
+    assert r.answer in ("in June [1]", "in June [2]")
+    assert any("the time said there: 'in June'" in str(s) for s in r.steps)

@@ -68,3 +68,17 @@ def test_the_first_and_the_last_slide_of_the_talk(talk):
     assert answer.startswith("ice ages") and abs(window.start_s - scene["Ice ages"].start_s) < 1.0, answer
     answer, _, _ = _ask(talk, "What is said on the last slide of the glaciers talk?")
     assert "europe" in answer and "clock" not in answer, answer
+
+
+def test_nothing_after_the_last_slide_is_not_answered_by_what_is_said_on_it(talk):
+    """The slide named is the talk's last: nothing is said after it, and that is the answer ("not found"); the
+    lookup plan, tried before on any adjacent miss, gave what is said on the slide itself."""
+    truth, store, gemma = talk
+    result = ask(store, "What is said after the slide titled Ice ages?", gemma, AskOptions(device="cpu"))
+    assert not result.found and result.answer == "not found in the archive"
+    assert not any(s.tool == "plan" and s.arguments.get("shape") == "lookup" for s in result.steps)
+
+
+def test_what_slide_comes_before_x_reads_the_slide_before(talk):
+    answer, _, _ = _ask(talk, "What slide comes before Glacier speed?")
+    assert answer.startswith("glaciers") and "speed" not in answer, answer

@@ -33,7 +33,7 @@ import numpy as np
 from videokb.agent.answerers.base import Answerer, AnswererError, Evidence
 from videokb.agent.answerers.gguf_cache import GgufCacheError, cached_gguf, prefix_state_path
 from videokb.agent.cite import NOT_FOUND
-from videokb.agent.splice import blank_start, copy_step
+from videokb.agent.splice import blank_start, can_end, copy_step
 from videokb.index.backends import BackendConfig
 from videokb.index.cache import models_cache_dir, publish_atomically
 
@@ -333,7 +333,7 @@ class CopyOnly:
         for token in np.argsort(-scores)[:COPY_TOP_TOKENS]:
             token = int(token)
             if token == self.eos:
-                if done.strip():
+                if can_end(done, self.sources):
                     break  # the model ends its span here
                 continue
             piece = self.llm.detokenize([token]).decode("utf-8", "ignore")
