@@ -213,29 +213,21 @@ def _answer(run: Run, plan: Plan, windows: list[Window], named: set[str]) -> Out
             windows = narrowed
             again = [c for c in citations if c.supported]
             if again and c_attributed_only(citations) and not any(aimed(c, windows) for c in again):
-                if where and len(phrases := place_phrases(windows, keywords, q_words)) == 1:
-                    # The small model copies the question's own subject ("the Golden Gate Bridge") from
-                    # "The Golden Gate Bridge in San Francisco is ..."; the one place phrase of the clauses
-                    # that answer "where" is the answer, checked like any span.
-                    _, placed = run.verifier.check(plan.question, phrases[0], windows, named)
-                    if any(c.supported and aimed(c, windows) for c in placed):
-                        run.tools._record("check", {"span": again[0].sentence},
-                                          f"the question's own words; the place said there: {phrases[0]!r}")
-                        answer, found, dropped = checked_answer(phrases[0], placed)
-                        return Outcome(answer, found, placed, windows, phrases[0], dropped)
+                # The small model copies the question's own words ("the Golden Gate Bridge" from "The Golden
+                # Gate Bridge in San Francisco is ..."; "office move" from "The office move to the new building
+                # starts in June"): the one place phrase of the clauses that answer "where", or the one time
+                # phrase of those that speak of a "when" question, is the answer, checked like any span.
                 when = measure is not None and "date" in measure.measures and not measure.number
-                english = [w for w in windows if _english(run, w)]
-                if when and len(times := list(dict.fromkeys(
-                        t for w in english for ln in w.lines for t in time_phrases(ln.text)))) == 1:
-                    # "When does the office move start?": the model copies "office move" from "The office
-                    # move to the new building starts in June"; the one time phrase of the clauses that speak
-                    # of the question is the answer, checked like any span.
-                    _, timed = run.verifier.check(plan.question, times[0], windows, named)
-                    if any(c.supported and aimed(c, windows) for c in timed):
+                kind, phrases = ("place", place_phrases(windows, keywords, q_words)) if where else (
+                    "time", list(dict.fromkeys(t for w in windows if _english(run, w) for ln in w.lines
+                                               for t in time_phrases(ln.text)))) if when else ("", [])
+                if len(phrases) == 1:
+                    _, cites = run.verifier.check(plan.question, phrases[0], windows, named)
+                    if any(c.supported and aimed(c, windows) for c in cites):
                         run.tools._record("check", {"span": again[0].sentence},
-                                          f"the question's own words; the time said there: {times[0]!r}")
-                        answer, found, dropped = checked_answer(times[0], timed)
-                        return Outcome(answer, found, timed, windows, times[0], dropped)
+                                          f"the question's own words; the {kind} said there: {phrases[0]!r}")
+                        answer, found, dropped = checked_answer(phrases[0], cites)
+                        return Outcome(answer, found, cites, windows, phrases[0], dropped)
                 if out := doer(again[0].sentence):
                     return out
                 run.tools._record("check", {"span": again[0].sentence}, "off the question again: not found")
