@@ -352,14 +352,17 @@ def _compare(plan: Plan, sup: re.Match) -> None:
     plan.group = singular(which.group("group")) if which and fold(which.group("group")) not in STOPWORDS else None
     if plan.group is None and phrase is not None:
         plan.group = singular(fold(phrase.group("group")))
-    attribute = " ".join(w for w in re.findall(r"[\w$%'-]+", rest) if fold(w) not in ("the", "a", "an"))
+    words = [w for w in re.findall(r"[\w$%'-]+", rest) if fold(w) not in ("the", "a", "an")]
+    while words and fold(words[-1]) in STOPWORDS:  # "is the scone cheapest at?": a trailing "at" names nothing
+        words.pop()
+    attribute = " ".join(words)
     if not attribute:
         # The thing compared before the superlative: "At which bakery is the scone most expensive?", "Where is
         # the baguette cheapest among the bakeries?": the content words before it, the group's noun left out.
         head = plan.question[: sup.start("word")]
         if phrase is not None and phrase.start() < sup.start("word"):
             head = head[: phrase.start()] + head[phrase.end():]
-        group_forms = {plan.group, f"{plan.group}s", f"{plan.group}es"} if plan.group else set()
+        group_forms = {plan.group, plural(plan.group)} if plan.group else set()
         attribute = " ".join(w for w in content_words(head) if w not in group_forms and not _VERB_WORD.match(w))
     if word in _PRICE_WORDS:
         plan.topic = f"{attribute} price".strip()

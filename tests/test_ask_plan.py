@@ -115,6 +115,7 @@ BAKERIES = [("m", "/v/maple_bakery.mp4"), ("k", "/v/hospital_kiosk.mp4"), ("w", 
     "Which is the cheapest baguette of the bakeries?",
     "In which bakery is a baguette cheapest?",
     "Tell me which bakery sells the cheapest baguette.",
+    "Which of the bakeries is the baguette cheapest at?",
 ])
 def test_a_compare_names_its_group_and_thing_wherever_the_question_puts_them(question):
     """The videos compared ("among the bakeries", "of all the bakeries", "in which bakery") and the thing
