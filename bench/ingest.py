@@ -160,7 +160,7 @@ class RssTrace:
 
 
 def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_only: bool = True,
-            trace: bool = False) -> dict:
+            trace: bool = False, spare: bool = True) -> dict:
     """Ingest one kind in this (fresh) process, then transcribe the same files alone."""
     from videokb.index.store import Store
     from videokb.ingest import IngestConfig, ingest
@@ -173,7 +173,8 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
         cfg = ModelConfig(visual=visual, device="cpu", asr=asr, cache_dir=cache / "models")
         t, c = time.perf_counter(), cpu_s()
         with RssTrace() if trace else contextlib.nullcontext() as rss_trace:
-            report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg), progress=False)
+            report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg, spare_threads=spare),
+                            progress=False)
         cold, cold_cpu = time.perf_counter() - t, cpu_s() - c
         rss_ingest = peak_rss_mb()
         outs = [o for o in report.outcomes if o.status == "ingested"]
@@ -190,7 +191,7 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
         # From the first video's start to the last one's outcome (videos overlap: one's speech runs beside the
         # other's visual lane), first model load included.
         videos_s = max(o.started_at + o.seconds for o in outs) - min(o.started_at for o in outs)
-        asr_s = asr_cpu = None
+        asr_s = asr_cpu = asr_all_s = None
         if asr and asr_only:
             models = build_models(cfg)  # the same transcriber, thread budget and beam as inside ingest
             models.asr.model()
@@ -198,9 +199,17 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
             for f in files:
                 models.asr.transcribe(f)
             asr_s, asr_cpu = time.perf_counter() - t, cpu_s() - c
+            if spare and hasattr(models.asr, "wide_model"):
+                # Speech alone on every lane's threads, as ingest runs it while the visual lane is idle: the
+                # floor once speech may take the visual lane's threads.
+                models.asr.wide_model()
+                t = time.perf_counter()
+                for f in files:
+                    models.asr.transcribe(f, spare=lambda: True)
+                asr_all_s = time.perf_counter() - t
     return {"kind": kind, "files": [f.name for f in files], "duration_s": sum(o.duration_s for o in outs),
             "cold_s": cold, "cold_cpu_s": cold_cpu, "asr_cpu_s": asr_cpu, "load_s": load, "ingest_s": videos_s - load,
-            "asr_only_s": asr_s, "stages": stages,
+            "asr_only_s": asr_s, "asr_all_s": asr_all_s, "spare": spare, "stages": stages,
             "counts": counts, "peak_rss_mb": rss_ingest, "models": report.models,
             **({"rss_trace": rss_trace.summary()} if trace else {})}
 
@@ -214,7 +223,7 @@ def child(args: list[str]) -> dict:
 
 def show(results: list[dict]) -> None:
     print(f"\nmodels: {results[0]['models']}")
-    print(f"{'kind':<9}{'video s':>8}{'ingest x':>10}{'cold x':>8}{'load s':>8}{'ASR-only x':>12}"
+    print(f"{'kind':<13}{'video s':>8}{'ingest x':>10}{'cold x':>8}{'load s':>8}{'ASR-only x':>12}"
           f"{'ingest/ASR':>12}{'kf/min':>8}{'1fps/min':>9}{'OCR rec/min':>12}{'1fps rec/min':>13}{'peak MB':>9}")
     for r in results:
         d, c = r["duration_s"], r["counts"]
@@ -224,10 +233,22 @@ def show(results: list[dict]) -> None:
         asr = r["asr_only_s"]
         asr_x = f"{d / asr:.1f}x" if asr else "-"
         ratio = f"{r['ingest_s'] / asr:.2f}" if asr else "-"
-        print(f"{r['kind']:<9}{d:>8.1f}{d / r['ingest_s']:>9.1f}x{d / r['cold_s']:>7.1f}x{r['load_s']:>8.1f}"
+        name = r["kind"] + ("" if r.get("spare", True) else " -spare")
+        print(f"{name:<13}{d:>8.1f}{d / r['ingest_s']:>9.1f}x{d / r['cold_s']:>7.1f}x{r['load_s']:>8.1f}"
               f"{asr_x:>12}{ratio:>12}"
               f"{c['keyframes'] * per_min:>8.1f}{60:>9}{c.get('ocr_recognized', 0) * per_min:>12.1f}"
               f"{uniform_rec:>13.1f}{r['peak_rss_mb']:>9.0f}")
+    for r in results:
+        if r.get("asr_all_s"):
+            print(f"{r['kind']}: speech alone on both lanes' threads {r['duration_s'] / r['asr_all_s']:.1f}x real time;"
+                  f" ingest / that {r['ingest_s'] / r['asr_all_s']:.2f}")
+    pairs = {}
+    for r in results:
+        pairs.setdefault(r["kind"], {})[r.get("spare", True)] = r
+    for kind, p in pairs.items():
+        if True in p and False in p:
+            print(f"{kind}: ingest with spare threads / without: {p[True]['ingest_s'] / p[False]['ingest_s']:.2f} "
+                  f"(cold {p[True]['cold_s'] / p[False]['cold_s']:.2f})")
     print("\nCPU seconds, all threads (robust to other jobs' load): the whole cold ingest() call, and speech alone:")
     for r in results:
         asr_cpu = f"{r['asr_cpu_s']:.1f}" if r.get("asr_cpu_s") is not None else "-"
@@ -250,12 +271,15 @@ def main() -> None:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--no-asr-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--spare", choices=("on", "off", "both"), default="on",
+                    help="speech on the visual lane's threads while that lane is idle; both: each kind both ways, "
+                         "side by side")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asr = not args.no_asr
     if args.one:
         print(json.dumps(run_one(args.one, args.minutes, args.cache, args.visual, asr, not args.no_asr_only,
-                                 args.trace)))
+                                 args.trace, args.spare != "off")))
         return
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     common = ["--cache", str(args.cache), "--visual", args.visual] + (["--no-asr"] if args.no_asr else [])
@@ -274,7 +298,9 @@ def main() -> None:
         print(f"\npeak RSS: 60 min {long:.0f} MB vs 10 min {short:.0f} MB: {long / short:.2f}x")
         print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
-    show([child(["--one", k, "--minutes", str(args.minutes), *common]) for k in args.kinds.split(",")])
+    ways = {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.spare]
+    show([child(["--one", k, "--minutes", str(args.minutes), "--spare", w, *common])
+          for k in args.kinds.split(",") for w in ways])
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -58,6 +58,8 @@ class Lane:
     def __init__(self, name: str, *, nice: int = 0, threads: int | None = None) -> None:
         self.name, self._nice, self._threads = name, nice, threads
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name, initializer=self._started)
+        self._unfinished = 0  # jobs queued or running
+        self._count = threading.Lock()
 
     def _started(self) -> None:
         threading.current_thread().name = self.name
@@ -65,7 +67,19 @@ class Lane:
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         """Queue ``fn`` after the jobs already given; the future holds its result or its error."""
-        return self._pool.submit(self._call, fn)
+        with self._count:
+            self._unfinished += 1
+        future = self._pool.submit(self._call, fn)
+        future.add_done_callback(self._finished)  # also when it is cancelled before it starts
+        return future
+
+    def _finished(self, _: Future) -> None:
+        with self._count:
+            self._unfinished -= 1
+
+    def idle(self) -> bool:
+        """Whether no job is queued or running: the lane's threads are free for the other lane."""
+        return self._unfinished == 0
 
     def _call(self, fn: Callable[[], T]) -> T:
         if self._threads is None:

@@ -28,6 +28,9 @@ class IngestConfig:
     # Beside speech, the visual lane's threads run this much nicer (Linux): speech keeps its core, the
     # visual lane takes what speech leaves (ingest.lanes). 0: the same priority.
     visual_nice: int = 10
+    # While the visual lane (and the text stage) are idle, speech runs on their threads too: a second copy of
+    # Whisper on twice the lane's threads (ingest.asr.SpareThreads), the same transcript.
+    spare_threads: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

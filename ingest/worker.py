@@ -84,6 +84,10 @@ class VideoJob:
         self._visual = "visual" not in task.done
         self._futures: list[Future] = []
         self._asr_future = self._visual_future = None
+        # Speech may take the visual lane's threads while that lane and the text stage (which embeds on the
+        # worker's own thread) leave them idle.
+        self._spare = ((lambda: lanes.visual.idle() and not models.text_lock.locked())
+                       if config.parallel_lanes and config.spare_threads else None)
         if config.parallel_lanes:
             if self._speech:
                 self._asr_future = lanes.speech.submit(self._run_asr)
@@ -143,7 +147,7 @@ class VideoJob:
         info, path = self.task.info, self.task.path
         t = time.perf_counter()
         try:
-            transcript = self.models.asr.transcribe(path)
+            transcript = self.models.asr.transcribe(path, spare=self._spare)
         except BadVideoError as e:
             if not info.has_video:
                 raise
@@ -222,6 +226,8 @@ def load_models(models: Models) -> float:
         models.ocr.read(img)
     if models.asr is not None and hasattr(models.asr, "model"):
         models.asr.model()
+        if hasattr(models.asr, "wide_model"):
+            models.asr.wide_model()
     _loaded[id(models)] = weakref.ref(models)
     return time.perf_counter() - t
 

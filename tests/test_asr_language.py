@@ -183,6 +183,33 @@ def test_each_window_is_encoded_once_per_chunk(tmp_path, shared_cache, monkeypat
         assert after.language == "en" and after.segments[-1].end_s > 30
 
 
+@pytest.mark.slow
+def test_speech_on_spare_threads_is_the_same_transcript(tmp_path, shared_cache):
+    """While the visual lane is idle, speech runs on a second copy of Whisper with its threads too (ingest.asr.
+    SpareThreads); the lane comes and goes between calls. Language ID, the check's trials in six languages, the
+    decoding and the translation of the German pharmacy, each call on one copy or the other in turn (so an
+    encoding made on one copy is decoded on the other): the same transcript as on the lane's own thread."""
+    path = make_video(PHARMACY, tmp_path).path
+    # float32: int8 on an AVX2-only CPU reads this German as English (see the test above)
+    asr = FasterWhisperTranscriber(cache_dir=shared_cache, threads=1, compute_type="float32")
+    alone = asr.transcribe(path)
+    turns = iter(range(10**6))
+    model = asr.model()
+    wide_calls = []
+    own_model = model.model
+
+    def spare() -> bool:
+        wide_calls.append(next(turns) % 2 == 0)
+        return wide_calls[-1]
+
+    mixed = asr.transcribe(path, spare=spare)
+    assert model.model is own_model  # the lane's own copy is back
+    assert asr.wide_model().model is not own_model
+    assert sum(wide_calls) >= 3 and not all(wide_calls), wide_calls
+    assert mixed == alone and alone.language == "de" and alone.language_check and alone.segments[0].translation
+    assert asr.transcribe(path, spare=lambda: True) == alone
+
+
 SHORT_ENGLISH = VideoSpec("kiosk.mp4", "Kiosk", (SceneSpec(
     "Welcome to the harbour kiosk, where a coffee costs two dollars and the ferry leaves at noon.",
     slide_text="Harbour kiosk"),))

@@ -28,7 +28,7 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
         models = real_build(cfg)
         transcribe = models.asr.transcribe
 
-        def transcribe_once_the_next_videos_pictures_are_done(path: Path):
+        def transcribe_once_the_next_videos_pictures_are_done(path: Path, **kwargs):
             # The real transcription, begun only when the silent video's visual stage is checkpointed: run one
             # video after the other, that stage would wait for this one and never come (the wait gives up).
             j = Journal(journal_path(store.uri))
@@ -41,7 +41,7 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
                 visual_done_before_speech[path.name] = sorted(Path(r["path"]).name for r in rows)
             finally:
                 j.close()
-            return transcribe(path)
+            return transcribe(path, **kwargs)
 
         models.asr.transcribe = transcribe_once_the_next_videos_pictures_are_done
         return models

@@ -67,6 +67,30 @@ def test_a_lane_runs_its_jobs_one_at_a_time_in_order():
         lane.close()
 
 
+def test_a_lane_is_idle_only_with_no_job_queued_or_running():
+    """Speech takes the visual lane's threads only while it is idle (ingest.asr.SpareThreads): a job queued but
+    not started, or cancelled before it started, must not leave the lane looking busy or idle wrongly."""
+    lane = Lane("visual", threads=1)
+    gate = threading.Event()
+    try:
+        assert lane.idle()
+        running = lane.submit(lambda: gate.wait(10))
+        queued = lane.submit(lambda: None)
+        assert not lane.idle()
+        assert queued.cancel()  # never starts
+        assert not lane.idle()  # the first job still runs
+        gate.set()
+        running.result(timeout=30)
+        for _ in range(100):  # the done callback runs just after the result is set
+            if lane.idle():
+                break
+            threading.Event().wait(0.01)
+        assert lane.idle()
+    finally:
+        gate.set()
+        lane.close()
+
+
 def test_lane_limits_openmp_in_its_own_thread_only():
     from threadpoolctl import threadpool_info
 
