@@ -89,10 +89,11 @@ class VideoJob:
         self._spare = ((lambda: lanes.visual.idle() and not models.text_lock.locked())
                        if config.parallel_lanes and config.spare_threads else None)
         if config.parallel_lanes:
-            if self._speech:
-                self._asr_future = lanes.speech.submit(self._run_asr)
+            # The visual stage is queued first: speech, started a moment earlier, would find the visual lane idle.
             if self._visual:
                 self._visual_future = lanes.visual.submit(self._run_visual)
+            if self._speech:
+                self._asr_future = lanes.speech.submit(self._run_asr)
             self._futures = [f for f in (self._visual_future, self._asr_future) if f is not None]
 
     def outcome(self) -> FileOutcome:

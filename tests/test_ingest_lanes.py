@@ -22,6 +22,8 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
                     str(silent)], check=True)
     store = Store(tmp_path / "db")
     visual_done_before_speech: dict[str, list[str]] = {}
+    spare_when_pictures_done: dict[str, bool] = {}
+    spare_at_start: dict[str, bool] = {}
     real_build = pipeline.build_models
 
     def build_models(cfg):
@@ -31,6 +33,7 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
         def transcribe_once_the_next_videos_pictures_are_done(path: Path, **kwargs):
             # The real transcription, begun only when the silent video's visual stage is checkpointed: run one
             # video after the other, that stage would wait for this one and never come (the wait gives up).
+            spare_at_start[path.name] = kwargs["spare"]()  # the video's own visual stage has just begun
             j = Journal(journal_path(store.uri))
             try:
                 for _ in range(1200):
@@ -41,6 +44,13 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
                 visual_done_before_speech[path.name] = sorted(Path(r["path"]).name for r in rows)
             finally:
                 j.close()
+            # Both visual stages done, the visual lane is idle: speech may take its threads (ingest.asr.SpareThreads).
+            spare = kwargs["spare"]
+            for _ in range(100):
+                if spare():
+                    break
+                time.sleep(0.05)
+            spare_when_pictures_done[path.name] = spare()
             return transcribe(path, **kwargs)
 
         models.asr.transcribe = transcribe_once_the_next_videos_pictures_are_done
@@ -53,6 +63,7 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
     assert [(o.path.name, o.status) for o in report.outcomes] == [("a_talk.mp4", "ingested"),
                                                                     ("b_silent.mp4", "ingested")]
     assert visual_done_before_speech == {"a_talk.mp4": ["a_talk.mp4", "b_silent.mp4"]}
+    assert spare_at_start == {"a_talk.mp4": False} and spare_when_pictures_done == {"a_talk.mp4": True}
     # Each video whole: its keyframes as counted, its speech (or none), no row outside a live attempt.
     videos = {Path(r["video_path"]).name: r for r in store.videos().to_pylist()}
     assert videos["a_talk.mp4"]["has_audio"] and not videos["b_silent.mp4"]["has_audio"]
