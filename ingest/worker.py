@@ -77,7 +77,7 @@ class VideoJob:
         self._checkpoint = checkpoint or (lambda stage, payload: None)
         self._progress = progress
         self._cancel = threading.Event()  # stops the visual lane at its next keyframe
-        if load_s := load_models(models):
+        if load_s := load_models(models, spare_threads=config.parallel_lanes and config.spare_threads):
             self.timings["load_models"] = load_s  # paid by the first video of a process only
         info = task.info
         self._speech = "asr" not in task.done and models.asr is not None and info.has_audio
@@ -206,8 +206,9 @@ def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, tran
 _loaded: dict[int, weakref.ref] = {}
 
 
-def load_models(models: Models) -> float:
+def load_models(models: Models, spare_threads: bool = False) -> float:
     """Load every model of ``models`` (once per process); returns the seconds it took, 0 if already loaded.
+    ``spare_threads``: also the transcriber's copy for the visual lane's idle threads (Whisper base: +112 MB).
 
     Weights load on first use; doing it before the first video keeps load time out of the stage times.
     """
@@ -227,7 +228,7 @@ def load_models(models: Models) -> float:
         models.ocr.read(img)
     if models.asr is not None and hasattr(models.asr, "model"):
         models.asr.model()
-        if hasattr(models.asr, "wide_model"):
+        if spare_threads and hasattr(models.asr, "wide_model"):
             models.asr.wide_model()
     _loaded[id(models)] = weakref.ref(models)
     return time.perf_counter() - t
