@@ -169,11 +169,9 @@ class SpareThreads:
 
     def __init__(self, narrow, wide, spare: Callable[[], bool]) -> None:
         self._narrow, self._wide, self._spare = narrow, wide, spare
-        self.wide_calls = 0
 
     def __getattr__(self, name: str):
         if name in ("encode", "generate", "align", "detect_language") and self._spare():
-            self.wide_calls += 1
             return getattr(self._wide, name)
         return getattr(self._narrow, name)
 

@@ -5,6 +5,7 @@ import contextlib
 import dataclasses
 import difflib
 import hashlib
+import itertools
 import re
 from collections import namedtuple
 
@@ -193,7 +194,7 @@ def test_speech_on_spare_threads_is_the_same_transcript(tmp_path, shared_cache):
     # float32: int8 on an AVX2-only CPU reads this German as English (see the test above)
     asr = FasterWhisperTranscriber(cache_dir=shared_cache, threads=1, compute_type="float32")
     alone = asr.transcribe(path)
-    turns = iter(range(10**6))
+    turns = itertools.count()
     model = asr.model()
     wide_calls = []
     own_model = model.model
