@@ -186,6 +186,9 @@ def ocr_spans_schema(text_dim: int) -> pa.Schema:
             pa.field("start_s", pa.float64()),
             pa.field("end_s", pa.float64()),
             pa.field("text", pa.string()),
+            # An English gloss of Chinese text (ingest.gloss), null otherwise (added after the first release: tables
+            # written before it lack the column, search reads it as null, and ingest into them leaves it out)
+            pa.field("text_en", pa.string()),
             pa.field("bbox_xyxy", _BBOX),
             pa.field("score", pa.float32()),
             pa.field("n_keyframes", pa.int32()),

