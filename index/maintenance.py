@@ -156,7 +156,7 @@ def maintain(store: Store, policy: MaintenancePolicy | None = None) -> list[Main
             if act.action == "pending":
                 to_fold.append(indexes[column].name)
             actions.append(act)
-        if (column := store.fts_column(name)) is not None:
+        for column in store.fts_columns(name, table.schema.names):
             act = _maintain_fts(name, table, column, indexes.get(column), policy)
             if act.action == "pending":
                 to_fold.append(indexes[column].name)
@@ -211,8 +211,8 @@ def _vector_config(rows: int, dim: int, policy: MaintenancePolicy):
 def _maintain_fts(name: str, table: Table, column: str, index, policy: MaintenancePolicy):
     if index is not None:
         return _fold_in_action(name, column, "fts", index, policy)
-    rows = table.count_rows()
-    if rows == 0:  # nothing to tokenize yet; a full-text search of an empty table is answered before it runs
+    rows = table.count_rows(f"{column} IS NOT NULL")
+    if rows == 0:  # nothing to tokenize yet (an empty table, or English speech only: no translation)
         return MaintenanceAction(name, column, "fts", "below_threshold", 0, 0)
     create_fts_index(table, column)
     return MaintenanceAction(name, column, "fts", "created", rows, 0)
@@ -225,12 +225,13 @@ def refresh_fts(store: Store) -> None:
     :func:`maintain` folds them in once there are enough of them.
     """
     for name in store.table_names():
-        column = store.fts_column(name)
-        table = store.table(name) if column is not None else None
-        if table is None or table.count_rows() == 0:
+        table = store.table(name) if store.fts_columns(name) else None
+        if table is None:
             continue
-        if not any(ix.columns == [column] for ix in table.list_indices()):
-            create_fts_index(table, column)
+        indexed = [ix.columns for ix in table.list_indices()]
+        for column in store.fts_columns(name, table.schema.names):
+            if [column] not in indexed and table.count_rows(f"{column} IS NOT NULL") > 0:
+                create_fts_index(table, column)
 
 
 def create_fts_index(table: Table, column: str) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from videokb.index.search_config import SearchSettings, default_settings, search
 
 logger = logging.getLogger(__name__)
 
-_FTS_COLUMNS = {S.SEGMENTS: "text", S.OCR_SPANS: "text", S.KEYFRAMES: "labels"}
+# Full-text indexed columns: each text, and the English of speech or on-screen text in another language
+# (Whisper's translation, a Chinese slide's gloss) where the table has that column, so that English words find
+# those rows at any size of library, not only when their own vector ranks them among a list's first rows.
+_FTS_COLUMNS = {S.SEGMENTS: ("text", "text_en"), S.OCR_SPANS: ("text", "text_en"), S.KEYFRAMES: ("labels",)}
 
 # Lance caches every table version's manifest, and version k of a table lists its k fragments, so with its
 # default size the cache grew with the square of the appends: 500 appends of 16 rows took it to 139 MB,
@@ -270,6 +274,9 @@ class Store:
                 self.db.open_table(name).delete(where)
 
     # -- indexes ------------------------------------------------------------------------------------
-    def fts_column(self, name: str) -> str | None:
-        """The column of table ``name`` that has a full-text index, if any does."""
-        return _FTS_COLUMNS.get(name)
+    @staticmethod
+    def fts_columns(name: str, columns: Iterable[str] | None = None) -> tuple[str, ...]:
+        """The columns of table ``name`` that get a full-text index: those of ``columns`` (the table's), or all
+        it may have."""
+        wanted = _FTS_COLUMNS.get(name, ())
+        return wanted if columns is None else tuple(c for c in wanted if c in set(columns))

@@ -222,12 +222,19 @@ class Searcher:
         kf = self._dataset(S.KEYFRAMES) if "visual" in o.modalities else None
         labels = kf is not None and "label_vector" in self._open.specs(S.KEYFRAMES)
         fts = {m: pool.submit(self._fts_rows, ds, query, "text", "vector") for m, _, ds in text_tables}
+        # English words also find speech and slides in another language by their stored English (translation,
+        # gloss), where the table has that column indexed: a hit of it reads and scores like any full-text hit.
+        fts_en = {m: pool.submit(self._fts_rows, ds, query, "text_en", "vector", text_col="text")
+                  for m, t, ds in text_tables if self._indexed(t, "text_en")}
         if labels:
             fts["visual"] = pool.submit(self._fts_rows, kf, query, "labels", "label_vector")
         for modality, table_name, table in text_tables:
             qvec = self._embed(self._text_embedder(table_name, "vector"), query)
             jobs[f"{modality}:vector"] = _later(pool.submit(self._vector_hits, table, qvec, "vector", modality, "text"))
             jobs[f"{modality}:fts"] = partial(self._fts_to_hits, fts[modality], "text", modality, qvec, "vector")
+            if modality in fts_en:
+                jobs[f"{modality}:fts_en"] = partial(self._fts_to_hits, fts_en[modality], "text", modality, qvec,
+                                                     "vector")
         if labels:
             qvec = self._embed(self._text_embedder(S.KEYFRAMES, "label_vector"), query)
             jobs["visual:label_vector"] = _later(pool.submit(
@@ -240,7 +247,7 @@ class Searcher:
                     jobs[f"visual:{name}"] = _later(pool.submit(self._region_hits, name,
                                                                 emb.embed_query_texts([query])[0]))
         # Full-text rows (read while the query was encoded) become hits while the vector searches run.
-        early = {name: job() for name, job in jobs.items() if name.endswith(":fts")}
+        early = {name: job() for name, job in jobs.items() if name.endswith((":fts", ":fts_en"))}
         lists = {name: early[name] if name in early else job() for name, job in jobs.items()}
         if "visual" in o.modalities:
             lists.update(self._clip_lists(text=query))
@@ -309,18 +316,26 @@ class Searcher:
         return self._fts_to_hits(lambda: self._fts_rows(table, query, column, vector_col), column, modality, qvec,
                                  vector_col)
 
-    def _fts_rows(self, table, query: str, column: str, vector_col: str) -> pa.Table | None:
-        """The full-text search itself (BM25), None for a query with no word to match."""
+    def _fts_rows(self, table, query: str, column: str, vector_col: str, text_col: str | None = None
+                  ) -> pa.Table | None:
+        """The full-text search itself (BM25) of ``column``, with the row's ``text_col`` (default: that column),
+        None for a query with no word to match."""
         text = _fts_query(query)
         if not text:
             return None
         extra_cols = [c for c in ("text_en", "avg_logprob") if c in table.schema.names]
+        cols = ["video_id", "ingest_id", "start_s", "end_s", text_col or column, vector_col, *extra_cols, "_score"]
         return table.to_table(
             full_text_query={"query": text, "columns": [column]}, filter=_where(self.options.video_ids),
-            prefilter=True, columns=["video_id", "ingest_id", "start_s", "end_s", column, vector_col, *extra_cols,
-                                     "_score"],
-            limit=self.options.per_list * 2,
+            prefilter=True, columns=list(dict.fromkeys(cols)), limit=self.options.per_list * 2,
         )
+
+    def _indexed(self, table_name: str, column: str) -> bool:
+        """Whether ``column`` of the table has a full-text index (read once per table version). Without one a
+        full-text search scans every row; an index written before the column was indexed gets one from
+        ``videokb optimize``."""
+        return bool(self._open.derive(table_name, f"fts:{column}", lambda ds: any(
+            list(ix.field_names) == [column] and "Inverted" in ix.type_url for ix in ds.describe_indices())))
 
     @staticmethod
     def _fts_to_hits(rows: Future | Callable[[], pa.Table | None], column: str, modality: str, qvec: np.ndarray,

@@ -14,6 +14,7 @@ from videokb.ingest import rows as R
 from videokb.ingest.gloss import chinese_gloss, is_chinese
 from videokb.ingest.ocr import OcrSpan
 from videokb.retrieval import search
+from videokb.retrieval.search import SearchOptions
 
 
 def test_a_chinese_slide_gets_its_words_in_english():
@@ -78,3 +79,19 @@ def test_without_the_gloss_an_english_slide_ranks_first(tmp_path):
     # (0.783). If this starts to pass on the slide, the test above no longer shows what the gloss does.
     m = search(_library(tmp_path / "plain", gloss=False), "where is the ticket office")[0]
     assert Path(m.video_path).stem != "mandarin_station", m.snippet()
+
+
+def test_english_words_find_the_glossed_slide_beyond_the_vector_list(tmp_path):
+    # With one row per list, the vector list holds another video's slide: the slide is found by its gloss's
+    # words ("ticket office"), through the full-text index that maintenance builds over text_en.
+    store = _library(tmp_path / "glossed", gloss=True)
+    indexed = [ix.columns for ix in store.table(S.OCR_SPANS).list_indices()]
+    assert ["text_en"] in indexed and ["text"] in indexed
+    options = SearchOptions(per_list=1, modalities=("ocr",))
+    m = search(store, "where is the ticket office", options=options)[0]
+    assert (Path(m.video_path).stem, m.start_s) == ("mandarin_station", 5.0), m.snippet()
+    # without the gloss's own index (an index written before it), the slide is not among the candidates
+    plain = _library(tmp_path / "plain", gloss=False)
+    assert ["text_en"] not in [ix.columns for ix in plain.table(S.OCR_SPANS).list_indices()]
+    assert Path(search(plain, "where is the ticket office", options=options)[0].video_path).stem != \
+        "mandarin_station"
