@@ -40,6 +40,9 @@ class Moment:
             best = max((h for h in self.hits if h.modality == modality and h.text), key=lambda h: h.fused,
                        default=None)
             if best is not None:
-                parts.append(f"[{modality}] {best.text}")
+                # speech in another language, or a Chinese slide: what the index holds of it in English too
+                english = best.extra.get("text_en")
+                parts.append(f"[{modality}] {best.text}" + (f" (English: {english})" if english
+                                                             and english != best.text else ""))
         text = " | ".join(parts)
         return text if len(text) <= width else text[: width - 1] + "…"

@@ -95,3 +95,8 @@ def test_english_words_find_the_glossed_slide_beyond_the_vector_list(tmp_path):
     assert ["text_en"] not in [ix.columns for ix in plain.table(S.OCR_SPANS).list_indices()]
     assert Path(search(plain, "where is the ticket office", options=options)[0].video_path).stem != \
         "mandarin_station"
+
+
+def test_a_result_shows_the_slide_in_english_beside_its_own_words(tmp_path):
+    m = search(_library(tmp_path / "glossed", gloss=True), "where is the ticket office")[0]
+    assert "[ocr] 售票处二楼 (English: ticket office" in m.snippet(), m.snippet()
