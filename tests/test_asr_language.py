@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import hashlib
 import itertools
+import math
 import re
 from collections import namedtuple
 
@@ -207,8 +208,24 @@ def test_speech_on_spare_threads_is_the_same_transcript(tmp_path, shared_cache):
     assert model.model is own_model  # the lane's own copy is back
     assert asr.wide_model().model is not own_model
     assert sum(wide_calls) >= 3 and not all(wide_calls), wide_calls
-    assert mixed == alone and alone.language == "de" and alone.language_check and alone.segments[0].translation
-    assert asr.transcribe(path, spare=lambda: True) == alone
+    assert same_transcript(mixed, alone)
+    assert alone.language == "de" and alone.language_check and alone.segments[0].translation
+    assert same_transcript(asr.transcribe(path, spare=lambda: True), alone)
+
+
+def same_transcript(a, b) -> bool:
+    """The same words, times, languages, check and translations; probabilities to 1e-5. CTranslate2 sums in
+    another order on 2 threads than on 1: language_prob 0.036743273 against 0.036743369, a segment's
+    avg_logprob -0.79944386 against -0.79944380, the rest identical (float32, ctranslate2 4.8.5)."""
+    def close(x, y) -> bool:
+        if isinstance(x, float) and isinstance(y, float):
+            return math.isclose(x, y, rel_tol=1e-5, abs_tol=1e-6)
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(close(x[k], y[k]) for k in x)
+        if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+            return len(x) == len(y) and all(close(i, j) for i, j in zip(x, y))
+        return x == y
+    return close(dataclasses.asdict(a), dataclasses.asdict(b))
 
 
 SHORT_ENGLISH = VideoSpec("kiosk.mp4", "Kiosk", (SceneSpec(
