@@ -77,3 +77,5 @@ def test_segments_record_their_language_and_english_translation(multilingual):
             assert r["text_en"] is None
         else:  # Whisper base's English is weak on synthetic speech (MODELS.md); it must be there and English
             assert r["text_en"] and r["text_en"].isascii(), r
+    # ingest's maintenance gives the translations a full-text index of their own: search's English list
+    assert ["text_en"] in [ix.columns for ix in store.table(S.SEGMENTS).list_indices()]
