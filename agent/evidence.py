@@ -133,53 +133,78 @@ def quote_name(video_path: str) -> str:
     return json.dumps(Path(video_path).name, ensure_ascii=False)
 
 
-def translation_column(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The English-translation column of ``segments`` where the index has one (added at ingest for
-    non-English speech); older indexes have none."""
-    cols = {r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE segments)").fetchall()}
+def translation_column(con: duckdb.DuckDBPyConnection, table: str = "segments") -> str | None:
+    """The English column of ``table`` where the index has one: ``segments`` holds Whisper's translation of
+    non-English speech, ``ocr_spans`` a gloss of Chinese on-screen text (ingest.gloss); older indexes have
+    none."""
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()}
     return next((c for c in TRANSLATION_COLUMNS if c in cols), None)
+
+
+def _english_of(column: str | None) -> str:
+    """SQL for a row's English where it says something its own text does not, else NULL."""
+    if column is None:
+        return "NULL"
+    return f"CASE WHEN {column} IS NOT NULL AND {column} <> '' AND {column} <> text THEN {column} END"
+
+
+def _with_english(text: str, english: str | None) -> str:
+    return f"{text} [English: {english}]" if english else text
 
 
 def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: float) -> tuple[list[Line], int]:
     """What is said, shown and labelled in ``video_id`` between t0 and t1, in order, as the model reads it;
     and how many lines were withheld because they address the assistant. Non-English speech keeps its
-    original words and gains its stored English translation in brackets."""
-    translated = translation_column(con)
-    speech_text = (f"CASE WHEN {translated} IS NOT NULL AND {translated} <> '' AND {translated} <> text "
-                   f"THEN text || ' [English: ' || {translated} || ']' ELSE text END" if translated else "text")
+    original words and gains its stored English translation in brackets; so does Chinese on-screen text its
+    stored gloss (after the slide's lines are joined: one bracket per line, at its end)."""
+    glossed = translation_column(con, "ocr_spans")
+    screen = (f"SELECT start_s, end_s, 'ocr' AS kind, text, {_english_of(glossed)} AS english FROM ocr_spans "
+              "WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL" if glossed else
+              "SELECT start_s, end_s, kind, text, NULL AS english FROM events WHERE video_id = ? AND kind = 'ocr' "
+              "AND end_s > ? AND start_s < ? AND text IS NOT NULL")
     rows = con.execute(
-        f"SELECT start_s, end_s, 'speech' AS kind, {speech_text} AS text FROM segments "
-        "WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
-        "UNION ALL SELECT start_s, end_s, kind, text FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
+        f"SELECT start_s, end_s, 'speech' AS kind, text, {_english_of(translation_column(con))} AS english "
+        "FROM segments WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
+        f"UNION ALL {screen} "
+        "UNION ALL SELECT start_s, end_s, kind, text, NULL FROM events WHERE video_id = ? AND kind = 'visual' "
         "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
-        [video_id, t0, t1, video_id, t0, t1],
+        [video_id, t0, t1] * 3,
     ).fetchall()
     seen: set[str] = set()
-    lines: list[Line] = []
+    lines: list[tuple[Line, str | None]] = []
     withheld = 0
-    for start, end, kind, text in rows:
+    for start, end, kind, text, english in rows:
         key = f"{kind}:{text.casefold()}"
         if key in seen or (kind == "ocr" and _BARE_NUMBER.match(text)):
             continue
         seen.add(key)
-        if _INSTRUCTION.search(text):
+        if _INSTRUCTION.search(_with_english(text, english)):
             withheld += 1
             continue
-        lines.append(Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None, end))
+        line = Line(max(start, t0), {"ocr": "screen"}.get(kind, kind), text, start if start < t0 else None, end)
+        lines.append((line, english))
     # On-screen lines shown at one time become one line, "a | b | c", as a slide reads.
-    merged: list[Line] = []
-    for ln in lines:
-        if merged and ln.kind == "screen" == merged[-1].kind and ln.t_s == merged[-1].t_s:
-            merged[-1].text += " | " + ln.text
-            ends = [e for e in (merged[-1].end_s, ln.end_s) if e is not None]
-            merged[-1].end_s = max(ends) if ends else None
+    merged: list[tuple[Line, list[str]]] = []
+    for ln, english in lines:
+        if merged and ln.kind == "screen" == merged[-1][0].kind and ln.t_s == merged[-1][0].t_s:
+            last = merged[-1][0]
+            last.text += " | " + ln.text
+            ends = [e for e in (last.end_s, ln.end_s) if e is not None]
+            last.end_s = max(ends) if ends else None
         else:
-            merged.append(ln)
+            merged.append((ln, []))
+        if english:
+            merged[-1][1].append(english)
+    out = []
+    for ln, english in merged:
+        ln.text = _with_english(ln.text, " | ".join(english))
+        out.append(ln)
     # Classifier labels are weak evidence ("web site" on every slide): give them only to windows with
     # nothing said or written, where they are all there is.
-    if any(ln.kind != "visual" for ln in merged):
-        merged = [ln for ln in merged if ln.kind != "visual"]
-    return merged, withheld
+    if any(ln.kind != "visual" for ln in out):
+        out = [ln for ln in out if ln.kind != "visual"]
+    return out, withheld
 
 
 _SENTENCE_END = re.compile(r"[.!?。！？]\W*$")

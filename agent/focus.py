@@ -416,7 +416,8 @@ _ASKS = {
                         re.I),
     "count": re.compile(r"\bhow many\b|\b(combien de|wie viele|cu[aá]nt[oa]s|quant[ie])\b|多少种|几种", re.I),
 }
-_CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan)\b", re.I)
+# "currency unit": CC-CEDICT's sense of 元 in a Chinese slide's stored gloss (ingest.gloss)
+_CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan|currency units?)\b", re.I)
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s*(uhr|h|heures?|horas?|ore|o'clock|[ap]\.?m\.?)(?!\w)|点", re.I)
 _COUNTED = re.compile(r"\d\s*[^\W\d_]")
 _TRANSLATION = re.compile(r"\s*\[English: (.*)\]\s*$")

@@ -100,3 +100,45 @@ def test_english_words_find_the_glossed_slide_beyond_the_vector_list(tmp_path):
 def test_a_result_shows_the_slide_in_english_beside_its_own_words(tmp_path):
     m = search(_library(tmp_path / "glossed", gloss=True), "where is the ticket office")[0]
     assert "[ocr] 售票处二楼 (English: ticket office" in m.snippet(), m.snippet()
+
+
+def test_an_answer_reads_the_slide_in_english_beside_its_own_words(tmp_path):
+    # The evidence an answerer reads (agent.evidence) shows the stored gloss as it shows a speech translation;
+    # two lines shown at once become one slide line with one bracket at its end.
+    from videokb.agent.evidence import read_lines
+    from videokb.index.events import connect_events
+
+    store = _library(tmp_path / "glossed", gloss=True)
+    lines, _ = read_lines(connect_events(store), "mandarin_station", 4.0, 13.0)
+    assert [(ln.kind, ln.t_s) for ln in lines] == [("screen", 4.0), ("screen", 5.0), ("screen", 9.0)]
+    assert lines[1].text.startswith("售票处二楼 [English: ticket office"), lines[1].text
+    assert lines[2].text == "免费热水 [English: free hot water]"
+    plain, _ = read_lines(connect_events(_library(tmp_path / "plain", gloss=False)), "mandarin_station", 4.0, 13.0)
+    assert [ln.text for ln in plain] == ["上海每小时一班", "售票处二楼", "免费热水"]
+    # an index written before the gloss has no text_en column: its slides read as before
+    con = connect_events(store)
+    con.execute("CREATE OR REPLACE VIEW ocr_spans AS SELECT video_id, start_s, end_s, text, bbox_xyxy FROM _raw_ocr_spans")
+    assert [ln.text for ln in read_lines(con, "mandarin_station", 4.0, 13.0)[0]] == [ln.text for ln in plain]
+
+
+def test_a_slide_of_several_lines_keeps_one_english_bracket_at_its_end():
+    import duckdb
+
+    from videokb.agent.evidence import read_lines
+    from videokb.agent.focus import _typed_parts
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE segments (video_id TEXT, start_s DOUBLE, end_s DOUBLE, text TEXT)")
+    con.execute("CREATE TABLE ocr_spans (video_id TEXT, start_s DOUBLE, end_s DOUBLE, text TEXT, text_en TEXT)")
+    con.execute("INSERT INTO ocr_spans VALUES ('v', 0, 5, '30种茶', '30 kind tea'), "
+                "('v', 0, 5, '每杯8元', 'each cup 8 currency unit'), ('v', 0, 5, 'Menu', NULL)")
+    con.execute("CREATE VIEW events AS SELECT video_id, 'ocr' AS kind, start_s, end_s, text FROM ocr_spans")
+    (line,), _ = read_lines(con, "v", 0.0, 5.0)
+    assert sorted(line.text.split(" [English: ")[0].split(" | ")) == ["30种茶", "Menu", "每杯8元"]
+    assert line.text.endswith("]") and line.text.count("[English: ") == 1
+    # the value a price question looks for is found in the slide's words and in its English
+    assert "每杯8元" in _typed_parts(line.text, "price")
+    # the value a question looks for is found in the slide's words and in its English, each of its own kind:
+    # "8 currency unit" (元) is a price, not a count
+    assert _typed_parts(line.text, "price") == ["每杯8元", "each cup 8 currency unit"]
+    assert _typed_parts(line.text, "count") == ["30种茶", "30 kind tea"]
