@@ -48,11 +48,11 @@ def _pattern(word: str) -> str:
 
 
 def rare_moments(tools: ArchiveTools, words: set[str], seen_text: str = "") -> list[Moment]:
-    """Moments whose speech or screen text (or its stored English: a translation, a gloss) holds a question
-    word that at most MAX_RARE_MOMENTS moments of the archive hold, ranked by how many such words they hold.
-    Words ``seen_text`` (the windows already retrieved) holds are not looked for: they were found."""
+    """Moments whose speech (or its stored English translation) or screen text holds a question word that at
+    most MAX_RARE_MOMENTS moments of the archive hold, ranked by how many such words they hold. Words
+    ``seen_text`` (the windows already retrieved) holds are not looked for: they were found."""
     seen = fold(seen_text)
-    translated, glossed = tools.translation_column(), tools.translation_column("ocr_spans")
+    translated = tools.translation_column()
     found: dict[tuple[str, float], list] = {}
     for word in sorted(words):
         pattern = _pattern(singular(word))  # the question's "birds" finds "bird" too
@@ -60,10 +60,9 @@ def rare_moments(tools: ArchiveTools, words: set[str], seen_text: str = "") -> l
             continue
         sources = ["SELECT video_id, start_s, end_s, text FROM events WHERE kind IN ('speech', 'ocr') "
                    "AND regexp_matches(strip_accents(lower(text)), $1)"]
-        for table, column in (("segments", translated), ("ocr_spans", glossed)):
-            if column:
-                sources.append(f"SELECT video_id, start_s, end_s, {column} FROM {table} "
-                               f"WHERE regexp_matches(strip_accents(lower(coalesce({column}, ''))), $1)")
+        if translated:
+            sources.append(f"SELECT video_id, start_s, end_s, {translated} FROM segments "
+                           f"WHERE regexp_matches(strip_accents(lower(coalesce({translated}, ''))), $1)")
         _, rows = tools.sql(" UNION ALL ".join(sources) + f" ORDER BY video_id, start_s LIMIT {4 * MAX_RARE_MOMENTS}",
                             [pattern])
         spans = {(vid, round(start, 1)): (vid, start, end) for vid, start, end, _ in rows}

@@ -101,10 +101,9 @@ class ArchiveTools:
         logger.info("step %d: %s(%s) -> %s", len(self.steps), tool,
                     ", ".join(f"{k}={v!r}" for k, v in arguments.items()), result)
 
-    def translation_column(self, table: str = "segments") -> str | None:
-        """The column of ``table`` holding its English, if any: ``segments`` the translation of non-English
-        speech, ``ocr_spans`` the gloss of Chinese on-screen text."""
-        return translation_column(self.con, table)
+    def translation_column(self) -> str | None:
+        """The column of ``segments`` holding the English translation of non-English speech, if any."""
+        return translation_column(self.con)
 
     def video(self, video: str) -> VideoInfo:
         """A video by id, id prefix, or file name."""

@@ -142,14 +142,3 @@ def test_a_slide_of_several_lines_keeps_one_english_bracket_at_its_end():
     # "8 currency unit" (元) is a price, not a count
     assert _typed_parts(line.text, "price") == ["每杯8元", "each cup 8 currency unit"]
     assert _typed_parts(line.text, "count") == ["30种茶", "30 kind tea"]
-
-
-def test_a_rare_question_word_is_looked_up_in_the_slides_english_too(tmp_path):
-    # ask's word lookup (agent.lexical.rare_moments) reads the gloss as it reads a speech translation
-    from videokb.agent.lexical import rare_moments
-    from videokb.agent.tools import ArchiveTools
-
-    glossed = ArchiveTools(_library(tmp_path / "glossed", gloss=True), device="cpu")
-    assert [(m.video_id, m.start_s) for m in rare_moments(glossed, {"ticket"})] == [("mandarin_station", 5.0)]
-    plain = ArchiveTools(_library(tmp_path / "plain", gloss=False), device="cpu")
-    assert rare_moments(plain, {"ticket"}) == []
