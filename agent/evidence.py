@@ -63,6 +63,9 @@ _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u0dff\u0e00-\u0e
                            r"\uac00-\ud7af]")
 
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # Chinese characters (kanji too)
+
+
 def in_another_script(window: Window) -> bool:
     """A line of the window is written in a script other than Latin: the window is in another language
     whatever speech recognition detected (Whisper heard espeak's Mandarin as English words, while the slide
@@ -137,8 +140,10 @@ def translation_column(con: duckdb.DuckDBPyConnection, table: str = "segments") 
     """The English column of ``table`` where the index has one: ``segments`` holds Whisper's translation of
     non-English speech, ``ocr_spans`` a gloss of Chinese on-screen text (ingest.gloss); older indexes have
     none."""
-    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                                      [table]).fetchall()}
+    try:
+        cols = {r[0] for r in con.execute(f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
+    except duckdb.CatalogException:  # a connection without that table (made by hand, a test's)
+        return None
     return next((c for c in TRANSLATION_COLUMNS if c in cols), None)
 
 
@@ -158,19 +163,21 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     and how many lines were withheld because they address the assistant. Non-English speech keeps its
     original words and gains its stored English translation in brackets; so does Chinese on-screen text its
     stored gloss (after the slide's lines are joined: one bracket per line, at its end)."""
-    glossed = translation_column(con, "ocr_spans")
-    screen = (f"SELECT start_s, end_s, 'ocr' AS kind, text, {_english_of(glossed)} AS english FROM ocr_spans "
-              "WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL" if glossed else
-              "SELECT start_s, end_s, kind, text, NULL AS english FROM events WHERE video_id = ? AND kind = 'ocr' "
-              "AND end_s > ? AND start_s < ? AND text IS NOT NULL")
     rows = con.execute(
         f"SELECT start_s, end_s, 'speech' AS kind, text, {_english_of(translation_column(con))} AS english "
         "FROM segments WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
-        f"UNION ALL {screen} "
-        "UNION ALL SELECT start_s, end_s, kind, text, NULL FROM events WHERE video_id = ? AND kind = 'visual' "
+        "UNION ALL SELECT start_s, end_s, kind, text, NULL FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
         "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
-        [video_id, t0, t1] * 3,
+        [video_id, t0, t1] * 2,
     ).fetchall()
+    # Glosses are read only for windows showing Chinese text (one more scan; most windows show none).
+    if any(kind == "ocr" and _HAN.search(text) for _, _, kind, text, _ in rows) and \
+            (glossed := translation_column(con, "ocr_spans")):
+        gloss = {(start, text): english for start, text, english in con.execute(
+            f"SELECT start_s, text, {_english_of(glossed)} FROM ocr_spans WHERE video_id = ? AND end_s > ? "
+            "AND start_s < ?", [video_id, t0, t1]).fetchall()}
+        rows = [(start, end, kind, text, gloss.get((start, text)) if kind == "ocr" else english)
+                for start, end, kind, text, english in rows]
     seen: set[str] = set()
     lines: list[tuple[Line, str | None]] = []
     withheld = 0
