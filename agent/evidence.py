@@ -166,8 +166,8 @@ def read_lines(con: duckdb.DuckDBPyConnection, video_id: str, t0: float, t1: flo
     rows = con.execute(
         f"SELECT start_s, end_s, 'speech' AS kind, text, {_english_of(translation_column(con))} AS english "
         "FROM segments WHERE video_id = ? AND end_s > ? AND start_s < ? AND text IS NOT NULL "
-        "UNION ALL SELECT start_s, end_s, kind, text, NULL FROM events WHERE video_id = ? AND kind IN ('ocr', 'visual') "
-        "AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
+        "UNION ALL SELECT start_s, end_s, kind, text, NULL FROM events WHERE video_id = ? "
+        "AND kind IN ('ocr', 'visual') AND end_s > ? AND start_s < ? AND text IS NOT NULL ORDER BY start_s, kind DESC",
         [video_id, t0, t1] * 2,
     ).fetchall()
     # Glosses are read only for windows showing Chinese text (one more scan; most windows show none).

@@ -117,7 +117,8 @@ def test_an_answer_reads_the_slide_in_english_beside_its_own_words(tmp_path):
     assert [ln.text for ln in plain] == ["上海每小时一班", "售票处二楼", "免费热水"]
     # an index written before the gloss has no text_en column: its slides read as before
     con = connect_events(store)
-    con.execute("CREATE OR REPLACE VIEW ocr_spans AS SELECT video_id, start_s, end_s, text, bbox_xyxy FROM _raw_ocr_spans")
+    con.execute("CREATE OR REPLACE VIEW ocr_spans AS "
+                "SELECT video_id, start_s, end_s, text, bbox_xyxy FROM _raw_ocr_spans")
     assert [ln.text for ln in read_lines(con, "mandarin_station", 4.0, 13.0)[0]] == [ln.text for ln in plain]
 
 
