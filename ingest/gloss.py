@@ -3,10 +3,10 @@
 Whisper translates non-English speech to English (``segments.text_en``); nothing offline translates a slide. A
 Chinese slide ("售票处二楼") is then found by an English query only through the multilingual embedder, which puts
 short Chinese strings below any English text that shares a generic word with the query ("where is the ticket
-office": "Field trip" 0.795, the slide 0.783). A gloss ("ticket office two house with more than 1 story") gives
-the span an English
+office": "Field trip" 0.795, the slide 0.783). A gloss ("ticket office two floor") gives the span an English
 text: stored as ``ocr_spans.text_en``, it is matched like a speech translation (its cosine, where higher, and
-its words). A gloss is not a translation: each word gets its dictionary's first plain sense, in the slide's order.
+its words). A gloss is not a translation: each word gets its dictionary's first plain sense, in the slide's order
+(a measure word after a number: what it counts, or nothing).
 
 Only text with Han characters and no kana or Hangul is glossed (Japanese and Korean would get Chinese senses).
 """
@@ -24,6 +24,14 @@ _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11f
 _NOT_A_SENSE = re.compile(r"^(surname |variant of|old variant|archaic variant|erhua variant|see |used in|CL:|"
                           r"abbr\. |also pr\.|Taiwan pr\.|pr\. |\(?classifier)", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
+# After a number, a measure word says what is counted, and CC-CEDICT's first sense is another word's: 种
+# "seed" for "20种面" (20 kinds of noodles), 只 "only" for "两只大熊猫", 点 "point" for "九点" (nine o'clock). There
+# it reads as below; one that only counts ("三个人", three people) reads as nothing.
+_MEASURE = {"种": "kinds", "種": "kinds", "点": "o'clock", "點": "o'clock", "楼": "floor", "樓": "floor", "层": "floor",
+            "層": "floor", "次": "times", "岁": "years old", "歲": "years old", "号": "number", "號": "number",
+            "班": "service", "个": "", "個": "", "只": "", "隻": "", "张": "", "張": "", "条": "", "條": "", "位": "",
+            "家": "", "件": "", "本": "", "座": "", "台": "", "臺": "", "辆": "", "輛": "", "间": "", "間": ""}
+_NUMERALS = set("〇零一二两兩三四五六七八九十百千万萬亿億半几幾每这這那哪")  # and "each", "this", "that", "which"
 _LONGEST = 8  # characters in the longest word looked up (CC-CEDICT's run to 19: idioms and names)
 _lock = threading.Lock()
 _loaded: dict[str, str] | None = None
@@ -43,15 +51,22 @@ def chinese_gloss(text: str) -> str | None:
     senses = _senses()
     out: list[str] = []
     glossed = False
+    counted = False  # the last thing read was a number
     for run in _RUNS.findall(text):
         if not _HAN.match(run):
             if run.strip(" ，。、：；！？,.;:!?"):
                 out.append(run.strip())
+            counted = run[-1:].isdigit()
             continue
         for word in _words(run, senses):
-            if word in senses:
+            if counted and word[0] in _MEASURE and (len(word) == 1 or word[1:] in senses):
+                # the fewest words can join the measure word to what it counts: 三|个人 "three personal"
+                out += [g for g in (_MEASURE[word[0]], senses.get(word[1:])) if g]
+                glossed = True
+            elif word in senses:
                 out.append(senses[word])
                 glossed = True
+            counted = all(c in _NUMERALS for c in word)
     return " ".join(out) if glossed else None
 
 
