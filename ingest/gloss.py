@@ -56,11 +56,11 @@ def chinese_gloss(text: str) -> str | None:
         if not _HAN.match(run):
             if run.strip(" ，。、：；！？,.;:!?"):
                 out.append(run.strip())
-            counted = run[-1:].isdigit()
+            counted = run.rstrip()[-1:].isdigit()
             continue
         for word in _words(run, senses):
-            if counted and word[0] in _MEASURE and (len(word) == 1 or word[1:] in senses):
-                # the fewest words can join the measure word to what it counts: 三|个人 "three personal"
+            if counted and word[0] in _MEASURE and (len(word) == 1 or not _MEASURE[word[0]] and word[1:] in senses):
+                # the fewest words can join a counter to what it counts: 三|个人 "three personal" (not 点钟 "o'clock")
                 out += [g for g in (_MEASURE[word[0]], senses.get(word[1:])) if g]
                 glossed = True
             elif word in senses:

@@ -34,6 +34,7 @@ def test_a_measure_word_after_a_number_says_what_is_counted_or_nothing():
     assert chinese_gloss("早上九点开门").split()[2:4] == ["nine", "o'clock"]
     assert chinese_gloss("每张门票五十元").startswith("each ticket fifty")
     assert chinese_gloss("三个人") == "three person"  # not 三|个人 "three personal"
+    assert chinese_gloss("三点钟") == "three o'clock"  # 点钟 is a word of its own
     assert chinese_gloss("二楼有洗手间").startswith("two floor")
     assert chinese_gloss("20种面").startswith("20 kinds")
     # elsewhere the same characters keep their own senses
