@@ -416,8 +416,7 @@ _ASKS = {
                         re.I),
     "count": re.compile(r"\bhow many\b|\b(combien de|wie viele|cu[aá]nt[oa]s|quant[ie])\b|多少种|几种", re.I),
 }
-# "currency unit": CC-CEDICT's sense of 元 in a Chinese slide's stored gloss (ingest.gloss)
-_CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan|currency units?)\b", re.I)
+_CURRENCY = re.compile(r"[$€£¥元]|\b(euros?|dollars?|cents?|pounds?|yuan)\b", re.I)
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s*(uhr|h|heures?|horas?|ore|o'clock|[ap]\.?m\.?)(?!\w)|点", re.I)
 _COUNTED = re.compile(r"\d\s*[^\W\d_]")
 _TRANSLATION = re.compile(r"\s*\[English: (.*)\]\s*$")
@@ -428,11 +427,12 @@ def asks_for(question: str) -> str | None:
     return next((kind for kind, pattern in _ASKS.items() if pattern.search(question)), None)
 
 
-def _typed_parts(text: str, kind: str) -> list[str]:
-    """The clauses of a line (and of its stored English translation) that hold a value of ``kind``."""
+def _typed_parts(text: str, kind: str, translated: bool = True) -> list[str]:
+    """The clauses of a line (and, with ``translated``, of its stored English translation) that hold a value
+    of ``kind``."""
     original, english = text, ""
     if m := _TRANSLATION.search(text):
-        original, english = text[: m.start()], m.group(1)
+        original, english = text[: m.start()], m.group(1) if translated else ""
     out = []
     for item in original.split(" | ") + ([english] if english else []):
         for part in clauses(item):
@@ -453,7 +453,11 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
         return windows
     out = []
     for w in windows:
-        parts = [(ln, p) for ln in w.lines for p in _typed_parts(ln.text, kind)] if w.video_id in foreign else []
+        # A slide's clauses are its own words only: cut to its word-by-word gloss ("each bowl 12 currency unit"),
+        # a Chinese slide's window no longer reads as another language's and its answer failed the checks
+        # of an English one (ask v1: "How much is a bowl of noodles at the Shanghai noodle shop?").
+        parts = [(ln, p) for ln in w.lines for p in _typed_parts(ln.text, kind, translated=ln.kind != "screen")] \
+            if w.video_id in foreign else []
         if want := asked(question):  # "how many paintings?" is not read from a clause of meters or euros
             parts = [(ln, p) for ln, p in parts
                      if not (nums := re.findall(r"\d[\d.,]*\d|\d", as_digits(p)))

