@@ -320,9 +320,17 @@ def _add_title(lines: list[Line], every: list[Line], speech: Line, relevance: _R
     """The slide ``speech`` is said under goes with it where it names a question word: the name the check
     looks for may be on the slide alone ("The Nile"; Whisper said "The aisle is ...")."""
     for title in _title_lines(every, speech):
-        items = [i for i in title.text.split(" | ") if not has_number(i) and relevance.score(i) > 0]
+        items = [i for i in own_words(title).split(" | ") if not has_number(i) and relevance.score(i) > 0]
         if items and not any(x.t_s == title.t_s and x.kind == "screen" for x in lines):
             lines.append(replace(title, text=" | ".join(items)))
+
+
+def own_words(line: Line) -> str:
+    """A line without a slide's stored gloss: cut to a part of its gloss ("each bowl 12 currency unit"), a
+    Chinese slide's window would no longer read as another language's (Whisper hears espeak's Mandarin as
+    English), and its answer would face an English window's checks. A speech translation stays: its window
+    keeps the language Whisper detected."""
+    return _TRANSLATION.sub("", line.text) if line.kind == "screen" else line.text
 
 
 def focused(windows: list[Window], keywords: set[str], sentences: bool = False) -> list[Window]:
@@ -335,10 +343,11 @@ def focused(windows: list[Window], keywords: set[str], sentences: bool = False) 
         every = joined(w)
         for ln in every:
             if sentences:
-                keep = [x for item in ln.text.split(" | ") for x in re.split(r"(?<=[.!?])\s+", normalize_money(item))
+                keep = [x for item in own_words(ln).split(" | ")
+                        for x in re.split(r"(?<=[.!?])\s+", normalize_money(item))
                         if x.strip() and relevance.score(x) > 0 and relevance.score(x) >= relevance.best_sentence - 1e-9]
             else:
-                keep = _focus_line(ln.text, relevance)
+                keep = _focus_line(own_words(ln), relevance)
             if keep and ln.kind == "speech":
                 _add_title(lines, every, ln, relevance)
             if keep:
@@ -355,7 +364,7 @@ def _place_clauses(windows: list[Window], keywords: set[str], asked: set[str] = 
     relevance = _Relevance(windows, keywords)
     # Each line's own clauses, not joined across Whisper's segments: a place is said within one, and
     # segments that lost their full stops would join into one clause holding every place of the window.
-    placed = [(relevance.score(c), c) for w in windows for ln in w.lines for c in clauses(ln.text)
+    placed = [(relevance.score(c), c) for w in windows for ln in w.lines for c in clauses(own_words(ln))
               if holds_place(c) and terms(c) - _terms_of(asked)]
     best = max((x for x, _ in placed), default=0.0)
     return [c for x, c in placed if x > 0 and x >= best - 1e-9]
@@ -427,12 +436,11 @@ def asks_for(question: str) -> str | None:
     return next((kind for kind, pattern in _ASKS.items() if pattern.search(question)), None)
 
 
-def _typed_parts(text: str, kind: str, translated: bool = True) -> list[str]:
-    """The clauses of a line (and, with ``translated``, of its stored English translation) that hold a value
-    of ``kind``."""
+def _typed_parts(text: str, kind: str) -> list[str]:
+    """The clauses of a line (and of its stored English translation) that hold a value of ``kind``."""
     original, english = text, ""
     if m := _TRANSLATION.search(text):
-        original, english = text[: m.start()], m.group(1) if translated else ""
+        original, english = text[: m.start()], m.group(1)
     out = []
     for item in original.split(" | ") + ([english] if english else []):
         for part in clauses(item):
@@ -453,11 +461,9 @@ def typed_focus(windows: list[Window], question: str, foreign: set[str], embed) 
         return windows
     out = []
     for w in windows:
-        # A slide's clauses are its own words only: cut to its word-by-word gloss ("each bowl 12 currency unit"),
-        # a Chinese slide's window no longer reads as another language's and its answer failed the checks
-        # of an English one (ask v1: "How much is a bowl of noodles at the Shanghai noodle shop?").
-        parts = [(ln, p) for ln in w.lines for p in _typed_parts(ln.text, kind, translated=ln.kind != "screen")] \
-            if w.video_id in foreign else []
+        # A slide's clauses are its own words only (own_words; ask v1: "How much is a bowl of noodles at the
+        # Shanghai noodle shop?" cut to "each bowl 12 currency unit" was "not found").
+        parts = [(ln, p) for ln in w.lines for p in _typed_parts(own_words(ln), kind)] if w.video_id in foreign else []
         if want := asked(question):  # "how many paintings?" is not read from a clause of meters or euros
             parts = [(ln, p) for ln, p in parts
                      if not (nums := re.findall(r"\d[\d.,]*\d|\d", as_digits(p)))

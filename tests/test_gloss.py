@@ -142,7 +142,7 @@ def test_a_slide_of_several_lines_keeps_one_english_bracket_at_its_end():
     import duckdb
 
     from videokb.agent.evidence import read_lines
-    from videokb.agent.focus import _typed_parts
+    from videokb.agent.focus import _typed_parts, own_words
 
     con = duckdb.connect()
     con.execute("CREATE TABLE segments (video_id TEXT, start_s DOUBLE, end_s DOUBLE, text TEXT)")
@@ -156,7 +156,7 @@ def test_a_slide_of_several_lines_keeps_one_english_bracket_at_its_end():
     # the value a price question looks for is found in the slide's words and in its English
     assert "每杯8元" in _typed_parts(line.text, "price")
     # the value a price question looks for is read from the slide's own words, not from its gloss
-    assert _typed_parts(line.text, "price", translated=False) == ["每杯8元"]
+    assert _typed_parts(own_words(line), "price") == ["每杯8元"]
 
 
 def test_a_chinese_slide_cut_to_its_price_stays_chinese():
