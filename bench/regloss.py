@@ -25,7 +25,7 @@ def main() -> None:
     table = store.table(S.OCR_SPANS)
     if table is None or "text_en" not in table.schema.names:
         raise SystemExit(f"{args.index}: no ocr_spans.text_en to rewrite (an index made before the gloss)")
-    rows = table.to_arrow().select(["text", "text_en"]).to_pylist()
+    rows = store.dataset(S.OCR_SPANS).to_table(columns=["text", "text_en"]).to_pylist()  # not the vectors
     old = {r["text"]: r["text_en"] for r in rows}
     changed = 0
     for text, before in sorted(old.items()):
