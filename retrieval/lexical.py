@@ -70,8 +70,21 @@ def spelled_numbers(query: str) -> set[str]:
     return {digits for digits, _ in _spelled(query)}
 
 
+def _word_pairs(toks: list[str]) -> list[tuple[str, str]]:
+    """Adjacent pairs of alphabetic (not CJK) words, each a compound if written as one."""
+    return [(a, b) for a, b in zip(toks, toks[1:]) if a.isalpha() and b.isalpha() and not _CJK.search(a + b)]
+
+
+def _compounds(text: str) -> set[str]:
+    """Adjacent pairs of alphabetic words written as one ("field stone" -> "fieldstone"): speech recognition
+    splits and joins compounds at will (Whisper: "made on field stone", "the Stormlight House"), so a query's
+    "fieldstone" or "lighthouse" must find them."""
+    return {a + b for a, b in _word_pairs(tokens(text))}
+
+
 def _hit_words(hit: Hit) -> set[str]:
-    return _words(" ".join(t for t in (hit.text, hit.extra.get("text_en")) if t))
+    text = " ".join(t for t in (hit.text, hit.extra.get("text_en")) if t)
+    return _words(text) | _compounds(text)
 
 
 # English function words (Lucene's English stop set): said in most sentences a query could match, yet rare among
@@ -86,7 +99,14 @@ def _query_units(query: str) -> list[list[frozenset[str]]]:
     ("1930" or "nineteen thirty"), so it weighs as one rare word and its spelled words do not count again."""
     numbers = _spelled(query)
     spelled = {w for _, words in numbers for w in words}
-    units = [[frozenset([w])] for w in sorted(_words(query) - spelled - FUNCTION_WORDS)]
+    # a compound the query splits ("light house") is also held by a row that writes it as one word
+    joined: dict[str, set[str]] = {}
+    for a, b in _word_pairs(tokens(query)):
+        if not {a, b} & FUNCTION_WORDS:
+            joined.setdefault(a, set()).add(a + b)
+            joined.setdefault(b, set()).add(a + b)
+    units = [[frozenset([w])] + [frozenset([c]) for c in sorted(joined.get(w, ()))]
+             for w in sorted(_words(query) - spelled - FUNCTION_WORDS)]
     for digits, words in numbers:
         units.append([frozenset([digits])] + ([frozenset(words)] if words else []))
     return units
