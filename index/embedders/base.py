@@ -82,6 +82,11 @@ class TextEmbedder(Embedder):
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_query_batch([text])[0]
 
+    @property
+    def asymmetric(self) -> bool:
+        """Whether a query is encoded otherwise than a passage (e5's "query: " and "passage: " prefixes)."""
+        return type(self).embed_query_batch is not TextEmbedder.embed_query_batch
+
     def embed_texts(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
