@@ -112,6 +112,36 @@ def _query_units(query: str) -> list[list[frozenset[str]]]:
     return units
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter changed, added or dropped (Levenshtein distance 1)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+FUZZY_MIN = 5  # letters a query word needs before a near spelling of it counts
+
+
+def _near(word: str, vocab: dict[int, list[str]]) -> frozenset[str]:
+    """The words of ``vocab`` (by length) that speech recognition may have made of the query's ``word``: the
+    word with a sound of its neighbour glued on ("of marble" -> "unmarble") or one letter off ("rough flint" ->
+    "rough lint"). Only for alphabetic words of ``FUZZY_MIN`` letters or more."""
+    n = len(word)
+    if n < FUZZY_MIN or not word.isalpha():
+        return frozenset()
+    # glued: a sound or two ("un", "a"), not a word of its own ("lighthouse" does not hold "house")
+    glued = (w for size in (n + 1, n + 2, n + 3) for w in vocab.get(size, ()) if w.endswith(word))
+    # one edit keeps the first or the last letter
+    off = (w for size in (n - 1, n, n + 1) for w in vocab.get(size, ())
+           if (w[0] == word[0] or w[-1] == word[-1]) and _one_edit(word, w))
+    # a plural is another word for the ranking, as before ("mountains" on a talk's title slide does not hold
+    # the "mountain" of "how many mountain goats": the sentence that says it does)
+    return frozenset(w for w in (*glued, *off) if w.isalpha() and w.removesuffix("s") != word.removesuffix("s"))
+
+
 def lexical(query: str, hits: list[Hit]) -> None:
     """Set each text hit's ``lex``: the share of the query's words its text (and translation) holds, each word
     weighted by BM25's IDF over the candidate rows (each row once), so "lighthouse" in every slide title of a
@@ -129,7 +159,13 @@ def lexical(query: str, hits: list[Hit]) -> None:
     n = len(rows)
     if not units or not n:
         return
-    held = {key: [i for i, unit in enumerate(units) if any(alt <= words for alt in unit)]
+    # a query word is also held by a row word near it (:func:`_near`), found once among all the rows' words
+    vocab: dict[int, list[str]] = {}
+    for w in set().union(*rows.values()):
+        vocab.setdefault(len(w), []).append(w)
+    near = {unit[0]: _near(next(iter(unit[0])), vocab) for unit in units if len(unit[0]) == 1}
+    held = {key: [i for i, unit in enumerate(units)
+                  if any(alt <= words or not near.get(alt, frozenset()).isdisjoint(words) for alt in unit)]
             for key, words in rows.items()}
     df = Counter(i for found in held.values() for i in found)
     idf = [math.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5)) for i in range(len(units))]
