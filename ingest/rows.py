@@ -9,7 +9,7 @@ from videokb.index import schema as S
 from videokb.index.embedders import ImageEncoding
 from videokb.index.store import Store
 from videokb.ingest.asr import Transcript
-from videokb.ingest.gloss import chinese_gloss
+from videokb.ingest.gloss import gloss
 from videokb.ingest.hico import ClipWriter, HicoOptions
 from videokb.ingest.keyframes import Keyframe
 from videokb.ingest.models import Models
@@ -66,10 +66,12 @@ def _space_name(spec: S.EmbedderSpec) -> str:
 
 
 # -- rows --------------------------------------------------------------------------------------------
-def ocr_span_rows(keys: dict, spans: list[OcrSpan], vecs) -> list[dict]:
+def ocr_span_rows(keys: dict, spans: list[OcrSpan], vecs, language: str | None = None) -> list[dict]:
+    """``language``: the video's speech language (None: no speech), which tells whose dictionary glosses a
+    slide (:func:`ingest.gloss.gloss`)."""
     return [
         {**keys, "span_idx": i, "start_s": s.start_s, "end_s": s.end_s, "text": s.text,
-         "text_en": chinese_gloss(s.text),  # read by search like a speech translation
+         "text_en": gloss(s.text, language),  # read by search like a speech translation
          "bbox_xyxy": list(s.bbox_xyxy), "score": s.score, "n_keyframes": s.n_keyframes, "vector": vecs[i]}
         for i, s in enumerate(spans)
     ]

@@ -190,7 +190,7 @@ def _text_stage(store: Store, models: Models, keys: dict, ocr_frames: list, tran
     segments = transcript.segments if transcript else []
     with models.text_lock:
         vecs = models.text.embed_texts([s.text for s in spans] + [s.text for s in segments])
-    ocr_rows = R.ocr_span_rows(keys, spans, vecs)
+    ocr_rows = R.ocr_span_rows(keys, spans, vecs, transcript.language if transcript else None)
     seg_rows = R.segment_rows(keys, transcript, vecs[len(spans):])
     timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
     t = time.perf_counter()

