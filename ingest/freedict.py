@@ -57,7 +57,7 @@ def installed() -> dict[str, Path]:
 
 
 def english_words() -> frozenset[str] | None:
-    """Lower-case English words (and names of nothing), or None where no word list is installed."""
+    """The word list's lower-case English words (capitalised entries are names), or None where none is installed."""
     global _english
     with _lock:
         if _english is None:
