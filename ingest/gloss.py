@@ -148,7 +148,8 @@ def latin_gloss(text: str, language: str | None) -> str | None:
     Not in a video whose speech is English (its "Lagos" or "Built by Schneider" are names). Elsewhere the
     speech language's dictionary, or, where that is not installed or Whisper heard no language it has, the
     installed dictionary that knows the most of the slide's words; a slide is foreign when at least half its
-    words of four letters or more are in that dictionary and not English words."""
+    words of four letters or more are in that dictionary and not English words. On a slide found foreign, a
+    word of three letters is glossed even where the English list has it (Spanish "mes", month)."""
     from videokb.ingest import freedict
 
     if language == "en" or not _LETTERS.search(text):
@@ -166,7 +167,7 @@ def latin_gloss(text: str, language: str | None) -> str | None:
     best: tuple[int, dict[str, str]] = (0, {})
     for lang in [language] if language in found else sorted(found):
         senses = freedict.senses(lang)
-        glosses = {w: g for w in set(words) if len(w) >= 3 and w.lower() not in english
+        glosses = {w: g for w in set(words) if len(w) >= 3 and (len(w) == 3 or w.lower() not in english)
                    and (g := _lookup(w.lower(), senses, lang))}
         known = sum(1 for w in long if w in glosses)
         if known > best[0]:

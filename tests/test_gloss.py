@@ -200,6 +200,7 @@ def test_a_german_spanish_or_french_slide_gets_its_words_in_english(tmp_path, mo
     assert gloss("Parkplatz hinten", "de").startswith("place to park")
     assert gloss("Schachraum im Keller", "de").startswith("chess space")  # a compound of two headwords
     assert gloss("Abierto siempre", "es").startswith("open")
+    assert gloss("Treinta euros al mes", "es").endswith("month")  # "mes" is in the English list too
     assert "strawberry" in gloss("Fraises quatre euros", "fr") and "four" in gloss("Fraises quatre euros", "fr")
     # Whisper heard the German zoo's espeak voice as Latin: the dictionary that knows the slide glosses it
     assert gloss("Aquarium geschlossen", "la") == "Aquarium closed"
