@@ -142,7 +142,7 @@ def gloss(text: str, language: str | None) -> str | None:
 
 
 def latin_gloss(text: str, language: str | None) -> str | None:
-    """Each word of a foreign slide replaced by its dictionary senses ("Hunde willkommen" -> "dog, dawg
+    """Each word of a foreign slide replaced by its dictionary senses ("Hunde willkommen" -> "dogs, dawgs
     welcome"), digits and unknown words kept; None where the slide reads as English or no dictionary knows it.
 
     Not in a video whose speech is English (its "Lagos" or "Built by Schneider" are names). Elsewhere the
