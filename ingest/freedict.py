@@ -8,7 +8,12 @@ ingest loads a few MB instead of decompressing 100 MB of German entries.
 
 Which senses: a headword has several entries (German "Hund": "mine car", then "dog", then "canine"); the entry
 with the most usage examples is the common word's ("dog", five examples), of it the first three senses
-("Billet": "bill, ticket, note"). Phrases (headwords with spaces) are left out.
+("Billet": "bill, ticket, note"). Phrases of up to three words are kept ("petit déjeuner").
+
+The Spanish and French dictionaries are small (4,000 and 7,000 headwords: no "sábado", no "mitad"); FreeDict's
+WikDict-made Spanish-German and French-German ones are larger (23,000 and 41,000). A word that a language's
+English dictionary lacks is read through German where both those are installed (``dict-freedict-spa-deu``,
+``dict-freedict-fra-deu``): "sábado" -> "Samstag" -> "Saturday", each German sense in its first English sense.
 
 English words (``wamerican``'s ``/usr/share/dict/american-english``, lower-case entries only: capitalised
 ones are names) tell an English slide from a foreign one (:func:`english_words`).
@@ -30,6 +35,8 @@ log = logging.getLogger(__name__)
 # Whisper's language codes -> FreeDict's (ISO 639-3); a language is glossed where its dictionary is installed.
 LANGUAGES = {"de": "deu", "es": "spa", "fr": "fra", "it": "ita", "pt": "por", "nl": "nld", "sv": "swe",
              "da": "dan", "pl": "pol", "cs": "ces", "fi": "fin", "hu": "hun", "tr": "tur", "ro": "ron"}
+PIVOT = "de"  # the language whose English dictionary is large enough to read others' through
+PHRASE_WORDS = 3  # the most words a headword kept may have
 ENGLISH_LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict/british-english"))
 SENSES_SHOWN = 3
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -45,15 +52,32 @@ def dict_dirs() -> list[Path]:
     return dirs + [Path("/usr/share/dictd")]
 
 
+def _find(name: str) -> Path | None:
+    for d in dict_dirs():
+        base = d / f"freedict-{name}"
+        if base.with_suffix(".index").is_file() and base.with_suffix(".dict.dz").is_file():
+            return base
+    return None
+
+
 def installed() -> dict[str, Path]:
-    """Whisper language code -> the dictionary's base path (``.../freedict-deu-eng``), for those installed."""
+    """Whisper language code -> the dictionary's base path (``.../freedict-deu-eng``), for those installed: a
+    language's English dictionary, or where it has none, its German one while German's English one is there."""
     found: dict[str, Path] = {}
+    pivot = _find(f"{LANGUAGES[PIVOT]}-eng")
     for lang, code in LANGUAGES.items():
-        for d in dict_dirs():
-            base = d / f"freedict-{code}-eng"
-            if base.with_suffix(".index").is_file() and base.with_suffix(".dict.dz").is_file():
-                found.setdefault(lang, base)
+        base = _find(f"{code}-eng") or (_find(f"{code}-{LANGUAGES[PIVOT]}") if pivot else None)
+        if base is not None:
+            found[lang] = base
     return found
+
+
+def _sources(lang: str) -> list[Path]:
+    """The dictionaries a language's table is made of: its English one where installed, then its German one
+    with German's English one where both are."""
+    code, pivot = LANGUAGES[lang], LANGUAGES[PIVOT]
+    direct, via, pivot_en = _find(f"{code}-eng"), _find(f"{code}-{pivot}"), _find(f"{pivot}-eng")
+    return [b for b in (direct, *((via, pivot_en) if lang != PIVOT and via and pivot_en else ())) if b is not None]
 
 
 def english_words() -> frozenset[str] | None:
@@ -74,14 +98,17 @@ def senses(lang: str) -> dict[str, str]:
     with _lock:
         table = _tables.get(lang)
         if table is None:
-            base = installed()[lang]
-            stat = base.with_suffix(".dict.dz").stat()
-            target = cache_dir() / "gloss" / f"{base.name}-{stat.st_size}-{int(stat.st_mtime)}.tsv"
+            sources = _sources(lang)
+            if not sources:
+                raise KeyError(f"no FreeDict dictionary for {lang!r} in {', '.join(map(str, dict_dirs()))}")
+            stamp = "-".join(f"{b.name}-{b.with_suffix('.dict.dz').stat().st_size}-"
+                             f"{int(b.with_suffix('.dict.dz').stat().st_mtime)}" for b in sources)
+            target = cache_dir() / "gloss" / f"v2-{stamp}.tsv"
 
             def build(tmp: Path) -> Path:
                 out = tmp / target.name
                 with open(out, "w", encoding="utf-8") as f:
-                    f.writelines(f"{w}\t{s}\n" for w, s in _read(base).items())
+                    f.writelines(f"{w}\t{s}\n" for w, s in _table(sources).items())
                 return out
 
             publish_atomically(target, build, lambda p: p.is_file())
@@ -98,20 +125,60 @@ def _number(s: str) -> int:
     return n
 
 
-def _read(base: Path) -> dict[str, str]:
-    """Each single-word headword's senses, of its entry with the most usage examples (the first on a tie)."""
+def _table(sources: list[Path]) -> dict[str, str]:
+    """Headword -> senses from the English dictionary (``sources[0]`` when it is one), then, for headwords it
+    lacks, the German dictionary's senses each in German's first English sense (``sources[-2:]``)."""
+    table: dict[str, str] = {}
+    if sources[0].name.endswith("-eng"):
+        table = _read(sources[0])
+    if len(sources) >= 2 and not sources[-2].name.endswith("-eng"):
+        german, english = _read(sources[-2], numbered=True), _read(sources[-1])
+        for word, senses in german.items():
+            if word in table:
+                continue
+            shown: list[str] = []
+            for sense in senses.split(", "):
+                en = english.get(sense.lower())
+                first = en.split(", ")[0] if en else None
+                if first and first not in shown:
+                    shown.append(first)
+            if shown:
+                table[word] = ", ".join(shown[:SENSES_SHOWN])
+    return table
+
+
+_POS = re.compile(r"<[^>]*>")
+_IPA = re.compile(r"/[^/]*/")
+_PHONETIC = re.compile(r"[/ˈˌː]")  # what is left of a pronunciation the pattern above did not close
+_NUMBERED = re.compile(r"^\s*\d+\.\s+(\S.*?)(?:\s+\d+\.)?\s*$")
+
+
+def _read(base: Path, numbered: bool = False) -> dict[str, str]:
+    """Each headword's senses (phrases of up to :data:`PHRASE_WORDS` words), of its entry with the most usage
+    examples (the first on a tie). ``numbered``: a WikDict dictionary, whose entry numbers its senses one a
+    line ("1. Samstag", "2. Sonnabend") between definitions in the source language: those lines only."""
     data = gzip.open(base.with_suffix(".dict.dz")).read()  # dictzip is gzip with a chunk table beside it
     best: dict[str, tuple[int, str]] = {}
     with open(base.with_suffix(".index"), encoding="utf-8") as f:
         for line in f:
             word, offset, length = line.rstrip("\n").split("\t")[:3]
-            if word.startswith("00") or " " in word:  # dictd's own entries (00databaseinfo), phrases
+            word = word.lower()
+            if word.startswith("00") or word.count(" ") >= PHRASE_WORDS:  # dictd's own entries (00databaseinfo)
                 continue
             lines = data[_number(offset): _number(offset) + _number(length)].decode("utf-8", "replace").split("\n")
             if len(lines) < 2:
                 continue
-            head = re.sub(r"^\s*\d+\.\s*", "", _TAGS.sub("", lines[1]))
-            shown = [s.strip() for s in re.split(r"[,;]", head) if s.strip()][:SENSES_SHOWN]
+            if numbered:
+                heads = [m.group(1) for ln in lines[1:] if (m := _NUMBERED.match(_TAGS.sub("", ln)))] or lines[1:2]
+            else:
+                heads = lines[1:2]
+            shown = []
+            for head in heads:
+                # a part-of-speech tag ends a sense ("Saturday <n>Sat"); a pronunciation is no sense
+                head = re.sub(r"^\s*\d+\.\s*", "", _TAGS.sub("", _IPA.sub("", _POS.sub(",", head))))
+                shown += [s.strip() for s in re.split(r"[,;]", head)
+                          if s.strip() and s.strip() not in shown and not _PHONETIC.search(s)]
+            shown = shown[:SENSES_SHOWN]
             if not shown:
                 continue
             examples = sum('"' in ln and " - " in ln for ln in lines[2:])

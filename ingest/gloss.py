@@ -128,8 +128,11 @@ def _first_sense(definitions: list[str]) -> str | None:
 
 
 # -- Latin-script languages (FreeDict) ------------------------------------------------------------------------
-# Endings a headword may carry on a slide: plurals and a few inflections ("Hunde" -> "hund", "euros" -> "euro").
-_ENDINGS = {"de": ("en", "n", "e", "s", "er", "es", "em"), "es": ("es", "s"), "fr": ("s", "x", "es", "e")}
+# Endings a headword may carry on a slide, and what the headword ends with instead: plurals, feminines and a few
+# inflections ("Hunde" -> "hund", "antiguas" -> "antiguo", "animaux" -> "animal").
+_ENDINGS = {"de": (("en", ""), ("n", ""), ("e", ""), ("s", ""), ("er", ""), ("es", ""), ("em", "")),
+            "es": (("es", ""), ("s", ""), ("as", "o"), ("a", "o"), ("es", "e")),
+            "fr": (("s", ""), ("x", ""), ("es", ""), ("e", ""), ("aux", "al"), ("ées", "é"), ("ée", "é"))}
 _LETTERS = re.compile(r"[^\W\d_]+")
 _warned: set[str] = set()
 
@@ -143,13 +146,15 @@ def gloss(text: str, language: str | None) -> str | None:
 
 def latin_gloss(text: str, language: str | None) -> str | None:
     """Each word of a foreign slide replaced by its dictionary senses ("Hunde willkommen" -> "dogs, dawgs
-    welcome"), digits and unknown words kept; None where the slide reads as English or no dictionary knows it.
+    welcome"), a phrase the dictionary holds by the phrase's ("Petit déjeuner" -> "breakfast"), digits and
+    unknown words kept; None where the slide reads as English or no dictionary knows it.
 
     Not in a video whose speech is English (its "Lagos" or "Built by Schneider" are names). Elsewhere the
     speech language's dictionary, or, where that is not installed or Whisper heard no language it has, the
     installed dictionary that knows the most of the slide's words; a slide is foreign when at least half its
-    words of four letters or more are in that dictionary and not English words. On a slide found foreign, a
-    word of three letters is glossed even where the English list has it (Spanish "mes", month)."""
+    words of four letters or more are in that dictionary and not English words (a slide of short words only,
+    "Vue sur la mer", by its words of three letters, and only in the speech language's dictionary). On a slide
+    found foreign, a word of three letters is glossed even where the English list has it (Spanish "mes", month)."""
     from videokb.ingest import freedict
 
     if language == "en" or not _LETTERS.search(text):
@@ -158,32 +163,72 @@ def latin_gloss(text: str, language: str | None) -> str | None:
     english = freedict.english_words()
     if not found or english is None:
         _warn_once("dictionaries", "slides in German, Spanish, French ... are not glossed in English: "
-                   "apt-get install dict-freedict-deu-eng dict-freedict-spa-eng dict-freedict-fra-eng wamerican")
+                   "apt-get install dict-freedict-deu-eng dict-freedict-spa-eng dict-freedict-fra-eng "
+                   "dict-freedict-spa-deu dict-freedict-fra-deu wamerican")
         return None
-    words = _LETTERS.findall(text)
-    long = [w for w in words if len(w) >= 4]
-    if not long:
+    words = list(_LETTERS.finditer(text))
+    shortest = 4 if any(len(w.group(0)) >= 4 for w in words) else 3
+    if shortest == 3 and language not in found:
         return None
-    best: tuple[int, dict[str, str]] = (0, {})
+    counted = [i for i, w in enumerate(words) if len(w.group(0)) >= shortest]
+    if not counted:
+        return None
+    best: tuple[int, list[tuple[int, int, str]]] = (0, [])
     for lang in [language] if language in found else sorted(found):
         senses = freedict.senses(lang)
-        glosses = {w: g for w in set(words) if len(w) >= 3 and (len(w) == 3 or w.lower() not in english)
-                   and (g := _lookup(w.lower(), senses, lang))}
-        known = sum(1 for w in long if w in glosses)
+        spans = _spans(text, words, senses, lang, english)
+        owner = {i: (first, last) for first, last, _ in spans for i in range(first, last + 1)}
+        # a word of a phrase counts; a word alone counts where it is not English too (three-letter ones may be)
+        known = sum(1 for i in counted if i in owner
+                    and (owner[i][1] > owner[i][0] or words[i].group(0).lower() not in english))
         if known > best[0]:
-            best = (known, glosses)
-    known, glosses = best
-    if not known or known < len(long) / 2:
+            best = (known, spans)
+    known, spans = best
+    if not known or known < len(counted) / 2:
         return None
-    return _LETTERS.sub(lambda m: glosses.get(m.group(0), m.group(0)), text)
+    out, at = [], 0
+    for first, last, sense in spans:
+        out += [text[at: words[first].start()], sense]
+        at = words[last].end()
+    return "".join(out) + text[at:]
+
+
+def _spans(text: str, words: list[re.Match], senses: dict[str, str], lang: str,
+           english: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(first word, last word, senses) of each dictionary phrase or word in ``words``, longest phrase first."""
+    from videokb.ingest.freedict import PHRASE_WORDS
+
+    spans: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(PHRASE_WORDS, len(words) - i), 0, -1):
+            last = i + n - 1
+            if n > 1:
+                between = [text[words[j].end(): words[j + 1].start()] for j in range(i, last)]
+                if any(b not in (" ", "-") for b in between):
+                    continue
+                phrase = "".join(words[j].group(0) + (between[j - i] if j < last else "")
+                                 for j in range(i, last + 1)).lower()
+                sense = senses.get(phrase) or senses.get(phrase.replace("-", " "))
+            else:
+                w = words[i].group(0)
+                sense = (_lookup(w.lower(), senses, lang)
+                         if len(w) >= 3 and (len(w) == 3 or w.lower() not in english) else None)
+            if sense:
+                spans.append((i, last, sense))
+                i = last
+                break
+        i += 1
+    return spans
 
 
 def _lookup(word: str, senses: dict[str, str], lang: str) -> str | None:
     if word in senses:
         return senses[word]
-    for ending in _ENDINGS.get(lang, ("s",)):
-        if word.endswith(ending) and len(word) - len(ending) >= 3 and word[: -len(ending)] in senses:
-            return senses[word[: -len(ending)]]
+    for ending, instead in _ENDINGS.get(lang, (("s", ""),)):
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) >= 3 and stem + instead in senses:
+            return senses[stem + instead]
     if lang == "de" and len(word) >= 8:  # a compound of two headwords, maybe joined by s ("Schach|raum")
         for i in range(len(word) - 4, 3, -1):
             head, tail = word[:i], word[i:]

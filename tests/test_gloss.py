@@ -190,6 +190,16 @@ needs_freedict = pytest.mark.skipif(not _freedict_ready(), reason="apt-get insta
                                     "dict-freedict-spa-eng dict-freedict-fra-eng wamerican")
 
 
+def _pivot_ready() -> bool:
+    from videokb.ingest import freedict
+
+    return _freedict_ready() and all(freedict._find(n) for n in ("spa-deu", "fra-deu"))
+
+
+needs_pivot = pytest.mark.skipif(not _pivot_ready(), reason="apt-get install dict-freedict-deu-eng "
+                                 "dict-freedict-spa-deu dict-freedict-fra-deu wamerican")
+
+
 @needs_freedict
 def test_a_german_spanish_or_french_slide_gets_its_words_in_english(tmp_path, monkeypatch):
     from videokb.ingest.gloss import gloss
@@ -206,6 +216,69 @@ def test_a_german_spanish_or_french_slide_gets_its_words_in_english(tmp_path, mo
     assert gloss("Aquarium geschlossen", "la") == "Aquarium closed"
     assert gloss("Fütterung um zwölf", None).startswith("feeding")  # no speech: the same
     assert gloss("售票处二楼", "de").startswith("ticket office")  # Chinese by CC-CEDICT, whatever is spoken
+
+
+def _dictd(folder: Path, name: str, entries: dict[str, str]) -> None:
+    """A dictd dictionary as FreeDict ships it: entries in a gzip file, an index of headword, offset, length."""
+    import gzip
+
+    def b64(n: int) -> str:
+        digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        out = ""
+        while True:
+            out, n = digits[n % 64] + out, n // 64
+            if not n:
+                return out
+
+    data, index = b"", []
+    for head, body in entries.items():
+        raw = f"{body}\n\n".encode()  # an entry's first line is its headword's
+        index.append(f"{head}\t{b64(len(data))}\t{b64(len(raw))}\n")
+        data += raw
+    with gzip.open(folder / f"freedict-{name}.dict.dz", "wb") as f:
+        f.write(data)
+    (folder / f"freedict-{name}.index").write_text("".join(index), encoding="utf-8")
+
+
+@pytest.mark.skipif(not _freedict_ready(), reason="apt-get install wamerican")
+def test_a_word_the_english_dictionary_lacks_is_read_through_german(tmp_path, monkeypatch):
+    from videokb.ingest import freedict
+    from videokb.ingest.gloss import gloss
+
+    dicts = tmp_path / "dictd"
+    dicts.mkdir()
+    _dictd(dicts, "spa-eng", {"mercado": "mercado /meɾkˈaðo/\nmarket, fair", "petit": "petit\nsmall"})
+    _dictd(dicts, "spa-deu", {"sábado": "sábado /sˈaβaðo/ <n, m>\n1. Samstag <n, m>\n2. Sonnabend <n, m>",
+                              "mercado": "mercado <n, m>\n1. Basar <n, m>",
+                              "media pensión": "media pensión <n, f>\n1. Halbpension <n, f>"})
+    _dictd(dicts, "deu-eng", {"Samstag": "Samstag /zˈamstɑːk/ <masc, n, sg>\nSaturday <n>Sat,  /zˈɑːt/",
+                              "Sonnabend": "Sonnabend <masc>\nSaturday <n>", "Basar": "Basar\nbazaar <n>",
+                              "Halbpension": "Halbpension <fem>\nhalf board <n>"})
+    monkeypatch.setenv("VIDEOKB_DICT_DIR", str(dicts))
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(freedict, "_tables", {})
+    table = freedict.senses("es")
+    # each German sense in its first English sense ("Saturday <n>Sat": not "SaturdaySat"), each English sense once
+    assert table["sábado"] == "Saturday"
+    assert table["mercado"] == "market, fair"  # the English dictionary's own senses come first
+    assert table["media pensión"] == "half board"  # a phrase of the German dictionary, through German
+    assert gloss("Sábados a las siete", "es").startswith("Saturday")  # a plural of a headword read through German
+    assert gloss("Media pensión incluida", "es").startswith("half board")
+    # the table is made once per machine, in the cache folder, named after the dictionaries it was made of
+    assert [p.name.split("-freedict")[0] for p in (tmp_path / "cache" / "gloss").iterdir()] == ["v2"]
+
+
+@needs_pivot
+def test_spanish_and_french_words_their_small_english_dictionaries_lack():
+    from videokb.ingest.gloss import gloss
+
+    assert gloss("Sábados a las siete", "es").startswith("Saturday")  # "sábado" only in Spanish-German
+    assert "half" in gloss("Miércoles mitad de precio", "es")
+    assert "old" in gloss("Monedas antiguas", "es")  # a feminine plural of "antiguo"
+    assert gloss("Petit déjeuner", "fr") == "breakfast"  # a phrase, not "small have lunch"
+    assert "sea" in gloss("Vue sur la mer", "fr")  # a slide of short words, in a French video
+    assert gloss("Vue sur la mer", None) is None  # ... only where the speech says which language
+    assert "animal" in gloss("Animaux interdits", "fr")
 
 
 @needs_freedict
@@ -227,7 +300,8 @@ def test_without_the_dictionaries_slides_keep_their_words_and_ingest_says_why(mo
         assert G.gloss("Hunde willkommen", "de") is None and G.gloss("Fraises", "fr") is None
     assert [r.getMessage() for r in caplog.records].count(
         "slides in German, Spanish, French ... are not glossed in English: apt-get install dict-freedict-deu-eng "
-        "dict-freedict-spa-eng dict-freedict-fra-eng wamerican") == 1  # once, not once a slide
+        "dict-freedict-spa-eng dict-freedict-fra-eng dict-freedict-spa-deu dict-freedict-fra-deu wamerican"
+    ) == 1  # once, not once a slide
     assert G.gloss("售票处二楼", "zh").startswith("ticket office")  # Chinese needs none of them
 
 
