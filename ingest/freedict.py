@@ -37,6 +37,7 @@ LANGUAGES = {"de": "deu", "es": "spa", "fr": "fra", "it": "ita", "pt": "por", "n
              "da": "dan", "pl": "pol", "cs": "ces", "fi": "fin", "hu": "hun", "tr": "tur", "ro": "ron"}
 PIVOT = "de"  # the language whose English dictionary is large enough to read others' through
 PHRASE_WORDS = 3  # the most words a headword kept may have
+TABLE_VERSION = 3  # of the reduced tables in the cache folder: a change to what they hold makes new ones
 ENGLISH_LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict/british-english"))
 SENSES_SHOWN = 3
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -103,7 +104,7 @@ def senses(lang: str) -> dict[str, str]:
                 raise KeyError(f"no FreeDict dictionary for {lang!r} in {', '.join(map(str, dict_dirs()))}")
             stamp = "-".join(f"{b.name}-{b.with_suffix('.dict.dz').stat().st_size}-"
                              f"{int(b.with_suffix('.dict.dz').stat().st_mtime)}" for b in sources)
-            target = cache_dir() / "gloss" / f"v2-{stamp}.tsv"
+            target = cache_dir() / "gloss" / f"v{TABLE_VERSION}-{stamp}.tsv"
 
             def build(tmp: Path) -> Path:
                 out = tmp / target.name
