@@ -27,26 +27,19 @@ def test_a_chinese_slide_gets_its_words_in_english():
     assert chinese_gloss("售票處") == "ticket office"  # traditional characters too
 
 
-def test_a_word_shows_up_to_three_senses_a_number_one():
-    # a first sense alone is often the rarer one: 含 "to keep in the mouth" in 含早餐 (breakfast included)
-    assert chinese_gloss("含早餐") == "to keep in the mouth, to contain breakfast"
-    assert "to close" in chinese_gloss("周一闭园")  # 闭, and 关 "mountain pass, to close"
-    assert chinese_gloss("售票处二楼") == "ticket office two floor"  # 二 is not "two, 2, stupid"
-
-
 def test_a_measure_word_after_a_number_says_what_is_counted_or_nothing():
     # CC-CEDICT's first senses of these are other words': 种 "seed", 只 "only", 点 "point", 张 "to open up"
     assert chinese_gloss("三种咖啡") == "three kinds coffee"
     assert chinese_gloss("两只大熊猫") == "two giant panda"
     assert chinese_gloss("早上九点开门").split()[2:4] == ["nine", "o'clock"]
     assert chinese_gloss("每张门票五十元").startswith("each ticket fifty")
-    assert chinese_gloss("三个人") == "three person, people"  # not 三|个人 "three personal"
+    assert chinese_gloss("三个人") == "three person"  # not 三|个人 "three personal"
     assert chinese_gloss("三点钟") == "three o'clock"  # 点钟 is a word of its own
     assert chinese_gloss("二楼有洗手间").startswith("two floor")
     assert chinese_gloss("20种面").startswith("20 kinds")
     # elsewhere the same characters keep their own senses
     assert chinese_gloss("种子") == "seed"
-    assert chinese_gloss("点心") == "light refreshments, pastry, dim sum"
+    assert chinese_gloss("点心") == "light refreshments"
     assert chinese_gloss("有点") == "a little"
 
 
@@ -272,7 +265,8 @@ def test_a_word_the_english_dictionary_lacks_is_read_through_german(tmp_path, mo
     assert gloss("Sábados a las siete", "es").startswith("Saturday")  # a plural of a headword read through German
     assert gloss("Media pensión incluida", "es").startswith("half board")
     # the table is made once per machine, in the cache folder, named after the dictionaries it was made of
-    assert [p.name.split("-freedict")[0] for p in (tmp_path / "cache" / "gloss").iterdir()] == [f"v{freedict.TABLE_VERSION}"]
+    made = [p.name.split("-freedict")[0] for p in (tmp_path / "cache" / "gloss").iterdir()]
+    assert made == [f"v{freedict.TABLE_VERSION}"]
 
 
 @needs_pivot
