@@ -37,7 +37,7 @@ LANGUAGES = {"de": "deu", "es": "spa", "fr": "fra", "it": "ita", "pt": "por", "n
              "da": "dan", "pl": "pol", "cs": "ces", "fi": "fin", "hu": "hun", "tr": "tur", "ro": "ron"}
 PIVOT = "de"  # the language whose English dictionary is large enough to read others' through
 PHRASE_WORDS = 3  # the most words a headword kept may have
-TABLE_VERSION = 3  # of the reduced tables in the cache folder: a change to what they hold makes new ones
+TABLE_VERSION = 4  # of the reduced tables in the cache folder: a change to what they hold makes new ones
 ENGLISH_LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict/british-english"))
 SENSES_SHOWN = 3
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
