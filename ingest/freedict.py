@@ -42,7 +42,7 @@ ENGLISH_LISTS = (Path("/usr/share/dict/american-english"), Path("/usr/share/dict
 SENSES_SHOWN = 3
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _TAGS = re.compile(r"<[^>]*>|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}")
-_lock = threading.Lock()
+_lock = threading.RLock()  # a table read through German loads German's table first
 _tables: dict[str, dict[str, str]] = {}
 _english: frozenset[str] | None = None
 
@@ -133,12 +133,14 @@ def _table(sources: list[Path]) -> dict[str, str]:
     if sources[0].name.endswith("-eng"):
         table = _read(sources[0])
     if len(sources) >= 2 and not sources[-2].name.endswith("-eng"):
-        german, english = _read(sources[-2], numbered=True), _read(sources[-1])
-        for word, senses in german.items():
+        # German's English: its table as made for German glosses (from the cache folder after the first time)
+        english = senses(PIVOT) if sources[-1] == _find(f"{LANGUAGES[PIVOT]}-eng") else _read(sources[-1])
+        german = _read(sources[-2], numbered=True)
+        for word, german_senses in german.items():
             if word in table:
                 continue
             shown: list[str] = []
-            for sense in senses.split(", "):
+            for sense in german_senses.split(", "):
                 en = english.get(sense.lower())
                 first = en.split(", ")[0] if en else None
                 if first and first not in shown:

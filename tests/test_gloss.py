@@ -201,10 +201,9 @@ needs_pivot = pytest.mark.skipif(not _pivot_ready(), reason="apt-get install dic
 
 
 @needs_freedict
-def test_a_german_spanish_or_french_slide_gets_its_words_in_english(tmp_path, monkeypatch):
+def test_a_german_spanish_or_french_slide_gets_its_words_in_english():
     from videokb.ingest.gloss import gloss
 
-    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path))
     assert gloss("Hunde willkommen", "de").split(",")[0] == "dogs"  # the entry with examples: not "mine cars"
     assert gloss("Doppelzimmer achtzig Euro", "de").startswith("double room eighty")
     assert gloss("Parkplatz hinten", "de").startswith("place to park")
@@ -264,9 +263,13 @@ def test_a_word_the_english_dictionary_lacks_is_read_through_german(tmp_path, mo
     assert table["media pensión"] == "half board"  # a phrase of the German dictionary, through German
     assert gloss("Sábados a las siete", "es").startswith("Saturday")  # a plural of a headword read through German
     assert gloss("Media pensión incluida", "es").startswith("half board")
-    # the table is made once per machine, in the cache folder, named after the dictionaries it was made of
-    made = [p.name.split("-freedict")[0] for p in (tmp_path / "cache" / "gloss").iterdir()]
-    assert made == [f"v{freedict.TABLE_VERSION}"]
+    # the tables are made once per machine, in the cache folder, named after the dictionaries they were made of:
+    # Spanish's, and German's, which Spanish's was read through
+    made = sorted(p.name for p in (tmp_path / "cache" / "gloss").iterdir())
+    v = freedict.TABLE_VERSION
+    assert [name.split("-")[:4] for name in made] == [[f"v{v}", "freedict", "deu", "eng"],
+                                                       [f"v{v}", "freedict", "spa", "eng"]], made
+    assert "freedict-spa-deu" in made[1] and made[1].endswith(".tsv")
 
 
 @needs_pivot
