@@ -209,11 +209,9 @@ def _spans(text: str, words: list[re.Match], senses: dict[str, str], lang: str,
         for n in range(min(PHRASE_WORDS, len(words) - i), 0, -1):
             last = i + n - 1
             if n > 1:
-                between = [text[words[j].end(): words[j + 1].start()] for j in range(i, last)]
-                if any(b not in (" ", "-") for b in between):
+                if any(text[words[j].end(): words[j + 1].start()] not in (" ", "-") for j in range(i, last)):
                     continue
-                phrase = "".join(words[j].group(0) + (between[j - i] if j < last else "")
-                                 for j in range(i, last + 1)).lower()
+                phrase = text[words[i].start(): words[last].end()].lower()  # "petit déjeuner", "wagon-lit"
                 sense = senses.get(phrase) or senses.get(phrase.replace("-", " "))
             else:
                 w = words[i].group(0)
