@@ -133,8 +133,9 @@ def _table(sources: list[Path]) -> dict[str, str]:
     if sources[0].name.endswith("-eng"):
         table = _read(sources[0])
     if len(sources) >= 2 and not sources[-2].name.endswith("-eng"):
-        # German's English: its table as made for German glosses (from the cache folder after the first time)
-        english = senses(PIVOT) if sources[-1] == _find(f"{LANGUAGES[PIVOT]}-eng") else _read(sources[-1])
+        # German's English (sources[-1]): its table as made for German glosses (from the cache folder after the
+        # first time), not its dictionary parsed again
+        english = senses(PIVOT)
         german = _read(sources[-2], numbered=True)
         for word, german_senses in german.items():
             if word in table:
