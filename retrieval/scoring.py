@@ -39,7 +39,8 @@ similarities are calibrated for the query (:func:`calibrate`: shifted by
 their median, deviations stretched by their spread), and a speech hit can lose a little for being a Whisper
 fragment (``w_fragment``) or for Whisper's doubt about it (``w_asr``: how far its mean token probability falls
 below the median of the query's speech hits, so confidence differences among clearly heard sentences, which
-say nothing about relevance, do not reorder them).
+say nothing about relevance, do not reorder them). Before all this, the searcher lowers speech hits that sit
+near any query at all (:func:`dehub`, ``w_hub``: Whisper's transcripts of speech it could not make out).
 
 A moment's bounds are the spans of the hits that match about as well as its best one, not a window that
 weaker neighbours widen.
@@ -54,6 +55,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from videokb.index.hubness import hub_scores
 from videokb.index.search_config import SearchSettings
 from videokb.retrieval.lexical import lexical, moment_lex, phrase_score, tokens, video_coverage
 from videokb.retrieval.moments import Hit, Moment
@@ -135,6 +137,27 @@ def calibrate(hits: list[Hit], weight: float, scale: float = 0.0) -> None:
         h.extra["median"] = medians.get(space, 0.0)
         if scale and space in spreads:
             h.extra["stretch"] = (mean_spread / spreads[space]) ** scale
+
+
+def dehub(hits: list[Hit], probes: np.ndarray, query_vector: np.ndarray, weight: float) -> None:
+    """Lower each hit's similarity by ``weight`` x how far its hub score (:func:`index.hubness.hub_scores`:
+    how near its vector sits to random-word probe queries) stands above the median of the hits' scores. A hit
+    matched through its English translation is judged by the translation's vector. Hits without a stored
+    vector keep theirs."""
+    scored = [h for h in hits if h.extra.get("vector") is not None]
+    if not scored:
+        return
+    vectors = []
+    for h in scored:
+        v, v_en = h.extra["vector"], h.extra.get("vector_en")
+        if v_en is not None and float(np.dot(v_en, query_vector)) > float(np.dot(v, query_vector)):
+            v = v_en
+        vectors.append(v)
+    hubs = hub_scores(np.stack(vectors), probes)
+    median = float(np.median(hubs))
+    for h, hub in zip(scored, hubs):
+        h.extra["hub"] = float(hub)
+        h.extra["similarity"] -= weight * (float(hub) - median)
 
 
 def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:

@@ -22,13 +22,14 @@ import pyarrow as pa
 from videokb.index import schema as S
 from videokb.index.datasets import open_datasets
 from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
+from videokb.index.hubness import probe_vectors
 from videokb.index.query import REFINE_FACTOR, nearest
 from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
 from videokb.retrieval.lexical import spelled_numbers
-from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, score_moments
+from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, dehub, score_moments
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -210,6 +211,9 @@ class Searcher:
             # label lists' vectors are mixed only where the same embedder made them
             same = self._open.specs(S.KEYFRAMES).get("label_vector") == embedder.spec()
             symmetric([h for h in hits if h.modality != "visual" or same], pvec, settings.w_symmetric)
+        if settings.w_hub:
+            # transcripts of speech no one could make out sit near every query (index.hubness)
+            dehub([h for h in hits if h.modality == "speech"], probe_vectors(embedder), qvec, settings.w_hub)
         moments = score_moments(query, hits, settings, self.options.max_moment_s,
                                 embed_passages=self._embed_passages, query_vector=qvec,
                                 rerank_encode=self.options.rerank_encode)[: self.options.k]

