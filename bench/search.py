@@ -233,7 +233,10 @@ def run_one(args) -> dict:
     # Random vectors sit at cosine ~0 from any query, under the text space's similarity floor: the floor is
     # lowered and the reranker turned on so that every search scores and reranks its 20 best moments.
     settings = dataclasses.replace(store.search_settings(), min_similarity=-1.0, w_rerank=0.25)
-    for key, encode in (("search_e2e", False), ("search_e2e_encode", True)):
+    # and, side by side, without the hubness penalty (index.hubness: one (hits x 512) product per search)
+    no_hub = dataclasses.replace(settings, w_hub=0.0)
+    for key, encode, settings in (("search_e2e", False, settings), ("search_e2e_encode", True, settings),
+                                  ("search_e2e_no_hub", False, no_hub)):
         # Query vectors are kept per process: each run encodes its queries as a fresh process would.
         importlib.import_module("videokb.retrieval.search")._QUERY_VECTORS.clear()
         searcher = Searcher(store, SearchOptions(k=10, modalities=("speech", "ocr"), device="cpu",
@@ -297,6 +300,11 @@ def main() -> None:
               f"{g['p50_ms']:>7.1f}/{g['p95_ms']:<7.1f} {g['recall10']:>6.4f} {g.get('probed', 0):>6} | {f['p50_ms']:>5.1f}/{f['p95_ms']:<6.1f}"
               f" | {e['p50_ms']:>8.1f}/{e['p95_ms']:<8.1f} {e['cpu_p50_ms']:>5.1f} {e['load1']:>4.1f} | "
               f"{x['p50_ms']:>8.1f}/{x['p95_ms']:<8.1f}")
+    for r in rows:  # the same searches without the hubness penalty, beside the headline's
+        e, h = r["search_e2e"], r["search_e2e_no_hub"]
+        print(f"{r['segments']:>9} segments: search p50 {e['p50_ms']:.1f} ms with the hubness penalty, "
+              f"{h['p50_ms']:.1f} ms without (CPU p50 {e['cpu_p50_ms']:.1f} / {h['cpu_p50_ms']:.1f} ms, "
+              f"ratio {e['cpu_p50_ms'] / max(h['cpu_p50_ms'], 1e-9):.2f})")
     for r in rows:
         for key in ("segments_ann", "regions_ann"):
             for p in r[key].get("sweep", []):

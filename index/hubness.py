@@ -88,6 +88,8 @@ def hub_scores(vectors: np.ndarray, probes: np.ndarray, k: int = HUB_K) -> np.nd
     """Each row's mean cosine with its ``k`` nearest probes (rows and probes unit length)."""
     if len(vectors) == 0:
         return np.zeros(0, dtype=np.float32)
-    sims = np.asarray(vectors, dtype=np.float32) @ probes.T
+    # One matrix-vector product per row: a search scores ~100 rows, and as one matrix product OpenBLAS splits
+    # that across its threads, which on a busy machine took 3.5 ms instead of 1 (no process-wide limit needed).
+    sims = np.stack([probes @ v for v in np.asarray(vectors, dtype=np.float32)])
     k = min(k, sims.shape[1])
     return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)

@@ -148,13 +148,18 @@ def dehub(hits: list[Hit], probes: np.ndarray, query_vector: np.ndarray, weight:
     scored = [h for h in hits if h.extra.get("vector") is not None]
     if not scored:
         return
-    vectors = []
+    # A row found by several lists (vector and full text) is one product with the probes, not several.
+    rows: dict[tuple, int] = {}
+    vectors, index = [], []
     for h in scored:
         v, v_en = h.extra["vector"], h.extra.get("vector_en")
-        if v_en is not None and float(np.dot(v_en, query_vector)) > float(np.dot(v, query_vector)):
-            v = v_en
-        vectors.append(v)
-    hubs = hub_scores(np.stack(vectors), probes)
+        en = v_en is not None and float(np.dot(v_en, query_vector)) > float(np.dot(v, query_vector))
+        key = (h.video_id, h.start_s, h.end_s, h.text, en)
+        if key not in rows:
+            rows[key] = len(vectors)
+            vectors.append(v_en if en else v)
+        index.append(rows[key])
+    hubs = hub_scores(np.stack(vectors), probes)[index]
     median = float(np.median(hubs))
     for h, hub in zip(scored, hubs):
         h.extra["hub"] = float(hub)
