@@ -11,8 +11,8 @@ few cuts under a hand-held camera, narrated throughout). Generated media are cac
 
 Each kind runs in a fresh process, so its peak RSS is its own and its cold figure includes loading the models
 (reported apart). For each: the whole ingest as a multiple of real time without model loading (from the first
-video's start to the last one's outcome, every stage of each video from decoding to its rows written) and cold (the whole
-`ingest()` call: building and loading models, planning, committing, index upkeep), the
+video's start to the last one's outcome, every stage of each video from decoding to its rows written) and cold
+(the whole `ingest()` call: building and loading models, planning, committing, index upkeep), the
 same files' speech alone (faster-whisper with the thread budget it has inside ingest) and the ratio of the
 two (ingest time / ASR-only time: 1.0 means speech is the floor), keyframes and OCR recognitions per minute
 against uniform 1 fps, and per-stage seconds.
@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -160,7 +161,7 @@ class RssTrace:
 
 
 def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_only: bool = True,
-            trace: bool = False, spare: bool = True) -> dict:
+            trace: bool = False, spare: str = "on") -> dict:
     """Ingest one kind in this (fresh) process, then transcribe the same files alone."""
     from videokb.index.store import Store
     from videokb.ingest import IngestConfig, ingest
@@ -173,7 +174,8 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
         cfg = ModelConfig(visual=visual, device="cpu", asr=asr, cache_dir=cache / "models")
         t, c = time.perf_counter(), cpu_s()
         with RssTrace() if trace else contextlib.nullcontext() as rss_trace:
-            report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg, spare_threads=spare),
+            report = ingest(files, Store(Path(tmp) / "db"), IngestConfig(models=cfg, spare_threads=spare != "off",
+                                                                           visual_spare_threads=spare == "on"),
                             progress=False)
         cold, cold_cpu = time.perf_counter() - t, cpu_s() - c
         rss_ingest = peak_rss_mb()
@@ -199,7 +201,7 @@ def run_one(kind: str, minutes: float, cache: Path, visual: str, asr: bool, asr_
             for f in files:
                 models.asr.transcribe(f)
             asr_s, asr_cpu = time.perf_counter() - t, cpu_s() - c
-            if spare and hasattr(models.asr, "wide_model"):
+            if spare != "off" and hasattr(models.asr, "wide_model"):
                 # Speech alone on every lane's threads, as ingest runs it while the visual lane is idle: the
                 # floor once speech may take the visual lane's threads.
                 models.asr.wide_model()
@@ -233,7 +235,7 @@ def show(results: list[dict]) -> None:
         asr = r["asr_only_s"]
         asr_x = f"{d / asr:.1f}x" if asr else "-"
         ratio = f"{r['ingest_s'] / asr:.2f}" if asr else "-"
-        name = r["kind"] + ("" if r.get("spare", True) else " -spare")
+        name = r["kind"] + {"on": "", "off": " -spare", "speech": " -vspare"}[r["spare"]]
         print(f"{name:<13}{d:>8.1f}{d / r['ingest_s']:>9.1f}x{d / r['cold_s']:>7.1f}x{r['load_s']:>8.1f}"
               f"{asr_x:>12}{ratio:>12}"
               f"{c['keyframes'] * per_min:>8.1f}{60:>9}{c.get('ocr_recognized', 0) * per_min:>12.1f}"
@@ -242,13 +244,18 @@ def show(results: list[dict]) -> None:
         if r.get("asr_all_s"):
             print(f"{r['kind']}: speech alone on both lanes' threads {r['duration_s'] / r['asr_all_s']:.1f}x real time;"
                   f" ingest / that {r['ingest_s'] / r['asr_all_s']:.2f}")
-    pairs = {}
+    pairs: dict[str, dict[str, list[dict]]] = {}
     for r in results:
-        pairs.setdefault(r["kind"], {})[r.get("spare", True)] = r
+        pairs.setdefault(r["kind"], {}).setdefault(r["spare"], []).append(r)
     for kind, p in pairs.items():
-        if True in p and False in p:
-            print(f"{kind}: ingest with spare threads / without: {p[True]['ingest_s'] / p[False]['ingest_s']:.2f} "
-                  f"(cold {p[True]['cold_s'] / p[False]['cold_s']:.2f})")
+        for other, what in (("off", "spare threads / without"),
+                            ("speech", "the visual lane also on speech's idle threads / speech's only")):
+            if "on" in p and other in p:
+                ratios = [a["ingest_s"] / b["ingest_s"] for a, b in zip(p["on"], p[other])]
+                asr = [f"{a['ingest_s'] / a['asr_only_s']:.2f} / {b['ingest_s'] / b['asr_only_s']:.2f}"
+                       for a, b in zip(p["on"], p[other]) if a["asr_only_s"] and b["asr_only_s"]]
+                print(f"{kind}: ingest with {what}: {', '.join(f'{x:.2f}' for x in ratios)} "
+                      f"(median {statistics.median(ratios):.2f}); ingest / ASR-only: {', '.join(asr)}")
     print("\nCPU seconds, all threads (robust to other jobs' load): the whole cold ingest() call, and speech alone:")
     for r in results:
         asr_cpu = f"{r['asr_cpu_s']:.1f}" if r.get("asr_cpu_s") is not None else "-"
@@ -271,15 +278,16 @@ def main() -> None:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--no-asr-only", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--spare", choices=("on", "off", "both"), default="on",
-                    help="speech on the visual lane's threads while that lane is idle; both: each kind both ways, "
-                         "side by side")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat each kind's runs, interleaved")
+    ap.add_argument("--spare", choices=("on", "off", "speech", "both", "visual"), default="on",
+                    help="on: each lane also runs on the other's threads while that one is idle; speech: only speech "
+                         "does; off: neither; both: off and on side by side; visual: speech and on side by side")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asr = not args.no_asr
     if args.one:
         print(json.dumps(run_one(args.one, args.minutes, args.cache, args.visual, asr, not args.no_asr_only,
-                                 args.trace, args.spare != "off")))
+                                 args.trace, args.spare)))
         return
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     common = ["--cache", str(args.cache), "--visual", args.visual] + (["--no-asr"] if args.no_asr else [])
@@ -298,9 +306,10 @@ def main() -> None:
         print(f"\npeak RSS: 60 min {long:.0f} MB vs 10 min {short:.0f} MB: {long / short:.2f}x")
         print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
-    ways = {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.spare]
+    ways = {"on": ["on"], "off": ["off"], "speech": ["speech"], "both": ["off", "on"],
+            "visual": ["speech", "on"]}[args.spare]
     show([child(["--one", k, "--minutes", str(args.minutes), "--spare", w, *common])
-          for k in args.kinds.split(",") for w in ways])
+          for k in args.kinds.split(",") for _ in range(args.rounds) for w in ways])
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

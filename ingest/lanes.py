@@ -11,23 +11,26 @@ takes every cycle speech leaves idle (before speech starts, after it ends, betwe
 Linux keeps a nice value per thread and a new thread inherits its creator's, so the lane's thread lowers its
 own priority first and every thread it starts (decoding, FFmpeg's, the OpenMP pool of the text embedder)
 follows. An ordinary user cannot raise a priority again, which is why the visual lane has a thread of its own
-that stays nice for every video it works on. Elsewhere (macOS, Windows) the lane runs at normal priority: there ``setpriority`` takes a process id.
+that stays nice for every video it works on. Elsewhere (macOS, Windows) the lane runs at normal priority: there
+``setpriority`` takes a process id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority", "release_free_memory"]
+__all__ = ["Lane", "limit_lane_threads", "limit_malloc_arenas", "lower_thread_priority", "release_free_memory",
+           "widened"]
 
 # glibc's M_ARENA_MAX (malloc.h): how many malloc arenas threads may spread over.
 _M_ARENA_MAX = -8
@@ -105,6 +108,26 @@ def limit_lane_threads(n: int) -> None:
         torch.set_num_threads(n)
     if cv2.getNumThreads() > n:
         cv2.setNumThreads(n)
+
+
+@contextlib.contextmanager
+def widened(threads: int) -> Iterator[None]:
+    """Run the block on ``threads`` threads: torch's intra-op pool (process-wide: the visual lane's image
+    encoder) and OpenMP in the calling thread (the text embedder's engine), each set back after. For the visual
+    lane while the speech lane is idle (:class:`ingest.visual.VisualLane`), the mirror of speech's spare threads
+    (:class:`ingest.asr.SpareThreads`): nothing else then runs on those threads."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    if threads > before:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads, user_api="openmp"):
+            yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def limit_malloc_arenas(n: int) -> bool:

@@ -31,6 +31,8 @@ class IngestConfig:
     # While the visual lane (and the text stage) are idle, speech runs on their threads too: a second copy of
     # Whisper on twice the lane's threads (ingest.asr.SpareThreads), the same transcript.
     spare_threads: bool = True
+    # ... and while the speech lane is idle, the visual lane encodes on its threads too (ingest.lanes.widened).
+    visual_spare_threads: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

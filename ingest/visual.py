@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from videokb.index.embedders import ImageEncoding, TextEmbedder
 from videokb.index.store import Store
 from videokb.ingest import rows as R
 from videokb.ingest.keyframes import DecodeStats, Keyframe, iter_keyframes
-from videokb.ingest.lanes import release_free_memory
+from videokb.ingest.lanes import release_free_memory, widened
 from videokb.ingest.models import Models, lane_threads
 from videokb.ingest.ocr import OcrLine
 from videokb.ingest.ocr_reuse import IncrementalOcr
@@ -44,7 +46,12 @@ class VisualLane:
     _BUSY = ("ocr", "visual", "embed", "write")  # the lane's own work; the rest of its time it waits on decoding
 
     def __init__(self, store: Store, models: Models, config: IngestConfig, keys: dict,
-                 timings: dict[str, float], cancel: threading.Event | None = None) -> None:
+                 timings: dict[str, float], cancel: threading.Event | None = None,
+                 spare: Callable[[], bool] | None = None) -> None:
+        """``spare``, when given, says at any moment whether the speech lane is idle: a batch started then
+        encodes images and label texts on the lane's threads and speech's (:func:`ingest.lanes.widened`). On real
+        footage the visual lane outlasts speech (bigbuckbunny's speech is done before the silent bikes clip's
+        montage is), and that tail ran on one of the two cores."""
         self.models = models
         self.config = config
         self.keys = keys
@@ -54,6 +61,7 @@ class VisualLane:
         self.n_keyframes = self.n_regions = 0
         self.counts: dict[str, int] = {}  # label_texts_embedded, label_texts_cached
         self.cancel = cancel or threading.Event()  # set from another thread: stop at the next keyframe
+        self._spare = spare
         self._store = store
         self._kf_table = R.keyframes_table(store, models)
         self._reg_table = R.regions_table(store, models)
@@ -131,6 +139,14 @@ class VisualLane:
         self._timed("ocr", t)
         for kf, end, lines in zip(batch, ends, lines_per):
             self.ocr_frames.append((kf.t_s, end, lines))
+        wide = self._spare is not None and self._spare()
+        with widened(2 * lane_threads(self.config.models)) if wide else contextlib.nullcontext():
+            self.counts["batches_wide"] = self.counts.get("batches_wide", 0) + wide
+            self._encode(batch, ends, lines_per)
+        if len(self._kf_rows) >= WRITE_EVERY:
+            self._write()
+
+    def _encode(self, batch: list[Keyframe], ends: list[float], lines_per: list[list[OcrLine]]) -> None:
         t = time.perf_counter()
         encs: list[ImageEncoding | None] = [None] * len(batch)
         if self.models.visual is not None:
@@ -154,8 +170,6 @@ class VisualLane:
             if enc is not None:
                 self._reg_rows.extend(R.region_rows(self.keys, kf, end, enc))
         self._timed("write", t)
-        if len(self._kf_rows) >= WRITE_EVERY:
-            self._write()
 
     def _write(self) -> None:
         t = time.perf_counter()

@@ -88,6 +88,8 @@ class VideoJob:
         # worker's own thread) leave them idle.
         self._spare = ((lambda: lanes.visual.idle() and not models.text_lock.locked())
                        if config.parallel_lanes and config.spare_threads else None)
+        # ... and the visual lane may take the speech lane's threads while that lane is idle.
+        self._speech_idle = lanes.speech.idle if config.parallel_lanes and config.visual_spare_threads else None
         if config.parallel_lanes:
             # The visual stage is queued first: speech, started a moment earlier, would find the visual lane idle.
             if self._visual:
@@ -163,7 +165,8 @@ class VideoJob:
         path, info = self.task.path, self.task.info
         visual = {"ocr_frames": [], "counts": {}, "frames_decoded": 0, "last_t_s": 0.0}
         if info.has_video:
-            lane = VisualLane(self.store, self.models, self.config, self.keys, self.timings, cancel=self._cancel)
+            lane = VisualLane(self.store, self.models, self.config, self.keys, self.timings, cancel=self._cancel,
+                              spare=self._speech_idle)
             bar = tqdm(total=math.ceil(info.duration_s), unit="s", desc=path.name[:30], leave=False,
                        disable=not self._progress)
             with bar:

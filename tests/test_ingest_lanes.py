@@ -6,6 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
+
 from videokb.index import schema as S
 from videokb.index.store import Store
 from videokb.ingest import IngestConfig, ingest, pipeline
@@ -77,3 +79,23 @@ def test_a_silent_video_runs_its_visual_stage_while_the_video_before_it_is_trans
     for name in store.table_names():
         t = store.db.open_table(name).to_arrow()
         assert set(zip(t.column("video_id").to_pylist(), t.column("ingest_id").to_pylist())) <= live, name
+
+
+def test_the_visual_lane_takes_speechs_threads_only_while_speech_is_idle(corpus, shared_cache, tmp_path):
+    silent = tmp_path / "silent.mp4"  # no audio: the speech lane stays idle all through its visual stage
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(corpus[1].path), "-an", "-c", "copy",
+                    str(silent)], check=True)
+    models = ModelConfig(visual="efficientnet-lite0", device="cpu", cache_dir=shared_cache)
+    rows = {}
+    for wide in (True, False):
+        store = Store(tmp_path / f"db-{wide}")
+        report = ingest([silent], store, IngestConfig(models=models, visual_spare_threads=wide), progress=False)
+        assert [o.status for o in report.outcomes] == ["ingested"]
+        counts = report.outcomes[0].counts
+        assert (counts["batches_wide"] > 0) if wide else (counts["batches_wide"] == 0)
+        kf = store.db.open_table(S.KEYFRAMES).to_arrow().sort_by("t_s")
+        rows[wide] = (kf.column("t_s").to_pylist(), kf.column("reason").to_pylist(),
+                      np.stack(kf.column("label_vector").to_numpy(zero_copy_only=False)))
+    # More threads, the same keyframes and (up to float rounding) the same label vectors.
+    assert rows[True][:2] == rows[False][:2]
+    np.testing.assert_allclose(rows[True][2], rows[False][2], atol=2e-3)

