@@ -153,3 +153,18 @@ def test_ingest_caches_the_probes_and_a_cache_it_cannot_write_does_not_fail_the_
     monkeypatch.setattr(hubness, "_memo", {})
     _prepare_search(store, SimpleNamespace(text=emb))
     assert "could not cache the search's fixed encodings" in caplog.text
+
+
+def test_hub_scores_are_each_rows_mean_of_its_nearest_probes_and_leave_blas_threads_as_they_were():
+    from threadpoolctl import threadpool_info
+
+    rng = np.random.default_rng(0)
+    probes = rng.standard_normal((64, 16)).astype(np.float32)
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    rows = rng.standard_normal((7, 16)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    hubs = hubness.hub_scores(rows, probes, k=5)
+    expected = [np.mean(sorted(probes @ r)[-5:]) for r in rows]
+    np.testing.assert_allclose(hubs, expected, atol=1e-6)
+    assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before
