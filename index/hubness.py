@@ -21,8 +21,8 @@ import hashlib
 import logging
 import threading
 import time
-from importlib import resources
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np

@@ -28,7 +28,6 @@ TOP_LABELS = 5
 MIN_LABEL_SCORE = 0.05
 
 
-@functools.lru_cache(maxsize=1)
 @functools.cache
 def imagenet_class_names() -> tuple[str, ...]:
     # Names from timm's imagenet_synset_to_lemma.txt (Apache-2.0), in the standard class order.
