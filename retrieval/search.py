@@ -30,7 +30,7 @@ from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
 from videokb.retrieval.lexical import spelled_numbers
-from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, dehub, label_names, score_moments
+from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, dehub, disagreement, label_names, score_moments
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -212,6 +212,9 @@ class Searcher:
             # label lists' vectors are mixed only where the same embedder made them
             same = self._open.specs(S.KEYFRAMES).get("label_vector") == embedder.spec()
             symmetric([h for h in hits if h.modality != "visual" or same], pvec, settings.w_symmetric)
+        if settings.w_agree:
+            # a transcript and its translation that say different things: Whisper did not hear the speech
+            disagreement([h for h in hits if h.modality == "speech"], settings.w_agree, settings.agree_min)
         if settings.w_hub:
             # transcripts of speech no one could make out sit near every query (index.hubness)
             dehub([h for h in hits if h.modality == "speech"], probe_vectors(embedder), qvec, settings.w_hub)

