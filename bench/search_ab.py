@@ -5,8 +5,9 @@ query, then p50/p95 wall time and CPU time per search for each.
     python bench/search.py --sizes 100000 --keep              # once: builds ~/.cache/videokb-bench/search/n100000
     python bench/search_ab.py --ref main --index ~/.cache/videokb-bench/search/n100000
 
-``index/query.py``, ``retrieval/clips.py``, ``retrieval/lexical.py``, ``retrieval/scoring.py`` and ``retrieval/search.py`` are loaded as they
-are at ``--ref`` (the rest of the package is this checkout's); scoring settings are the bench's (floor off,
+``index/query.py``, ``retrieval/clips.py``, ``retrieval/lexical.py``, ``retrieval/corrections.py``,
+``retrieval/scoring.py`` and ``retrieval/search.py`` are loaded as they are at ``--ref`` (the rest of the
+package is this checkout's); scoring settings are the bench's (floor off,
 reranker on), as in bench/search.py. ``--differ-ok`` counts the queries whose moments differ instead of
 stopping at the first: for a change that trades exactness for speed (the ANN's probes), whose recall
 bench/search.py measures on planted neighbours; the synthetic queries have none, so their moments are near-ties
@@ -35,15 +36,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # Loaded at the ref, in this order; each imports the ones before it as they are at the ref.
 REF_MODULES = (("query", "index/query.py", "videokb.index.query"), ("clips", "retrieval/clips.py",
                "videokb.retrieval.clips"), ("lexical", "retrieval/lexical.py", "videokb.retrieval.lexical"),
+               ("corrections", "retrieval/corrections.py", "videokb.retrieval.corrections"),
                ("scoring", "retrieval/scoring.py", "videokb.retrieval.scoring"),
                ("search", "retrieval/search.py", "videokb.retrieval.search"))
 # Modules a ref may predate (split out of scoring.py later): skipped there.
-OPTIONAL = {"lexical"}
+OPTIONAL = {"lexical", "corrections"}
 
 
 def load_ref(ref: str) -> types.ModuleType:
-    """retrieval/search.py at ``ref``, importing index/query.py, retrieval/clips.py, lexical.py and scoring.py at
-    ``ref`` too."""
+    """retrieval/search.py at ``ref``, importing index/query.py, retrieval/clips.py, lexical.py, corrections.py and
+    scoring.py at ``ref`` too."""
     mods = {}
     for name, path, module in REF_MODULES:
         shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"], check=name not in OPTIONAL,

@@ -100,7 +100,7 @@ class SearchSettings:
     # that answers it; a sentence that says something specific sits near few probes (0: off)
     w_hub: float = 0.0
     # Subtracted from a speech hit's cosine: this times how far the cosine between its transcript and Whisper's
-    # English translation of it falls below ``agree_min`` (retrieval.scoring.disagreement): two readings of
+    # English translation of it falls below ``agree_min`` (retrieval.corrections.disagreement): two readings of
     # one piece of audio that say different things mean Whisper did not hear it (0: off)
     w_agree: float = 0.0
     agree_min: float = 0.8
@@ -173,7 +173,7 @@ _DEFAULTS: dict[str, SearchSettings] = {
     # recall@5 (1.00 -> 0.83); labels down to 0.3 (at 0.5) cost a fresh family query, only those of 0.7 and
     # more (at 0.3) a tune photo query.
     # Then (thirtieth session, the three train splits): a speech segment lowered where its transcript and its
-    # English translation disagree (w_agree 0.3 below a cosine of agree_min 0.8; retrieval.scoring.disagreement):
+    # English translation disagree (w_agree 0.3 below a cosine of agree_min 0.8; retrieval.corrections.disagreement):
     # tune recall@1 0.89 -> 0.90 (family 0.88 -> 0.92, photo 0.92 -> 1.00; espeak German gibberish no longer
     # outranks the espresso photo), fresh and old unchanged; 0.4 and (at 0.82) 0.2 the same, 0.5 costs an old
     # English-for-foreign query, a floor of 0.85 costs tune paraphrase and English-for-foreign queries. Dev: no

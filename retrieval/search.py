@@ -30,7 +30,8 @@ from videokb.index.store import Store
 from videokb.retrieval.clips import clip_lists
 from videokb.retrieval.moments import Hit, Moment
 from videokb.retrieval.lexical import spelled_numbers
-from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, dehub, disagreement, label_names, score_moments
+from videokb.retrieval.corrections import dehub, disagreement, label_names
+from videokb.retrieval.scoring import TEXT_SPACE_VISUAL, score_moments
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -180,8 +181,9 @@ class Searcher:
     def candidates(self, query: str | None, image: Image.Image | None, live: dict[str, str]) -> list[Hit]:
         """Hits of every list for the query, of live ingest attempts only, each list cut to ``per_list``."""
         lists = self._text_lists(query) if query is not None else self._image_lists(image)
+        per_list = self.options.per_list
         return [h for found in lists.values()
-                for h in [h for h in found if live.get(h.video_id) == h.extra.pop("ingest_id")][: self.options.per_list]]
+                for h in [h for h in found if live.get(h.video_id) == h.extra.pop("ingest_id")][:per_list]]
 
     def rank(self, query: str | None, by_image: bool, hits: list[Hit],
              settings: SearchSettings | None = None) -> list[Moment]:

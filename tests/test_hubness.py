@@ -14,7 +14,7 @@ from videokb.index.search_config import SearchSettings
 from videokb.retrieval import Searcher, SearchOptions
 from videokb.retrieval.moments import Hit
 from videokb.ingest.rows import label_words
-from videokb.retrieval.scoring import dehub, disagreement, label_names
+from videokb.retrieval.corrections import dehub, disagreement, label_names
 
 from text_index import make_index
 
