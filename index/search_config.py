@@ -101,7 +101,7 @@ class SearchSettings:
     w_hub: float = 0.0
     # Subtracted from a speech hit's cosine: this times how far the cosine between its transcript and Whisper's
     # English translation of it falls below ``agree_min`` (retrieval.corrections.disagreement): two readings of
-    # one piece of audio that say different things mean Whisper did not hear it (0: off)
+    # one piece of audio that say different things mean at least one of them is wrong (0: off)
     w_agree: float = 0.0
     agree_min: float = 0.8
     # A classifier label row's cosine becomes (1 - w) x itself + w x the best cosine of one of its labels of at

@@ -215,7 +215,7 @@ class Searcher:
             same = self._open.specs(S.KEYFRAMES).get("label_vector") == embedder.spec()
             symmetric([h for h in hits if h.modality != "visual" or same], pvec, settings.w_symmetric)
         if settings.w_agree:
-            # a transcript and its translation that say different things: Whisper did not hear the speech
+            # a transcript and its translation that say different things: at least one of them is wrong
             disagreement([h for h in hits if h.modality == "speech"], settings.w_agree, settings.agree_min)
         if settings.w_hub:
             # transcripts of speech no one could make out sit near every query (index.hubness)
