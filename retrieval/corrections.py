@@ -23,7 +23,7 @@ def disagreement(hits: list[Hit], weight: float, floor: float) -> None:
     """Lower each speech hit that carries an English translation by ``weight`` x how far the cosine between
     its transcript's vector and its translation's falls below ``floor``. Whisper writes both readings of the
     same audio; where it heard and translated the speech, they say the same thing in two languages
-    (multilingual-e5: 0.86 to 0.93 on a dev library's rows right both ways), and where it did not, they part:
+    (multilingual-e5: 0.87 to 0.93 on a dev library's rows about right both ways), and where it did not, they part:
     espeak German it could not make out became "Kindan txjaren txaren kainan haintbit" and "I am really glad to
     have met you here today." (0.76). Such a segment sits near many queries by either reading; the disagreement
     says at least one reading is wrong. Hits without both vectors keep theirs."""
